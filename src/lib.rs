@@ -1,0 +1,9 @@
+//! postroom: reads, classifies and files incoming documents and generates outgoing
+//! letters, for a public body's post room. All behaviour lives here; the CLI and the
+//! Lambda functions are thin fronts that build adapters and call this library.
+
+pub mod config;
+pub mod doctor;
+pub mod store;
+pub mod stores;
+pub mod telemetry;

@@ -1,0 +1,145 @@
+//! The `Blobs` port: an object store of documents, extracted text and letters.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+
+use super::error::{StoreError, StoreResult};
+use super::table::Cursor;
+
+/// The longest key S3 accepts, in UTF-8 bytes; every adapter enforces it.
+pub const MAX_KEY_BYTES: usize = 1024;
+
+/// How an object is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PutOptions {
+    /// A MIME type such as `application/pdf`.
+    pub content_type: Option<String>,
+    /// User metadata. Keys are lower-case ASCII letters, digits and `-`;
+    /// values are any Unicode text (adapters encode as their store needs).
+    pub metadata: BTreeMap<String, String>,
+}
+
+impl PutOptions {
+    pub fn content_type(content_type: impl Into<String>) -> Self {
+        PutOptions {
+            content_type: Some(content_type.into()),
+            metadata: BTreeMap::new(),
+        }
+    }
+
+    pub fn with_meta(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.metadata.insert(key.into(), value.into());
+        self
+    }
+}
+
+/// What `head` says about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub size: u64,
+    /// The hex MD5 of the bytes (S3's ETag for a single-part upload), without quotes.
+    pub etag: String,
+    /// The object version where the store keeps versions (S3 with versioning on).
+    pub version: Option<String>,
+    pub content_type: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// An object read whole.
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub meta: ObjectMeta,
+    pub body: Bytes,
+}
+
+/// One entry of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectSummary {
+    pub key: String,
+    pub size: u64,
+    pub etag: String,
+}
+
+/// One page of a listing, in UTF-8 byte order of keys.
+#[derive(Debug, Clone, Default)]
+pub struct ListPage {
+    pub objects: Vec<ObjectSummary>,
+    /// Pass back to `list` for the next page; `None` on the last page.
+    pub next: Option<Cursor>,
+}
+
+/// An object store. Implemented by `DirBlobs` (a local folder) and `S3Blobs`.
+#[async_trait]
+pub trait Blobs: Send + Sync + std::fmt::Debug {
+    /// A short name of the backend and its location, for messages (`s3://bucket`).
+    fn describe(&self) -> String;
+
+    /// Checks that the store exists and can be written; used by `postroom doctor`.
+    async fn health(&self) -> StoreResult<()>;
+
+    /// Reads an object whole. `NotFound` when absent.
+    async fn get(&self, key: &str) -> StoreResult<Object>;
+
+    /// Writes an object whole, replacing any previous one; readers see the old or the
+    /// new object, never a part.
+    async fn put(&self, key: &str, body: Bytes, options: &PutOptions) -> StoreResult<ObjectMeta>;
+
+    /// Size, ETag, version, content type and metadata, without the body.
+    async fn head(&self, key: &str) -> StoreResult<ObjectMeta>;
+
+    /// Keys starting with `prefix`, in order, at most `limit` (1..=1000) a page.
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<ListPage>;
+
+    /// Copies an object with its content type and metadata.
+    async fn copy(&self, from: &str, to: &str) -> StoreResult<ObjectMeta>;
+
+    /// Deletes an object; deleting an absent object succeeds (as on S3).
+    async fn delete(&self, key: &str) -> StoreResult<()>;
+}
+
+/// Rejects keys no adapter can store alike: empty, over 1,024 bytes, or with NUL.
+pub fn validate_blob_key(key: &str) -> StoreResult<()> {
+    if key.is_empty() {
+        return Err(StoreError::invalid("an object key may not be empty"));
+    }
+    if key.len() > MAX_KEY_BYTES {
+        return Err(StoreError::too_large(format!(
+            "object key of {} bytes (at most {MAX_KEY_BYTES})",
+            key.len()
+        )));
+    }
+    if key.contains('\0') {
+        return Err(StoreError::invalid("an object key may not contain NUL"));
+    }
+    Ok(())
+}
+
+/// Rejects metadata keys S3 would rewrite (it lower-cases them and allows only tokens).
+pub(crate) fn validate_metadata(options: &PutOptions) -> StoreResult<()> {
+    for key in options.metadata.keys() {
+        let ok = !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !ok {
+            return Err(StoreError::invalid(format!(
+                "metadata key {key:?}: use lower-case letters, digits and '-'"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The hex MD5 of some bytes: the ETag S3 gives a single-part upload.
+pub(crate) fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(bytes))
+}

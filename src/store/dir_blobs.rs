@@ -1,0 +1,503 @@
+//! `DirBlobs`: the embedded `Blobs` adapter, objects as files in a local folder.
+//!
+//! A key's `/`-separated segments become folders, so the folder reads like the bucket.
+//! Each segment is escaped so that any key maps to one path and back:
+//! `%` and control bytes become `%XX`, a leading `.` becomes `%2E` (so no segment is
+//! `.`/`..` or hidden), an empty segment is `%_`, and a segment longer than
+//! [`PIECE_BYTES`] is cut into folders whose names end in `%+` ("continues").
+//! Metadata lives beside the object in `<name>%meta` (JSON). Writes go to a hidden
+//! temporary file and are renamed into place, so readers never see a partial object.
+//!
+//! Known limit: S3 allows both `a` and `a/b` as keys; a folder cannot be both a file and
+//! a folder, so the second of such a pair is refused with `Invalid`.
+
+use std::collections::BTreeMap;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::blobs::{
+    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, md5_hex, validate_blob_key,
+    validate_metadata,
+};
+use super::error::{StoreError, StoreResult};
+use super::table::Cursor;
+
+const BACKEND: &str = "local folder";
+/// The longest escaped piece of a segment kept in one file name (limit 255 bytes).
+const PIECE_BYTES: usize = 200;
+const META_SUFFIX: &str = "%meta";
+const CONTINUES: &str = "%+";
+const EMPTY: &str = "%_";
+
+/// Objects in a local folder.
+#[derive(Debug, Clone)]
+pub struct DirBlobs {
+    root: PathBuf,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Sidecar {
+    key: String,
+    size: u64,
+    etag: String,
+    content_type: Option<String>,
+    #[serde(default)]
+    metadata: BTreeMap<String, String>,
+}
+
+impl DirBlobs {
+    /// Uses `root` (created if missing) as the bucket.
+    pub fn open(root: impl Into<PathBuf>) -> StoreResult<Self> {
+        let root = root.into();
+        std::fs::create_dir_all(&root).map_err(|e| io_error("create the folder", &root, e))?;
+        Ok(DirBlobs { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The path of an object's bytes.
+    pub fn path_of(&self, key: &str) -> PathBuf {
+        let mut path = self.root.clone();
+        for component in key_components(key) {
+            path.push(component);
+        }
+        path
+    }
+
+    fn sidecar_path(data: &Path) -> PathBuf {
+        let mut name = data.file_name().unwrap_or_default().to_os_string();
+        name.push(META_SUFFIX);
+        data.with_file_name(name)
+    }
+
+    fn read_meta(&self, key: &str) -> StoreResult<ObjectMeta> {
+        let data = self.path_of(key);
+        let file_meta = match std::fs::metadata(&data) {
+            Ok(m) if m.is_file() => m,
+            Ok(_) => return Err(StoreError::not_found(format!("object {key:?}"))),
+            Err(e) if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20) => {
+                return Err(StoreError::not_found(format!("object {key:?}")));
+            }
+            Err(e) => return Err(io_error("read", &data, e)),
+        };
+        let sidecar = std::fs::read(Self::sidecar_path(&data))
+            .ok()
+            .and_then(|raw| serde_json::from_slice::<Sidecar>(&raw).ok())
+            .filter(|s| s.size == file_meta.len() && s.key == key);
+        match sidecar {
+            Some(s) => Ok(ObjectMeta {
+                key: s.key,
+                size: s.size,
+                etag: s.etag,
+                version: None,
+                content_type: s.content_type,
+                metadata: s.metadata,
+            }),
+            // An object written by hand, or a crash between the two renames of a put:
+            // the bytes are the truth.
+            None => {
+                let bytes = std::fs::read(&data).map_err(|e| io_error("read", &data, e))?;
+                Ok(ObjectMeta {
+                    key: key.to_owned(),
+                    size: bytes.len() as u64,
+                    etag: md5_hex(&bytes),
+                    version: None,
+                    content_type: None,
+                    metadata: BTreeMap::new(),
+                })
+            }
+        }
+    }
+
+    fn write(&self, key: &str, body: &[u8], options: &PutOptions) -> StoreResult<ObjectMeta> {
+        validate_blob_key(key)?;
+        validate_metadata(options)?;
+        let data = self.path_of(key);
+        let dir = data.parent().unwrap_or(&self.root).to_path_buf();
+        create_dirs(&self.root, &dir, key)?;
+        if data.is_dir() {
+            return Err(StoreError::invalid(format!(
+                "object {key:?} would replace a folder of other objects (a limit of local storage)"
+            )));
+        }
+        let meta = ObjectMeta {
+            key: key.to_owned(),
+            size: body.len() as u64,
+            etag: md5_hex(body),
+            version: None,
+            content_type: options.content_type.clone(),
+            metadata: options.metadata.clone(),
+        };
+        let sidecar = Sidecar {
+            key: key.to_owned(),
+            size: meta.size,
+            etag: meta.etag.clone(),
+            content_type: meta.content_type.clone(),
+            metadata: meta.metadata.clone(),
+        };
+        let sidecar_json = serde_json::to_vec(&sidecar)
+            .map_err(|e| StoreError::backend(BACKEND, "put", false, e))?;
+        let data_tmp = write_temp(&dir, body)?;
+        let side_tmp = write_temp(&dir, &sidecar_json)?;
+        data_tmp
+            .persist(&data)
+            .map_err(|e| io_error("rename into", &data, e.error))?;
+        let side_path = Self::sidecar_path(&data);
+        side_tmp
+            .persist(&side_path)
+            .map_err(|e| io_error("rename into", &side_path, e.error))?;
+        Ok(meta)
+    }
+
+    fn remove(&self, key: &str) -> StoreResult<()> {
+        validate_blob_key(key)?;
+        let data = self.path_of(key);
+        for path in [Self::sidecar_path(&data), data.clone()] {
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20) => {}
+                Err(e) if path.is_dir() => {
+                    // A folder of other objects: not an object, so nothing to delete.
+                    let _ = e;
+                }
+                Err(e) => return Err(io_error("delete", &path, e)),
+            }
+        }
+        // Tidy up empty folders back to the root (best effort: another writer may
+        // be filling one, and then it is simply not empty).
+        let mut dir = data.parent().map(Path::to_path_buf);
+        while let Some(d) = dir {
+            if d == self.root || !d.starts_with(&self.root) || std::fs::remove_dir(&d).is_err() {
+                break;
+            }
+            dir = d.parent().map(Path::to_path_buf);
+        }
+        Ok(())
+    }
+
+    fn list_sync(&self, prefix: &str, after: Option<&str>, limit: usize) -> StoreResult<ListPage> {
+        let limit = limit.clamp(1, 1000);
+        // Start from the folder of the prefix's complete segments.
+        let complete = match prefix.rfind('/') {
+            Some(i) => &prefix[..=i],
+            None => "",
+        };
+        let mut start = self.root.clone();
+        if !complete.is_empty() {
+            for component in key_components(&complete[..complete.len() - 1]) {
+                start.push(component);
+            }
+        }
+        let mut keys = Vec::new();
+        if start.is_dir() {
+            walk(&start, &self.root, &mut keys)?;
+        }
+        let mut matching: Vec<(String, PathBuf)> = keys
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(prefix) && after.is_none_or(|a| k.as_str() > a))
+            .collect();
+        matching.sort_by(|a, b| a.0.cmp(&b.0));
+        let more = matching.len() > limit;
+        matching.truncate(limit);
+        let mut objects = Vec::with_capacity(matching.len());
+        for (key, _) in &matching {
+            match self.read_meta(key) {
+                Ok(meta) => objects.push(ObjectSummary {
+                    key: meta.key,
+                    size: meta.size,
+                    etag: meta.etag,
+                }),
+                // Deleted while listing: skip it, as S3's listing would.
+                Err(StoreError::NotFound { .. }) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let next = if more {
+            matching.last().map(|(k, _)| Cursor(k.clone()))
+        } else {
+            None
+        };
+        Ok(ListPage { objects, next })
+    }
+}
+
+#[async_trait]
+impl Blobs for DirBlobs {
+    fn describe(&self) -> String {
+        format!("folder {}", self.root.display())
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        let this = self.clone();
+        blocking(move || {
+            std::fs::create_dir_all(&this.root)
+                .map_err(|e| io_error("create the folder", &this.root, e))?;
+            let probe = write_temp(&this.root, b"postroom doctor")?;
+            drop(probe);
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get(&self, key: &str) -> StoreResult<Object> {
+        validate_blob_key(key)?;
+        let this = self.clone();
+        let key = key.to_owned();
+        blocking(move || {
+            let meta = this.read_meta(&key)?;
+            let path = this.path_of(&key);
+            let body = std::fs::read(&path).map_err(|e| {
+                if e.kind() == ErrorKind::NotFound {
+                    StoreError::not_found(format!("object {key:?}"))
+                } else {
+                    io_error("read", &path, e)
+                }
+            })?;
+            let meta = if body.len() as u64 == meta.size {
+                meta
+            } else {
+                // Replaced between the two reads: describe what we actually read.
+                ObjectMeta {
+                    size: body.len() as u64,
+                    etag: md5_hex(&body),
+                    ..meta
+                }
+            };
+            Ok(Object {
+                meta,
+                body: Bytes::from(body),
+            })
+        })
+        .await
+    }
+
+    async fn put(&self, key: &str, body: Bytes, options: &PutOptions) -> StoreResult<ObjectMeta> {
+        let this = self.clone();
+        let key = key.to_owned();
+        let options = options.clone();
+        blocking(move || this.write(&key, &body, &options)).await
+    }
+
+    async fn head(&self, key: &str) -> StoreResult<ObjectMeta> {
+        validate_blob_key(key)?;
+        let this = self.clone();
+        let key = key.to_owned();
+        blocking(move || this.read_meta(&key)).await
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<ListPage> {
+        let this = self.clone();
+        let prefix = prefix.to_owned();
+        let after = cursor.map(|c| c.0.clone());
+        blocking(move || this.list_sync(&prefix, after.as_deref(), limit)).await
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> StoreResult<ObjectMeta> {
+        let source = self.get(from).await?;
+        let options = PutOptions {
+            content_type: source.meta.content_type.clone(),
+            metadata: source.meta.metadata.clone(),
+        };
+        self.put(to, source.body, &options).await
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        let this = self.clone();
+        let key = key.to_owned();
+        blocking(move || this.remove(&key)).await
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::backend(BACKEND, "a blocking task", false, e))?
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
+    let retryable = matches!(
+        e.kind(),
+        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+    );
+    StoreError::backend(BACKEND, format!("{what} {}", path.display()), retryable, e)
+}
+
+fn create_dirs(root: &Path, dir: &Path, key: &str) -> StoreResult<()> {
+    match std::fs::create_dir_all(dir) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::AlreadyExists || e.kind() == ErrorKind::NotADirectory => {
+            Err(StoreError::invalid(format!(
+                "object {key:?} needs a folder where an object is stored (a limit of local storage)"
+            )))
+        }
+        Err(e) => Err(io_error(
+            "create the folder",
+            if dir.starts_with(root) { dir } else { root },
+            e,
+        )),
+    }
+}
+
+fn write_temp(dir: &Path, bytes: &[u8]) -> StoreResult<tempfile::NamedTempFile> {
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| io_error("create a temporary file in", dir, e))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_data())
+        .map_err(|e| io_error("write", tmp.path(), e))?;
+    Ok(tmp)
+}
+
+/// The path components (relative to the root) of a key.
+fn key_components(key: &str) -> Vec<String> {
+    let mut components = Vec::new();
+    for segment in key.split('/') {
+        components.extend(encode_segment(segment));
+    }
+    components
+}
+
+/// Escapes one key segment into one or more file names.
+fn encode_segment(segment: &str) -> Vec<String> {
+    if segment.is_empty() {
+        return vec![EMPTY.to_owned()];
+    }
+    let mut escaped = String::with_capacity(segment.len());
+    for (i, c) in segment.char_indices() {
+        if c == '%' || c.is_control() || (i == 0 && c == '.') {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                escaped.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            escaped.push(c);
+        }
+    }
+    // Cut into pieces at char boundaries, never inside a %XX escape.
+    let mut pieces = Vec::new();
+    let mut rest = escaped.as_str();
+    while rest.len() > PIECE_BYTES {
+        let mut cut = PIECE_BYTES;
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        if let Some(pct) = rest[..cut].rfind('%')
+            && cut - pct < 3
+        {
+            cut = pct;
+        }
+        pieces.push(format!("{}{CONTINUES}", &rest[..cut]));
+        rest = &rest[cut..];
+    }
+    pieces.push(rest.to_owned());
+    pieces
+}
+
+/// Undoes `encode_segment` for one file name (without the continuation marker).
+fn decode_name(name: &str) -> Option<String> {
+    if name == EMPTY {
+        return Some(String::new());
+    }
+    let bytes = percent_encoding::percent_decode_str(name).collect::<Vec<u8>>();
+    String::from_utf8(bytes).ok()
+}
+
+/// Collects (key, path) of every object under `dir`.
+fn walk(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) -> StoreResult<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("list", dir, e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(|e| io_error("list", dir, e))?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with('.') || name.ends_with(META_SUFFIX) {
+            continue;
+        }
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(|e| io_error("list", &path, e))?;
+        if file_type.is_dir() {
+            walk(&path, root, out)?;
+        } else if file_type.is_file()
+            && let Some(key) = key_of(&path, root)
+        {
+            out.push((key, path));
+        }
+    }
+    Ok(())
+}
+
+/// The key of a data file's path under the root.
+fn key_of(path: &Path, root: &Path) -> Option<String> {
+    let relative = path.strip_prefix(root).ok()?;
+    let mut key = String::new();
+    let components: Vec<&str> = relative
+        .components()
+        .map(|c| c.as_os_str().to_str())
+        .collect::<Option<_>>()?;
+    for (i, component) in components.iter().enumerate() {
+        if let Some(piece) = component.strip_suffix(CONTINUES) {
+            key.push_str(&decode_name(piece)?);
+        } else {
+            key.push_str(&decode_name(component)?);
+            if i + 1 < components.len() {
+                key.push('/');
+            }
+        }
+    }
+    Some(key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn round_trip(key: &str) {
+        let root = Path::new("/r");
+        let mut path = root.to_path_buf();
+        for c in key_components(key) {
+            assert!(c.len() <= 255, "component too long: {}", c.len());
+            assert!(!c.starts_with('.') && !c.ends_with(META_SUFFIX) && !c.is_empty());
+            path.push(c);
+        }
+        assert_eq!(key_of(&path, root).as_deref(), Some(key), "{key:?}");
+    }
+
+    #[test]
+    fn keys_map_to_paths_and_back() {
+        for key in [
+            "inbox/letter.pdf",
+            "inbox/a b+c%20d#e.pdf",
+            "a//b",
+            "trailing/",
+            "/leading",
+            ".hidden/..",
+            "x%meta",
+            "x%+",
+            "é/Łukasz/Nguyễn.docx",
+            "tab\there",
+        ] {
+            round_trip(key);
+        }
+        round_trip(&"k".repeat(1000));
+        round_trip(&"é".repeat(500));
+        round_trip(&"%".repeat(340));
+        round_trip(&format!("{}/x", "ab%".repeat(300)));
+    }
+}

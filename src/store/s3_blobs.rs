@@ -1,0 +1,329 @@
+//! `S3Blobs`: the production `Blobs` adapter over Amazon S3 (aws-sdk-s3).
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
+};
+use bytes::Bytes;
+use percent_encoding::{
+    AsciiSet, CONTROLS, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode,
+};
+
+use super::aws::{AwsSettings, backend_error, code_of, status_of};
+use super::blobs::{
+    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, validate_blob_key,
+    validate_metadata,
+};
+use super::error::{StoreError, StoreResult};
+use super::table::Cursor;
+
+const BACKEND: &str = "S3";
+
+/// Metadata values travel as HTTP headers: escape what a header cannot carry.
+const META_VALUE: &AsciiSet = &CONTROLS.add(b'%').add(b' ');
+/// `CopySource` is `bucket/key`, URL-encoded except for the slashes.
+const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Objects in one S3 bucket.
+#[derive(Debug, Clone)]
+pub struct S3Blobs {
+    client: Client,
+    bucket: String,
+}
+
+impl S3Blobs {
+    pub fn new(settings: &AwsSettings, bucket: impl Into<String>) -> Self {
+        let config = aws_sdk_s3::config::Builder::from(settings.sdk())
+            .force_path_style(settings.path_style())
+            .build();
+        S3Blobs {
+            client: Client::from_conf(config),
+            bucket: bucket.into(),
+        }
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    /// Creates the bucket in the client's region (for stand-ins and tests; production
+    /// buckets come from the infrastructure template).
+    pub async fn create_bucket(&self) -> StoreResult<()> {
+        let mut request = self.client.create_bucket().bucket(&self.bucket);
+        let region = self
+            .client
+            .config()
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_default();
+        if !region.is_empty() && region != "us-east-1" {
+            request = request.create_bucket_configuration(
+                CreateBucketConfiguration::builder()
+                    .location_constraint(BucketLocationConstraint::from(region.as_str()))
+                    .build(),
+            );
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| backend_error(BACKEND, format!("create bucket {}", self.bucket), e))?;
+        Ok(())
+    }
+
+    /// Deletes every object and then the bucket (for stand-ins and tests).
+    pub async fn destroy_bucket(&self) -> StoreResult<()> {
+        loop {
+            let page = self.list("", None, 1000).await?;
+            if page.objects.is_empty() {
+                break;
+            }
+            let ids = page
+                .objects
+                .iter()
+                .map(|o| ObjectIdentifier::builder().key(&o.key).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| StoreError::backend(BACKEND, "delete objects", false, e))?;
+            let delete = Delete::builder()
+                .set_objects(Some(ids))
+                .quiet(true)
+                .build()
+                .map_err(|e| StoreError::backend(BACKEND, "delete objects", false, e))?;
+            self.client
+                .delete_objects()
+                .bucket(&self.bucket)
+                .delete(delete)
+                .send()
+                .await
+                .map_err(|e| backend_error(BACKEND, "delete objects", e))?;
+        }
+        self.client
+            .delete_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .map_err(|e| backend_error(BACKEND, format!("delete bucket {}", self.bucket), e))?;
+        Ok(())
+    }
+
+    fn not_found(&self, key: &str) -> StoreError {
+        StoreError::not_found(format!("object {key:?} in s3://{}", self.bucket))
+    }
+}
+
+fn clean_etag(etag: Option<&str>) -> String {
+    etag.unwrap_or_default().trim_matches('"').to_owned()
+}
+
+fn encode_metadata(metadata: &BTreeMap<String, String>) -> HashMap<String, String> {
+    metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), utf8_percent_encode(v, META_VALUE).to_string()))
+        .collect()
+}
+
+fn decode_metadata(metadata: Option<&HashMap<String, String>>) -> BTreeMap<String, String> {
+    metadata
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| {
+            let value = percent_decode_str(v).decode_utf8_lossy().into_owned();
+            (k.to_ascii_lowercase(), value)
+        })
+        .collect()
+}
+
+#[async_trait]
+impl Blobs for S3Blobs {
+    fn describe(&self) -> String {
+        format!("s3://{}", self.bucket)
+    }
+
+    async fn health(&self) -> StoreResult<()> {
+        match self.client.head_bucket().bucket(&self.bucket).send().await {
+            Ok(_) => Ok(()),
+            Err(e) if status_of(&e) == Some(404) => Err(StoreError::not_found(format!(
+                "bucket {} does not exist",
+                self.bucket
+            ))),
+            Err(e) => Err(backend_error(
+                BACKEND,
+                format!("reach bucket {}", self.bucket),
+                e,
+            )),
+        }
+    }
+
+    async fn get(&self, key: &str) -> StoreResult<Object> {
+        validate_blob_key(key)?;
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if status_of(&e) == Some(404) || code_of(&e).as_deref() == Some("NoSuchKey") => {
+                return Err(self.not_found(key));
+            }
+            Err(e) => return Err(backend_error(BACKEND, "get an object", e)),
+        };
+        let meta = ObjectMeta {
+            key: key.to_owned(),
+            size: out.content_length().unwrap_or_default().max(0) as u64,
+            etag: clean_etag(out.e_tag()),
+            version: out.version_id().map(str::to_owned),
+            content_type: out.content_type().map(str::to_owned),
+            metadata: decode_metadata(out.metadata()),
+        };
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| StoreError::backend(BACKEND, "read an object's body", true, e))?
+            .into_bytes();
+        Ok(Object {
+            meta: ObjectMeta {
+                size: body.len() as u64,
+                ..meta
+            },
+            body,
+        })
+    }
+
+    async fn put(&self, key: &str, body: Bytes, options: &PutOptions) -> StoreResult<ObjectMeta> {
+        validate_blob_key(key)?;
+        validate_metadata(options)?;
+        let size = body.len() as u64;
+        let out = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .set_content_type(options.content_type.clone())
+            .set_metadata(Some(encode_metadata(&options.metadata)))
+            .send()
+            .await
+            .map_err(|e| {
+                if code_of(&e).as_deref() == Some("EntityTooLarge") {
+                    StoreError::too_large(format!("object {key:?} of {size} bytes"))
+                } else {
+                    backend_error(BACKEND, "put an object", e)
+                }
+            })?;
+        Ok(ObjectMeta {
+            key: key.to_owned(),
+            size,
+            etag: clean_etag(out.e_tag()),
+            version: out.version_id().map(str::to_owned),
+            content_type: options.content_type.clone(),
+            metadata: options.metadata.clone(),
+        })
+    }
+
+    async fn head(&self, key: &str) -> StoreResult<ObjectMeta> {
+        validate_blob_key(key)?;
+        let out = match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if status_of(&e) == Some(404) => return Err(self.not_found(key)),
+            Err(e) => return Err(backend_error(BACKEND, "head an object", e)),
+        };
+        Ok(ObjectMeta {
+            key: key.to_owned(),
+            size: out.content_length().unwrap_or_default().max(0) as u64,
+            etag: clean_etag(out.e_tag()),
+            version: out.version_id().map(str::to_owned),
+            content_type: out.content_type().map(str::to_owned),
+            metadata: decode_metadata(out.metadata()),
+        })
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        cursor: Option<&Cursor>,
+        limit: usize,
+    ) -> StoreResult<ListPage> {
+        let limit = limit.clamp(1, 1000) as i32;
+        let out = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .max_keys(limit)
+            .set_continuation_token(cursor.map(|c| c.0.clone()))
+            .send()
+            .await
+            .map_err(|e| backend_error(BACKEND, "list objects", e))?;
+        let objects = out
+            .contents()
+            .iter()
+            .filter_map(|o| {
+                Some(ObjectSummary {
+                    key: o.key()?.to_owned(),
+                    size: o.size().unwrap_or_default().max(0) as u64,
+                    etag: clean_etag(o.e_tag()),
+                })
+            })
+            .collect();
+        let next = if out.is_truncated() == Some(true) {
+            out.next_continuation_token().map(|t| Cursor(t.to_owned()))
+        } else {
+            None
+        };
+        Ok(ListPage { objects, next })
+    }
+
+    async fn copy(&self, from: &str, to: &str) -> StoreResult<ObjectMeta> {
+        validate_blob_key(from)?;
+        validate_blob_key(to)?;
+        let source =
+            utf8_percent_encode(&format!("{}/{from}", self.bucket), COPY_SOURCE).to_string();
+        match self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to)
+            .copy_source(source)
+            .send()
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if status_of(&e) == Some(404) || code_of(&e).as_deref() == Some("NoSuchKey") => {
+                return Err(self.not_found(from));
+            }
+            Err(e) => return Err(backend_error(BACKEND, "copy an object", e)),
+        }
+        self.head(to).await
+    }
+
+    async fn delete(&self, key: &str) -> StoreResult<()> {
+        validate_blob_key(key)?;
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| backend_error(BACKEND, "delete an object", e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,4 @@
+//! The one integration test binary: the storage contract over every adapter, and the CLI.
+
+mod cli;
+mod contract;
