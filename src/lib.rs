@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod doctor;
+pub mod extract;
 pub mod store;
 pub mod stores;
 pub mod telemetry;

@@ -37,7 +37,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Read documents and print their text or metadata (PDF, Word, email, text, HTML).
-    Extract(Pending),
+    Extract(ExtractArgs),
     /// File documents into cases: `postroom ingest PATH... [--json]`.
     Ingest(Pending),
     /// Render letters from templates, one or a batch from CSV.
@@ -50,6 +50,19 @@ enum Command {
     Demo(Pending),
     /// Say which backend would be used and check that it can be reached.
     Doctor,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExtractArgs {
+    /// The files to read.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print the extracted text (pages separated by form feeds).
+    #[arg(long, conflicts_with = "json")]
+    text: bool,
+    /// Print one JSON object a line, as ../shared/schema/document-metadata.schema.json.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of a command that this build does not have yet.
@@ -92,7 +105,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .context("could not start the async runtime")?;
     let name = match &cli.command {
         Command::Doctor => return runtime.block_on(doctor(&config)),
-        Command::Extract(_) => "extract",
+        Command::Extract(args) => return extract(args),
         Command::Ingest(_) => "ingest",
         Command::Letter(_) => "letter",
         Command::Templates(_) => "templates",
@@ -100,6 +113,57 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo(_) => "demo",
     };
     anyhow::bail!("`postroom {name}` is not part of this release yet; see `postroom --help`")
+}
+
+fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
+    use std::io::Write as _;
+    let limits = postroom::extract::Limits::default();
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failed = false;
+    for file in &args.files {
+        let bytes = match std::fs::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("postroom: cannot read {}: {e}", file.display());
+                failed = true;
+                continue;
+            }
+        };
+        let extracted = postroom::extract::extract_isolated(&bytes, &limits);
+        failed |= extracted.unreadable();
+        if args.text {
+            out.write_all(extracted.text.as_bytes())?;
+            if !extracted.text.ends_with('\n') {
+                out.write_all(b"\n")?;
+            }
+        } else {
+            let codes: Vec<&str> = extracted
+                .warnings
+                .as_slice()
+                .iter()
+                .map(|w| w.code())
+                .collect();
+            writeln!(
+                out,
+                "{}: {} {} chars{}",
+                file.display(),
+                extracted.media_type.as_str(),
+                extracted.text.chars().count(),
+                if codes.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", codes.join(", "))
+                }
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn doctor(config: &Config) -> anyhow::Result<ExitCode> {

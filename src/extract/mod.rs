@@ -1,0 +1,209 @@
+//! Text extraction: bytes in, text + pages + attachments + warnings out, per format.
+//! Pure: no I/O, no clock but the per-document time budget.
+
+mod detect;
+mod docx;
+mod email;
+pub mod limits;
+mod pdf;
+mod text;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use serde::{Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
+pub use detect::{MediaType, detect};
+pub use email::EmailHeaders;
+pub use limits::{Budget, Limits};
+
+/// Stable, machine-readable warning codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Warning {
+    /// The format is not one postroom reads.
+    UnsupportedType,
+    /// Encrypted and not readable without a password.
+    Encrypted,
+    /// A PDF with no text to extract (a scan without OCR, or drawings).
+    NoTextLayer,
+    /// A limit (size, pages, streams, nesting, time) was hit; what was read is kept.
+    TruncatedAtLimit,
+    /// The input is over the size limit and was not read.
+    TooLarge,
+    /// Damaged or not what it claims to be; what could be read is kept.
+    Malformed,
+    /// A file of zero bytes.
+    Empty,
+    /// Extraction failed unexpectedly; the document is kept and reported.
+    InternalError,
+}
+
+impl Warning {
+    pub fn code(self) -> &'static str {
+        match self {
+            Warning::UnsupportedType => "unsupported_type",
+            Warning::Encrypted => "encrypted",
+            Warning::NoTextLayer => "no_text_layer",
+            Warning::TruncatedAtLimit => "truncated_at_limit",
+            Warning::TooLarge => "too_large",
+            Warning::Malformed => "malformed",
+            Warning::Empty => "empty",
+            Warning::InternalError => "internal_error",
+        }
+    }
+
+    /// Whether the document could not be read at all (so `extract` exits 1).
+    pub fn is_unreadable(self) -> bool {
+        matches!(
+            self,
+            Warning::UnsupportedType
+                | Warning::Encrypted
+                | Warning::TooLarge
+                | Warning::Empty
+                | Warning::InternalError
+        )
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// Warnings in the order first seen, each once.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Warnings(Vec<Warning>);
+
+impl Warnings {
+    pub fn add(&mut self, w: Warning) {
+        if !self.0.contains(&w) {
+            self.0.push(w);
+        }
+    }
+
+    pub fn as_slice(&self) -> &[Warning] {
+        &self.0
+    }
+
+    pub fn contains(&self, w: Warning) -> bool {
+        self.0.contains(&w)
+    }
+}
+
+/// An attachment (of an email), extracted in turn.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub filename: Option<String>,
+    pub sha256: String,
+    pub extracted: Extracted,
+}
+
+/// What extraction read from one document.
+#[derive(Debug, Clone)]
+pub struct Extracted {
+    pub media_type: MediaType,
+    /// The text; PDF pages are separated by form feeds.
+    pub text: String,
+    pub pages: Option<u32>,
+    pub email: Option<EmailHeaders>,
+    pub attachments: Vec<Attachment>,
+    pub warnings: Warnings,
+}
+
+impl Extracted {
+    fn empty(media_type: MediaType) -> Self {
+        Extracted {
+            media_type,
+            text: String::new(),
+            pages: None,
+            email: None,
+            attachments: Vec::new(),
+            warnings: Warnings::default(),
+        }
+    }
+
+    /// Whether nothing could be read from the document itself.
+    pub fn unreadable(&self) -> bool {
+        self.warnings.as_slice().iter().any(|w| w.is_unreadable())
+            || (self.warnings.contains(Warning::Malformed) && self.text.trim().is_empty())
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Extracts one document. Never panics: a panic inside a parser is caught and reported
+/// as `internal_error`, and the caller's batch goes on.
+pub fn extract(bytes: &[u8], limits: &Limits) -> Extracted {
+    let budget = Budget::start(limits);
+    extract_with(bytes, &budget, 0)
+}
+
+/// Stack for extraction threads: deep but bounded recursion in parsers of hostile input
+/// must not overflow the (small) stack of an async worker.
+pub const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
+
+/// Extracts on a dedicated thread with a large stack (what the CLI and the pipeline use).
+pub fn extract_isolated(bytes: &[u8], limits: &Limits) -> Extracted {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("extract".into())
+            .stack_size(EXTRACT_STACK_BYTES)
+            .spawn_scoped(scope, || extract(bytes, limits))
+            .ok()
+            .and_then(|handle| handle.join().ok())
+            .unwrap_or_else(|| {
+                let mut e = Extracted::empty(detect(bytes));
+                e.warnings.add(Warning::InternalError);
+                e
+            })
+    })
+}
+
+pub(crate) fn extract_with(bytes: &[u8], budget: &Budget, depth: usize) -> Extracted {
+    let media_type = detect(bytes);
+    let mut out = Extracted::empty(media_type);
+    if media_type == MediaType::Empty {
+        out.warnings.add(Warning::Empty);
+        return out;
+    }
+    if bytes.len() > budget.limits.max_input_bytes {
+        out.warnings.add(Warning::TooLarge);
+        return out;
+    }
+    let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut done = Extracted::empty(media_type);
+        match media_type {
+            MediaType::Pdf => {
+                let pdf = pdf::extract(bytes, budget, &mut done.warnings);
+                done.pages = pdf.page_count;
+                done.text = pdf.pages.join("\u{c}");
+            }
+            MediaType::Docx => docx::extract(bytes, budget, &mut done),
+            MediaType::Email => email::extract(bytes, budget, depth, &mut done),
+            MediaType::Html => done.text = text::html_to_text(&text::decode(bytes)),
+            MediaType::Text => done.text = text::decode(bytes),
+            MediaType::Other(_) | MediaType::Empty => done.warnings.add(Warning::UnsupportedType),
+        }
+        done
+    }));
+    match result {
+        Ok(mut done) => {
+            if done.text.len() > budget.limits.max_text_bytes {
+                let mut cut = budget.limits.max_text_bytes;
+                while !done.text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                done.text.truncate(cut);
+                done.warnings.add(Warning::TruncatedAtLimit);
+            }
+            done
+        }
+        Err(_) => {
+            out.warnings.add(Warning::InternalError);
+            out
+        }
+    }
+}

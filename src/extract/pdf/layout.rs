@@ -1,0 +1,270 @@
+//! Rebuilds reading order from positioned glyphs, the way pdftotext's default mode does:
+//!
+//! 1. glyphs sharing a baseline (within half the larger font size, so superscripts stay)
+//!    form a line, sorted left to right;
+//! 2. a gap wider than a tenth of the font size (poppler's rule) or a space glyph starts
+//!    a new word; a gap wider than [`COLUMN_GAP`] font sizes splits the line into
+//!    segments (columns, table cells);
+//! 3. segments chain into blocks when one sits just below another and overlaps it
+//!    horizontally; blocks are read column by column, top to bottom;
+//! 4. a line of a block ending in a hyphenated word joins the next line.
+//!
+//! Glyphs drawn twice at the same place (fake bold) are kept once.
+
+use super::interp::{Glyph, PageGlyphs};
+
+/// A word break when the gap exceeds this fraction of the font size.
+const WORD_BREAK: f32 = 0.1;
+/// Glyphs whose baselines differ by less than this fraction of the larger font size
+/// share a line.
+const SAME_LINE: f32 = 0.5;
+/// Overlap beyond this fraction of the font size also breaks a word (another text run).
+const OVERLAP_BREAK: f32 = 0.5;
+/// A gap of this many font sizes splits a line into separate segments.
+const COLUMN_GAP: f32 = 1.5;
+/// A segment continues a block when it starts at most this many font sizes below it.
+const BLOCK_LEADING: f32 = 2.0;
+/// Above this many blocks on a page, blocks are read plainly top to bottom.
+const MAX_ORDERED_BLOCKS: usize = 400;
+
+fn is_blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || c == '\u{a0}' || c.is_control())
+}
+
+fn is_rtl(c: char) -> bool {
+    matches!(c as u32, 0x0590..=0x08FF | 0xFB1D..=0xFDFF | 0xFE70..=0xFEFF)
+}
+
+/// A run of words on one line, between column gaps.
+#[derive(Debug)]
+struct Segment {
+    words: Vec<String>,
+    x0: f32,
+    x1: f32,
+    y: f32,
+    size: f32,
+    dir: u8,
+}
+
+#[derive(Debug)]
+struct Block {
+    segments: Vec<Segment>,
+    x0: f32,
+    x1: f32,
+    top: f32,
+    bottom: f32,
+    dir: u8,
+}
+
+/// Splits one line (glyphs sorted by x) into segments of words.
+fn segments(line: &[&Glyph], text: &str, out: &mut Vec<Segment>) {
+    let mut seg: Option<Segment> = None;
+    let mut word = String::new();
+    let mut prev: Option<&Glyph> = None;
+    let flush_word = |word: &mut String, seg: &mut Option<Segment>| {
+        if word.is_empty() {
+            return;
+        }
+        let mut w = std::mem::take(word);
+        if w.chars().filter(|c| is_rtl(*c)).count() * 2 > w.chars().count() {
+            // Right-to-left words are drawn in visual order: store them in logical order.
+            w = w.chars().rev().collect();
+        }
+        if let Some(s) = seg.as_mut() {
+            s.words.push(w);
+        }
+    };
+    for &g in line {
+        let gtext = &text[g.start as usize..g.end as usize];
+        let size = prev.map_or(g.size, |p| p.size.max(g.size)).max(0.1);
+        let gap = prev.map_or(0.0, |p| g.x0 - p.x1);
+        if prev.is_some() && gap > COLUMN_GAP * size {
+            flush_word(&mut word, &mut seg);
+            if let Some(s) = seg.take() {
+                out.push(s);
+            }
+        }
+        if seg.is_none() {
+            seg = Some(Segment {
+                words: Vec::new(),
+                x0: g.x0,
+                x1: g.x1,
+                y: g.y,
+                size: g.size,
+                dir: g.dir,
+            });
+        }
+        if let Some(s) = seg.as_mut() {
+            s.x1 = s.x1.max(g.x1);
+            s.size = s.size.max(g.size);
+        }
+        if is_blank(gtext) {
+            flush_word(&mut word, &mut seg);
+            prev = Some(g);
+            continue;
+        }
+        if let Some(p) = prev {
+            let ptext = &text[p.start as usize..p.end as usize];
+            // The same glyph drawn again at (almost) the same place.
+            if ptext == gtext && (g.x0 - p.x0).abs() < 0.1 * size && (g.y - p.y).abs() < 0.1 * size
+            {
+                continue;
+            }
+            if gap > WORD_BREAK * size || gap < -OVERLAP_BREAK * size {
+                flush_word(&mut word, &mut seg);
+            }
+        }
+        word.push_str(gtext);
+        prev = Some(g);
+    }
+    flush_word(&mut word, &mut seg);
+    if let Some(s) = seg.filter(|s| !s.words.is_empty()) {
+        out.push(s);
+    }
+}
+
+fn overlaps(a0: f32, a1: f32, b0: f32, b1: f32) -> bool {
+    a0 < b1 && b0 < a1
+}
+
+/// Chains segments (sorted top to bottom) into blocks.
+fn blocks(segs: Vec<Segment>) -> Vec<Block> {
+    let mut blocks: Vec<Block> = Vec::new();
+    for seg in segs {
+        let found = blocks.iter_mut().rev().take(64).find(|b| {
+            let Some(last) = b.segments.last() else {
+                return false;
+            };
+            let dy = last.y - seg.y;
+            b.dir == seg.dir
+                && dy > 0.0
+                && dy <= BLOCK_LEADING * last.size.max(seg.size)
+                && overlaps(b.x0, b.x1, seg.x0, seg.x1)
+                && (last.size / seg.size.max(0.1)).clamp(0.0, 10.0) < 1.6
+                && (seg.size / last.size.max(0.1)) < 1.6
+        });
+        match found {
+            Some(b) => {
+                b.x0 = b.x0.min(seg.x0);
+                b.x1 = b.x1.max(seg.x1);
+                b.bottom = seg.y;
+                b.segments.push(seg);
+            }
+            None => blocks.push(Block {
+                x0: seg.x0,
+                x1: seg.x1,
+                top: seg.y + seg.size,
+                bottom: seg.y,
+                dir: seg.dir,
+                segments: vec![seg],
+            }),
+        }
+    }
+    blocks
+}
+
+/// Reading order: a block comes after every block to its left that shares its height
+/// and after every block above it that shares its width.
+fn reading_order(mut blocks: Vec<Block>) -> Vec<Block> {
+    blocks.sort_by(|a, b| {
+        a.dir
+            .cmp(&b.dir)
+            .then(b.top.total_cmp(&a.top))
+            .then(a.x0.total_cmp(&b.x0))
+    });
+    if blocks.len() > MAX_ORDERED_BLOCKS {
+        return blocks;
+    }
+    let n = blocks.len();
+    let before = |a: &Block, b: &Block| -> bool {
+        if a.dir != b.dir {
+            return a.dir < b.dir;
+        }
+        let v_overlap = overlaps(a.bottom, a.top, b.bottom, b.top);
+        let h_overlap = overlaps(a.x0, a.x1, b.x0, b.x1);
+        (v_overlap && a.x1 <= b.x0) || (h_overlap && a.bottom >= b.top)
+    };
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    for _ in 0..n {
+        // The first block (in top-to-bottom order) that nothing remaining must precede.
+        let pick = (0..n)
+            .filter(|&i| !done[i])
+            .find(|&i| (0..n).all(|j| j == i || done[j] || !before(&blocks[j], &blocks[i])))
+            .or_else(|| (0..n).find(|&i| !done[i]));
+        let Some(i) = pick else { break };
+        done[i] = true;
+        order.push(i);
+    }
+    let mut slots: Vec<Option<Block>> = blocks.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Writes the page's text: blocks in reading order, lines separated by `\n`, words by
+/// one space, hyphenated line ends joined.
+pub fn page_text(page: &PageGlyphs) -> String {
+    let mut glyphs: Vec<&Glyph> = page.glyphs.iter().collect();
+    if glyphs.is_empty() {
+        return String::new();
+    }
+    // Most common direction first, then top to bottom.
+    let mut dir_count = [0usize; 4];
+    for g in &glyphs {
+        dir_count[g.dir as usize & 3] += 1;
+    }
+    let mut dir_order = [0u8, 1, 2, 3];
+    dir_order.sort_by_key(|d| std::cmp::Reverse(dir_count[*d as usize]));
+    let rank = |d: u8| dir_order.iter().position(|x| *x == d).unwrap_or(0) as u8;
+    glyphs.sort_by(|a, b| {
+        rank(a.dir)
+            .cmp(&rank(b.dir))
+            .then(b.y.total_cmp(&a.y))
+            .then(a.x0.total_cmp(&b.x0))
+    });
+
+    let mut segs: Vec<Segment> = Vec::new();
+    let mut line: Vec<&Glyph> = Vec::new();
+    let (mut line_y, mut line_dir, mut line_size) = (f32::NAN, 255u8, 0f32);
+    let flush = |line: &mut Vec<&Glyph>, segs: &mut Vec<Segment>| {
+        line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        segments(line, &page.text, segs);
+        line.clear();
+    };
+    for g in glyphs {
+        let tolerance = SAME_LINE * line_size.max(g.size).max(0.5);
+        if !line.is_empty() && g.dir == line_dir && (line_y - g.y).abs() <= tolerance {
+            line.push(g);
+            continue;
+        }
+        if !line.is_empty() {
+            flush(&mut line, &mut segs);
+        }
+        (line_y, line_dir, line_size) = (g.y, g.dir, g.size);
+        line.push(g);
+    }
+    if !line.is_empty() {
+        flush(&mut line, &mut segs);
+    }
+    for s in &mut segs {
+        s.dir = rank(s.dir);
+    }
+
+    let mut out = String::with_capacity(page.text.len() + segs.len() * 2);
+    for block in reading_order(blocks(segs)) {
+        let count = block.segments.len();
+        for (i, seg) in block.segments.into_iter().enumerate() {
+            let joined = seg.words.join(" ");
+            let hyphenated = i + 1 < count
+                && joined.ends_with('-')
+                && joined.chars().rev().nth(1).is_some_and(char::is_alphabetic);
+            if hyphenated {
+                out.push_str(&joined[..joined.len() - 1]);
+            } else {
+                out.push_str(&joined);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
