@@ -98,6 +98,7 @@ pub struct Font {
     to_unicode: Option<CMap>,
     /// Glyph space to text space (0.001, or a Type3 font's matrix).
     scale: f64,
+    em: f64,
     pub vertical: bool,
 }
 
@@ -160,6 +161,49 @@ fn base_encoding(name: &str) -> Option<BaseEncoding> {
     }
 }
 
+/// The built-in encoding of an embedded Type 1 font program (`dup 58 /period put`),
+/// read from its clear-text part.
+fn descriptor_builtin(doc: &Document, dict: &Dictionary) -> Option<Vec<(u8, String)>> {
+    let descriptor = deref_dict(doc, dict, b"FontDescriptor")?;
+    let program = descriptor.get(b"FontFile").ok()?;
+    let stream = doc.dereference(program).ok()?.1.as_stream().ok()?;
+    let bytes = stream
+        .decompressed_content_with_limit(MAX_FONT_STREAM)
+        .ok()
+        .or_else(|| {
+            stream
+                .dict
+                .get(b"Filter")
+                .is_err()
+                .then(|| stream.content.clone())
+        })?;
+    let clear = match memchr::memmem::find(&bytes, b"eexec") {
+        Some(end) => &bytes[..end],
+        None => &bytes[..bytes.len().min(64 * 1024)],
+    };
+    let text = String::from_utf8_lossy(clear);
+    if !text.contains("/Encoding") || text.contains("/Encoding StandardEncoding def") {
+        return None;
+    }
+    let mut entries = Vec::new();
+    let mut words = text.split_whitespace().peekable();
+    while let Some(word) = words.next() {
+        if word != "dup" {
+            continue;
+        }
+        let Some(code) = words.peek().and_then(|w| w.parse::<u8>().ok()) else {
+            continue;
+        };
+        words.next();
+        let Some(name) = words.peek().and_then(|w| w.strip_prefix('/')) else {
+            continue;
+        };
+        entries.push((code, name.to_owned()));
+        words.next();
+    }
+    (!entries.is_empty()).then_some(entries)
+}
+
 impl Font {
     /// A stand-in for a missing or unreadable font: Latin-1 codes, half-em advance.
     pub fn fallback() -> Font {
@@ -176,6 +220,7 @@ impl Font {
             },
             to_unicode: None,
             scale: 0.001,
+            em: 1.0,
             vertical: false,
         }
     }
@@ -200,6 +245,19 @@ impl Font {
                 .map_or(0.001, f64::abs)
         } else {
             0.001
+        };
+        let em = if subtype == "Type3" {
+            let d = array(doc, dict, b"FontMatrix")
+                .and_then(|m| m.get(3))
+                .and_then(|v| number(doc, v))
+                .unwrap_or(0.001);
+            array(doc, dict, b"FontBBox")
+                .filter(|b| b.len() == 4)
+                .and_then(|b| Some((number(doc, &b[3])? - number(doc, &b[1])?).abs() * d.abs()))
+                .filter(|h| h.is_finite() && *h > 0.01 && *h < 100.0)
+                .unwrap_or(1.0)
+        } else {
+            1.0
         };
         let base_font = name_of(doc, dict, b"BaseFont").unwrap_or_default();
         let base_name = base_font
@@ -267,8 +325,20 @@ impl Font {
                 text[code as usize] = Some((code as char).to_string().into_boxed_str());
             }
         }
+        if !declared && let Some(builtin) = descriptor_builtin(doc, dict) {
+            // An embedded Type 1 program's own encoding is the base.
+            for (code, name) in builtin {
+                if let Some(t) = glyph_to_unicode(&name) {
+                    text[code as usize] = Some(t.into_boxed_str());
+                }
+            }
+        }
         for (code, name) in differences {
-            text[code as usize] = glyph_to_unicode(&name).map(String::into_boxed_str);
+            // Names outside the glyph list (`a65`, `g43`, `cid12`) stand, as poppler
+            // reads them, for the code itself.
+            text[code as usize] = glyph_to_unicode(&name)
+                .or_else(|| (code >= 0x20 && code != 0x7F).then(|| char::from(code).to_string()))
+                .map(String::into_boxed_str);
         }
 
         // Widths: the font's own, else the descriptor's missing width, else base-14
@@ -312,6 +382,7 @@ impl Font {
             },
             to_unicode,
             scale,
+            em,
             vertical: false,
         }
     }
@@ -396,8 +467,15 @@ impl Font {
             },
             to_unicode,
             scale: 0.001,
+            em: 1.0,
             vertical,
         }
+    }
+
+    /// How tall glyphs are relative to the font size: 1, but for Type 3 fonts the
+    /// height of the font's bounding box through its matrix.
+    pub fn em_scale(&self) -> f64 {
+        self.em
     }
 
     /// Splits a shown string into codes and calls `each` for every one.

@@ -60,6 +60,38 @@ fn num(o: &Object) -> Option<f64> {
     }
 }
 
+fn rect_of(values: &[Object]) -> Option<[f64; 4]> {
+    if values.len() < 4 {
+        return None;
+    }
+    let v: Vec<f64> = values.iter().take(4).filter_map(num).collect();
+    (v.len() == 4 && v.iter().all(|x| x.is_finite())).then(|| {
+        [
+            v[0].min(v[2]),
+            v[1].min(v[3]),
+            v[0].max(v[2]),
+            v[1].max(v[3]),
+        ]
+    })
+}
+
+/// The page's media box, inherited through the page tree. (pdftotext drops text outside
+/// the media box; the crop box only with `-cropbox`.)
+fn page_box(doc: &Document, page_id: ObjectId) -> Option<[f64; 4]> {
+    let mut node = doc.get_dictionary(page_id).ok()?;
+    for _ in 0..32 {
+        if let Ok(obj) = node.get(b"MediaBox")
+            && let Ok((_, Object::Array(values))) = doc.dereference(obj)
+            && let Some(rect) = rect_of(values)
+        {
+            return Some(rect);
+        }
+        let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
+        node = doc.get_dictionary(parent).ok()?;
+    }
+    None
+}
+
 /// One shown glyph, in a frame where its line of text runs left to right.
 #[derive(Debug, Clone, Copy)]
 pub struct Glyph {
@@ -131,6 +163,8 @@ pub struct Interpreter<'a> {
     ops_left: usize,
     stream_limit: usize,
     fallback: Rc<Font>,
+    /// The page's media box in user space: glyphs outside it are not on the page.
+    clip: Option<[f64; 4]>,
 }
 
 impl<'a> Interpreter<'a> {
@@ -143,6 +177,7 @@ impl<'a> Interpreter<'a> {
             ops_left: budget.limits.max_operators_per_page,
             stream_limit: budget.limits.max_stream_bytes,
             fallback: Rc::new(Font::fallback()),
+            clip: None,
         }
     }
 
@@ -169,9 +204,134 @@ impl<'a> Interpreter<'a> {
                 }
             }
         }
+        self.clip = page_box(doc, page_id);
         let mut visiting = Vec::new();
         self.run(&content, &resources, GState::default(), 0, &mut visiting);
+        self.run_annotations(page_id, &resources, &mut visiting);
         self.out
+    }
+
+    /// Draws the appearance streams of the page's visible annotations (form fields,
+    /// free text, signatures), as a viewer and pdftotext do.
+    fn run_annotations(
+        &mut self,
+        page_id: ObjectId,
+        resources: &[&Dictionary],
+        visiting: &mut Vec<ObjectId>,
+    ) {
+        let doc = self.doc;
+        let Ok(page) = doc.get_dictionary(page_id) else {
+            return;
+        };
+        let Ok(annots) = page
+            .get(b"Annots")
+            .and_then(|o| doc.dereference(o))
+            .and_then(|(_, o)| o.as_array())
+        else {
+            return;
+        };
+        for annot in annots.iter().take(2_000) {
+            if self.budget.expired() {
+                self.out.truncated = true;
+                return;
+            }
+            let Ok(annot) = doc.dereference(annot).and_then(|(_, o)| o.as_dict()) else {
+                continue;
+            };
+            let flags = annot.get(b"F").ok().and_then(num).unwrap_or(0.0) as i64;
+            if flags & (2 | 32) != 0 {
+                continue; // Hidden or NoView
+            }
+            let Ok(normal) = annot
+                .get(b"AP")
+                .and_then(|o| doc.dereference(o))
+                .and_then(|(_, o)| o.as_dict())
+                .and_then(|ap| ap.get(b"N"))
+            else {
+                continue;
+            };
+            // One appearance, or one per state chosen by /AS.
+            let id = match normal {
+                Object::Reference(id) => match doc.get_object(*id) {
+                    Ok(Object::Stream(_)) => *id,
+                    Ok(Object::Dictionary(states)) => {
+                        match annot.get(b"AS").and_then(Object::as_name) {
+                            Ok(state) => match states.get(state) {
+                                Ok(Object::Reference(id)) => *id,
+                                _ => continue,
+                            },
+                            Err(_) => continue,
+                        }
+                    }
+                    _ => continue,
+                },
+                Object::Dictionary(states) => match annot.get(b"AS").and_then(Object::as_name) {
+                    Ok(state) => match states.get(state) {
+                        Ok(Object::Reference(id)) => *id,
+                        _ => continue,
+                    },
+                    Err(_) => continue,
+                },
+                _ => continue,
+            };
+            let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+                continue;
+            };
+            let rect = annot
+                .get(b"Rect")
+                .ok()
+                .and_then(|o| doc.dereference(o).ok())
+                .and_then(|(_, o)| o.as_array().ok())
+                .and_then(|r| rect_of(r));
+            let bbox = stream
+                .dict
+                .get(b"BBox")
+                .ok()
+                .and_then(|o| o.as_array().ok())
+                .and_then(|r| rect_of(r));
+            let matrix = match stream.dict.get(b"Matrix") {
+                Ok(Object::Array(m)) => Matrix::from_operands(m).unwrap_or(Matrix::IDENTITY),
+                _ => Matrix::IDENTITY,
+            };
+            let (Some(rect), Some(bbox)) = (rect, bbox) else {
+                continue;
+            };
+            // Fit the transformed bounding box to the annotation's rectangle.
+            let corners = [
+                (bbox[0], bbox[1]),
+                (bbox[2], bbox[1]),
+                (bbox[0], bbox[3]),
+                (bbox[2], bbox[3]),
+            ]
+            .map(|(x, y)| matrix.apply(x, y));
+            let (tx0, tx1) = corners
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), (x, _)| {
+                    (lo.min(*x), hi.max(*x))
+                });
+            let (ty0, ty1) = corners
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(lo, hi), (_, y)| {
+                    (lo.min(*y), hi.max(*y))
+                });
+            let (w, h) = (tx1 - tx0, ty1 - ty0);
+            let sx = if w.abs() > 1e-9 {
+                (rect[2] - rect[0]) / w
+            } else {
+                1.0
+            };
+            let sy = if h.abs() > 1e-9 {
+                (rect[3] - rect[1]) / h
+            } else {
+                1.0
+            };
+            let fit = Matrix([sx, 0.0, 0.0, sy, rect[0] - tx0 * sx, rect[1] - ty0 * sy]);
+            let gs = GState {
+                ctm: fit,
+                ..GState::default()
+            };
+            self.run_form(id, stream, gs, resources, 0, visiting);
+        }
     }
 
     fn font(&mut self, resources: &[&Dictionary], name: &[u8]) -> Option<Rc<Font>> {
@@ -358,55 +518,80 @@ impl<'a> Interpreter<'a> {
                     if !is_form {
                         continue;
                     }
-                    if depth >= MAX_FORM_DEPTH || visiting.contains(&id) {
-                        self.out.truncated |= depth >= MAX_FORM_DEPTH;
-                        continue;
-                    }
-                    let bytes = match stream.decompressed_content_with_limit(self.stream_limit) {
-                        Ok(b) => b,
-                        Err(_) if stream.dict.get(b"Filter").is_err() => stream.content.clone(),
-                        Err(_) => {
-                            self.out.truncated = true;
-                            continue;
-                        }
+                    let form_gs = match stream.dict.get(b"Matrix") {
+                        Ok(Object::Array(m)) => match Matrix::from_operands(m) {
+                            Some(m) => GState {
+                                ctm: m.then(&gs.ctm),
+                                ..gs.clone()
+                            },
+                            None => gs.clone(),
+                        },
+                        _ => gs.clone(),
                     };
-                    let mut form_gs = gs.clone();
-                    if let Ok(Object::Array(m)) = stream.dict.get(b"Matrix")
-                        && let Some(m) = Matrix::from_operands(m)
-                    {
-                        form_gs.ctm = m.then(&gs.ctm);
-                    }
-                    let own = stream
-                        .dict
-                        .get(b"Resources")
-                        .and_then(|o| self.doc.dereference(o))
-                        .and_then(|(_, o)| o.as_dict())
-                        .ok();
-                    let mut form_resources: Vec<&Dictionary> =
-                        Vec::with_capacity(resources.len() + 1);
-                    form_resources.extend(own);
-                    form_resources.extend_from_slice(resources);
-                    visiting.push(id);
-                    self.run(&bytes, &form_resources, form_gs, depth + 1, visiting);
-                    visiting.pop();
+                    self.run_form(id, stream, form_gs, resources, depth, visiting);
                 }
                 _ => {}
             }
         }
     }
 
+    /// Runs a form XObject's content (its own resources first, then the caller's).
+    fn run_form(
+        &mut self,
+        id: ObjectId,
+        stream: &'a lopdf::Stream,
+        gs: GState,
+        resources: &[&Dictionary],
+        depth: usize,
+        visiting: &mut Vec<ObjectId>,
+    ) {
+        if depth >= MAX_FORM_DEPTH || visiting.contains(&id) {
+            self.out.truncated |= depth >= MAX_FORM_DEPTH;
+            return;
+        }
+        let bytes = match stream.decompressed_content_with_limit(self.stream_limit) {
+            Ok(b) => b,
+            Err(_) if stream.dict.get(b"Filter").is_err() => stream.content.clone(),
+            Err(_) => {
+                self.out.truncated = true;
+                return;
+            }
+        };
+        let own = stream
+            .dict
+            .get(b"Resources")
+            .and_then(|o| self.doc.dereference(o))
+            .and_then(|(_, o)| o.as_dict())
+            .ok();
+        let mut form_resources: Vec<&Dictionary> = Vec::with_capacity(resources.len() + 1);
+        form_resources.extend(own);
+        form_resources.extend_from_slice(resources);
+        visiting.push(id);
+        self.run(&bytes, &form_resources, gs, depth + 1, visiting);
+        visiting.pop();
+    }
+
     fn show(&mut self, bytes: &[u8], gs: &GState, tm: &mut Matrix) {
         let font = gs.font.clone().unwrap_or_else(|| Rc::clone(&self.fallback));
+        let clip = self.clip;
         let out = &mut self.out;
         font.decode(bytes, |code| {
             let trm = Matrix([gs.size * gs.hscale, 0.0, 0.0, gs.size, 0.0, gs.rise])
                 .then(tm)
                 .then(&gs.ctm);
             let [a, b, c, d, ..] = trm.0;
-            let size = (c * c + d * d).sqrt();
+            // The glyph's height: a Type 3 font's matrix may scale glyph space.
+            let size = (c * c + d * d).sqrt() * font.em_scale();
             let p0 = trm.apply(0.0, 0.0);
-            let p1 = trm.apply(code.width, 0.0);
-            let dir = if a.abs() >= b.abs() {
+            let p1 = if font.vertical {
+                trm.apply(0.0, -1.0)
+            } else {
+                trm.apply(code.width, 0.0)
+            };
+            let dir = if font.vertical {
+                // Vertical writing runs down the page, columns right to left.
+                if d >= 0.0 { 3 } else { 1 }
+            } else if a.abs() >= b.abs() {
                 if a >= 0.0 { 0 } else { 2 }
             } else if b > 0.0 {
                 1
@@ -421,9 +606,23 @@ impl<'a> Interpreter<'a> {
             };
             let (x0, y0) = frame(p0);
             let (x1, _) = frame(p1);
-            if !code.text.is_empty() && size.is_finite() && x0.is_finite() && y0.is_finite() {
+            let inside = clip.is_none_or(|[cx0, cy0, cx1, cy1]| {
+                let (dx, dy) = p0;
+                dx >= cx0 - 1.0 && dx <= cx1 + 1.0 && dy >= cy0 - 1.0 && dy <= cy1 + 1.0
+            });
+            if inside
+                && !code.text.is_empty()
+                && size.is_finite()
+                && x0.is_finite()
+                && y0.is_finite()
+            {
                 let start = out.text.len() as u32;
-                out.text.push_str(&code.text);
+                if code.text == "\u{ad}" {
+                    // A soft hyphen that was drawn is a hyphen.
+                    out.text.push('-');
+                } else {
+                    out.text.push_str(&code.text);
+                }
                 out.glyphs.push(Glyph {
                     x0: x0 as f32,
                     x1: x1.max(x0) as f32,

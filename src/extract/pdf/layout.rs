@@ -13,13 +13,22 @@
 
 use super::interp::{Glyph, PageGlyphs};
 
-/// A word break when the gap exceeds this fraction of the font size.
-const WORD_BREAK: f32 = 0.1;
+/// poppler's `minWordBreakSpace`: a gap over this fraction of the word's font size ends it.
+const MIN_WORD_BREAK_SPACE: f32 = 0.1;
+/// poppler's `minDupBreakOverlap`: an overlap beyond this fraction also ends a word.
+const MIN_DUP_BREAK_OVERLAP: f32 = 0.2;
+/// poppler's `dupMaxPriDelta`/`dupMaxSecDelta`: a glyph this close to the last one
+/// overlaps it.
+const DUP_MAX_PRI_DELTA: f32 = 0.1;
+const DUP_MAX_SEC_DELTA: f32 = 0.2;
+/// poppler's `maxCharSpacing`, `maxWideCharSpacingMul`, `maxWideCharSpacing`: where
+/// words of a line are joined without a space.
+const MAX_CHAR_SPACING: f32 = 0.03;
+const WIDE_CHAR_SPACING_MUL: f32 = 1.3;
+const MAX_WIDE_CHAR_SPACING: f32 = 0.4;
 /// Glyphs whose baselines differ by less than this fraction of the larger font size
 /// share a line.
 const SAME_LINE: f32 = 0.5;
-/// Overlap beyond this fraction of the font size also breaks a word (another text run).
-const OVERLAP_BREAK: f32 = 0.5;
 /// A gap of this many font sizes splits a line into separate segments.
 const COLUMN_GAP: f32 = 1.5;
 /// A segment continues a block when it starts at most this many font sizes below it.
@@ -57,71 +66,119 @@ struct Block {
     dir: u8,
 }
 
-/// Splits one line (glyphs sorted by x) into segments of words.
-fn segments(line: &[&Glyph], text: &str, out: &mut Vec<Segment>) {
-    let mut seg: Option<Segment> = None;
-    let mut word = String::new();
-    let mut prev: Option<&Glyph> = None;
-    let flush_word = |word: &mut String, seg: &mut Option<Segment>| {
-        if word.is_empty() {
-            return;
+/// A word as poppler builds it: glyphs until a break.
+struct Word {
+    text: String,
+    chars: usize,
+    x0: f32,
+    x1: f32,
+    last_x0: f32,
+    base: f32,
+    size: f32,
+}
+
+/// Joins a line's words the way poppler's `TextLine::coalesce` does: a space only where
+/// the gap reaches 0.03 of the line's first font size (or, on lines of single-character
+/// words, 1.3 times the smallest gap, at most 0.4 of the font size).
+fn join_words(words: Vec<Word>, out: &mut Vec<Segment>, dir: u8) {
+    let Some(first) = words.first() else { return };
+    let size = first.size.max(0.1);
+    let singles = words.iter().all(|w| w.chars == 1);
+    let threshold = if singles && words.len() > 1 {
+        let min_space = words
+            .windows(2)
+            .map(|w| w[1].x0 - w[0].x1)
+            .fold(f32::MAX, f32::min);
+        if min_space <= 0.0 {
+            MAX_CHAR_SPACING * size
+        } else {
+            (WIDE_CHAR_SPACING_MUL * min_space).min(MAX_WIDE_CHAR_SPACING * size)
         }
-        let mut w = std::mem::take(word);
-        if w.chars().filter(|c| is_rtl(*c)).count() * 2 > w.chars().count() {
-            // Right-to-left words are drawn in visual order: store them in logical order.
-            w = w.chars().rev().collect();
-        }
-        if let Some(s) = seg.as_mut() {
-            s.words.push(w);
-        }
+    } else {
+        MAX_CHAR_SPACING * size
     };
+    let mut seg = Segment {
+        words: Vec::new(),
+        x0: first.x0,
+        x1: first.x1,
+        y: first.base,
+        size: 0.0,
+        dir,
+    };
+    let mut current = String::new();
+    let mut prev_x1 = f32::NAN;
+    for w in words {
+        if !current.is_empty() && w.x0 - prev_x1 >= threshold {
+            seg.words.push(std::mem::take(&mut current));
+        }
+        current.push_str(&w.text);
+        prev_x1 = w.x1;
+        seg.x1 = seg.x1.max(w.x1);
+        seg.size = seg.size.max(w.size);
+    }
+    if !current.is_empty() {
+        seg.words.push(current);
+    }
+    for word in &mut seg.words {
+        if word.chars().filter(|c| is_rtl(*c)).count() * 2 > word.chars().count() {
+            // Right-to-left words are drawn in visual order: store them in logical order.
+            *word = word.chars().rev().collect();
+        }
+    }
+    out.push(seg);
+}
+
+/// Splits one line (glyphs sorted by x) into words by poppler's rules (`addChar`), and
+/// into segments at column gaps.
+fn segments(line: &[&Glyph], text: &str, out: &mut Vec<Segment>) {
+    let mut words: Vec<Word> = Vec::new();
+    let mut word: Option<Word> = None;
+    let mut dir = 0;
     for &g in line {
+        dir = g.dir;
         let gtext = &text[g.start as usize..g.end as usize];
-        let size = prev.map_or(g.size, |p| p.size.max(g.size)).max(0.1);
-        let gap = prev.map_or(0.0, |p| g.x0 - p.x1);
-        if prev.is_some() && gap > COLUMN_GAP * size {
-            flush_word(&mut word, &mut seg);
-            if let Some(s) = seg.take() {
-                out.push(s);
-            }
-        }
-        if seg.is_none() {
-            seg = Some(Segment {
-                words: Vec::new(),
-                x0: g.x0,
-                x1: g.x1,
-                y: g.y,
-                size: g.size,
-                dir: g.dir,
-            });
-        }
-        if let Some(s) = seg.as_mut() {
-            s.x1 = s.x1.max(g.x1);
-            s.size = s.size.max(g.size);
-        }
         if is_blank(gtext) {
-            flush_word(&mut word, &mut seg);
-            prev = Some(g);
+            words.extend(word.take());
             continue;
         }
-        if let Some(p) = prev {
-            let ptext = &text[p.start as usize..p.end as usize];
-            // The same glyph drawn again at (almost) the same place.
-            if ptext == gtext && (g.x0 - p.x0).abs() < 0.1 * size && (g.y - p.y).abs() < 0.1 * size
-            {
-                continue;
+        if let Some(w) = word.as_ref() {
+            let sp = g.x0 - w.x1;
+            let delta = g.x0 - w.last_x0;
+            let fs = w.size.max(0.1);
+            let overlap = delta.abs() < DUP_MAX_PRI_DELTA * fs
+                && (g.y - w.base).abs() < DUP_MAX_SEC_DELTA * fs;
+            if overlap && w.text.ends_with(gtext) {
+                continue; // the same glyph drawn again (fake bold, shadow)
             }
-            if gap > WORD_BREAK * size || gap < -OVERLAP_BREAK * size {
-                flush_word(&mut word, &mut seg);
+            if sp > COLUMN_GAP * fs {
+                words.extend(word.take());
+                let finished = std::mem::take(&mut words);
+                join_words(finished, out, dir);
+            } else if overlap
+                || sp < -MIN_DUP_BREAK_OVERLAP * fs
+                || sp > MIN_WORD_BREAK_SPACE * fs
+                || (g.y - w.base).abs() > 0.5
+                || (g.size - w.size).abs() > 0.01
+            {
+                words.extend(word.take());
             }
         }
-        word.push_str(gtext);
-        prev = Some(g);
+        let w = word.get_or_insert_with(|| Word {
+            text: String::new(),
+            chars: 0,
+            x0: g.x0,
+            x1: g.x1,
+            last_x0: g.x0,
+            base: g.y,
+            size: g.size,
+        });
+        w.text.push_str(gtext);
+        w.chars += 1;
+        w.x1 = g.x1;
+        w.last_x0 = g.x0;
     }
-    flush_word(&mut word, &mut seg);
-    if let Some(s) = seg.filter(|s| !s.words.is_empty()) {
-        out.push(s);
-    }
+    words.extend(word.take());
+    join_words(words, out, dir);
 }
 
 fn overlaps(a0: f32, a1: f32, b0: f32, b1: f32) -> bool {
