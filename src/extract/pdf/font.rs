@@ -1,9 +1,10 @@
 //! PDF fonts for text extraction: how a font's codes split a string, what Unicode text
 //! each code stands for, and how far each glyph advances.
 //!
-//! Unicode comes from, in order: the font's ToUnicode CMap; for simple fonts, the
-//! encoding (base encoding plus `/Differences`) through the Adobe Glyph List; for
-//! composite fonts on a predefined CJK CMap, the CMap's legacy character set.
+//! Unicode comes from, in order: the font's ToUnicode CMap (verbatim, as pdftotext
+//! keeps it); for simple fonts, the encoding (base encoding plus `/Differences`) through
+//! the Adobe Glyph List, with ligature glyphs spelt out; for composite fonts on a
+//! predefined CJK CMap, the CMap's legacy character set.
 
 use std::collections::HashMap;
 
@@ -88,6 +89,8 @@ enum Kind {
         encoding: Option<CMap>,
         widths: HashMap<u32, f64>,
         default_width: f64,
+        /// Text by CID from the embedded CFF's glyph names (identity CID-to-GID).
+        glyph_text: Option<HashMap<u32, String>>,
     },
 }
 
@@ -161,6 +164,57 @@ fn base_encoding(name: &str) -> Option<BaseEncoding> {
     }
 }
 
+/// The bytes of an embedded CFF font program (`/FontFile3`, Type1C or CIDFontType0C).
+fn cff_program(doc: &Document, descriptor: &Dictionary) -> Option<Vec<u8>> {
+    let program = descriptor.get(b"FontFile3").ok()?;
+    let stream = doc.dereference(program).ok()?.1.as_stream().ok()?;
+    stream
+        .decompressed_content_with_limit(MAX_FONT_STREAM)
+        .ok()
+        .or_else(|| {
+            stream
+                .dict
+                .get(b"Filter")
+                .is_err()
+                .then(|| stream.content.clone())
+        })
+}
+
+/// Text for each code of a simple CFF font, through its built-in encoding and glyph names.
+fn cff_builtin(doc: &Document, dict: &Dictionary) -> Option<Vec<(u8, String)>> {
+    let descriptor = deref_dict(doc, dict, b"FontDescriptor")?;
+    let bytes = cff_program(doc, descriptor)?;
+    let table = ttf_parser::cff::Table::parse(&bytes)?;
+    let entries: Vec<(u8, String)> = (0..=255u8)
+        .filter_map(|code| {
+            let gid = table.glyph_index(code)?;
+            if gid.0 == 0 {
+                return None;
+            }
+            Some((code, table.glyph_name(gid)?.to_owned()))
+        })
+        .collect();
+    (!entries.is_empty()).then_some(entries)
+}
+
+/// Text for glyph ids of a composite font's CFF program, by glyph name (where a
+/// ToUnicode map is missing or incomplete).
+fn cff_gid_text(doc: &Document, cid_font: &Dictionary) -> Option<HashMap<u32, String>> {
+    let descriptor = deref_dict(doc, cid_font, b"FontDescriptor")?;
+    let bytes = cff_program(doc, descriptor)?;
+    let table = ttf_parser::cff::Table::parse(&bytes)?;
+    let mut map = HashMap::new();
+    for gid in 1..table.number_of_glyphs() {
+        if let Some(text) = table
+            .glyph_name(ttf_parser::GlyphId(gid))
+            .and_then(glyph_to_unicode)
+        {
+            map.insert(u32::from(gid), text);
+        }
+    }
+    (!map.is_empty()).then_some(map)
+}
+
 /// The built-in encoding of an embedded Type 1 font program (`dup 58 /period put`),
 /// read from its clear-text part.
 fn descriptor_builtin(doc: &Document, dict: &Dictionary) -> Option<Vec<(u8, String)>> {
@@ -217,6 +271,35 @@ impl Font {
             kind: Kind::Simple {
                 text: text.into_boxed_slice(),
                 widths: vec![500.0; 256].into_boxed_slice(),
+            },
+            to_unicode: None,
+            scale: 0.001,
+            em: 1.0,
+            vertical: false,
+        }
+    }
+
+    /// Helvetica with WinAnsi codes and Adobe's widths, for text postroom draws itself
+    /// (form field values).
+    pub fn helvetica() -> Font {
+        let metrics = base14::metrics_for("Helvetica");
+        let map = BaseEncoding::WinAnsiEncoding.forward_map();
+        let mut text: Vec<Option<Box<str>>> = vec![None; 256];
+        let mut widths = vec![556.0; 256];
+        for code in 0..=255u8 {
+            if let Some(c) = map
+                .and_then(|m| m.get(code))
+                .or_else(|| (code >= 0xA0).then(|| char::from(code)))
+            {
+                let t = c.to_string();
+                widths[code as usize] = metrics.and_then(|m| m.width_of(&t)).unwrap_or(556.0);
+                text[code as usize] = Some(t.into_boxed_str());
+            }
+        }
+        Font {
+            kind: Kind::Simple {
+                text: text.into_boxed_slice(),
+                widths: widths.into_boxed_slice(),
             },
             to_unicode: None,
             scale: 0.001,
@@ -325,7 +408,9 @@ impl Font {
                 text[code as usize] = Some((code as char).to_string().into_boxed_str());
             }
         }
-        if !declared && let Some(builtin) = descriptor_builtin(doc, dict) {
+        if !declared
+            && let Some(builtin) = descriptor_builtin(doc, dict).or_else(|| cff_builtin(doc, dict))
+        {
             // An embedded Type 1 program's own encoding is the base.
             for (code, name) in builtin {
                 if let Some(t) = glyph_to_unicode(&name) {
@@ -458,12 +543,14 @@ impl Font {
         if predefined.is_none() && encoding.is_none() {
             predefined = Some(Predefined::Identity);
         }
+        let glyph_text = descendant.and_then(|f| cff_gid_text(doc, f));
         Font {
             kind: Kind::Composite {
                 predefined,
                 encoding,
                 widths,
                 default_width,
+                glyph_text,
             },
             to_unicode,
             scale: 0.001,
@@ -505,6 +592,7 @@ impl Font {
                 encoding,
                 widths,
                 default_width,
+                glyph_text,
             } => {
                 let mut i = 0;
                 while i < bytes.len() {
@@ -528,11 +616,17 @@ impl Font {
                         .to_unicode
                         .as_ref()
                         .and_then(|cmap| cmap.unicode(len, code))
-                        .map(|s| std::borrow::Cow::Owned(expand_ligature(s)))
+                        .map(std::borrow::Cow::Borrowed)
                         .or_else(|| {
                             predefined
                                 .and_then(|p| p.decode(code_bytes))
                                 .map(std::borrow::Cow::Owned)
+                        })
+                        .or_else(|| {
+                            glyph_text
+                                .as_ref()
+                                .and_then(|m| m.get(&cid))
+                                .map(|t| std::borrow::Cow::Owned(expand_ligature(t)))
                         })
                         .unwrap_or(std::borrow::Cow::Borrowed(""));
                     let width = widths.get(&cid).copied().unwrap_or(*default_width);

@@ -75,6 +75,55 @@ fn rect_of(values: &[Object]) -> Option<[f64; 4]> {
     })
 }
 
+/// A field attribute, looked up on the widget and then up its field's parents.
+fn inherited<'d>(doc: &'d Document, annot: &'d Dictionary, key: &[u8]) -> Option<&'d Object> {
+    let mut node = annot;
+    for _ in 0..16 {
+        if let Ok(value) = node.get(key) {
+            return doc.dereference(value).ok().map(|(_, o)| o);
+        }
+        node = doc
+            .dereference(node.get(b"Parent").ok()?)
+            .ok()?
+            .1
+            .as_dict()
+            .ok()?;
+    }
+    None
+}
+
+/// The text value of a text or choice field's widget, if it has one.
+fn field_value(doc: &Document, annot: &Dictionary) -> Option<String> {
+    if annot.get(b"Subtype").and_then(Object::as_name).ok()? != b"Widget" {
+        return None;
+    }
+    let kind = inherited(doc, annot, b"FT")?.as_name().ok()?;
+    if kind != b"Tx" && kind != b"Ch" {
+        return None;
+    }
+    let value = match inherited(doc, annot, b"V")? {
+        Object::String(bytes, _) => {
+            lopdf::decode_text_string(&Object::String(bytes.clone(), lopdf::StringFormat::Literal))
+                .ok()?
+        }
+        Object::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str().ok())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => return None,
+    };
+    (!value.trim().is_empty()).then_some(value)
+}
+
+/// Latin-1 bytes for a string (characters outside it become `?`).
+fn encode_latin1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
+}
+
 /// The page's media box, inherited through the page tree. (pdftotext drops text outside
 /// the media box; the crop box only with `-cropbox`.)
 fn page_box(doc: &Document, page_id: ObjectId) -> Option<[f64; 4]> {
@@ -230,6 +279,14 @@ impl<'a> Interpreter<'a> {
         else {
             return;
         };
+        let need_appearances = doc
+            .catalog()
+            .ok()
+            .and_then(|c| c.get(b"AcroForm").ok())
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_dict().ok())
+            .and_then(|f| f.get(b"NeedAppearances").ok())
+            .is_some_and(|v| matches!(v, Object::Boolean(true)));
         for annot in annots.iter().take(2_000) {
             if self.budget.expired() {
                 self.out.truncated = true;
@@ -241,6 +298,11 @@ impl<'a> Interpreter<'a> {
             let flags = annot.get(b"F").ok().and_then(num).unwrap_or(0.0) as i64;
             if flags & (2 | 32) != 0 {
                 continue; // Hidden or NoView
+            }
+            if need_appearances && let Some(value) = field_value(doc, annot) {
+                // The form asks viewers to draw fields from their values.
+                self.draw_value(annot, &value);
+                continue;
             }
             let Ok(normal) = annot
                 .get(b"AP")
@@ -327,7 +389,7 @@ impl<'a> Interpreter<'a> {
             };
             let fit = Matrix([sx, 0.0, 0.0, sy, rect[0] - tx0 * sx, rect[1] - ty0 * sy]);
             let gs = GState {
-                ctm: fit,
+                ctm: matrix.then(&fit),
                 ..GState::default()
             };
             self.run_form(id, stream, gs, resources, 0, visiting);
@@ -532,6 +594,59 @@ impl<'a> Interpreter<'a> {
                 }
                 _ => {}
             }
+        }
+    }
+
+    /// Draws a form field's value inside its rectangle, in Helvetica at the field's size.
+    fn draw_value(&mut self, annot: &Dictionary, value: &str) {
+        let doc = self.doc;
+        let Some(rect) = annot
+            .get(b"Rect")
+            .ok()
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_array().ok())
+            .and_then(|r| rect_of(r))
+        else {
+            return;
+        };
+        let da = inherited(doc, annot, b"DA")
+            .and_then(|o| o.as_str().ok())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .unwrap_or_default();
+        let words: Vec<&str> = da.split_whitespace().collect();
+        let size = words
+            .iter()
+            .position(|w| *w == "Tf")
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| words[i].parse::<f64>().ok())
+            .filter(|s| *s > 0.0)
+            .unwrap_or(10.0);
+        let font = Font::helvetica();
+        let lines: Vec<&str> = value
+            .split(['\r', '\n'])
+            .filter(|l| !l.is_empty())
+            .collect();
+        for (n, line) in lines.iter().enumerate() {
+            let y = rect[3] - 2.0 - size * (n as f64 + 1.0);
+            let mut x = rect[0] + 2.0;
+            let bytes = encode_latin1(line);
+            font.decode(&bytes, |code| {
+                let width = code.width * size;
+                if !code.text.is_empty() {
+                    let start = self.out.text.len() as u32;
+                    self.out.text.push_str(&code.text);
+                    self.out.glyphs.push(Glyph {
+                        x0: x as f32,
+                        x1: (x + width) as f32,
+                        y: y as f32,
+                        size: size as f32,
+                        dir: 0,
+                        start,
+                        end: self.out.text.len() as u32,
+                    });
+                }
+                x += width;
+            });
         }
     }
 

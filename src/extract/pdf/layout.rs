@@ -29,8 +29,9 @@ const MAX_WIDE_CHAR_SPACING: f32 = 0.4;
 /// Glyphs whose baselines differ by less than this fraction of the larger font size
 /// share a line.
 const SAME_LINE: f32 = 0.5;
-/// A gap of this many font sizes splits a line into separate segments.
-const COLUMN_GAP: f32 = 1.5;
+/// A gap of this many font sizes splits a line into separate segments (poppler's
+/// `minColSpacing1`).
+const COLUMN_GAP: f32 = 0.7;
 /// A segment continues a block when it starts at most this many font sizes below it.
 const BLOCK_LEADING: f32 = 2.0;
 /// Above this many blocks on a page, blocks are read plainly top to bottom.
