@@ -11,7 +11,7 @@
 //!
 //! Glyphs drawn twice at the same place (fake bold) are kept once.
 
-use super::interp::{Glyph, PageGlyphs};
+use super::interp::PageGlyphs;
 
 /// poppler's `minWordBreakSpace`: a gap over this fraction of the word's font size ends it.
 const MIN_WORD_BREAK_SPACE: f32 = 0.1;
@@ -68,6 +68,7 @@ struct Block {
 }
 
 /// A word as poppler builds it: glyphs until a break.
+#[derive(Debug)]
 struct Word {
     text: String,
     chars: usize,
@@ -76,12 +77,64 @@ struct Word {
     last_x0: f32,
     base: f32,
     size: f32,
+    dir: u8,
+}
+
+/// Builds words from glyphs in the order they were drawn, by poppler's `addChar` rules:
+/// a space glyph, a change of direction or font size, a baseline moved by more than
+/// half a point, a gap over a tenth of the font size, or an overlap ends a word.
+/// A glyph drawn again over the last one (fake bold, shadows) is dropped.
+fn words(page: &PageGlyphs) -> Vec<Word> {
+    let mut words: Vec<Word> = Vec::new();
+    let mut word: Option<Word> = None;
+    for g in &page.glyphs {
+        let gtext = &page.text[g.start as usize..g.end as usize];
+        if is_blank(gtext) {
+            words.extend(word.take());
+            continue;
+        }
+        if let Some(w) = word.as_ref() {
+            let fs = w.size.max(0.1);
+            let sp = g.x0 - w.x1;
+            let delta = g.x0 - w.last_x0;
+            let overlap = delta.abs() < DUP_MAX_PRI_DELTA * fs
+                && (g.y - w.base).abs() < DUP_MAX_SEC_DELTA * fs;
+            if overlap && g.dir == w.dir && w.text.ends_with(gtext) {
+                continue;
+            }
+            if g.dir != w.dir
+                || overlap
+                || sp < -MIN_DUP_BREAK_OVERLAP * fs
+                || sp > MIN_WORD_BREAK_SPACE * fs
+                || (g.y - w.base).abs() > 0.5
+                || (g.size - w.size).abs() > 0.01
+            {
+                words.extend(word.take());
+            }
+        }
+        let w = word.get_or_insert_with(|| Word {
+            text: String::new(),
+            chars: 0,
+            x0: g.x0,
+            x1: g.x1,
+            last_x0: g.x0,
+            base: g.y,
+            size: g.size,
+            dir: g.dir,
+        });
+        w.text.push_str(gtext);
+        w.chars += 1;
+        w.x1 = w.x1.max(g.x1);
+        w.last_x0 = g.x0;
+    }
+    words.extend(word.take());
+    words
 }
 
 /// Joins a line's words the way poppler's `TextLine::coalesce` does: a space only where
 /// the gap reaches 0.03 of the line's first font size (or, on lines of single-character
 /// words, 1.3 times the smallest gap, at most 0.4 of the font size).
-fn join_words(words: Vec<Word>, out: &mut Vec<Segment>, dir: u8) {
+fn join_words(words: &[Word], out: &mut Vec<Segment>) {
     let Some(first) = words.first() else { return };
     let size = first.size.max(0.1);
     let singles = words.iter().all(|w| w.chars == 1);
@@ -104,7 +157,7 @@ fn join_words(words: Vec<Word>, out: &mut Vec<Segment>, dir: u8) {
         x1: first.x1,
         y: first.base,
         size: 0.0,
-        dir,
+        dir: first.dir,
     };
     let mut current = String::new();
     let mut prev_x1 = f32::NAN;
@@ -129,57 +182,43 @@ fn join_words(words: Vec<Word>, out: &mut Vec<Segment>, dir: u8) {
     out.push(seg);
 }
 
-/// Splits one line (glyphs sorted by x) into words by poppler's rules (`addChar`), and
-/// into segments at column gaps.
-fn segments(line: &[&Glyph], text: &str, out: &mut Vec<Segment>) {
-    let mut words: Vec<Word> = Vec::new();
-    let mut word: Option<Word> = None;
-    let mut dir = 0;
-    for &g in line {
-        dir = g.dir;
-        let gtext = &text[g.start as usize..g.end as usize];
-        if is_blank(gtext) {
-            words.extend(word.take());
+/// Drops words drawn twice at (almost) the same place: fake bold and drop shadows, as
+/// poppler's `TextBlock::coalesce` discards them. `line` is sorted by x.
+fn drop_duplicates(line: &mut Vec<Word>) {
+    let mut keep = vec![true; line.len()];
+    for i in 0..line.len() {
+        if !keep[i] {
             continue;
         }
-        if let Some(w) = word.as_ref() {
-            let sp = g.x0 - w.x1;
-            let delta = g.x0 - w.last_x0;
-            let fs = w.size.max(0.1);
-            let overlap = delta.abs() < DUP_MAX_PRI_DELTA * fs
-                && (g.y - w.base).abs() < DUP_MAX_SEC_DELTA * fs;
-            if overlap && w.text.ends_with(gtext) {
-                continue; // the same glyph drawn again (fake bold, shadow)
+        let fs = line[i].size.max(0.1);
+        for j in i + 1..line.len() {
+            if line[j].x0 - line[i].x0 > DUP_MAX_PRI_DELTA * fs {
+                break;
             }
-            if sp > COLUMN_GAP * fs {
-                words.extend(word.take());
-                let finished = std::mem::take(&mut words);
-                join_words(finished, out, dir);
-            } else if overlap
-                || sp < -MIN_DUP_BREAK_OVERLAP * fs
-                || sp > MIN_WORD_BREAK_SPACE * fs
-                || (g.y - w.base).abs() > 0.5
-                || (g.size - w.size).abs() > 0.01
+            if keep[j]
+                && line[j].text == line[i].text
+                && (line[j].base - line[i].base).abs() < DUP_MAX_SEC_DELTA * fs
             {
-                words.extend(word.take());
+                keep[j] = false;
             }
         }
-        let w = word.get_or_insert_with(|| Word {
-            text: String::new(),
-            chars: 0,
-            x0: g.x0,
-            x1: g.x1,
-            last_x0: g.x0,
-            base: g.y,
-            size: g.size,
-        });
-        w.text.push_str(gtext);
-        w.chars += 1;
-        w.x1 = g.x1;
-        w.last_x0 = g.x0;
     }
-    words.extend(word.take());
-    join_words(words, out, dir);
+    let mut flags = keep.into_iter();
+    line.retain(|_| flags.next().unwrap_or(true));
+}
+
+/// Splits one line (words sorted by x) into segments at column gaps.
+fn segments(line: &mut Vec<Word>, out: &mut Vec<Segment>) {
+    drop_duplicates(line);
+    let mut start = 0;
+    for i in 1..line.len() {
+        let gap = line[i].x0 - line[i - 1].x1;
+        if gap > COLUMN_GAP * line[i - 1].size.max(line[i].size).max(0.1) {
+            join_words(&line[start..i], out);
+            start = i;
+        }
+    }
+    join_words(&line[start..], out);
 }
 
 fn overlaps(a0: f32, a1: f32, b0: f32, b1: f32) -> bool {
@@ -262,50 +301,49 @@ fn reading_order(mut blocks: Vec<Block>) -> Vec<Block> {
 /// Writes the page's text: blocks in reading order, lines separated by `\n`, words by
 /// one space, hyphenated line ends joined.
 pub fn page_text(page: &PageGlyphs) -> String {
-    let mut glyphs: Vec<&Glyph> = page.glyphs.iter().collect();
-    if glyphs.is_empty() {
+    let mut words = words(page);
+    if words.is_empty() {
         return String::new();
     }
     // Most common direction first, then top to bottom.
     let mut dir_count = [0usize; 4];
-    for g in &glyphs {
-        dir_count[g.dir as usize & 3] += 1;
+    for w in &words {
+        dir_count[w.dir as usize & 3] += w.chars;
     }
     let mut dir_order = [0u8, 1, 2, 3];
     dir_order.sort_by_key(|d| std::cmp::Reverse(dir_count[*d as usize]));
     let rank = |d: u8| dir_order.iter().position(|x| *x == d).unwrap_or(0) as u8;
-    glyphs.sort_by(|a, b| {
-        rank(a.dir)
-            .cmp(&rank(b.dir))
-            .then(b.y.total_cmp(&a.y))
+    for w in &mut words {
+        w.dir = rank(w.dir);
+    }
+    words.sort_by(|a, b| {
+        a.dir
+            .cmp(&b.dir)
+            .then(b.base.total_cmp(&a.base))
             .then(a.x0.total_cmp(&b.x0))
     });
 
+    // Words whose baselines are within half the larger font size share a line (poppler's
+    // `maxIntraLineDelta`), so superscripts stay with their text.
     let mut segs: Vec<Segment> = Vec::new();
-    let mut line: Vec<&Glyph> = Vec::new();
-    let (mut line_y, mut line_dir, mut line_size) = (f32::NAN, 255u8, 0f32);
-    let flush = |line: &mut Vec<&Glyph>, segs: &mut Vec<Segment>| {
-        line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-        segments(line, &page.text, segs);
-        line.clear();
-    };
-    for g in glyphs {
-        let tolerance = SAME_LINE * line_size.max(g.size).max(0.5);
-        if !line.is_empty() && g.dir == line_dir && (line_y - g.y).abs() <= tolerance {
-            line.push(g);
-            continue;
+    let mut line: Vec<Word> = Vec::new();
+    let (mut line_base, mut line_dir, mut line_size) = (f32::NAN, 255u8, 0f32);
+    for w in words {
+        let tolerance = SAME_LINE * line_size.max(w.size).max(0.5);
+        let same = !line.is_empty() && w.dir == line_dir && (line_base - w.base).abs() <= tolerance;
+        if !same && !line.is_empty() {
+            line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+            segments(&mut line, &mut segs);
+            line.clear();
         }
-        if !line.is_empty() {
-            flush(&mut line, &mut segs);
+        if line.is_empty() {
+            (line_base, line_dir, line_size) = (w.base, w.dir, w.size);
         }
-        (line_y, line_dir, line_size) = (g.y, g.dir, g.size);
-        line.push(g);
+        line.push(w);
     }
     if !line.is_empty() {
-        flush(&mut line, &mut segs);
-    }
-    for s in &mut segs {
-        s.dir = rank(s.dir);
+        line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        segments(&mut line, &mut segs);
     }
 
     let mut out = String::with_capacity(page.text.len() + segs.len() * 2);
