@@ -78,9 +78,11 @@ fn parse_backend(value: &str) -> Result<BackendKind, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // lopdf reports every repair it makes to a damaged file; those are not the user's
+    // concern (postroom reports `malformed` instead).
     let filter = match cli.verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,lopdf=off",
+        1 => "info,lopdf=off",
         _ => "debug",
     };
     telemetry::init(LogFormat::Human, filter);

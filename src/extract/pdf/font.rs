@@ -13,6 +13,7 @@ use pdf_encoding::{Encoding as BaseEncoding, glyphname_to_unicode};
 
 use super::base14;
 use super::cmap::{CMap, Predefined};
+use super::collections::Collection;
 
 /// The largest stream a font may make us decode (ToUnicode, CMaps).
 const MAX_FONT_STREAM: usize = 8 * 1024 * 1024;
@@ -91,6 +92,8 @@ enum Kind {
         default_width: f64,
         /// Text by CID from the embedded CFF's glyph names (identity CID-to-GID).
         glyph_text: Option<HashMap<u32, String>>,
+        /// Adobe's CID-to-Unicode table for the font's character collection.
+        collection: Option<Collection>,
     },
 }
 
@@ -544,6 +547,12 @@ impl Font {
             predefined = Some(Predefined::Identity);
         }
         let glyph_text = descendant.and_then(|f| cff_gid_text(doc, f));
+        let collection = descendant
+            .and_then(|f| deref_dict(doc, f, b"CIDSystemInfo"))
+            .and_then(|info| info.get(b"Ordering").ok())
+            .and_then(|o| doc.dereference(o).ok())
+            .and_then(|(_, o)| o.as_str().ok())
+            .and_then(|o| Collection::for_ordering(&String::from_utf8_lossy(o)));
         Font {
             kind: Kind::Composite {
                 predefined,
@@ -551,6 +560,7 @@ impl Font {
                 widths,
                 default_width,
                 glyph_text,
+                collection,
             },
             to_unicode,
             scale: 0.001,
@@ -593,6 +603,7 @@ impl Font {
                 widths,
                 default_width,
                 glyph_text,
+                collection,
             } => {
                 let mut i = 0;
                 while i < bytes.len() {
@@ -627,6 +638,11 @@ impl Font {
                                 .as_ref()
                                 .and_then(|m| m.get(&cid))
                                 .map(|t| std::borrow::Cow::Owned(expand_ligature(t)))
+                        })
+                        .or_else(|| {
+                            collection
+                                .and_then(|c| c.unicode(cid))
+                                .map(|c| std::borrow::Cow::Owned(c.to_string()))
                         })
                         .unwrap_or(std::borrow::Cow::Borrowed(""));
                     let width = widths.get(&cid).copied().unwrap_or(*default_width);

@@ -2,6 +2,7 @@
 
 mod base14;
 mod cmap;
+mod collections;
 mod font;
 mod interp;
 mod layout;
