@@ -5,6 +5,7 @@
 pub mod config;
 pub mod doctor;
 pub mod extract;
+pub mod metadata;
 pub mod store;
 pub mod stores;
 pub mod telemetry;

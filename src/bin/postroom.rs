@@ -63,6 +63,9 @@ struct ExtractArgs {
     /// Print one JSON object a line, as ../shared/schema/document-metadata.schema.json.
     #[arg(long)]
     json: bool,
+    /// Reading rules to use instead of the shipped ones (see rules/default.toml).
+    #[arg(long, env = "POSTROOM_RULES")]
+    rules: Option<PathBuf>,
 }
 
 /// Arguments of a command that this build does not have yet.
@@ -119,45 +122,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     use std::io::Write as _;
+    let rules_owned;
+    let rules = match &args.rules {
+        Some(path) => {
+            rules_owned = postroom::metadata::Rules::load(path)?;
+            &rules_owned
+        }
+        None => postroom::metadata::Rules::builtin(),
+    };
     let limits = postroom::extract::Limits::default();
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
     for file in &args.files {
-        let bytes = match std::fs::read(file) {
-            Ok(b) => b,
+        let source = file.display().to_string();
+        let (extracted, sha) = match std::fs::read(file) {
+            Ok(bytes) => (
+                postroom::extract::extract_isolated(&bytes, &limits),
+                postroom::extract::sha256_hex(&bytes),
+            ),
             Err(e) => {
-                eprintln!("postroom: cannot read {}: {e}", file.display());
-                failed = true;
-                continue;
+                eprintln!("postroom: cannot read {source}: {e}");
+                (
+                    postroom::extract::Extracted::unreadable_file(),
+                    postroom::extract::sha256_hex(b""),
+                )
             }
         };
-        let extracted = postroom::extract::extract_isolated(&bytes, &limits);
         failed |= extracted.unreadable();
         if args.text {
             out.write_all(extracted.text.as_bytes())?;
             if !extracted.text.ends_with('\n') {
                 out.write_all(b"\n")?;
             }
+            continue;
+        }
+        let meta = postroom::metadata::analyse(&extracted, &source, &sha, rules);
+        if args.json {
+            serde_json::to_writer(&mut out, &meta)?;
+            out.write_all(b"\n")?;
         } else {
-            let codes: Vec<&str> = extracted
-                .warnings
-                .as_slice()
-                .iter()
-                .map(|w| w.code())
-                .collect();
-            writeln!(
-                out,
-                "{}: {} {} chars{}",
-                file.display(),
-                extracted.media_type.as_str(),
-                extracted.text.chars().count(),
-                if codes.is_empty() {
-                    String::new()
-                } else {
-                    format!(" [{}]", codes.join(", "))
-                }
-            )?;
+            writeln!(out, "{}", postroom::metadata::summary(&meta))?;
         }
     }
     out.flush()?;

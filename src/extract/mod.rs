@@ -36,6 +36,8 @@ pub enum Warning {
     Empty,
     /// Extraction failed unexpectedly; the document is kept and reported.
     InternalError,
+    /// The file could not be opened (missing, no permission).
+    Unreadable,
 }
 
 impl Warning {
@@ -49,6 +51,7 @@ impl Warning {
             Warning::Malformed => "malformed",
             Warning::Empty => "empty",
             Warning::InternalError => "internal_error",
+            Warning::Unreadable => "unreadable",
         }
     }
 
@@ -61,6 +64,7 @@ impl Warning {
                 | Warning::TooLarge
                 | Warning::Empty
                 | Warning::InternalError
+                | Warning::Unreadable
         )
     }
 }
@@ -121,6 +125,13 @@ impl Extracted {
             attachments: Vec::new(),
             warnings: Warnings::default(),
         }
+    }
+
+    /// What a file that could not be opened at all gets: its own line, marked.
+    pub fn unreadable_file() -> Self {
+        let mut e = Extracted::empty(MediaType::Other("application/octet-stream"));
+        e.warnings.add(Warning::Unreadable);
+        e
     }
 
     /// Whether nothing could be read from the document itself.

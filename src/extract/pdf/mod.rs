@@ -41,6 +41,10 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
             return PdfText::default();
         }
     };
+    if doc.xref_recovery.is_some() {
+        // The cross-reference data was damaged and rebuilt: say so, keep what was read.
+        warnings.add(Warning::Malformed);
+    }
     if doc.is_encrypted() && !doc.was_encrypted() {
         warnings.add(Warning::Encrypted);
         return PdfText {

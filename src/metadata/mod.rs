@@ -1,0 +1,748 @@
+//! Metadata: from extracted text to `DocumentMetadata` (../shared/schema): document type,
+//! dates, references, parties, clinical codes, amounts and personal-data counts. Rules come
+//! from a versioned data file (`rules`); unknown is null, never a guess.
+
+pub mod dates;
+pub mod personal;
+pub mod references;
+pub mod rules;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::extract::{Extracted, MediaType, Warning};
+use dates::Found;
+pub use personal::PersonalData;
+pub use references::References;
+pub use rules::{Rules, RulesError};
+
+/// The parties a document names.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Parties {
+    pub claimant: Option<String>,
+    pub defendants: Vec<String>,
+    pub claimant_solicitor: Option<String>,
+    pub requester: Option<String>,
+}
+
+/// Scheme, specialty, cause and injury.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Clinical {
+    pub scheme: Option<String>,
+    pub specialty: Option<String>,
+    pub cause: Option<String>,
+    pub injury: Option<String>,
+}
+
+/// What postroom read from one document, as `postroom extract --json` prints it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DocumentMetadata {
+    pub source: String,
+    pub sha256: String,
+    pub media_type: String,
+    pub pages: Option<u32>,
+    pub text_chars: u64,
+    pub doc_type: String,
+    pub doc_type_confidence: f64,
+    pub document_date: Option<NaiveDate>,
+    pub incident_date: Option<NaiveDate>,
+    pub references: References,
+    pub parties: Parties,
+    pub clinical: Clinical,
+    pub amounts_gbp: Vec<f64>,
+    pub personal_data: PersonalData,
+    pub attachments: Vec<DocumentMetadata>,
+    pub warnings: Vec<Warning>,
+}
+
+/// One readable line about a document (no personal data: type, date, reference, counts).
+pub fn summary(meta: &DocumentMetadata) -> String {
+    let mut parts = vec![format!(
+        "{}: {} ({:.0}%)",
+        meta.source,
+        meta.doc_type,
+        meta.doc_type_confidence * 100.0
+    )];
+    if let Some(date) = meta.document_date {
+        parts.push(format!("dated {date}"));
+    }
+    if let Some(case) = &meta.references.case_ref {
+        parts.push(format!("case {case}"));
+    }
+    if let Some(pages) = meta.pages {
+        parts.push(format!("{pages} page{}", if pages == 1 { "" } else { "s" }));
+    }
+    if !meta.attachments.is_empty() {
+        parts.push(format!("{} attachment(s)", meta.attachments.len()));
+    }
+    if !meta.warnings.is_empty() {
+        parts.push(format!(
+            "[{}]",
+            meta.warnings
+                .iter()
+                .map(|w| w.code())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    parts.join(", ")
+}
+
+/// Text as metadata rules read it: ligatures spelt out, odd spaces made plain.
+fn normalise(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{A0}' | '\u{2007}' | '\u{202F}' | '\u{2009}' => out.push(' '),
+            '\u{2010}' | '\u{2011}' => out.push('-'),
+            '\u{C}' => out.push('\n'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Builds the metadata of an extracted document (and of its attachments).
+pub fn analyse(
+    extracted: &Extracted,
+    source: &str,
+    sha256: &str,
+    rules: &Rules,
+) -> DocumentMetadata {
+    let text = normalise(&extracted.text);
+    let lower = text.to_lowercase();
+    let found_dates = dates::find_dates(&text);
+    let readable = !text.trim().is_empty();
+
+    let (doc_type, confidence) = if readable {
+        classify(&text, &lower, rules, extracted.media_type)
+    } else {
+        ("unknown".to_owned(), 0.0)
+    };
+    let mut refs = references::find(&text, rules);
+    refs.case_ref = references::choose_case_ref(&refs, &doc_type);
+
+    let document_date = match &extracted.email {
+        Some(headers) => headers
+            .date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        None => document_date(&text, &found_dates),
+    };
+    let claimish = is_claim_type(&doc_type);
+    let incident_date = if claimish {
+        incident_date(&text, &found_dates, document_date)
+    } else {
+        None
+    };
+
+    let scheme = refs
+        .case_ref
+        .as_deref()
+        .or(refs.claim.first().map(String::as_str))
+        .and_then(|r| r.split('/').next())
+        .filter(|s| rules.claim_schemes.iter().any(|k| k == s))
+        .map(str::to_owned);
+    let clinical = Clinical {
+        scheme,
+        specialty: claimish
+            .then(|| best_code(&lower, &rules.specialty, rules))
+            .flatten(),
+        cause: claimish
+            .then(|| best_code(&lower, &rules.cause, rules))
+            .flatten(),
+        injury: claimish
+            .then(|| best_code(&lower, &rules.injury, rules))
+            .flatten(),
+    };
+    let parties = parties(&text, &lower, &doc_type, extracted, rules);
+
+    let attachments = extracted
+        .attachments
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let name = a
+                .filename
+                .clone()
+                .unwrap_or_else(|| format!("attachment-{}", i + 1));
+            analyse(&a.extracted, &format!("{source}#{name}"), &a.sha256, rules)
+        })
+        .collect();
+
+    DocumentMetadata {
+        source: source.to_owned(),
+        sha256: sha256.to_owned(),
+        media_type: extracted.media_type.as_str().to_owned(),
+        pages: extracted.pages,
+        text_chars: extracted.text.chars().count() as u64,
+        doc_type,
+        doc_type_confidence: (confidence * 100.0).round() / 100.0,
+        document_date,
+        incident_date,
+        references: refs,
+        parties,
+        clinical,
+        amounts_gbp: amounts(&text),
+        personal_data: personal::count(&text, &found_dates),
+        attachments,
+        warnings: extracted.warnings.as_slice().to_vec(),
+    }
+}
+
+fn is_claim_type(doc_type: &str) -> bool {
+    matches!(
+        doc_type,
+        "letter_of_notification"
+            | "letter_of_claim"
+            | "letter_of_response"
+            | "claim_form"
+            | "particulars_of_claim"
+            | "defence"
+            | "settlement_offer"
+            | "expert_report"
+            | "medical_records"
+            | "court_order"
+            | "early_notification"
+    )
+}
+
+/// Scores each document type by its phrases (a heading counts more) and patterns.
+fn classify(text: &str, lower: &str, rules: &Rules, media: MediaType) -> (String, f64) {
+    let heading: String = lower
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(rules.heading_lines)
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut scores: Vec<(&str, f64)> = rules
+        .doc_types
+        .iter()
+        .map(|t| {
+            let mut score = 0.0;
+            for (phrase, weight) in &t.phrases {
+                let hits = count_phrase(lower, phrase);
+                if hits > 0 {
+                    // Diminishing returns: a phrase repeated is not much stronger.
+                    score += weight * (1.0 + (hits as f64).ln() * 0.3);
+                    if count_phrase(&heading, phrase) > 0 {
+                        score += weight * rules.heading_bonus;
+                    }
+                }
+            }
+            for (pattern, weight) in &t.patterns {
+                if pattern.is_match(text) {
+                    score += weight;
+                }
+            }
+            (t.name.as_str(), score)
+        })
+        .collect();
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (top, top_score) = scores.first().copied().unwrap_or(("unknown", 0.0));
+    let second = scores.get(1).map_or(0.0, |s| s.1);
+    if top_score < rules.doc_min_score {
+        let fallback = match media {
+            MediaType::Pdf
+            | MediaType::Docx
+            | MediaType::Email
+            | MediaType::Text
+            | MediaType::Html => "correspondence",
+            _ => "unknown",
+        };
+        return (fallback.to_owned(), 0.5);
+    }
+    // Confidence: how far the winner stands from the runner-up, and how strong it is.
+    let separation = (top_score - second) / top_score;
+    let strength = 1.0 - (-top_score / 6.0).exp();
+    let confidence = (0.5 + 0.5 * separation) * (0.6 + 0.4 * strength);
+    (top.to_owned(), confidence.clamp(0.0, 1.0))
+}
+
+/// Occurrences of a phrase as whole words.
+fn count_phrase(haystack: &str, phrase: &str) -> usize {
+    let mut n = 0;
+    let mut from = 0;
+    while let Some(i) = haystack[from..].find(phrase) {
+        let start = from + i;
+        let end = start + phrase.len();
+        let before = haystack[..start].chars().next_back();
+        let after = haystack[end..].chars().next();
+        let word_start = !before.is_some_and(char::is_alphanumeric)
+            || !phrase.starts_with(char::is_alphanumeric);
+        let word_end = !after.is_some_and(char::is_alphanumeric)
+            || !phrase.ends_with(char::is_alphanumeric)
+            || phrase.len() >= 6;
+        if word_start && word_end {
+            n += 1;
+        }
+        from = end;
+    }
+    n
+}
+
+/// Labels that make the date after them the document's own.
+const DATE_LABELS: &[&str] = &[
+    "date:",
+    "dated:",
+    "dated",
+    "date of report:",
+    "date of report",
+    "report date:",
+    "date of this report",
+    "printed on",
+    "printed:",
+    "date printed",
+    "date of letter",
+    "letter date",
+];
+/// Labels that make the date after them something else.
+const OTHER_DATE_LABELS: &[&str] = &[
+    "date of birth",
+    "dob",
+    "d.o.b",
+    "born",
+    "date of incident",
+    "incident date",
+    "date of death",
+    "died",
+    "date of admission",
+    "admitted",
+    "received",
+    "date of index",
+    "deadline",
+    "by ",
+    "before ",
+    "on or before",
+    "due",
+    "hearing",
+    "expires",
+    "date of request",
+];
+
+fn line_of(text: &str, pos: usize) -> (usize, &str) {
+    let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
+    (start, &text[start..end])
+}
+
+fn label_before(text: &str, f: &Found) -> String {
+    let (start, _) = line_of(text, f.start);
+    text[start..f.start].to_lowercase()
+}
+
+/// The date the document bears: a date line near the top (alone, or after "Date:"), a
+/// "Dated this 5th day of ..." line, or a report's date label; else none.
+fn document_date(text: &str, found: &[Found]) -> Option<NaiveDate> {
+    let top_lines = 40;
+    let top_end = text
+        .match_indices('\n')
+        .nth(top_lines)
+        .map_or(text.len(), |(i, _)| i);
+    let mut candidates: Vec<(i32, NaiveDate)> = Vec::new();
+    for f in found {
+        let label = label_before(text, f);
+        let (line_start, line) = line_of(text, f.start);
+        let rest = &text[f.end..line_start + line.len()];
+        if OTHER_DATE_LABELS.iter().any(|l| label.contains(l)) {
+            continue;
+        }
+        let labelled = DATE_LABELS
+            .iter()
+            .any(|l| label.trim_end().ends_with(l.trim_end()) || label.contains(l));
+        let before_words = label.trim().trim_end_matches(',').trim();
+        let weekday_only = before_words.is_empty()
+            || [
+                "monday",
+                "tuesday",
+                "wednesday",
+                "thursday",
+                "friday",
+                "saturday",
+                "sunday",
+                "the",
+                "dated this",
+                "this",
+            ]
+            .iter()
+            .any(|w| before_words == *w);
+        let alone = weekday_only && rest.trim().trim_end_matches('.').is_empty();
+        let day_of = label.contains("dated this") || label.trim().ends_with("this");
+        let score = if labelled && f.start < top_end {
+            4
+        } else if alone && f.start < top_end {
+            3
+        } else if labelled || day_of {
+            2
+        } else {
+            0
+        };
+        if score > 0 {
+            candidates.push((score, f.date));
+        }
+    }
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
+    candidates.first().map(|c| c.1)
+}
+
+/// Words that put a date in the story of the care complained of.
+const CARE_WORDS: &[&str] = &[
+    "admitted",
+    "attended",
+    "presented",
+    "underwent",
+    "operation",
+    "surgery",
+    "seen by",
+    "delivered",
+    "delivery",
+    "born",
+    "referred",
+    "consulted",
+    "reviewed",
+    "treated",
+    "treatment",
+    "visited",
+    "999",
+    "labour",
+    "gave birth",
+    "assessed",
+    "examined",
+    "procedure",
+    "appointment",
+    "discharged",
+    "incident",
+    "care",
+    "emergency department",
+    "a&e",
+    "called",
+];
+const INCIDENT_LABELS: &[&str] = &[
+    "date of incident",
+    "incident date",
+    "date of index event",
+    "date of treatment",
+    "dates of treatment",
+    "date of alleged negligence",
+    "date of event",
+    "date(s) of treatment",
+    "date of negligence",
+];
+
+/// The first date of the care complained of, where the document states one.
+fn incident_date(
+    text: &str,
+    found: &[Found],
+    document_date: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    let lower = text.to_lowercase();
+    // A labelled incident date wins.
+    for f in found {
+        let (line_start, _) = line_of(text, f.start);
+        let label = &lower[line_start..f.start];
+        if INCIDENT_LABELS.iter().any(|l| label.contains(l)) {
+            return Some(f.date);
+        }
+    }
+    // Otherwise the earliest date in a sentence about care, before the document's date.
+    let mut best: Option<NaiveDate> = None;
+    for f in found {
+        if personal::is_date_of_birth(text, f) {
+            continue;
+        }
+        if document_date.is_some_and(|d| f.date >= d) {
+            continue;
+        }
+        let sentence_start = lower[..f.start].rfind(['.', '\n']).map_or(0, |i| i + 1);
+        let sentence_end = lower[f.end..]
+            .find(['.', '\n'])
+            .map_or(lower.len(), |i| f.end + i);
+        let sentence = &lower[sentence_start..sentence_end];
+        let label = label_before(text, f);
+        if DATE_LABELS.iter().any(|l| label.contains(l)) {
+            continue;
+        }
+        if CARE_WORDS.iter().any(|w| sentence.contains(w)) {
+            best = Some(best.map_or(f.date, |b: NaiveDate| b.min(f.date)));
+        }
+    }
+    best
+}
+
+/// The code of a list whose phrases score highest, if it is clearly ahead.
+fn best_code(lower: &str, codes: &[rules::CodeRule], rules: &Rules) -> Option<String> {
+    let mut scores: Vec<(&str, f64)> = codes
+        .iter()
+        .map(|c| {
+            let score = c
+                .phrases
+                .iter()
+                .map(|(p, w)| if count_phrase(lower, p) > 0 { *w } else { 0.0 })
+                .sum();
+            (c.name.as_str(), score)
+        })
+        .collect();
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (name, top) = *scores.first()?;
+    let second = scores.get(1).map_or(0.0, |s| s.1);
+    (top >= rules.code_min_score && top - second >= rules.code_margin).then(|| name.to_owned())
+}
+
+/// Money amounts in pounds: `£1,250,000`, `£1.25m`, `£250k`, `250,000 pounds`, `GBP 1,000`.
+fn amounts(text: &str) -> Vec<f64> {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?ix)
+            (?:£|\bGBP\s?)\s?(?P<a>\d{1,3}(?:,\d{3})+|\d+)(?P<af>\.\d{1,2})?(?:\s?(?P<am>m\b|mn\b|million\b|k\b|bn\b|billion\b))?
+            | \b(?P<b>\d{1,3}(?:,\d{3})+|\d+)(?P<bf>\.\d{1,2})?(?:\s?(?P<bm>million|m))?\s+(?:pounds(?:\s+sterling)?|sterling)\b",
+        )
+        .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
+    });
+    let mut out = Vec::new();
+    for caps in re.captures_iter(text) {
+        let (whole, frac, mult) = if let Some(a) = caps.name("a") {
+            (a.as_str(), caps.name("af"), caps.name("am"))
+        } else if let Some(b) = caps.name("b") {
+            (b.as_str(), caps.name("bf"), caps.name("bm"))
+        } else {
+            continue;
+        };
+        let number = format!(
+            "{}{}",
+            whole.replace(',', ""),
+            frac.map_or("", |f| f.as_str())
+        );
+        let Ok(mut value) = number.parse::<f64>() else {
+            continue;
+        };
+        match mult.map(|m| m.as_str().to_ascii_lowercase()) {
+            Some(m) if m.starts_with('m') => value *= 1_000_000.0,
+            Some(m) if m == "k" => value *= 1_000.0,
+            Some(m) if m.starts_with('b') => value *= 1_000_000_000.0,
+            _ => {}
+        }
+        out.push((value * 100.0).round() / 100.0);
+    }
+    out
+}
+
+const HONORIFICS: &[&str] = &[
+    "mr",
+    "mrs",
+    "ms",
+    "miss",
+    "mx",
+    "dr",
+    "master",
+    "prof",
+    "professor",
+    "sir",
+    "dame",
+    "rev",
+    "lady",
+    "lord",
+];
+
+/// A personal name at the start of `s`: two to five capitalised words (initials, hyphens,
+/// apostrophes and letters beyond Latin-1 allowed), honorific removed.
+fn name_at(s: &str) -> Option<String> {
+    let mut words = Vec::new();
+    for raw in s.split_whitespace() {
+        let w = raw.trim_end_matches([',', ';', ':', ')']);
+        let bare = w.trim_end_matches('.');
+        let first = bare.chars().next()?;
+        let is_word = first.is_uppercase()
+            && bare
+                .chars()
+                .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’');
+        if !is_word {
+            break;
+        }
+        words.push(bare.to_owned());
+        if w.len() != raw.len() || words.len() >= 6 {
+            break;
+        }
+    }
+    while words
+        .first()
+        .is_some_and(|w| HONORIFICS.contains(&w.to_lowercase().as_str()))
+    {
+        words.remove(0);
+    }
+    // Drop trailing words that are not part of a name.
+    while words
+        .last()
+        .is_some_and(|w| ["Deceased", "Dob", "DOB", "NHS", "The"].contains(&w.as_str()))
+    {
+        words.pop();
+    }
+    (words.len() >= 2
+        && words.iter().all(|w| w.chars().count() >= 1)
+        && !words
+            .iter()
+            .all(|w| w.chars().all(|c| c.is_uppercase()) && w.len() > 3))
+    .then(|| words.join(" "))
+}
+
+fn first_after_labels(text: &str, lower: &str, labels: &[String]) -> Option<String> {
+    let mut best: Option<(usize, String)> = None;
+    for label in labels {
+        let mut from = 0;
+        while let Some(i) = lower[from..].find(label.as_str()) {
+            let start = from + i;
+            from = start + label.len();
+            let before_ok = !lower[..start]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+            let rest = &text[start + label.len()..];
+            let rest_trim = rest.trim_start_matches([' ', '\t']);
+            let Some(after) = rest_trim
+                .strip_prefix(':')
+                .or_else(|| rest_trim.strip_prefix('-'))
+                .or(if label == "re" { None } else { Some(rest_trim) })
+            else {
+                continue;
+            };
+            if !before_ok {
+                continue;
+            }
+            let line = after.lines().next().unwrap_or("");
+            if let Some(name) = name_at(line.trim())
+                && best.as_ref().is_none_or(|(pos, _)| start < *pos)
+            {
+                best = Some((start, name));
+            }
+        }
+    }
+    best.map(|(_, n)| n)
+}
+
+fn parties(
+    text: &str,
+    lower: &str,
+    doc_type: &str,
+    extracted: &Extracted,
+    rules: &Rules,
+) -> Parties {
+    let mut parties = Parties::default();
+    let is_foi = doc_type.starts_with("foi_");
+    if is_foi {
+        parties.requester = extracted
+            .email
+            .as_ref()
+            .and_then(|e| e.from_name.clone())
+            .filter(|n| name_at(n).is_some())
+            .or_else(|| sign_off_name(text))
+            .or_else(|| first_after_labels(text, lower, &rules.requester_labels));
+        return parties;
+    }
+    if doc_type == "primary_care_appeal" || doc_type == "performance_concern" {
+        return parties;
+    }
+    let mut defendants: Vec<String> = Vec::new();
+    for m in rules
+        .nhs_body
+        .find_iter(text)
+        .chain(rules.practice.find_iter(text))
+    {
+        let name = clean_org(m.as_str());
+        if name.split_whitespace().count() >= 2 && !defendants.contains(&name) {
+            defendants.push(name);
+        }
+    }
+    if is_claim_type(doc_type) {
+        parties.defendants = defendants;
+        parties.claimant = first_after_labels(text, lower, &rules.claimant_labels);
+        let firms: Vec<String> = rules
+            .law_firm
+            .find_iter(text)
+            .map(|m| clean_org(m.as_str()))
+            .filter(|f| f.split_whitespace().count() >= 2)
+            .collect();
+        parties.claimant_solicitor = firms.into_iter().next();
+    }
+    parties
+}
+
+/// Trims leading words that belong to the sentence, not the organisation's name.
+fn clean_org(s: &str) -> String {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let skip = [
+        "The", "the", "and", "of", "Against", "against", "To", "Dear", "At", "at", "From", "Re",
+        "Re:",
+    ];
+    let start = words.iter().position(|w| !skip.contains(w)).unwrap_or(0);
+    words[start..].join(" ")
+}
+
+/// The name under "Yours faithfully/sincerely" or "Kind regards".
+fn sign_off_name(text: &str) -> Option<String> {
+    let lower = text.to_lowercase();
+    let markers = [
+        "yours faithfully",
+        "yours sincerely",
+        "kind regards",
+        "best regards",
+        "regards",
+        "many thanks",
+        "thank you",
+    ];
+    let pos = markers
+        .iter()
+        .filter_map(|m| lower.rfind(m).map(|p| p + m.len()))
+        .max()?;
+    text[pos..]
+        .lines()
+        .skip(1)
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .and_then(name_at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_in_every_form() {
+        assert_eq!(
+            amounts("£1,250,000 and £1.25m, £250k, 250,000 pounds, GBP 1,000.50"),
+            [1_250_000.0, 1_250_000.0, 250_000.0, 250_000.0, 1000.5]
+        );
+    }
+
+    #[test]
+    fn names_drop_honorifics_and_keep_letters() {
+        assert_eq!(
+            name_at("Mrs Zoë Łukasz-Nguyễn (DOB 1/2/1980)").as_deref(),
+            Some("Zoë Łukasz-Nguyễn")
+        );
+        assert_eq!(
+            name_at("Mr Siobhán O'Brien, deceased").as_deref(),
+            Some("Siobhán O'Brien")
+        );
+        assert_eq!(name_at("the patient"), None);
+    }
+
+    #[test]
+    fn document_date_is_the_date_line_not_a_mentioned_date() {
+        let text = "Smith & Co Solicitors\n1 High Street\n\n5 March 2024\n\nDear Sirs\nOur client (DOB 01/02/1980) was admitted on 3 January 2022.";
+        let found = dates::find_dates(text);
+        assert_eq!(
+            document_date(text, &found),
+            NaiveDate::from_ymd_opt(2024, 3, 5)
+        );
+        assert_eq!(
+            incident_date(text, &found, NaiveDate::from_ymd_opt(2024, 3, 5)),
+            NaiveDate::from_ymd_opt(2022, 1, 3)
+        );
+    }
+}
