@@ -41,7 +41,7 @@ fn part_text(xml: &[u8], budget: &Budget, out: &mut String) -> Result<(), Warnin
     let mut events = 0usize;
     loop {
         events += 1;
-        if events % 8192 == 0 && budget.expired() {
+        if events.is_multiple_of(8192) && budget.expired() {
             return Err(Warning::TruncatedAtLimit);
         }
         match reader.read_event_into(&mut buf) {
@@ -66,9 +66,8 @@ fn part_text(xml: &[u8], budget: &Budget, out: &mut String) -> Result<(), Warnin
             }
             Ok(Event::GeneralRef(r)) if in_text && skip_depth == 0 => {
                 let name = String::from_utf8_lossy(&r);
-                match quick_xml::escape::unescape(&format!("&{name};")) {
-                    Ok(s) => out.push_str(&s),
-                    Err(_) => {}
+                if let Ok(s) = quick_xml::escape::unescape(&format!("&{name};")) {
+                    out.push_str(&s);
                 }
             }
             Ok(Event::End(e)) => match e.name().as_ref() {

@@ -137,7 +137,9 @@ impl Extracted {
     /// Whether nothing could be read from the document itself.
     pub fn unreadable(&self) -> bool {
         self.warnings.as_slice().iter().any(|w| w.is_unreadable())
-            || (self.warnings.contains(Warning::Malformed) && self.text.trim().is_empty())
+            || (self.warnings.contains(Warning::Malformed)
+                && self.text.trim().is_empty()
+                && self.pages.unwrap_or(0) == 0)
     }
 }
 

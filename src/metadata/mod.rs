@@ -369,8 +369,7 @@ fn document_date(text: &str, found: &[Found]) -> Option<NaiveDate> {
                 "dated this",
                 "this",
             ]
-            .iter()
-            .any(|w| before_words == *w);
+            .contains(&before_words);
         let alone = weekday_only && rest.trim().trim_end_matches('.').is_empty();
         let day_of = label.contains("dated this") || label.trim().ends_with("this");
         let score = if labelled && f.start < top_end {

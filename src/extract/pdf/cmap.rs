@@ -275,12 +275,9 @@ impl CMap {
                 }
                 Tok::Word(b"beginbfrange") => {
                     i += 1;
-                    loop {
-                        let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) =
-                            (toks.get(i), toks.get(i + 1))
-                        else {
-                            break;
-                        };
+                    while let (Some(Tok::Hex(lo)), Some(Tok::Hex(hi))) =
+                        (toks.get(i), toks.get(i + 1))
+                    {
                         let (lo_v, hi_v) = (be(lo), be(hi));
                         let len = lo.len().clamp(1, 4) as u8;
                         match toks.get(i + 2) {

@@ -87,7 +87,7 @@ enum Kind {
     /// Type0: codes split by a CMap, widths by CID.
     Composite {
         predefined: Option<Predefined>,
-        encoding: Option<CMap>,
+        encoding: Option<Box<CMap>>,
         widths: HashMap<u32, f64>,
         default_width: f64,
         /// Text by CID from the embedded CFF's glyph names (identity CID-to-GID).
@@ -492,7 +492,7 @@ impl Font {
                     if let Some(bytes) = stream_bytes(doc, obj) {
                         let cmap = CMap::parse(&bytes);
                         if cmap.has_code_space() {
-                            encoding = Some(cmap);
+                            encoding = Some(Box::new(cmap));
                         }
                     }
                 }

@@ -4,9 +4,9 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use lopdf::content::Content;
 use lopdf::{Dictionary, Document, Object, ObjectId};
 
+use super::content::{Lexer, Operand};
 use super::font::Font;
 use crate::extract::limits::Budget;
 
@@ -38,6 +38,17 @@ impl Matrix {
 
     fn translate(tx: f64, ty: f64) -> Matrix {
         Matrix([1.0, 0.0, 0.0, 1.0, tx, ty])
+    }
+
+    fn from_content(ops: &[Operand]) -> Option<Matrix> {
+        if ops.len() < 6 {
+            return None;
+        }
+        let mut m = [0.0; 6];
+        for (i, o) in ops[ops.len() - 6..].iter().enumerate() {
+            m[i] = o.number()?;
+        }
+        m.iter().all(|v| v.is_finite()).then_some(Matrix(m))
     }
 
     fn from_operands(ops: &[Object]) -> Option<Matrix> {
@@ -459,104 +470,104 @@ impl<'a> Interpreter<'a> {
         depth: usize,
         visiting: &mut Vec<ObjectId>,
     ) {
-        let content = match Content::decode(content) {
-            Ok(c) => c,
-            Err(_) => {
-                self.out.malformed = true;
-                return;
-            }
-        };
+        let mut lexer = Lexer::new(content);
         let mut gs = initial;
         let mut stack: Vec<GState> = Vec::new();
         let mut tm = Matrix::IDENTITY;
         let mut tlm = Matrix::IDENTITY;
-        for (n, op) in content.operations.iter().enumerate() {
-            if self.ops_left == 0 || (n % 4096 == 0 && self.budget.expired()) {
+        let mut n = 0usize;
+        while let Some(operator) = lexer.next_op() {
+            n += 1;
+            if self.ops_left == 0 || (n.is_multiple_of(4096) && self.budget.expired()) {
                 self.out.truncated = true;
-                return;
+                break;
             }
             self.ops_left -= 1;
-            let args = &op.operands;
-            match op.operator.as_str() {
-                "q" => {
-                    if stack.len() < MAX_GSTATE_DEPTH {
-                        stack.push(gs.clone());
-                    }
-                }
-                "Q" => {
+            let args = lexer.operands.as_slice();
+            match operator {
+                b"q" if stack.len() < MAX_GSTATE_DEPTH => stack.push(gs.clone()),
+                b"Q" => {
                     if let Some(saved) = stack.pop() {
                         gs = saved;
                     }
                 }
-                "cm" => {
-                    if let Some(m) = Matrix::from_operands(args) {
+                b"cm" => {
+                    if let Some(m) = Matrix::from_content(args) {
                         gs.ctm = m.then(&gs.ctm);
                     }
                 }
-                "BT" => {
+                b"BT" => {
                     tm = Matrix::IDENTITY;
                     tlm = Matrix::IDENTITY;
                 }
-                "Tf" => {
-                    if let (Some(Object::Name(name)), Some(size)) =
-                        (args.first(), args.get(1).and_then(num))
+                b"Tf" => {
+                    if let (Some(Operand::Name(name)), Some(size)) =
+                        (args.first(), args.get(1).and_then(Operand::number))
                     {
                         gs.font = self.font(resources, name);
                         gs.size = size;
                     }
                 }
-                "Tc" => gs.char_space = args.first().and_then(num).unwrap_or(0.0),
-                "Tw" => gs.word_space = args.first().and_then(num).unwrap_or(0.0),
-                "Tz" => gs.hscale = args.first().and_then(num).unwrap_or(100.0) / 100.0,
-                "TL" => gs.leading = args.first().and_then(num).unwrap_or(0.0),
-                "Ts" => gs.rise = args.first().and_then(num).unwrap_or(0.0),
-                "Td" | "TD" => {
-                    let tx = args.first().and_then(num).unwrap_or(0.0);
-                    let ty = args.get(1).and_then(num).unwrap_or(0.0);
-                    if op.operator == "TD" {
+                b"Tc" => gs.char_space = args.first().and_then(Operand::number).unwrap_or(0.0),
+                b"Tw" => gs.word_space = args.first().and_then(Operand::number).unwrap_or(0.0),
+                b"Tz" => {
+                    gs.hscale = args.first().and_then(Operand::number).unwrap_or(100.0) / 100.0
+                }
+                b"TL" => gs.leading = args.first().and_then(Operand::number).unwrap_or(0.0),
+                b"Ts" => gs.rise = args.first().and_then(Operand::number).unwrap_or(0.0),
+                b"Td" | b"TD" => {
+                    let tx = args.first().and_then(Operand::number).unwrap_or(0.0);
+                    let ty = args.get(1).and_then(Operand::number).unwrap_or(0.0);
+                    if operator == b"TD" {
                         gs.leading = -ty;
                     }
                     tlm = Matrix::translate(tx, ty).then(&tlm);
                     tm = tlm;
                 }
-                "Tm" => {
-                    if let Some(m) = Matrix::from_operands(args) {
+                b"Tm" => {
+                    if let Some(m) = Matrix::from_content(args) {
                         tlm = m;
                         tm = m;
                     }
                 }
-                "T*" => {
+                b"T*" => {
                     tlm = Matrix::translate(0.0, -gs.leading).then(&tlm);
                     tm = tlm;
                 }
-                "Tj" => {
-                    if let Some(Object::String(bytes, _)) = args.first() {
+                b"Tj" => {
+                    if let Some(Operand::Str(bytes)) = args.first() {
                         self.show(bytes, &gs, &mut tm);
                     }
                 }
-                "'" => {
+                b"'" => {
                     tlm = Matrix::translate(0.0, -gs.leading).then(&tlm);
                     tm = tlm;
-                    if let Some(Object::String(bytes, _)) = args.first() {
+                    if let Some(Operand::Str(bytes)) = args.first() {
                         self.show(bytes, &gs, &mut tm);
                     }
                 }
-                "\"" => {
-                    gs.word_space = args.first().and_then(num).unwrap_or(gs.word_space);
-                    gs.char_space = args.get(1).and_then(num).unwrap_or(gs.char_space);
+                b"\"" => {
+                    gs.word_space = args
+                        .first()
+                        .and_then(Operand::number)
+                        .unwrap_or(gs.word_space);
+                    gs.char_space = args
+                        .get(1)
+                        .and_then(Operand::number)
+                        .unwrap_or(gs.char_space);
                     tlm = Matrix::translate(0.0, -gs.leading).then(&tlm);
                     tm = tlm;
-                    if let Some(Object::String(bytes, _)) = args.get(2) {
+                    if let Some(Operand::Str(bytes)) = args.get(2) {
                         self.show(bytes, &gs, &mut tm);
                     }
                 }
-                "TJ" => {
-                    if let Some(Object::Array(items)) = args.first() {
+                b"TJ" => {
+                    if let Some(Operand::Array(items)) = args.first() {
                         for item in items {
                             match item {
-                                Object::String(bytes, _) => self.show(bytes, &gs, &mut tm),
+                                Operand::Str(bytes) => self.show(bytes, &gs, &mut tm),
                                 other => {
-                                    if let Some(adjust) = num(other) {
+                                    if let Some(adjust) = other.number() {
                                         let tx = -adjust / 1000.0 * gs.size * gs.hscale;
                                         tm = Matrix::translate(tx, 0.0).then(&tm);
                                     }
@@ -565,8 +576,8 @@ impl<'a> Interpreter<'a> {
                         }
                     }
                 }
-                "Do" => {
-                    let Some(Object::Name(name)) = args.first() else {
+                b"Do" => {
+                    let Some(Operand::Name(name)) = args.first() else {
                         continue;
                     };
                     let Some((id, stream)) = self.xobject(resources, name) else {
@@ -594,6 +605,9 @@ impl<'a> Interpreter<'a> {
                 }
                 _ => {}
             }
+        }
+        if lexer.malformed {
+            self.out.malformed = true;
         }
     }
 

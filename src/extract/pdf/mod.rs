@@ -3,6 +3,7 @@
 mod base14;
 mod cmap;
 mod collections;
+mod content;
 mod font;
 mod interp;
 mod layout;
