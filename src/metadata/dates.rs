@@ -15,6 +15,8 @@ pub struct Found {
     pub end: usize,
 }
 
+/// Space between the parts of a written date: blanks, or one line break (a wrapped line).
+const SP: &str = r"(?:[ \t]+|[ \t]*\r?\n[ \t]*)";
 const MONTH: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
 
 fn patterns() -> &'static [(Regex, Order)] {
@@ -22,11 +24,11 @@ fn patterns() -> &'static [(Regex, Order)] {
     P.get_or_init(|| {
         let build = |p: &str| Regex::new(&format!("(?i){p}")).unwrap_or_else(|e| unreachable!("constant date pattern: {e}"));
         vec![
-            (build(&format!(r"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+day\s+of\s+{MONTH},?\s+(\d{{4}})\b")), Order::Dmy),
-            (build(&format!(r"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?[\s-]+{MONTH},?[\s-]+(\d{{4}}|\d{{2}})\b")), Order::Dmy),
-            (build(&format!(r"\b{MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b")), Order::Mdy),
+            (build(&format!(r"\b(\d{{1,2}})(?:st|nd|rd|th)?{SP}day{SP}of{SP}{MONTH},?{SP}(\d{{4}})\b")), Order::Dmy),
+            (build(&format!(r"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:{SP}of)?(?:{SP}|-){MONTH},?(?:{SP}|-)(\d{{4}}|\d{{2}})\b")), Order::Dmy),
+            (build(&format!(r"\b{MONTH}{SP}(\d{{1,2}})(?:st|nd|rd|th)?,?{SP}(\d{{4}})\b")), Order::Mdy),
             (build(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), Order::IsoNumeric),
-            (build(r"\b(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4}|\d{2})\b"), Order::DmyNumeric),
+            (build(r"\b(\d{1,2})[ \t]*[/.\-][ \t]*(\d{1,2})[ \t]*[/.\-][ \t]*(\d{4}|\d{2})\b"), Order::DmyNumeric),
         ]
     })
 }

@@ -88,6 +88,39 @@ pub fn summary(meta: &DocumentMetadata) -> String {
     parts.join(", ")
 }
 
+/// The text personal data is counted in: the body, and an email's From and To headers.
+fn personal_text(text: &str, extracted: &Extracted) -> String {
+    match &extracted.email {
+        Some(e) => {
+            let mut s = text.to_owned();
+            for address in e.from_address.iter().chain(e.to.iter()) {
+                s.push('\n');
+                s.push_str(address);
+            }
+            s
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// Whitespace runs (line breaks included) as single spaces.
+fn flatten(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out
+}
+
 /// Text as metadata rules read it: ligatures spelt out, odd spaces made plain.
 fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -119,8 +152,16 @@ pub fn analyse(
     let found_dates = dates::find_dates(&text);
     let readable = !text.trim().is_empty();
 
+    // Phrases are matched on text whose line breaks are spaces (PDF lines wrap anywhere).
+    let flat = flatten(&lower);
+    let subject = extracted
+        .email
+        .as_ref()
+        .and_then(|e| e.subject.as_deref())
+        .unwrap_or("")
+        .to_lowercase();
     let (doc_type, confidence) = if readable {
-        classify(&text, &lower, rules, extracted.media_type)
+        classify(&text, &flat, &subject, rules, extracted.media_type)
     } else {
         ("unknown".to_owned(), 0.0)
     };
@@ -151,13 +192,13 @@ pub fn analyse(
     let clinical = Clinical {
         scheme,
         specialty: claimish
-            .then(|| best_code(&lower, &rules.specialty, rules))
+            .then(|| best_code(&flat, &rules.specialty, rules))
             .flatten(),
         cause: claimish
-            .then(|| best_code(&lower, &rules.cause, rules))
+            .then(|| best_code(&flat, &rules.cause, rules))
             .flatten(),
         injury: claimish
-            .then(|| best_code(&lower, &rules.injury, rules))
+            .then(|| best_code(&flat, &rules.injury, rules))
             .flatten(),
     };
     let parties = parties(&text, &lower, &doc_type, extracted, rules);
@@ -189,7 +230,7 @@ pub fn analyse(
         parties,
         clinical,
         amounts_gbp: amounts(&text),
-        personal_data: personal::count(&text, &found_dates),
+        personal_data: personal::count(&personal_text(&text, extracted), &found_dates),
         attachments,
         warnings: extracted.warnings.as_slice().to_vec(),
     }
@@ -213,13 +254,23 @@ fn is_claim_type(doc_type: &str) -> bool {
 }
 
 /// Scores each document type by its phrases (a heading counts more) and patterns.
-fn classify(text: &str, lower: &str, rules: &Rules, media: MediaType) -> (String, f64) {
-    let heading: String = lower
+fn classify(
+    text: &str,
+    flat: &str,
+    subject: &str,
+    rules: &Rules,
+    media: MediaType,
+) -> (String, f64) {
+    let lower = flat;
+    let head_lines: String = text
+        .to_lowercase()
         .lines()
         .filter(|l| !l.trim().is_empty())
         .take(rules.heading_lines)
         .collect::<Vec<_>>()
         .join("\n");
+    // An email's subject is its heading.
+    let heading = format!("{subject} {}", flatten(&head_lines));
     let mut scores: Vec<(&str, f64)> = rules
         .doc_types
         .iter()
@@ -300,6 +351,10 @@ const DATE_LABELS: &[&str] = &[
     "date printed",
     "date of letter",
     "letter date",
+    "issue date",
+    "date of issue",
+    "date issued",
+    "issued on",
 ];
 /// Labels that make the date after them something else.
 const OTHER_DATE_LABELS: &[&str] = &[
@@ -348,13 +403,17 @@ fn document_date(text: &str, found: &[Found]) -> Option<NaiveDate> {
     for f in found {
         let label = label_before(text, f);
         let (line_start, line) = line_of(text, f.start);
-        let rest = &text[f.end..line_start + line.len()];
+        let rest = text.get(f.end..line_start + line.len()).unwrap_or("");
         if OTHER_DATE_LABELS.iter().any(|l| label.contains(l)) {
             continue;
         }
-        let labelled = DATE_LABELS
-            .iter()
-            .any(|l| label.trim_end().ends_with(l.trim_end()) || label.contains(l));
+        // A label counts where it opens the line ("Date: 5 March 2024"), not mid-sentence
+        // ("the decision dated 5 March").
+        let labelled = label.trim().chars().count() <= 24
+            && DATE_LABELS.iter().any(|l| {
+                label.trim_start().starts_with(l.trim_end())
+                    || label.trim().ends_with(l.trim_end()) && label.trim().len() <= l.len() + 2
+            });
         let before_words = label.trim().trim_end_matches(',').trim();
         let weekday_only = before_words.is_empty()
             || [
@@ -451,17 +510,30 @@ fn incident_date(
     // Otherwise the earliest date in a sentence about care, before the document's date.
     let mut best: Option<NaiveDate> = None;
     for f in found {
-        if personal::is_date_of_birth(text, f) {
+        if personal::is_labelled_date_of_birth(text, f) {
             continue;
         }
         if document_date.is_some_and(|d| f.date >= d) {
             continue;
         }
         let sentence_start = lower[..f.start].rfind(['.', '\n']).map_or(0, |i| i + 1);
-        let sentence_end = lower[f.end..]
+        let mut sentence_end = lower[f.end..]
             .find(['.', '\n'])
             .map_or(lower.len(), |i| f.end + i);
-        let sentence = &lower[sentence_start..sentence_end];
+        // A date opening a line (a diary or records entry) is about the rest of its line
+        // and the line after it.
+        let line_start = lower[..f.start].rfind('\n').map_or(0, |i| i + 1);
+        let sentence_start = if lower[line_start..f.start].trim().is_empty() {
+            let line_end = lower[f.end..].find('\n').map_or(lower.len(), |i| f.end + i);
+            sentence_end = lower
+                .get(line_end + 1..)
+                .and_then(|rest| rest.find('\n'))
+                .map_or(lower.len(), |i| line_end + 1 + i);
+            line_start
+        } else {
+            sentence_start
+        };
+        let sentence = lower.get(sentence_start..sentence_end).unwrap_or("");
         let label = label_before(text, f);
         if DATE_LABELS.iter().any(|l| label.contains(l)) {
             continue;
@@ -583,11 +655,10 @@ fn name_at(s: &str) -> Option<String> {
         words.pop();
     }
     (words.len() >= 2
-        && words.iter().all(|w| w.chars().count() >= 1)
         && !words
             .iter()
             .all(|w| w.chars().all(|c| c.is_uppercase()) && w.len() > 3))
-    .then(|| words.join(" "))
+    .then(|| words.join(" ").replace('’', "'"))
 }
 
 fn first_after_labels(text: &str, lower: &str, labels: &[String]) -> Option<String> {
@@ -657,29 +728,155 @@ fn parties(
             defendants.push(name);
         }
     }
-    if is_claim_type(doc_type) {
+    // A name wrapped across lines also matches as its tail ("Fenbrook NHS Foundation
+    // Trust"): keep only names that are not the ending of another.
+    let all = defendants.clone();
+    defendants.retain(|d| {
+        !all.iter()
+            .any(|other| other != d && other.ends_with(&format!(" {d}")))
+    });
+    let about_a_claim =
+        is_claim_type(doc_type) || (doc_type == "correspondence" && rules.claim.is_match(text));
+    if about_a_claim {
         parties.defendants = defendants;
         parties.claimant = first_after_labels(text, lower, &rules.claimant_labels);
-        let firms: Vec<String> = rules
-            .law_firm
-            .find_iter(text)
-            .map(|m| clean_org(m.as_str()))
-            .filter(|f| f.split_whitespace().count() >= 2)
-            .collect();
-        parties.claimant_solicitor = firms.into_iter().next();
+        parties.claimant_solicitor = claimant_solicitor(text, lower, rules);
     }
     parties
 }
 
-/// Trims leading words that belong to the sentence, not the organisation's name.
+/// Words that open sentences or labels, never an organisation's name.
+const NOT_NAME_START: &[&str] = &[
+    "The",
+    "THE",
+    "and",
+    "AND",
+    "of",
+    "Against",
+    "To",
+    "Dear",
+    "At",
+    "From",
+    "Re",
+    "We",
+    "Our",
+    "Your",
+    "I",
+    "This",
+    "That",
+    "It",
+    "In",
+    "On",
+    "By",
+    "For",
+    "With",
+    "Under",
+    "Defendant",
+    "Defendants",
+    "Claimant",
+    "Reporting",
+    "Trust",
+    "Mother",
+    "Patient",
+    "Between",
+    "BETWEEN",
+    "v",
+    "V",
+    "Care",
+    "Provided",
+    "Instructed",
+];
+
+/// Trims leading words that belong to the sentence, not the organisation's name, and
+/// writes an ALL-CAPS name (court headings) in title case.
 fn clean_org(s: &str) -> String {
-    let words: Vec<&str> = s.split_whitespace().collect();
-    let skip = [
-        "The", "the", "and", "of", "Against", "against", "To", "Dear", "At", "at", "From", "Re",
-        "Re:",
-    ];
-    let start = words.iter().position(|w| !skip.contains(w)).unwrap_or(0);
-    words[start..].join(" ")
+    let words: Vec<&str> = s
+        .split_whitespace()
+        .map(|w| w.trim_end_matches(':'))
+        .collect();
+    let start = words
+        .iter()
+        .position(|w| !NOT_NAME_START.contains(w))
+        .unwrap_or(0);
+    let words = &words[start..];
+    let letters: String = words
+        .concat()
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .collect();
+    if letters.chars().all(char::is_uppercase) && letters.chars().count() > 6 {
+        let small = ["AND", "OF", "THE", "UPON", "ON"];
+        return words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| {
+                if *w == "NHS" {
+                    "NHS".to_owned()
+                } else if i > 0 && small.contains(w) {
+                    w.to_lowercase()
+                } else {
+                    let mut c = w.chars();
+                    c.next().map_or(String::new(), |f| {
+                        f.to_uppercase().collect::<String>() + &c.as_str().to_lowercase()
+                    })
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    words.join(" ")
+}
+
+/// The firm acting for the claimant: the author when the letter speaks of "our client",
+/// the addressee when it speaks of "your client", the instructing firm of an expert.
+fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> {
+    let firms: Vec<(usize, String)> = rules
+        .law_firm
+        .find_iter(text)
+        .map(|m| (m.start(), clean_org(m.as_str())))
+        .filter(|(_, f)| f.split_whitespace().count() >= 2)
+        .collect();
+    if firms.is_empty() {
+        return None;
+    }
+    // The author: a firm in the letterhead (first lines) or signing off.
+    let head_end = text
+        .match_indices('\n')
+        .nth(8)
+        .map_or(text.len(), |(i, _)| i);
+    let sign_off = ["yours faithfully", "yours sincerely"]
+        .iter()
+        .filter_map(|m| lower.rfind(m))
+        .max();
+    let author = firms
+        .iter()
+        .find(|(pos, _)| *pos < head_end)
+        .or_else(|| sign_off.and_then(|s| firms.iter().find(|(pos, _)| *pos > s)))
+        .map(|(_, f)| f.clone());
+    // An expert "instructed by X on behalf of the claimant".
+    if let Some(i) = lower.find("instructed by ") {
+        let after = i + "instructed by ".len();
+        let instructing = firms
+            .iter()
+            .find(|(pos, _)| *pos >= after && *pos <= after + 2);
+        if let Some((_, f)) = instructing
+            && lower[after..].contains("claimant")
+        {
+            return Some(f.clone());
+        }
+    }
+    let ours = count_phrase(lower, "our client") > 0
+        || count_phrase(lower, "we are instructed by") > 0
+        || count_phrase(lower, "we have been consulted by") > 0;
+    let theirs = count_phrase(lower, "your client") > 0;
+    if theirs && !ours {
+        return firms
+            .iter()
+            .map(|(_, f)| f)
+            .find(|f| Some(*f) != author.as_ref())
+            .cloned();
+    }
+    if ours { author } else { None }
 }
 
 /// The name under "Yours faithfully/sincerely" or "Kind regards".

@@ -49,8 +49,22 @@ const DOB_LABELS: &[&str] = &[
     "d/o/b",
 ];
 
-/// Whether the date at `found` is labelled as a date of birth (within the same line).
+/// The labels of a record's date-of-birth field (not "born on" in a story of a birth).
+const DOB_FIELD_LABELS: &[&str] = &["date of birth", "d.o.b", "dob", "birth date", "d/o/b"];
+
+/// Whether the date at `found` is a date of birth: labelled so, or a birth told in prose.
 pub fn is_date_of_birth(text: &str, found: &Found) -> bool {
+    labelled_with(text, found, DOB_LABELS)
+}
+
+/// Whether the date at `found` is a date-of-birth field ("DOB: ..."), which is never the
+/// date of an incident (a birth told in prose may be).
+pub fn is_labelled_date_of_birth(text: &str, found: &Found) -> bool {
+    labelled_with(text, found, DOB_FIELD_LABELS)
+}
+
+/// Whether one of `labels` stands right before the date (within its line).
+fn labelled_with(text: &str, found: &Found, labels: &[&str]) -> bool {
     let line_start = text[..found.start].rfind('\n').map_or(0, |i| i + 1);
     let window_start = found.start.saturating_sub(40).max(line_start);
     let mut start = window_start;
@@ -59,7 +73,7 @@ pub fn is_date_of_birth(text: &str, found: &Found) -> bool {
     }
     let before = text[start..found.start].to_lowercase();
     // The label must stand right before the date: only spaces and punctuation between.
-    DOB_LABELS.iter().any(|l| {
+    labels.iter().any(|l| {
         before.rfind(l).is_some_and(|i| {
             before[i + l.len()..]
                 .chars()

@@ -95,6 +95,18 @@ pub fn find(text: &str, rules: &Rules) -> References {
     for m in rules.other_label.find_iter(text) {
         let rest = &text[m.end()..];
         let line = rest.lines().next().unwrap_or("");
+        // Our own references (written with spaces, or after a second label) are listed above.
+        let bare = line
+            .trim_start()
+            .trim_start_matches(|c: char| c.is_alphabetic())
+            .trim_start_matches([':', '.', ' ']);
+        let owns = |r: &regex::Regex| {
+            r.find(line.trim_start()).is_some_and(|f| f.start() == 0)
+                || r.find(bare).is_some_and(|f| f.start() == 0)
+        };
+        if owns(&rules.claim) || owns(&rules.foi) || owns(&rules.appeal) {
+            continue;
+        }
         let token: String = line
             .trim()
             .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
@@ -102,11 +114,7 @@ pub fn find(text: &str, rules: &Rules) -> References {
             .unwrap_or("")
             .trim_end_matches(['.', ')', ']'])
             .to_owned();
-        if token.len() < 3
-            || !token
-                .chars()
-                .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-        {
+        if token.len() < 3 || token.ends_with(':') || !token.chars().any(|c| c.is_ascii_digit()) {
             continue;
         }
         let upper = compact(&token);

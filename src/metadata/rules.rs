@@ -175,9 +175,9 @@ impl Builder {
         phrases
             .into_iter()
             .filter_map(|(phrase, weight)| {
-                if !(weight > 0.0 && weight.is_finite()) {
+                if weight == 0.0 || !weight.is_finite() {
                     self.problems.push(format!(
-                        "{what}: phrase {phrase:?} needs a positive weight, not {weight}"
+                        "{what}: phrase {phrase:?} needs a non-zero weight, not {weight}"
                     ));
                     None
                 } else if phrase.trim().is_empty() {
@@ -332,7 +332,7 @@ mod tests {
         let bad = DEFAULT_RULES
             .replacen("version = 1", "version = 9", 1)
             .replacen("name = \"letter_of_claim\"", "name = \"letter_of_clam\"", 1)
-            .replacen("[\"obstetric\", 2]", "[\"obstetric\", -2]", 1)
+            .replacen("[\"obstetric\", 2]", "[\"obstetric\", 0]", 1)
             .replacen(r"appeal = '\b(SHA", r"appeal = '\b((SHA", 1);
         let err = Rules::parse(&bad, "mine.toml").unwrap_err();
         assert_eq!(err.problems.len(), 4, "{err}");
