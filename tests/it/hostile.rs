@@ -317,10 +317,44 @@ pub fn corpus() -> Vec<Case> {
     cases
 }
 
+/// A 300-page letter-like PDF (45 lines of text a page), for the memory goal: it is not
+/// hostile, so it is only written out for `scripts/measure-hostile`.
+pub fn three_hundred_pages() -> Vec<u8> {
+    let pages = 300;
+    let mut objects = vec![
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        format!(
+            "<< /Type /Pages /Kids [{}] /Count {pages} >>",
+            (0..pages)
+                .map(|i| format!("{} 0 R", 4 + 2 * i))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )
+        .into_bytes(),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_vec(),
+    ];
+    for page in 0..pages {
+        let mut content = String::from("BT /F1 10 Tf 72 770 Td 14 TL\n");
+        for line in 0..45 {
+            content.push_str(&format!("(Page {page} line {line}: the claimant attended the emergency department on 5 March 2024, ref CNST/24/004512.) '\n"));
+        }
+        content.push_str("ET");
+        objects.push(format!("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>", 5 + 2 * page).into_bytes());
+        objects.push(stream("/Filter /FlateDecode", &zlib(content.as_bytes())));
+    }
+    pdf(&objects)
+}
+
 #[test]
 fn hostile_inputs_give_stable_codes_without_panics() {
     let limits = Limits::default();
     let dir = std::env::var_os("POSTROOM_HOSTILE_DIR").map(std::path::PathBuf::from);
+    if let Some(dir) = &dir {
+        std::fs::create_dir_all(dir).expect("hostile dir");
+        std::fs::write(dir.join("big-300-pages.pdf"), three_hundred_pages())
+            .expect("write 300 pages");
+    }
     let mut failures = Vec::new();
     for case in corpus() {
         if let Some(dir) = &dir {

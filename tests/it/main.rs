@@ -2,5 +2,6 @@
 
 mod cli;
 mod contract;
+mod fuzz;
 mod hostile;
 mod labelled;
