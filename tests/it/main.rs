@@ -1,7 +1,9 @@
-//! The one integration test binary: the storage contract over every adapter, and the CLI.
+//! The one integration test binary: the storage contract over every adapter, the CLI,
+//! extraction on the real-world corpus, hostile inputs, fuzzing, and the labelled set.
 
 mod cli;
 mod contract;
+mod corpus;
 mod fuzz;
 mod hostile;
 mod labelled;
