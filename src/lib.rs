@@ -2,10 +2,14 @@
 //! letters, for a public body's post room. All behaviour lives here; the CLI and the
 //! Lambda functions are thin fronts that build adapters and call this library.
 
+pub mod cases;
 pub mod config;
+pub mod demo;
 pub mod doctor;
 pub mod extract;
+pub mod ingest;
 pub mod metadata;
+pub mod model;
 pub mod store;
 pub mod stores;
 pub mod telemetry;

@@ -38,8 +38,18 @@ struct Cli {
 enum Command {
     /// Read documents and print their text or metadata (PDF, Word, email, text, HTML).
     Extract(ExtractArgs),
-    /// File documents into cases: `postroom ingest PATH... [--json]`.
-    Ingest(Pending),
+    /// File documents into cases (files or folders), on the configured backend.
+    Ingest(IngestArgs),
+    /// List cases, or show one with its documents and events.
+    #[command(subcommand)]
+    Cases(CasesCmd),
+    /// Show a document's record.
+    #[command(subcommand)]
+    Documents(DocumentsCmd),
+    /// The unfiled documents, waiting for triage.
+    Inbox,
+    /// File an unfiled document under a case by hand (audited).
+    File(FileArgs),
     /// Render letters from templates, one or a batch from CSV.
     Letter(Pending),
     /// List the letter templates and the fields each declares.
@@ -47,7 +57,7 @@ enum Command {
     /// Freedom-of-information requests: due dates, lifecycle, statistics, disclosure log.
     Foi(Pending),
     /// Run the post room on bundled sample documents and show what it did.
-    Demo(Pending),
+    Demo,
     /// Say which backend would be used and check that it can be reached.
     Doctor,
 }
@@ -66,6 +76,39 @@ struct ExtractArgs {
     /// Reading rules to use instead of the shipped ones (see rules/default.toml).
     #[arg(long, env = "POSTROOM_RULES")]
     rules: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+struct IngestArgs {
+    /// Files or folders (folders are walked).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// One JSON object a line: {"source", "doc_id", "case_ref", "status"}.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum CasesCmd {
+    /// Every case.
+    List,
+    /// One case, its documents, letters and events.
+    Show { reference: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum DocumentsCmd {
+    /// One document's record and metadata.
+    Show { id: String },
+}
+
+#[derive(Debug, clap::Args)]
+struct FileArgs {
+    doc_id: String,
+    case_ref: String,
+    /// Who files it (for the audit trail); defaults to $USER.
+    #[arg(long)]
+    by: Option<String>,
 }
 
 /// Arguments of a command that this build does not have yet.
@@ -111,11 +154,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let name = match &cli.command {
         Command::Doctor => return runtime.block_on(doctor(&config)),
         Command::Extract(args) => return extract(args),
-        Command::Ingest(_) => "ingest",
+        Command::Ingest(args) => {
+            return runtime.block_on(ingest_paths(&config, &args.paths, args.json));
+        }
+        Command::Cases(cmd) => return runtime.block_on(cases(&config, cmd)),
+        Command::Documents(DocumentsCmd::Show { id }) => {
+            return runtime.block_on(show_document(&config, id));
+        }
+        Command::Inbox => return runtime.block_on(show_inbox(&config)),
+        Command::File(args) => return runtime.block_on(file(&config, args)),
+        Command::Demo => return runtime.block_on(demo(&config)),
         Command::Letter(_) => "letter",
         Command::Templates(_) => "templates",
         Command::Foi(_) => "foi",
-        Command::Demo(_) => "demo",
     };
     anyhow::bail!("`postroom {name}` is not part of this release yet; see `postroom --help`")
 }
@@ -171,6 +222,323 @@ fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn ingest_use_case(stores: postroom::stores::Stores) -> postroom::ingest::Ingest {
+    let actor = std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into());
+    postroom::ingest::Ingest::new(
+        stores,
+        postroom::metadata::Rules::builtin(),
+        std::sync::Arc::new(postroom::ingest::SystemClock),
+        postroom::ingest::IngestSettings {
+            actor,
+            ..Default::default()
+        },
+    )
+}
+
+/// Every file under the paths, with the inbox key it is staged under.
+fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, String)>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            for entry in walkdir::WalkDir::new(path).sort_by_file_name() {
+                let entry =
+                    entry.with_context(|| format!("cannot read the folder {}", path.display()))?;
+                if entry.file_type().is_file() {
+                    let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
+                    files.push((
+                        entry.path().to_path_buf(),
+                        format!("inbox/{}", rel.to_string_lossy()),
+                    ));
+                }
+            }
+        } else {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "upload".into());
+            files.push((path.clone(), format!("inbox/{name}")));
+        }
+    }
+    Ok(files)
+}
+
+async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
+    use postroom::model::IngestStatus;
+    use std::io::IsTerminal as _;
+    let stores = postroom::stores::Stores::open(config).await?;
+    let use_case = ingest_use_case(stores);
+    let files = collect_files(paths)?;
+    let bar = (files.len() > 3 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let bucket = match (&config.backend, &config.aws) {
+        (postroom::config::BackendKind::Aws, Some(names)) => names.bucket.clone(),
+        _ => "local".to_owned(),
+    };
+    let mut bad = 0;
+    for (path, key) in &files {
+        let outcome = match std::fs::read(path) {
+            Ok(bytes) => match use_case.stage(key, bytes.into(), &bucket).await {
+                Ok(obj) => use_case.ingest(&obj).await,
+                Err(e) => Err(e),
+            },
+            Err(e) => {
+                eprintln!("postroom: cannot read {}: {e}", path.display());
+                bad += 1;
+                continue;
+            }
+        };
+        let outcome = outcome.unwrap_or_else(|e| {
+            eprintln!("postroom: {}: {e}", path.display());
+            postroom::ingest::Outcome {
+                source: path.display().to_string(),
+                doc_id: None,
+                case_ref: None,
+                status: IngestStatus::Failed,
+                reason: Some(if e.is_retryable() {
+                    "retryable".into()
+                } else {
+                    "permanent".into()
+                }),
+            }
+        });
+        let outcome = postroom::ingest::Outcome {
+            source: path.display().to_string(),
+            ..outcome
+        };
+        bad += usize::from(matches!(
+            outcome.status,
+            IngestStatus::Failed | IngestStatus::Quarantined
+        ));
+        let line = if json {
+            serde_json::to_string(
+                &serde_json::json!({"source": outcome.source, "doc_id": outcome.doc_id, "case_ref": outcome.case_ref, "status": outcome.status}),
+            )?
+        } else {
+            format!(
+                "{:<12} {}{}{}",
+                outcome.status.as_str(),
+                outcome.source,
+                outcome
+                    .case_ref
+                    .as_deref()
+                    .map(|c| format!(" -> {c}"))
+                    .unwrap_or_default(),
+                outcome
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            )
+        };
+        match &bar {
+            Some(bar) => {
+                bar.println(line);
+                bar.inc(1);
+            }
+            None => println!("{line}"),
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(if bad > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn field<'a>(item: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> &'a str {
+    item.get(name)
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or("-")
+}
+
+async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
+    let stores = postroom::stores::Stores::open(config).await?;
+    match cmd {
+        CasesCmd::List => {
+            let cases = postroom::cases::list_cases(stores.table.as_ref()).await?;
+            if cases.is_empty() {
+                println!("No cases yet.");
+            }
+            for case in cases {
+                println!(
+                    "{:<18} {:<7} {:<7} opened {}",
+                    field(&case, "case_ref"),
+                    field(&case, "kind"),
+                    field(&case, "status"),
+                    &field(&case, "opened")[..field(&case, "opened").len().min(10)]
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        CasesCmd::Show { reference } => {
+            match postroom::cases::show_case(stores.table.as_ref(), reference).await? {
+                Some((case, under)) => {
+                    println!(
+                        "{} ({} case, {})",
+                        field(&case, "case_ref"),
+                        field(&case, "kind"),
+                        field(&case, "status")
+                    );
+                    for item in under {
+                        let sk = field(&item, "SK");
+                        if sk.starts_with("DOC#") {
+                            println!(
+                                "  document {}  {}  {}",
+                                field(&item, "document_date"),
+                                field(&item, "doc_type"),
+                                field(&item, "doc_id")
+                            );
+                        } else if sk.starts_with("EVENT#") {
+                            println!(
+                                "  event    {}  {} by {}",
+                                field(&item, "at"),
+                                field(&item, "what"),
+                                field(&item, "who")
+                            );
+                        } else {
+                            println!("  {sk}");
+                        }
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("postroom: no case {reference}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+    }
+}
+
+async fn show_document(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
+    let stores = postroom::stores::Stores::open(config).await?;
+    match postroom::cases::show_document(stores.table.as_ref(), id).await? {
+        Some(doc) => {
+            println!("{}", serde_json::to_string_pretty(&doc)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        None => {
+            eprintln!("postroom: no document {id}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+async fn show_inbox(config: &Config) -> anyhow::Result<ExitCode> {
+    let stores = postroom::stores::Stores::open(config).await?;
+    let unfiled = postroom::cases::inbox(stores.table.as_ref()).await?;
+    if unfiled.is_empty() {
+        println!("The inbox is empty.");
+    }
+    for item in unfiled {
+        println!(
+            "{}  {:<26} {:<28} {}",
+            &field(&item, "SK")[..field(&item, "SK").len().min(19)],
+            field(&item, "doc_id"),
+            field(&item, "doc_type"),
+            field(&item, "reason")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn file(config: &Config, args: &FileArgs) -> anyhow::Result<ExitCode> {
+    let stores = postroom::stores::Stores::open(config).await?;
+    let who = args
+        .by
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "unknown".into());
+    postroom::cases::file_document(
+        stores.table.as_ref(),
+        &args.doc_id,
+        &args.case_ref,
+        &who,
+        &postroom::ingest::SystemClock,
+    )
+    .await?;
+    println!("Filed {} under {}.", args.doc_id, args.case_ref);
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
+    use postroom::model::IngestStatus;
+    let local = Config {
+        backend: postroom::config::BackendKind::Local,
+        ..config.clone()
+    };
+    let stores = postroom::stores::Stores::open(&local).await?;
+    let use_case = ingest_use_case(stores.clone());
+    println!(
+        "postroom demo: the post arrives ({} documents, fictional people only)\n",
+        postroom::demo::SAMPLES.len()
+    );
+    let mut counts = std::collections::BTreeMap::new();
+    for (name, bytes) in postroom::demo::SAMPLES {
+        let key = format!("inbox/demo/{name}");
+        let obj = use_case
+            .stage(&key, bytes::Bytes::from_static(bytes), "local")
+            .await?;
+        let outcome = use_case.ingest(&obj).await?;
+        *counts.entry(outcome.status.as_str()).or_insert(0) += 1;
+        let what = match outcome.status {
+            IngestStatus::Filed => {
+                format!("filed under {}", outcome.case_ref.as_deref().unwrap_or("?"))
+            }
+            IngestStatus::Unfiled => format!(
+                "unfiled, in the inbox for triage ({})",
+                outcome.reason.as_deref().unwrap_or("")
+            ),
+            IngestStatus::Duplicate => "a duplicate of a document already filed".into(),
+            IngestStatus::Quarantined => {
+                format!("quarantined ({})", outcome.reason.as_deref().unwrap_or(""))
+            }
+            IngestStatus::Unchanged => "already ingested: nothing to do".into(),
+            IngestStatus::Failed => "failed".into(),
+        };
+        println!("  {name:<34} {what}");
+    }
+    println!();
+    for case in postroom::cases::list_cases(stores.table.as_ref()).await? {
+        let reference = field(&case, "case_ref").to_owned();
+        let docs = postroom::cases::show_case(stores.table.as_ref(), &reference)
+            .await?
+            .map_or(0, |(_, under)| {
+                under
+                    .iter()
+                    .filter(|i| field(i, "SK").starts_with("DOC#"))
+                    .count()
+            });
+        println!(
+            "  case {reference:<16} {:<6} {docs} document(s)",
+            field(&case, "kind")
+        );
+    }
+    println!(
+        "\n  {}",
+        counts
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "\nThe data lives in {} (documents in blobs/, records in postroom.sqlite3).",
+        local.home.display()
+    );
+    println!("Look around: postroom cases list | postroom inbox | postroom cases show REF");
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn doctor(config: &Config) -> anyhow::Result<ExitCode> {

@@ -139,7 +139,7 @@ pub(crate) fn validate_metadata(options: &PutOptions) -> StoreResult<()> {
 }
 
 /// The hex MD5 of some bytes: the ETag S3 gives a single-part upload.
-pub(crate) fn md5_hex(bytes: &[u8]) -> String {
+pub fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
     hex::encode(Md5::digest(bytes))
 }

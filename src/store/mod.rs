@@ -16,7 +16,7 @@ mod table;
 
 pub use aws::AwsSettings;
 pub use blobs::{
-    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, validate_blob_key,
+    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, md5_hex, validate_blob_key,
 };
 pub use dir_blobs::DirBlobs;
 pub use dynamo_table::DynamoTable;

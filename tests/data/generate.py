@@ -734,5 +734,40 @@ def main():
     print(f"{len(made)} documents in {OUT}")
 
 
+def demo_samples():
+    """The bundled samples of `postroom demo`: one claim's story, FOI requests, an appeal,
+    an unreferenced letter, a duplicate and a hostile file."""
+    out = os.path.join(ROOT, "..", "..", "samples")
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    state = rng.getstate()
+    rng.seed(7)
+    claim = claim_letter(0, "letter_of_claim")
+    ref = claim.exp["references"]["case_ref"]
+    render_reportlab(claim, os.path.join(out, "01-letter-of-claim.pdf"))
+    shutil.copy(os.path.join(out, "01-letter-of-claim.pdf"), os.path.join(out, "07-letter-of-claim-copy.pdf"))
+    report = expert_report(0)
+    report.blocks = [(k, t.replace(report.exp["references"]["case_ref"], ref)) for k, t in report.blocks]
+    render_typst(report, os.path.join(out, "02-expert-report.pdf"))
+    offer = part36(0)
+    offer.blocks = [(k, t.replace(offer.exp["references"]["case_ref"], ref)) for k, t in offer.blocks]
+    render_docx(offer, os.path.join(out, "03-part-36-offer.docx"))
+    render_eml(foi_email(1), os.path.join(out, "04-foi-request.eml"))
+    render_eml(internal_review(0), os.path.join(out, "05-internal-review.eml"))
+    render_fpdf(appeal(0), os.path.join(out, "06-notice-of-appeal.pdf"))
+    loose = Doc("loose", "correspondence")
+    loose.p("Dear Sir or Madam,")
+    loose.p("I enclose the documents you asked for at our meeting last week. Please let me know if you need anything else.")
+    loose.p("Yours faithfully,")
+    loose.p("Ruth Abernethy")
+    render_fpdf(loose, os.path.join(out, "08-letter-without-reference.pdf"))
+    with open(os.path.join(out, "09-photo-named-as.pdf"), "wb") as f:
+        f.write(b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00" + bytes(range(256)) * 8)
+    rng.setstate(state)
+    print(f"demo samples in {out} (claim {ref})")
+
+
 if __name__ == "__main__":
     main()
+    demo_samples()

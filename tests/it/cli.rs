@@ -100,3 +100,61 @@ fn missing_aws_settings_are_reported_together() {
         "{stderr}"
     );
 }
+
+#[test]
+fn ingest_json_twice_gives_unchanged_the_second_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let inbox = dir.path().join("post");
+    std::fs::create_dir_all(&inbox).unwrap();
+    for (name, bytes) in postroom::demo::SAMPLES {
+        std::fs::write(inbox.join(name), bytes).unwrap();
+    }
+    let run_once = || {
+        run(postroom()
+            .arg("--home")
+            .arg(&home)
+            .args(["ingest", "--json"])
+            .arg(&inbox))
+    };
+    let (code, first, stderr) = run_once();
+    assert_eq!(
+        code, 1,
+        "a quarantined file makes the exit status 1\n{first}{stderr}"
+    );
+    let lines: Vec<serde_json::Value> = first
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), postroom::demo::SAMPLES.len());
+    for line in &lines {
+        let keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(keys, ["case_ref", "doc_id", "source", "status"], "{line}");
+    }
+    assert!(lines.iter().any(|l| l["status"] == "filed"));
+    assert!(lines.iter().any(|l| l["status"] == "quarantined"));
+    let (code, second, _) = run_once();
+    assert_eq!(code, 0, "{second}");
+    for line in second.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["status"], "unchanged", "{line}");
+    }
+}
+
+#[test]
+fn demo_runs_on_a_fresh_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = run(postroom()
+        .arg("--home")
+        .arg(dir.path().join("h"))
+        .arg("demo"));
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("filed under CNST/"), "{stdout}");
+    assert!(stdout.contains("quarantined"), "{stdout}");
+    assert!(stdout.contains("The data lives in"), "{stdout}");
+}

@@ -6,4 +6,5 @@ mod contract;
 mod corpus;
 mod fuzz;
 mod hostile;
+mod ingest;
 mod labelled;

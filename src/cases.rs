@@ -1,0 +1,163 @@
+//! Case-handler views and actions over the table: cases, a case's documents and events,
+//! a document, the unfiled inbox, and manual filing (audited).
+
+use chrono::SecondsFormat;
+use serde_json::{Value, json};
+
+use crate::ingest::Clock;
+use crate::model::keys;
+use crate::store::{Condition, Item, Key, Query, StoreError, Table, TxOp, Update};
+
+/// Why a case action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("no document {0}")]
+    NoDocument(String),
+    #[error("no case {0}")]
+    NoCase(String),
+    #[error("document {doc_id} is {status}, and only unfiled documents can be filed by hand")]
+    NotUnfiled { doc_id: String, status: String },
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Every case, by reference.
+pub async fn list_cases(table: &dyn Table) -> Result<Vec<Item>, StoreError> {
+    let mut cases = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = table.scan(0, 1, cursor.as_ref()).await?;
+        cases.extend(page.items.into_iter().filter(|i| {
+            i.get("SK").and_then(Value::as_str) == Some(keys::META)
+                && i.get("PK")
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| p.starts_with("CASE#"))
+        }));
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    cases.sort_by(|a, b| a["PK"].as_str().cmp(&b["PK"].as_str()));
+    Ok(cases)
+}
+
+/// A case and everything under it (documents by date, letters, events).
+pub async fn show_case(
+    table: &dyn Table,
+    case_ref: &str,
+) -> Result<Option<(Item, Vec<Item>)>, StoreError> {
+    let Some(case) = table
+        .get(&Key::new(keys::case(case_ref), keys::META))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let mut under = table.query_all(&Query::new(keys::case(case_ref))).await?;
+    under.retain(|i| i.get("SK").and_then(Value::as_str) != Some(keys::META));
+    Ok(Some((case, under)))
+}
+
+pub async fn show_document(table: &dyn Table, doc_id: &str) -> Result<Option<Item>, StoreError> {
+    table.get(&Key::new(keys::doc(doc_id), keys::META)).await
+}
+
+/// The unfiled documents, oldest first.
+pub async fn inbox(table: &dyn Table) -> Result<Vec<Item>, StoreError> {
+    table.query_all(&Query::new(keys::UNFILED)).await
+}
+
+/// Files an unfiled document under an existing case, by hand: the document, its entry
+/// under the case, the inbox entry and an audit event change together.
+pub async fn file_document(
+    table: &dyn Table,
+    doc_id: &str,
+    case_ref: &str,
+    who: &str,
+    clock: &dyn Clock,
+) -> Result<(), CaseError> {
+    let doc = show_document(table, doc_id)
+        .await?
+        .ok_or_else(|| CaseError::NoDocument(doc_id.to_owned()))?;
+    let status = doc
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_owned();
+    if status != "unfiled" {
+        return Err(CaseError::NotUnfiled {
+            doc_id: doc_id.to_owned(),
+            status,
+        });
+    }
+    if table
+        .get(&Key::new(keys::case(case_ref), keys::META))
+        .await?
+        .is_none()
+    {
+        return Err(CaseError::NoCase(case_ref.to_owned()));
+    }
+    let version = doc.get("version").and_then(Value::as_u64).unwrap_or(1);
+    let inbox_entry = inbox(table)
+        .await?
+        .into_iter()
+        .find(|i| i.get("doc_id").and_then(Value::as_str) == Some(doc_id))
+        .and_then(|i| i.get("SK").and_then(Value::as_str).map(str::to_owned));
+    let now = clock.now().to_rfc3339_opts(SecondsFormat::Millis, true);
+    let date = doc
+        .get("document_date")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut ops = vec![
+        TxOp::Update(
+            Update::new(Key::new(keys::doc(doc_id), keys::META))
+                .set("status", "filed")
+                .set("case_ref", case_ref)
+                .set("version", version + 1)
+                .when(Condition::VersionEquals(version)),
+        ),
+        TxOp::Check {
+            key: Key::new(keys::case(case_ref), keys::META),
+            condition: Condition::Exists,
+        },
+        TxOp::Put {
+            item: crate::store::Item::from_iter([
+                ("PK".to_owned(), json!(keys::case(case_ref))),
+                (
+                    "SK".to_owned(),
+                    json!(keys::case_doc(date.as_deref(), doc_id)),
+                ),
+                ("doc_id".to_owned(), json!(doc_id)),
+                (
+                    "doc_type".to_owned(),
+                    doc.get("doc_type").cloned().unwrap_or(Value::Null),
+                ),
+                ("document_date".to_owned(), json!(date)),
+                (
+                    "source".to_owned(),
+                    doc.get("source").cloned().unwrap_or(Value::Null),
+                ),
+            ]),
+            condition: Condition::Absent,
+        },
+        TxOp::Put {
+            item: crate::store::Item::from_iter([
+                ("PK".to_owned(), json!(keys::doc(doc_id))),
+                ("SK".to_owned(), json!(keys::event(&now, 2))),
+                ("at".to_owned(), json!(now)),
+                ("who".to_owned(), json!(who)),
+                ("what".to_owned(), json!("filed_by_hand")),
+                ("details".to_owned(), json!({"case_ref": case_ref})),
+            ]),
+            condition: Condition::Absent,
+        },
+    ];
+    if let Some(sk) = inbox_entry {
+        ops.push(TxOp::Delete {
+            key: Key::new(keys::UNFILED, sk),
+            condition: Condition::Exists,
+        });
+    }
+    table.transact(ops).await?;
+    Ok(())
+}

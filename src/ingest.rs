@@ -1,0 +1,668 @@
+//! The ingest use case: from an object in the inbox to a filed, searchable document with an
+//! audit trail. Written against the `Blobs` and `Table` ports only.
+//!
+//! Idempotent: the document id comes from bucket, key and version (or ETag), and every
+//! first write is conditional on absence, so a redelivered or racing event finds its own
+//! earlier work (`unchanged`). A crash between two steps is completed by the redelivery.
+//! Unreadable or hostile documents are moved to `quarantine/` with the reason recorded,
+//! never retried forever; transient store errors are returned as retryable.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::extract::{Limits, Warning, extract_isolated, sha256_hex};
+use crate::metadata::{DocumentMetadata, Rules, analyse};
+use crate::model::{CaseKind, IngestStatus, document_id, keys};
+use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp, Update};
+use crate::stores::Stores;
+
+/// The time, from a port so tests are repeatable.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Where an uploaded object is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRef {
+    pub bucket: String,
+    pub key: String,
+    pub version: Option<String>,
+    pub etag: Option<String>,
+}
+
+/// What ingesting one object did (the JSON line of `postroom ingest --json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub source: String,
+    pub doc_id: Option<String>,
+    pub case_ref: Option<String>,
+    pub status: IngestStatus,
+    /// Why a document was quarantined, unfiled or failed (codes, never content).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Why ingesting failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("the object {key} kept changing while it was read")]
+    Unstable { key: String },
+    #[error("extraction stopped unexpectedly: {0}")]
+    Task(String),
+}
+
+impl IngestError {
+    /// Whether a later try may succeed (throttling, timeouts, 5xx, races).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            IngestError::Store(e) => e.is_retryable(),
+            IngestError::Unstable { .. } | IngestError::Task(_) => true,
+        }
+    }
+}
+
+/// Settings of the use case.
+#[derive(Debug, Clone)]
+pub struct IngestSettings {
+    pub limits: Limits,
+    /// Objects above this size are quarantined without being downloaded.
+    pub max_object_bytes: u64,
+    /// Who acts, for the audit trail (a user name, or the function's name).
+    pub actor: String,
+    /// The first FOI number issued when none was issued before.
+    pub first_foi_number: u64,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        let limits = Limits::default();
+        IngestSettings {
+            max_object_bytes: limits.max_input_bytes as u64,
+            limits,
+            actor: "postroom".into(),
+            first_foi_number: 7001,
+        }
+    }
+}
+
+/// How a document is being recorded.
+#[derive(Debug, Clone, Copy)]
+struct Filing<'a> {
+    status: &'a str,
+    case_ref: Option<&'a str>,
+    received: &'a str,
+}
+
+/// The ingest use case over a pair of stores.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    stores: Stores,
+    rules: &'static Rules,
+    clock: Arc<dyn Clock>,
+    settings: IngestSettings,
+}
+
+/// Document types whose new claim reference opens a case.
+const OPENS_A_CLAIM: &[&str] = &[
+    "letter_of_claim",
+    "letter_of_notification",
+    "early_notification",
+];
+
+fn item(value: Value) -> Item {
+    match value {
+        Value::Object(map) => map,
+        _ => Item::new(),
+    }
+}
+
+impl Ingest {
+    pub fn new(
+        stores: Stores,
+        rules: &'static Rules,
+        clock: Arc<dyn Clock>,
+        settings: IngestSettings,
+    ) -> Self {
+        Ingest {
+            stores,
+            rules,
+            clock,
+            settings,
+        }
+    }
+
+    fn now(&self) -> String {
+        self.clock
+            .now()
+            .to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+
+    /// Ingests one object. `Err` only for transient failures (retry later); every
+    /// permanent problem is an `Outcome` (quarantined) so the message is not retried.
+    pub async fn ingest(&self, obj: &ObjectRef) -> Result<Outcome, IngestError> {
+        let source = format!("s3://{}/{}", obj.bucket, obj.key);
+        let blobs = &self.stores.blobs;
+        let table = &self.stores.table;
+
+        // 1. Identify: from the event's version or ETag, else the object's.
+        let head = match blobs.head(&obj.key).await {
+            Ok(h) => Some(h),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let identity = obj
+            .version
+            .clone()
+            .or_else(|| obj.etag.clone())
+            .or_else(|| {
+                head.as_ref()
+                    .and_then(|h| h.version.clone().or_else(|| Some(h.etag.clone())))
+            });
+        let Some(identity) = identity else {
+            // Gone before we could look, and the event named no version: nothing to do.
+            return Ok(Outcome {
+                source,
+                doc_id: None,
+                case_ref: None,
+                status: IngestStatus::Unchanged,
+                reason: Some("object_gone".into()),
+            });
+        };
+        let doc_id = document_id(&obj.bucket, &obj.key, &identity);
+
+        // 2. Seen before? Then finish what a crash may have left, and stop.
+        if let Some(existing) = table.get(&Key::new(keys::doc(&doc_id), keys::META)).await? {
+            let status = existing.get("status").and_then(Value::as_str).unwrap_or("");
+            if status == "quarantined" && head.is_some() {
+                self.finish_quarantine(&obj.key).await?;
+            }
+            let case_ref = existing
+                .get("case_ref")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            return Ok(Outcome {
+                source,
+                doc_id: Some(doc_id),
+                case_ref,
+                status: IngestStatus::Unchanged,
+                reason: None,
+            });
+        }
+        let Some(head) = head else {
+            return Ok(Outcome {
+                source,
+                doc_id: Some(doc_id),
+                case_ref: None,
+                status: IngestStatus::Unchanged,
+                reason: Some("object_gone".into()),
+            });
+        };
+
+        // 3. Too large to read: quarantine without downloading.
+        if head.size > self.settings.max_object_bytes {
+            return self
+                .quarantine(obj, &doc_id, &source, None, "too_large")
+                .await;
+        }
+
+        // 4. Read and extract (on a thread with a big stack, bounded in time and memory).
+        let object = blobs.get(&obj.key).await?;
+        if object.meta.etag != head.etag && obj.version.is_none() {
+            return Err(IngestError::Unstable {
+                key: obj.key.clone(),
+            });
+        }
+        let bytes: Bytes = object.body;
+        let sha = sha256_hex(&bytes);
+        let limits = self.settings.limits.clone();
+        let rules = self.rules;
+        let src = source.clone();
+        let sha_for_task = sha.clone();
+        let (meta, text, unreadable) = tokio::task::spawn_blocking(move || {
+            let extracted = extract_isolated(&bytes, &limits);
+            let meta = analyse(&extracted, &src, &sha_for_task, rules);
+            let unreadable =
+                extracted.unreadable() || extracted.warnings.contains(Warning::InternalError);
+            (meta, extracted.text, unreadable)
+        })
+        .await
+        .map_err(|e| IngestError::Task(e.to_string()))?;
+
+        if unreadable {
+            let reason = meta
+                .warnings
+                .iter()
+                .map(|w| w.code())
+                .collect::<Vec<_>>()
+                .join(",");
+            return self
+                .quarantine(obj, &doc_id, &source, Some(&meta), &reason)
+                .await;
+        }
+
+        // 5. The text, for search (idempotent: same bytes on a redelivery).
+        blobs
+            .put(
+                &keys::text(&doc_id),
+                Bytes::from(text),
+                &PutOptions::content_type("text/plain; charset=utf-8").with_meta("doc-id", &doc_id),
+            )
+            .await?;
+
+        // 6. File it, in one transaction; a lost race is decided again.
+        for _ in 0..4 {
+            match self.file_new(obj, &doc_id, &source, &sha, &meta).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(IngestError::Store(StoreError::ConditionFailed { .. })) => {
+                    if let Some(existing) =
+                        table.get(&Key::new(keys::doc(&doc_id), keys::META)).await?
+                    {
+                        let case_ref = existing
+                            .get("case_ref")
+                            .and_then(Value::as_str)
+                            .map(str::to_owned);
+                        return Ok(Outcome {
+                            source,
+                            doc_id: Some(doc_id),
+                            case_ref,
+                            status: IngestStatus::Unchanged,
+                            reason: None,
+                        });
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(IngestError::Store(StoreError::Backend {
+            backend: "ingest",
+            op: "file a document".into(),
+            retryable: true,
+            source: "conflicting writes did not settle".into(),
+        }))
+    }
+
+    /// Puts a local file's bytes in the inbox (unless the same bytes are already there)
+    /// and says where they are, as an upload event would.
+    pub async fn stage(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        bucket: &str,
+    ) -> Result<ObjectRef, IngestError> {
+        let etag = crate::store::md5_hex(&bytes);
+        // Already ingested from these very bytes (even if since moved to quarantine)?
+        // Then write nothing.
+        let known = self
+            .stores
+            .table
+            .get(&Key::new(
+                keys::doc(&document_id(bucket, key, &etag)),
+                keys::META,
+            ))
+            .await?
+            .is_some();
+        let same = known || matches!(self.stores.blobs.head(key).await, Ok(h) if h.etag == etag);
+        if !same {
+            self.stores
+                .blobs
+                .put(key, bytes, &PutOptions::default())
+                .await?;
+        }
+        Ok(ObjectRef {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version: None,
+            etag: Some(etag),
+        })
+    }
+
+    /// The document item (everything filing needs to show and search).
+    fn document_item(
+        &self,
+        obj: &ObjectRef,
+        doc_id: &str,
+        source: &str,
+        meta: Option<&DocumentMetadata>,
+        filing: Filing<'_>,
+    ) -> Item {
+        let mut it = item(json!({
+            "PK": keys::doc(doc_id),
+            "SK": keys::META,
+            "doc_id": doc_id,
+            "source": source,
+            "bucket": obj.bucket,
+            "key": obj.key,
+            "status": filing.status,
+            "case_ref": filing.case_ref,
+            "received": filing.received,
+            "version": 1,
+        }));
+        if let Some(meta) = meta {
+            it.insert("doc_type".into(), json!(meta.doc_type));
+            it.insert("document_date".into(), json!(meta.document_date));
+            it.insert("sha256".into(), json!(meta.sha256));
+            it.insert("text_key".into(), json!(keys::text(doc_id)));
+            let mut metadata = serde_json::to_value(meta).unwrap_or(Value::Null);
+            // Keep the item well under the store's 400 KB: attachments' details stay in
+            // their own text; their count and types are kept.
+            if let Some(atts) = metadata
+                .get_mut("attachments")
+                .and_then(Value::as_array_mut)
+                && serde_json::to_string(atts).map_or(0, |s| s.len()) > 100_000
+            {
+                let brief: Vec<Value> = atts
+                    .iter()
+                    .map(|a| json!({"source": a["source"], "doc_type": a["doc_type"]}))
+                    .collect();
+                *atts = brief;
+            }
+            it.insert("metadata".into(), metadata);
+        }
+        it
+    }
+
+    fn audit(&self, pk: String, at: &str, seq: u32, what: &str, details: Value) -> TxOp {
+        TxOp::Put {
+            item: item(json!({
+                "PK": pk,
+                "SK": keys::event(at, seq),
+                "at": at,
+                "who": self.settings.actor,
+                "what": what,
+                "details": details,
+            })),
+            condition: Condition::Absent,
+        }
+    }
+
+    async fn file_new(
+        &self,
+        obj: &ObjectRef,
+        doc_id: &str,
+        source: &str,
+        sha: &str,
+        meta: &DocumentMetadata,
+    ) -> Result<Outcome, IngestError> {
+        let table = &self.stores.table;
+        let now = self.now();
+        let mut ops = Vec::new();
+
+        // The same bytes already ingested under another key?
+        let content_key = Key::new(keys::content(sha), keys::META);
+        if let Some(first) = table.get(&content_key).await? {
+            let original = first
+                .get("doc_id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let mut doc = self.document_item(
+                obj,
+                doc_id,
+                source,
+                Some(meta),
+                Filing {
+                    status: "duplicate",
+                    case_ref: None,
+                    received: &now,
+                },
+            );
+            doc.insert("duplicate_of".into(), json!(original));
+            ops.push(TxOp::Put {
+                item: doc,
+                condition: Condition::Absent,
+            });
+            ops.push(self.audit(
+                keys::doc(doc_id),
+                &now,
+                1,
+                "ingested_duplicate",
+                json!({"duplicate_of": original, "source": source}),
+            ));
+            table.transact(ops).await?;
+            tracing::info!(doc_id, duplicate_of = %original, "duplicate document");
+            return Ok(Outcome {
+                source: source.into(),
+                doc_id: Some(doc_id.into()),
+                case_ref: None,
+                status: IngestStatus::Duplicate,
+                reason: None,
+            });
+        }
+        ops.push(TxOp::Put {
+            item: item(json!({"PK": keys::content(sha), "SK": keys::META, "doc_id": doc_id})),
+            condition: Condition::Absent,
+        });
+
+        // Which case?
+        let mut case_ref = meta.references.case_ref.clone();
+        let mut opened = false;
+        let mut reason = None;
+        if case_ref.is_none() && meta.doc_type == "foi_request" {
+            // A new request from the public: issue the next FOI reference.
+            let counter_key = Key::new(keys::FOI_COUNTER, keys::META);
+            let counter = table.get(&counter_key).await?;
+            let (next, version) = match &counter {
+                Some(c) => (
+                    c.get("next")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(self.settings.first_foi_number),
+                    c.get("version").and_then(Value::as_u64).unwrap_or(0),
+                ),
+                None => (self.settings.first_foi_number, 0),
+            };
+            let update = Update::new(counter_key)
+                .set("next", next + 1)
+                .set("version", version + 1);
+            ops.push(TxOp::Update(update.when(if counter.is_some() {
+                Condition::VersionEquals(version)
+            } else {
+                Condition::Absent
+            })));
+            case_ref = Some(format!("FOI_{next}"));
+            opened = true;
+        }
+        if let Some(reference) = &case_ref {
+            let case_key = Key::new(keys::case(reference), keys::META);
+            let exists = if opened {
+                false
+            } else {
+                table.get(&case_key).await?.is_some()
+            };
+            let kind = CaseKind::of_reference(reference);
+            let opens = opened
+                || (kind == CaseKind::Claim && OPENS_A_CLAIM.contains(&meta.doc_type.as_str()))
+                || (kind == CaseKind::Foi && meta.doc_type == "foi_request")
+                || (kind == CaseKind::Appeal && meta.doc_type == "primary_care_appeal");
+            if exists {
+                ops.push(TxOp::Check {
+                    key: case_key,
+                    condition: Condition::Exists,
+                });
+            } else if opens {
+                opened = true;
+                let mut case = item(json!({
+                    "PK": keys::case(reference),
+                    "SK": keys::META,
+                    "case_ref": reference,
+                    "kind": kind,
+                    "status": "open",
+                    "scheme": meta.clinical.scheme,
+                    "opened": now,
+                    "opened_by": doc_id,
+                    "version": 1,
+                }));
+                if kind == CaseKind::Foi {
+                    case.insert(
+                        "received".into(),
+                        json!(
+                            meta.document_date
+                                .map(|d| d.to_string())
+                                .unwrap_or_else(|| now[..10].to_owned())
+                        ),
+                    );
+                    case.insert("requester".into(), json!(meta.parties.requester));
+                }
+                ops.push(TxOp::Put {
+                    item: case,
+                    condition: Condition::Absent,
+                });
+                ops.push(self.audit(
+                    keys::case(reference),
+                    &now,
+                    0,
+                    "case_opened",
+                    json!({"doc_id": doc_id, "doc_type": meta.doc_type}),
+                ));
+            } else {
+                reason = Some("case_not_found".to_owned());
+                case_ref = None;
+            }
+        } else {
+            reason = Some("no_reference".to_owned());
+        }
+
+        let status = if case_ref.is_some() {
+            IngestStatus::Filed
+        } else {
+            IngestStatus::Unfiled
+        };
+        let date = meta.document_date.map(|d| d.to_string());
+        ops.push(TxOp::Put {
+            item: self.document_item(
+                obj,
+                doc_id,
+                source,
+                Some(meta),
+                Filing {
+                    status: status.as_str(),
+                    case_ref: case_ref.as_deref(),
+                    received: &now,
+                },
+            ),
+            condition: Condition::Absent,
+        });
+        match &case_ref {
+            Some(reference) => ops.push(TxOp::Put {
+                item: item(json!({
+                    "PK": keys::case(reference),
+                    "SK": keys::case_doc(date.as_deref(), doc_id),
+                    "doc_id": doc_id,
+                    "doc_type": meta.doc_type,
+                    "document_date": date,
+                    "source": source,
+                })),
+                condition: Condition::Absent,
+            }),
+            None => ops.push(TxOp::Put {
+                item: item(json!({
+                    "PK": keys::UNFILED,
+                    "SK": keys::unfiled(&now, doc_id),
+                    "doc_id": doc_id,
+                    "doc_type": meta.doc_type,
+                    "source": source,
+                    "reason": reason,
+                })),
+                condition: Condition::Absent,
+            }),
+        }
+        ops.push(self.audit(
+            keys::doc(doc_id),
+            &now,
+            1,
+            if case_ref.is_some() { "ingested_filed" } else { "ingested_unfiled" },
+            json!({"case_ref": case_ref, "doc_type": meta.doc_type, "opened_case": opened, "source": source}),
+        ));
+        table.transact(ops).await?;
+        tracing::info!(
+            doc_id,
+            case_ref = case_ref.as_deref().unwrap_or("-"),
+            status = status.as_str(),
+            "document ingested"
+        );
+        Ok(Outcome {
+            source: source.into(),
+            doc_id: Some(doc_id.into()),
+            case_ref,
+            status,
+            reason,
+        })
+    }
+
+    async fn quarantine(
+        &self,
+        obj: &ObjectRef,
+        doc_id: &str,
+        source: &str,
+        meta: Option<&DocumentMetadata>,
+        reason: &str,
+    ) -> Result<Outcome, IngestError> {
+        let blobs = &self.stores.blobs;
+        let now = self.now();
+        let target = keys::quarantine(&obj.key);
+        blobs.copy(&obj.key, &target).await?;
+        let mut doc = self.document_item(
+            obj,
+            doc_id,
+            source,
+            meta,
+            Filing {
+                status: "quarantined",
+                case_ref: None,
+                received: &now,
+            },
+        );
+        doc.insert("quarantine_key".into(), json!(target));
+        doc.insert("reason".into(), json!(reason));
+        let ops = vec![
+            TxOp::Put {
+                item: doc,
+                condition: Condition::Absent,
+            },
+            self.audit(
+                keys::doc(doc_id),
+                &now,
+                1,
+                "quarantined",
+                json!({"reason": reason, "quarantine_key": target, "source": source}),
+            ),
+        ];
+        match self.stores.table.transact(ops).await {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.finish_quarantine(&obj.key).await?;
+        tracing::warn!(doc_id, reason, "document quarantined");
+        Ok(Outcome {
+            source: source.into(),
+            doc_id: Some(doc_id.into()),
+            case_ref: None,
+            status: IngestStatus::Quarantined,
+            reason: Some(reason.into()),
+        })
+    }
+
+    /// The last step of a move to quarantine: the original leaves the inbox (only once
+    /// the copy and the record exist).
+    async fn finish_quarantine(&self, key: &str) -> Result<(), IngestError> {
+        if self.stores.blobs.head(&keys::quarantine(key)).await.is_ok() {
+            self.stores.blobs.delete(key).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,131 @@
+//! The domain's records and their storage keys (see DESIGN.md's single-table layout).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A document's id, derived from where it came from, so a redelivered event finds the
+/// same id: `d-` and 24 hex digits of SHA-256 over bucket, key and version (or ETag).
+pub fn document_id(bucket: &str, key: &str, version_or_etag: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [bucket, key, version_or_etag] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    format!("d-{}", &hex::encode(h.finalize())[..24])
+}
+
+/// What happened to an uploaded document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestStatus {
+    /// Filed under a case.
+    Filed,
+    /// Read, but carries no reference of ours (or names no known case): in the inbox.
+    Unfiled,
+    /// The same bytes were already ingested under another key.
+    Duplicate,
+    /// Already ingested from this very object: nothing written.
+    Unchanged,
+    /// Unreadable or hostile: moved to `quarantine/`, with the reason recorded.
+    Quarantined,
+    /// A transient failure: nothing was lost, try again.
+    Failed,
+}
+
+impl IngestStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IngestStatus::Filed => "filed",
+            IngestStatus::Unfiled => "unfiled",
+            IngestStatus::Duplicate => "duplicate",
+            IngestStatus::Unchanged => "unchanged",
+            IngestStatus::Quarantined => "quarantined",
+            IngestStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The kind of a case, from the form of its reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    Claim,
+    Foi,
+    Appeal,
+}
+
+impl CaseKind {
+    pub fn of_reference(case_ref: &str) -> CaseKind {
+        if case_ref.starts_with("FOI_") {
+            CaseKind::Foi
+        } else if case_ref.starts_with("SHA/") || case_ref.starts_with("REV/") {
+            CaseKind::Appeal
+        } else {
+            CaseKind::Claim
+        }
+    }
+}
+
+/// Storage keys, in one place.
+pub mod keys {
+    pub const META: &str = "META";
+    pub const UNFILED: &str = "INBOX#UNFILED";
+
+    pub fn doc(doc_id: &str) -> String {
+        format!("DOC#{doc_id}")
+    }
+
+    pub fn case(case_ref: &str) -> String {
+        format!("CASE#{case_ref}")
+    }
+
+    /// A document's entry under its case, sorted by the date it bears.
+    pub fn case_doc(document_date: Option<&str>, doc_id: &str) -> String {
+        format!("DOC#{}#{doc_id}", document_date.unwrap_or("0000-00-00"))
+    }
+
+    /// The content index: the first document with these bytes.
+    pub fn content(sha256: &str) -> String {
+        format!("SHA#{sha256}")
+    }
+
+    pub fn event(timestamp: &str, seq: u32) -> String {
+        format!("EVENT#{timestamp}#{seq:04}")
+    }
+
+    pub fn unfiled(received: &str, doc_id: &str) -> String {
+        format!("{received}#{doc_id}")
+    }
+
+    pub fn text(doc_id: &str) -> String {
+        format!("text/{doc_id}.txt")
+    }
+
+    pub fn quarantine(key: &str) -> String {
+        format!("quarantine/{}", key.strip_prefix("inbox/").unwrap_or(key))
+    }
+
+    /// The FOI reference counter.
+    pub const FOI_COUNTER: &str = "COUNTER#FOI";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_ids_are_stable_and_distinct() {
+        let a = document_id("docs", "inbox/a.pdf", "v1");
+        assert_eq!(a, document_id("docs", "inbox/a.pdf", "v1"));
+        assert_ne!(a, document_id("docs", "inbox/a.pdf", "v2"));
+        assert_ne!(a, document_id("docs", "inbox/a.pd", "fv1"));
+        assert_eq!(a.len(), 26);
+    }
+
+    #[test]
+    fn case_kinds_follow_reference_forms() {
+        assert_eq!(CaseKind::of_reference("FOI_6405"), CaseKind::Foi);
+        assert_eq!(CaseKind::of_reference("SHA/23456"), CaseKind::Appeal);
+        assert_eq!(CaseKind::of_reference("CNST/24/004512"), CaseKind::Claim);
+    }
+}
