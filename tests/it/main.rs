@@ -4,6 +4,7 @@
 mod cli;
 mod contract;
 mod corpus;
+mod events;
 mod fuzz;
 mod hostile;
 mod ingest;

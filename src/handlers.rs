@@ -1,0 +1,123 @@
+//! The Lambda handlers' logic, independent of the runtime: the ingest function takes an
+//! SQS batch (or a direct S3 / EventBridge event) and reports only the messages that
+//! failed, so SQS retries just those (and moves a message that keeps failing to the DLQ).
+
+use futures::StreamExt as _;
+use serde_json::Value;
+
+use crate::events::{EventError, Payload, Upload, classify, decode_notification, decode_sqs_body};
+use crate::ingest::{Ingest, IngestError, Outcome};
+
+/// What a batch did.
+#[derive(Debug, Default)]
+pub struct BatchReport {
+    /// The ids of messages to retry (transient failures and undecodable messages).
+    pub failed: Vec<String>,
+    pub outcomes: Vec<Outcome>,
+}
+
+/// Why a direct invocation failed, marked for the Lambda diagnostic.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error("permanent: {0}")]
+    Permanent(String),
+    #[error("retryable: {0}")]
+    Retryable(String),
+}
+
+impl HandlerError {
+    /// The error type Lambda records: `Retryable` or `Permanent`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            HandlerError::Permanent(_) => "Permanent",
+            HandlerError::Retryable(_) => "Retryable",
+        }
+    }
+}
+
+impl From<IngestError> for HandlerError {
+    fn from(e: IngestError) -> Self {
+        if e.is_retryable() {
+            HandlerError::Retryable(e.to_string())
+        } else {
+            HandlerError::Permanent(e.to_string())
+        }
+    }
+}
+
+impl From<EventError> for HandlerError {
+    fn from(e: EventError) -> Self {
+        HandlerError::Permanent(e.to_string())
+    }
+}
+
+async fn ingest_uploads(
+    ingest: &Ingest,
+    uploads: Vec<Upload>,
+) -> Result<Vec<Outcome>, IngestError> {
+    let mut outcomes = Vec::new();
+    for upload in uploads {
+        if let Upload::Object(obj) = upload {
+            outcomes.push(ingest.ingest(&obj).await?);
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Processes an SQS batch, at most `concurrency` messages at once.
+pub async fn ingest_sqs_batch(
+    ingest: &Ingest,
+    messages: Vec<(String, String)>,
+    concurrency: usize,
+) -> BatchReport {
+    let results: Vec<(String, Result<Vec<Outcome>, HandlerError>)> =
+        futures::stream::iter(messages)
+            .map(|(id, body)| async move {
+                let result = match decode_sqs_body(&body) {
+                    Ok(uploads) => ingest_uploads(ingest, uploads)
+                        .await
+                        .map_err(HandlerError::from),
+                    Err(e) => Err(HandlerError::from(e)),
+                };
+                (id, result)
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await;
+    let mut report = BatchReport::default();
+    for (id, result) in results {
+        match result {
+            Ok(outcomes) => report.outcomes.extend(outcomes),
+            Err(e) => {
+                tracing::warn!(message_id = %id, kind = e.kind(), "message failed");
+                report.failed.push(id);
+            }
+        }
+    }
+    report
+}
+
+/// Handles any payload: an SQS batch gives `{"batchItemFailures": [...]}`; a direct
+/// event gives the outcomes, or an error marked retryable or permanent.
+pub async fn handle_ingest(
+    ingest: &Ingest,
+    payload: Value,
+    concurrency: usize,
+) -> Result<Value, HandlerError> {
+    match classify(payload) {
+        Payload::Sqs(messages) => {
+            let report = ingest_sqs_batch(ingest, messages, concurrency).await;
+            let failures: Vec<Value> = report
+                .failed
+                .iter()
+                .map(|id| serde_json::json!({"itemIdentifier": id}))
+                .collect();
+            Ok(serde_json::json!({"batchItemFailures": failures}))
+        }
+        Payload::Direct(v) => {
+            let uploads = decode_notification(&v)?;
+            let outcomes = ingest_uploads(ingest, uploads).await?;
+            Ok(serde_json::to_value(outcomes).unwrap_or(Value::Null))
+        }
+    }
+}
