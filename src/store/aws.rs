@@ -30,6 +30,9 @@ const RETRYABLE_CODES: &[&str] = &[
 pub struct AwsSettings {
     config: SdkConfig,
     custom_endpoint: bool,
+    /// An endpoint given in code, set on each client's own configuration (where it
+    /// wins over the `AWS_ENDPOINT_URL` environment variable).
+    explicit_endpoint: Option<String>,
 }
 
 impl AwsSettings {
@@ -41,6 +44,17 @@ impl AwsSettings {
         AwsSettings {
             config,
             custom_endpoint,
+            explicit_endpoint: None,
+        }
+    }
+
+    /// The configuration with an explicit endpoint (a stand-in; tests use it to point one
+    /// store at a stopped service).
+    pub async fn load_with_endpoint(endpoint: &str) -> Self {
+        AwsSettings {
+            config: sdk_config().await,
+            custom_endpoint: true,
+            explicit_endpoint: Some(endpoint.to_owned()),
         }
     }
 
@@ -51,11 +65,17 @@ impl AwsSettings {
 
     /// The endpoint override, if one is set (`AWS_ENDPOINT_URL`).
     pub fn endpoint(&self) -> Option<&str> {
-        self.config.endpoint_url()
+        self.explicit_endpoint
+            .as_deref()
+            .or(self.config.endpoint_url())
     }
 
     pub(crate) fn sdk(&self) -> &SdkConfig {
         &self.config
+    }
+
+    pub(crate) fn explicit_endpoint(&self) -> Option<&str> {
+        self.explicit_endpoint.as_deref()
     }
 
     /// Stand-ins serve buckets by path, not by virtual host.

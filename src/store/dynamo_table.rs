@@ -175,8 +175,13 @@ fn invalid_build(e: impl std::fmt::Display) -> StoreError {
 
 impl DynamoTable {
     pub fn new(settings: &AwsSettings, table: impl Into<String>) -> Self {
+        let mut builder = aws_sdk_dynamodb::config::Builder::from(settings.sdk());
+        if let Some(endpoint) = settings.explicit_endpoint() {
+            builder.set_endpoint_url(Some(endpoint.to_owned()));
+        }
+        let config = builder.build();
         DynamoTable {
-            client: Client::new(settings.sdk()),
+            client: Client::from_conf(config),
             table: table.into(),
         }
     }

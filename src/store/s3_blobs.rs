@@ -42,9 +42,12 @@ pub struct S3Blobs {
 
 impl S3Blobs {
     pub fn new(settings: &AwsSettings, bucket: impl Into<String>) -> Self {
-        let config = aws_sdk_s3::config::Builder::from(settings.sdk())
-            .force_path_style(settings.path_style())
-            .build();
+        let mut builder = aws_sdk_s3::config::Builder::from(settings.sdk())
+            .force_path_style(settings.path_style());
+        if let Some(endpoint) = settings.explicit_endpoint() {
+            builder.set_endpoint_url(Some(endpoint.to_owned()));
+        }
+        let config = builder.build();
         S3Blobs {
             client: Client::from_conf(config),
             bucket: bucket.into(),

@@ -9,3 +9,4 @@ mod fuzz;
 mod hostile;
 mod ingest;
 mod labelled;
+mod lambda_ingest;

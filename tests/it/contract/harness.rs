@@ -50,7 +50,7 @@ pub struct TableFixture {
 }
 
 /// A name unique to this test run, valid as a bucket and a table name.
-fn unique(test: &str) -> String {
+pub fn unique(test: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let tail: String = test
         .rsplit("::")

@@ -6,7 +6,7 @@
 //! against the stand-in that `scripts/test` starts (moto on loopback).
 
 pub mod blobs;
-mod harness;
+pub mod harness;
 pub mod table;
 
 /// Instantiates every `Blobs` contract test for one adapter.
