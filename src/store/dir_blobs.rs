@@ -143,8 +143,9 @@ impl DirBlobs {
         };
         let sidecar_json = serde_json::to_vec(&sidecar)
             .map_err(|e| StoreError::backend(BACKEND, "put", false, e))?;
-        let data_tmp = write_temp(&dir, body)?;
-        let side_tmp = write_temp(&dir, &sidecar_json)?;
+        let data_tmp = write_temp(&dir, body, true)?;
+        // The sidecar is rebuilt from the bytes if it is ever lost: no need to sync it.
+        let side_tmp = write_temp(&dir, &sidecar_json, false)?;
         data_tmp
             .persist(&data)
             .map_err(|e| io_error("rename into", &data, e.error))?;
@@ -238,7 +239,7 @@ impl Blobs for DirBlobs {
         blocking(move || {
             std::fs::create_dir_all(&this.root)
                 .map_err(|e| io_error("create the folder", &this.root, e))?;
-            let probe = write_temp(&this.root, b"postroom doctor")?;
+            let probe = write_temp(&this.root, b"postroom doctor", false)?;
             drop(probe);
             Ok(())
         })
@@ -351,13 +352,19 @@ fn create_dirs(root: &Path, dir: &Path, key: &str) -> StoreResult<()> {
     }
 }
 
-fn write_temp(dir: &Path, bytes: &[u8]) -> StoreResult<tempfile::NamedTempFile> {
+fn write_temp(dir: &Path, bytes: &[u8], sync: bool) -> StoreResult<tempfile::NamedTempFile> {
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| io_error("create a temporary file in", dir, e))?;
     tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_data())
+        .and_then(|()| {
+            if sync {
+                tmp.as_file().sync_data()
+            } else {
+                Ok(())
+            }
+        })
         .map_err(|e| io_error("write", tmp.path(), e))?;
     Ok(tmp)
 }

@@ -1,0 +1,114 @@
+//! Ingest throughput on the embedded default against extraction alone.
+//!
+//! `cargo bench --bench ingest_throughput [-- N]` makes N (default 1,000) distinct
+//! documents from the labelled set (PDFs and emails made unique without changing what
+//! they say, so none is skipped as a duplicate), then times, in one run: extraction with
+//! metadata alone over all of them, and the whole ingest use case (stage into the folder,
+//! extract, store text, one SQLite transaction with the audit event) over the same
+//! bytes. It prints docs/s for both and the ratio (goal: at least 0.8).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use postroom::config::{BackendKind, Config};
+use postroom::extract::{Limits, extract_isolated, sha256_hex};
+use postroom::ingest::{Ingest, IngestSettings, SystemClock};
+use postroom::metadata::{Rules, analyse};
+use postroom::stores::Stores;
+
+fn corpus(n: usize) -> Vec<(String, Vec<u8>)> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/documents");
+    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
+        .expect("tests/data/documents")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf" || e == "eml"))
+        .map(|p| {
+            (
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned(),
+                std::fs::read(&p).expect("read"),
+            )
+        })
+        .collect();
+    seeds.sort();
+    (0..n)
+        .map(|i| {
+            let (name, bytes) = &seeds[i % seeds.len()];
+            let mut bytes = bytes.clone();
+            if name.ends_with(".pdf") {
+                // A comment after the end of the file: different bytes, same document.
+                bytes.extend_from_slice(format!("\n% copy {i}\n").as_bytes());
+            } else {
+                bytes.extend_from_slice(format!("\r\n-- \r\ncopy {i}\r\n").as_bytes());
+            }
+            (format!("inbox/{i:05}-{name}"), bytes)
+        })
+        .collect()
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(1000);
+    let docs = corpus(n);
+    let mb = docs.iter().map(|(_, b)| b.len()).sum::<usize>() as f64 / 1e6;
+    let limits = Limits::default();
+    let rules = Rules::builtin();
+
+    let start = Instant::now();
+    for (name, bytes) in &docs {
+        let extracted = extract_isolated(bytes, &limits);
+        std::hint::black_box(analyse(&extracted, name, &sha256_hex(bytes), rules));
+    }
+    let extract_secs = start.elapsed().as_secs_f64();
+
+    let home = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        backend: BackendKind::Local,
+        home: home.path().to_path_buf(),
+        aws: None,
+    };
+    let stores = Stores::local(&config).expect("stores");
+    let ingest = Ingest::new(
+        stores,
+        rules,
+        Arc::new(SystemClock),
+        IngestSettings::default(),
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let start = Instant::now();
+    let statuses = runtime.block_on(async {
+        let mut statuses = std::collections::BTreeMap::new();
+        for (key, bytes) in &docs {
+            let obj = ingest
+                .stage(key, bytes.clone().into(), "local")
+                .await
+                .expect("stage");
+            let outcome = ingest.ingest(&obj).await.expect("ingest");
+            *statuses.entry(outcome.status.as_str()).or_insert(0) += 1;
+        }
+        statuses
+    });
+    let ingest_secs = start.elapsed().as_secs_f64();
+    println!("{n} documents, {mb:.1} MB; ingest outcomes: {statuses:?}");
+    println!(
+        "extract + metadata alone: {:.1} docs/s",
+        n as f64 / extract_secs
+    );
+    println!(
+        "ingest (embedded default): {:.1} docs/s",
+        n as f64 / ingest_secs
+    );
+    println!(
+        "ratio ingest/extract: {:.2} (goal >= 0.8)",
+        extract_secs / ingest_secs
+    );
+}
