@@ -261,7 +261,7 @@ impl Ingest {
             .put(
                 &keys::text(&doc_id),
                 Bytes::from(text),
-                &PutOptions::content_type("text/plain; charset=utf-8").with_meta("doc-id", &doc_id),
+                &PutOptions::content_type("text/plain; charset=utf-8").reproducible(),
             )
             .await?;
 
@@ -321,7 +321,8 @@ impl Ingest {
         if !same {
             self.stores
                 .blobs
-                .put(key, bytes, &PutOptions::default())
+                // A staged copy of a file the user still has: no need to wait for the disk.
+                .put(key, bytes, &PutOptions::default().reproducible())
                 .await?;
         }
         Ok(ObjectRef {

@@ -12,21 +12,41 @@ use super::table::Cursor;
 pub const MAX_KEY_BYTES: usize = 1024;
 
 /// How an object is written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PutOptions {
     /// A MIME type such as `application/pdf`.
     pub content_type: Option<String>,
     /// User metadata. Keys are lower-case ASCII letters, digits and `-`;
     /// values are any Unicode text (adapters encode as their store needs).
     pub metadata: BTreeMap<String, String>,
+    /// Whether the write must reach the disk before `put` returns (the default). Objects
+    /// that can be made again (extracted text; a copy of a file the user still has)
+    /// may skip it. Stores that are always durable (S3) ignore it.
+    pub durable: bool,
+}
+
+impl Default for PutOptions {
+    fn default() -> Self {
+        PutOptions {
+            content_type: None,
+            metadata: BTreeMap::new(),
+            durable: true,
+        }
+    }
 }
 
 impl PutOptions {
     pub fn content_type(content_type: impl Into<String>) -> Self {
         PutOptions {
             content_type: Some(content_type.into()),
-            metadata: BTreeMap::new(),
+            ..PutOptions::default()
         }
+    }
+
+    /// The same options, without waiting for the disk (see `durable`).
+    pub fn reproducible(mut self) -> Self {
+        self.durable = false;
+        self
     }
 
     pub fn with_meta(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {

@@ -108,7 +108,7 @@ impl DirBlobs {
                     size: bytes.len() as u64,
                     etag: md5_hex(&bytes),
                     version: None,
-                    content_type: None,
+                    content_type: implied_content_type(key).map(str::to_owned),
                     metadata: BTreeMap::new(),
                 })
             }
@@ -143,13 +143,29 @@ impl DirBlobs {
         };
         let sidecar_json = serde_json::to_vec(&sidecar)
             .map_err(|e| StoreError::backend(BACKEND, "put", false, e))?;
-        let data_tmp = write_temp(&dir, body, true)?;
-        // The sidecar is rebuilt from the bytes if it is ever lost: no need to sync it.
+        let data_tmp = write_temp(&dir, body, options.durable)?;
+        let side_path = Self::sidecar_path(&data);
+        // A sidecar that would say nothing the file name does not (content type implied by
+        // the extension, no metadata) is not written: creating files is the slow part of
+        // a put on most file systems. The sidecar is rebuilt from the bytes if ever lost,
+        // so it is never synced.
+        let plain = options.metadata.is_empty()
+            && options.content_type.as_deref() == implied_content_type(key);
+        if plain {
+            data_tmp
+                .persist(&data)
+                .map_err(|e| io_error("rename into", &data, e.error))?;
+            match std::fs::remove_file(&side_path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("remove", &side_path, e)),
+            }
+            return Ok(meta);
+        }
         let side_tmp = write_temp(&dir, &sidecar_json, false)?;
         data_tmp
             .persist(&data)
             .map_err(|e| io_error("rename into", &data, e.error))?;
-        let side_path = Self::sidecar_path(&data);
         side_tmp
             .persist(&side_path)
             .map_err(|e| io_error("rename into", &side_path, e.error))?;
@@ -309,6 +325,7 @@ impl Blobs for DirBlobs {
         let options = PutOptions {
             content_type: source.meta.content_type.clone(),
             metadata: source.meta.metadata.clone(),
+            ..PutOptions::default()
         };
         self.put(to, source.body, &options).await
     }
@@ -367,6 +384,17 @@ fn write_temp(dir: &Path, bytes: &[u8], sync: bool) -> StoreResult<tempfile::Nam
         })
         .map_err(|e| io_error("write", tmp.path(), e))?;
     Ok(tmp)
+}
+
+/// The content type a key's extension implies, for objects stored without a sidecar.
+fn implied_content_type(key: &str) -> Option<&'static str> {
+    let ext = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+    Some(match ext.as_str() {
+        "txt" => "text/plain; charset=utf-8",
+        "pdf" => "application/pdf",
+        "json" => "application/json",
+        _ => return None,
+    })
 }
 
 /// The path components (relative to the root) of a key.

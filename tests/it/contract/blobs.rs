@@ -98,6 +98,41 @@ pub async fn round_trip(blobs: Arc<dyn Blobs>) {
     assert_eq!(copy.etag, put2.etag);
 }
 
+pub async fn replacing_drops_old_metadata(blobs: Arc<dyn Blobs>) {
+    let with_meta = PutOptions::content_type("application/pdf").with_meta("doc-id", "d-1");
+    blobs
+        .put("r/letter.pdf", Bytes::from_static(b"one"), &with_meta)
+        .await
+        .expect("put");
+    let plain = PutOptions::content_type("application/pdf");
+    blobs
+        .put("r/letter.pdf", Bytes::from_static(b"two!"), &plain)
+        .await
+        .expect("put again");
+    let head = blobs.head("r/letter.pdf").await.expect("head");
+    assert!(head.metadata.is_empty(), "{:?}", head.metadata);
+    assert_eq!(head.content_type.as_deref(), Some("application/pdf"));
+    assert_eq!(
+        (head.size, head.etag.as_str()),
+        (4, md5_hex(b"two!").as_str())
+    );
+    let text = PutOptions::content_type("text/plain; charset=utf-8").reproducible();
+    blobs
+        .put("r/t.txt", Bytes::from_static(b"text"), &text)
+        .await
+        .expect("put text");
+    assert_eq!(
+        blobs
+            .get("r/t.txt")
+            .await
+            .expect("get")
+            .meta
+            .content_type
+            .as_deref(),
+        Some("text/plain; charset=utf-8")
+    );
+}
+
 pub async fn empty_object(blobs: Arc<dyn Blobs>) {
     blobs
         .put("empty", Bytes::new(), &PutOptions::default())
