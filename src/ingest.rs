@@ -101,6 +101,20 @@ impl Default for IngestSettings {
     }
 }
 
+/// The outcome for a document already recorded (by an earlier or a racing delivery).
+fn unchanged(source: String, doc_id: String, existing: &Item) -> Outcome {
+    Outcome {
+        source,
+        doc_id: Some(doc_id),
+        case_ref: existing
+            .get("case_ref")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        status: IngestStatus::Unchanged,
+        reason: None,
+    }
+}
+
 /// How a document is being recorded.
 #[derive(Debug, Clone, Copy)]
 struct Filing<'a> {
@@ -192,17 +206,7 @@ impl Ingest {
             if status == "quarantined" && head.is_some() {
                 self.finish_quarantine(&obj.key).await?;
             }
-            let case_ref = existing
-                .get("case_ref")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            return Ok(Outcome {
-                source,
-                doc_id: Some(doc_id),
-                case_ref,
-                status: IngestStatus::Unchanged,
-                reason: None,
-            });
+            return Ok(unchanged(source, doc_id, &existing));
         }
         let Some(head) = head else {
             return Ok(Outcome {
@@ -273,17 +277,7 @@ impl Ingest {
                     if let Some(existing) =
                         table.get(&Key::new(keys::doc(&doc_id), keys::META)).await?
                     {
-                        let case_ref = existing
-                            .get("case_ref")
-                            .and_then(Value::as_str)
-                            .map(str::to_owned);
-                        return Ok(Outcome {
-                            source,
-                            doc_id: Some(doc_id),
-                            case_ref,
-                            status: IngestStatus::Unchanged,
-                            reason: None,
-                        });
+                        return Ok(unchanged(source, doc_id, &existing));
                     }
                 }
                 Err(e) => return Err(e),

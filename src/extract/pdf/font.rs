@@ -167,20 +167,14 @@ fn base_encoding(name: &str) -> Option<BaseEncoding> {
     }
 }
 
+/// The bytes of an embedded font program (`FontFile`: Type 1; `FontFile3`: CFF).
+fn font_program(doc: &Document, descriptor: &Dictionary, key: &[u8]) -> Option<Vec<u8>> {
+    stream_bytes(doc, descriptor.get(key).ok()?)
+}
+
 /// The bytes of an embedded CFF font program (`/FontFile3`, Type1C or CIDFontType0C).
 fn cff_program(doc: &Document, descriptor: &Dictionary) -> Option<Vec<u8>> {
-    let program = descriptor.get(b"FontFile3").ok()?;
-    let stream = doc.dereference(program).ok()?.1.as_stream().ok()?;
-    stream
-        .decompressed_content_with_limit(MAX_FONT_STREAM)
-        .ok()
-        .or_else(|| {
-            stream
-                .dict
-                .get(b"Filter")
-                .is_err()
-                .then(|| stream.content.clone())
-        })
+    font_program(doc, descriptor, b"FontFile3")
 }
 
 /// Text for each code of a simple CFF font, through its built-in encoding and glyph names.
@@ -222,18 +216,7 @@ fn cff_gid_text(doc: &Document, cid_font: &Dictionary) -> Option<HashMap<u32, St
 /// read from its clear-text part.
 fn descriptor_builtin(doc: &Document, dict: &Dictionary) -> Option<Vec<(u8, String)>> {
     let descriptor = deref_dict(doc, dict, b"FontDescriptor")?;
-    let program = descriptor.get(b"FontFile").ok()?;
-    let stream = doc.dereference(program).ok()?.1.as_stream().ok()?;
-    let bytes = stream
-        .decompressed_content_with_limit(MAX_FONT_STREAM)
-        .ok()
-        .or_else(|| {
-            stream
-                .dict
-                .get(b"Filter")
-                .is_err()
-                .then(|| stream.content.clone())
-        })?;
+    let bytes = font_program(doc, descriptor, b"FontFile")?;
     let clear = match memchr::memmem::find(&bytes, b"eexec") {
         Some(end) => &bytes[..end],
         None => &bytes[..bytes.len().min(64 * 1024)],
