@@ -87,6 +87,10 @@ pub struct IngestSettings {
     pub actor: String,
     /// The first FOI number issued when none was issued before.
     pub first_foi_number: u64,
+    /// At most this many bytes of objects are read and extracted at once (a document is
+    /// held about three times while it is read), so a batch of large scans fits the
+    /// smallest Lambda; an object over the budget runs alone.
+    pub max_bytes_in_flight: u64,
 }
 
 impl Default for IngestSettings {
@@ -97,6 +101,7 @@ impl Default for IngestSettings {
             limits,
             actor: "postroom".into(),
             first_foi_number: 7001,
+            max_bytes_in_flight: 32 * 1024 * 1024,
         }
     }
 }
@@ -130,7 +135,12 @@ pub struct Ingest {
     rules: &'static Rules,
     clock: Arc<dyn Clock>,
     settings: IngestSettings,
+    /// Permits of 64 KiB each, for the bytes being read and extracted.
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
+
+/// One permit of the in-flight budget.
+const PERMIT_BYTES: u64 = 64 * 1024;
 
 /// Document types whose new claim reference opens a case.
 const OPENS_A_CLAIM: &[&str] = &[
@@ -153,12 +163,19 @@ impl Ingest {
         clock: Arc<dyn Clock>,
         settings: IngestSettings,
     ) -> Self {
+        let permits =
+            (settings.max_bytes_in_flight / PERMIT_BYTES).clamp(1, u64::from(u32::MAX >> 4));
         Ingest {
             stores,
             rules,
             clock,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(permits as usize)),
             settings,
         }
+    }
+
+    fn in_flight_permits(&self) -> u32 {
+        (self.settings.max_bytes_in_flight / PERMIT_BYTES).clamp(1, u64::from(u32::MAX >> 4)) as u32
     }
 
     fn now(&self) -> String {
@@ -225,7 +242,15 @@ impl Ingest {
                 .await;
         }
 
-        // 4. Read and extract (on a thread with a big stack, bounded in time and memory).
+        // 4. Read and extract (on a thread with a big stack, bounded in time and memory),
+        //    within the budget of bytes in flight.
+        let total = self.in_flight_permits();
+        let wanted = (head.size.div_ceil(PERMIT_BYTES) as u32).clamp(1, total);
+        let _permit = self
+            .in_flight
+            .acquire_many(wanted)
+            .await
+            .map_err(|e| IngestError::Task(e.to_string()))?;
         let object = blobs.get(&obj.key).await?;
         if object.meta.etag != head.etag && obj.version.is_none() {
             return Err(IngestError::Unstable {
