@@ -6,7 +6,7 @@ mod docx;
 mod email;
 pub mod limits;
 mod pdf;
-mod text;
+pub(crate) mod text;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -25,6 +25,28 @@ pub fn decode(bytes: &[u8]) -> String {
     }
 }
 
+/// Ligature code points become their letters (`ﬁ` → `fi`), as pdftotext writes the
+/// ligatures it finds by glyph name.
+pub fn expand_ligature(text: &str) -> String {
+    if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + 4);
+    for c in text.chars() {
+        match c {
+            '\u{FB00}' => out.push_str("ff"),
+            '\u{FB01}' => out.push_str("fi"),
+            '\u{FB02}' => out.push_str("fl"),
+            '\u{FB03}' => out.push_str("ffi"),
+            '\u{FB04}' => out.push_str("ffl"),
+            '\u{FB05}' => out.push_str("ſt"),
+            '\u{FB06}' => out.push_str("st"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// HTML to readable text: block elements become lines, tables rows, entities decoded.
 pub fn html_to_text(html: &str) -> String {
     // Wide enough that html2text never wraps a paragraph.

@@ -123,21 +123,15 @@ fn flatten(s: &str) -> String {
 
 /// Text as metadata rules read it: ligatures spelt out, odd spaces made plain.
 fn normalise(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\u{FB00}' => out.push_str("ff"),
-            '\u{FB01}' => out.push_str("fi"),
-            '\u{FB02}' => out.push_str("fl"),
-            '\u{FB03}' => out.push_str("ffi"),
-            '\u{FB04}' => out.push_str("ffl"),
-            '\u{A0}' | '\u{2007}' | '\u{202F}' | '\u{2009}' => out.push(' '),
-            '\u{2010}' | '\u{2011}' => out.push('-'),
-            '\u{C}' => out.push('\n'),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::extract::text::expand_ligature(text)
+        .chars()
+        .map(|c| match c {
+            '\u{A0}' | '\u{2007}' | '\u{202F}' | '\u{2009}' => ' ',
+            '\u{2010}' | '\u{2011}' => '-',
+            '\u{C}' => '\n',
+            c => c,
+        })
+        .collect()
 }
 
 /// Builds the metadata of an extracted document (and of its attachments).

@@ -14,6 +14,7 @@ use pdf_encoding::{Encoding as BaseEncoding, glyphname_to_unicode};
 use super::base14;
 use super::cmap::{CMap, Predefined};
 use super::collections::Collection;
+use crate::extract::text::expand_ligature;
 
 /// The largest stream a font may make us decode (ToUnicode, CMaps).
 const MAX_FONT_STREAM: usize = 8 * 1024 * 1024;
@@ -54,27 +55,6 @@ pub fn glyph_to_unicode(name: &str) -> Option<String> {
             .map(String::from);
     }
     None
-}
-
-/// Ligature code points become their letters, as pdftotext writes them.
-pub fn expand_ligature(text: &str) -> String {
-    if !text.chars().any(|c| ('\u{FB00}'..='\u{FB06}').contains(&c)) {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len() + 4);
-    for c in text.chars() {
-        match c {
-            '\u{FB00}' => out.push_str("ff"),
-            '\u{FB01}' => out.push_str("fi"),
-            '\u{FB02}' => out.push_str("fl"),
-            '\u{FB03}' => out.push_str("ffi"),
-            '\u{FB04}' => out.push_str("ffl"),
-            '\u{FB05}' => out.push_str("ſt"),
-            '\u{FB06}' => out.push_str("st"),
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[derive(Debug, Clone)]
