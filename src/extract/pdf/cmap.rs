@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use super::content::literal_string;
+
 /// One code-space range: codes of `len` bytes between `lo` and `hi`, byte by byte.
 #[derive(Debug, Clone)]
 struct Range {
@@ -81,7 +83,7 @@ fn tokens(data: &[u8]) -> Vec<Tok<'_>> {
                 i = end + 1;
             }
             b'(' => {
-                let (bytes, next) = literal_string(data, i + 1);
+                let (bytes, next, _) = literal_string(data, i + 1);
                 out.push(Tok::Str(bytes));
                 i = next;
             }
@@ -124,52 +126,6 @@ fn tokens(data: &[u8]) -> Vec<Tok<'_>> {
         }
     }
     out
-}
-
-fn literal_string(data: &[u8], mut i: usize) -> (Vec<u8>, usize) {
-    let mut out = Vec::new();
-    let mut depth = 1;
-    while i < data.len() {
-        let c = data[i];
-        match c {
-            b'\\' => {
-                i += 1;
-                if let Some(&e) = data.get(i) {
-                    match e {
-                        b'n' => out.push(b'\n'),
-                        b'r' => out.push(b'\r'),
-                        b't' => out.push(b'\t'),
-                        b'0'..=b'7' => {
-                            let mut v = 0u32;
-                            let mut n = 0;
-                            while n < 3 && i < data.len() && (b'0'..=b'7').contains(&data[i]) {
-                                v = v * 8 + u32::from(data[i] - b'0');
-                                i += 1;
-                                n += 1;
-                            }
-                            out.push(v as u8);
-                            continue;
-                        }
-                        other => out.push(other),
-                    }
-                }
-            }
-            b'(' => {
-                depth += 1;
-                out.push(c);
-            }
-            b')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return (out, i + 1);
-                }
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
-        i += 1;
-    }
-    (out, i)
 }
 
 fn is_delim(b: u8) -> bool {

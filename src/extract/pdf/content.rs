@@ -91,60 +91,9 @@ impl<'a> Lexer<'a> {
     }
 
     fn literal(&mut self) -> Vec<u8> {
-        let d = self.data;
-        let mut out = Vec::new();
-        let mut depth = 1usize;
-        self.pos += 1;
-        while self.pos < d.len() {
-            let b = d[self.pos];
-            self.pos += 1;
-            match b {
-                b'\\' => {
-                    let Some(&e) = d.get(self.pos) else { break };
-                    self.pos += 1;
-                    match e {
-                        b'n' => out.push(b'\n'),
-                        b'r' => out.push(b'\r'),
-                        b't' => out.push(b'\t'),
-                        b'b' => out.push(8),
-                        b'f' => out.push(12),
-                        b'\r' => {
-                            if d.get(self.pos) == Some(&b'\n') {
-                                self.pos += 1;
-                            }
-                        }
-                        b'\n' => {}
-                        b'0'..=b'7' => {
-                            let mut v = u32::from(e - b'0');
-                            for _ in 0..2 {
-                                match d.get(self.pos) {
-                                    Some(&c @ b'0'..=b'7') => {
-                                        v = v * 8 + u32::from(c - b'0');
-                                        self.pos += 1;
-                                    }
-                                    _ => break,
-                                }
-                            }
-                            out.push(v as u8);
-                        }
-                        other => out.push(other),
-                    }
-                }
-                b'(' => {
-                    depth += 1;
-                    out.push(b);
-                }
-                b')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return out;
-                    }
-                    out.push(b);
-                }
-                _ => out.push(b),
-            }
-        }
-        self.malformed = true;
+        let (out, next, closed) = literal_string(self.data, self.pos + 1);
+        self.pos = next;
+        self.malformed |= !closed;
         out
     }
 
@@ -338,6 +287,65 @@ impl<'a> Lexer<'a> {
             self.pos += 1;
         }
     }
+}
+
+/// Decodes a literal string whose `(` is just before `start`: escapes, octal codes, line
+/// continuations and balanced parentheses. Returns the bytes, the position after the
+/// closing `)`, and whether the string was closed before the data ended.
+pub(super) fn literal_string(d: &[u8], start: usize) -> (Vec<u8>, usize, bool) {
+    let mut out = Vec::new();
+    let mut depth = 1usize;
+    let mut pos = start;
+    while pos < d.len() {
+        let b = d[pos];
+        pos += 1;
+        match b {
+            b'\\' => {
+                let Some(&e) = d.get(pos) else { break };
+                pos += 1;
+                match e {
+                    b'n' => out.push(b'\n'),
+                    b'r' => out.push(b'\r'),
+                    b't' => out.push(b'\t'),
+                    b'b' => out.push(8),
+                    b'f' => out.push(12),
+                    b'\r' => {
+                        if d.get(pos) == Some(&b'\n') {
+                            pos += 1;
+                        }
+                    }
+                    b'\n' => {}
+                    b'0'..=b'7' => {
+                        let mut v = u32::from(e - b'0');
+                        for _ in 0..2 {
+                            match d.get(pos) {
+                                Some(&c @ b'0'..=b'7') => {
+                                    v = v * 8 + u32::from(c - b'0');
+                                    pos += 1;
+                                }
+                                _ => break,
+                            }
+                        }
+                        out.push(v as u8);
+                    }
+                    other => out.push(other),
+                }
+            }
+            b'(' => {
+                depth += 1;
+                out.push(b);
+            }
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return (out, pos, true);
+                }
+                out.push(b);
+            }
+            _ => out.push(b),
+        }
+    }
+    (out, pos, false)
 }
 
 fn unescape_name(raw: &[u8]) -> Vec<u8> {
