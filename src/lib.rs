@@ -2,6 +2,7 @@
 //! letters, for a public body's post room. All behaviour lives here; the CLI and the
 //! Lambda functions are thin fronts that build adapters and call this library.
 
+pub mod calendar;
 pub mod cases;
 pub mod config;
 pub mod demo;
@@ -10,6 +11,7 @@ pub mod events;
 pub mod extract;
 pub mod handlers;
 pub mod ingest;
+pub mod letters;
 pub mod metadata;
 pub mod model;
 pub mod store;

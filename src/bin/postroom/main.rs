@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use postroom::config::{BackendKind, Config, Overrides};
 use postroom::telemetry::{self, LogFormat};
 
+mod letters;
+
 /// The post room: reads, classifies and files incoming documents, and writes letters.
 #[derive(Debug, Parser)]
 #[command(name = "postroom", version, about, long_about = None)]
@@ -51,9 +53,11 @@ enum Command {
     /// File an unfiled document under a case by hand (audited).
     File(FileArgs),
     /// Render letters from templates, one or a batch from CSV.
-    Letter(Pending),
+    #[command(subcommand)]
+    Letter(letters::LetterCmd),
     /// List the letter templates and the fields each declares.
-    Templates(Pending),
+    #[command(subcommand)]
+    Templates(letters::TemplatesCmd),
     /// Freedom-of-information requests: due dates, lifecycle, statistics, disclosure log.
     Foi(Pending),
     /// Run the post room on bundled sample documents and show what it did.
@@ -164,8 +168,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inbox => return runtime.block_on(show_inbox(&config)),
         Command::File(args) => return runtime.block_on(file(&config, args)),
         Command::Demo => return runtime.block_on(demo(&config)),
-        Command::Letter(_) => "letter",
-        Command::Templates(_) => "templates",
+        Command::Letter(cmd) => return letters::letter(cmd),
+        Command::Templates(cmd) => return letters::templates(cmd),
         Command::Foi(_) => "foi",
     };
     anyhow::bail!("`postroom {name}` is not part of this release yet; see `postroom --help`")

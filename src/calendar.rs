@@ -1,0 +1,325 @@
+//! Working days in the United Kingdom: the bank holiday table (shipped as data, replaceable
+//! without a release) and working-day arithmetic for statutory clocks and letters.
+//!
+//! A working day is any day but Saturday, Sunday, Christmas Day, Good Friday and a bank
+//! holiday in one of the nations counted (all three by default, as the FOI Act's s.10(6)
+//! reads "in any part of the United Kingdom"). Christmas Day and Good Friday are computed,
+//! so they are never working days even outside the table; any other date outside the
+//! table's years is refused rather than guessed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
+
+/// The holiday table that ships with this release (GOV.UK data; see `data/bank-holidays.SOURCE.md`).
+pub const EMBEDDED_TABLE: &str = include_str!("../data/bank-holidays-uk-any-part.csv");
+
+/// A part of the United Kingdom with its own bank holidays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Nation {
+    EnglandAndWales,
+    Scotland,
+    NorthernIreland,
+}
+
+impl Nation {
+    pub const ALL: [Nation; 3] = [
+        Nation::EnglandAndWales,
+        Nation::Scotland,
+        Nation::NorthernIreland,
+    ];
+
+    fn bit(self) -> u8 {
+        match self {
+            Nation::EnglandAndWales => 1,
+            Nation::Scotland => 2,
+            Nation::NorthernIreland => 4,
+        }
+    }
+
+    /// The GOV.UK division name (`england-and-wales`, `scotland`, `northern-ireland`).
+    pub fn division(self) -> &'static str {
+        match self {
+            Nation::EnglandAndWales => "england-and-wales",
+            Nation::Scotland => "scotland",
+            Nation::NorthernIreland => "northern-ireland",
+        }
+    }
+
+    pub fn from_division(name: &str) -> Option<Nation> {
+        Nation::ALL
+            .into_iter()
+            .find(|n| n.division() == name.trim())
+    }
+}
+
+/// Why a holiday table or a date calculation was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("holiday table line {line}: {message}")]
+    Table { line: usize, message: String },
+    #[error(
+        "{date} is outside the bank holiday table ({first}–{last}); load a newer table (POSTROOM_HOLIDAYS) to count working days then"
+    )]
+    NotCovered {
+        date: NaiveDate,
+        first: i32,
+        last: i32,
+    },
+}
+
+/// A bank holiday table and the nations it counts.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    holidays: BTreeMap<NaiveDate, (String, u8)>,
+    nations: u8,
+    first_year: i32,
+    last_year: i32,
+}
+
+impl Calendar {
+    /// The table shipped with this release, counting every nation.
+    pub fn embedded() -> &'static Calendar {
+        static CAL: std::sync::OnceLock<Calendar> = std::sync::OnceLock::new();
+        CAL.get_or_init(|| {
+            Calendar::from_csv(EMBEDDED_TABLE).expect("the embedded holiday table is valid")
+        })
+    }
+
+    /// Parses a table in the shipped format: `date,title,divisions` with divisions
+    /// separated by `;`.
+    pub fn from_csv(text: &str) -> Result<Calendar, CalendarError> {
+        let mut holidays = BTreeMap::new();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(text.as_bytes());
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let record = record.map_err(|e| CalendarError::Table {
+                line,
+                message: e.to_string(),
+            })?;
+            let date = record.get(0).unwrap_or("");
+            let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
+                CalendarError::Table {
+                    line,
+                    message: format!("{date:?} is not a YYYY-MM-DD date"),
+                }
+            })?;
+            let title = record.get(1).unwrap_or("").trim().to_string();
+            let mut mask = 0u8;
+            for division in record.get(2).unwrap_or("").split(';') {
+                let nation =
+                    Nation::from_division(division).ok_or_else(|| CalendarError::Table {
+                        line,
+                        message: format!("unknown division {division:?}"),
+                    })?;
+                mask |= nation.bit();
+            }
+            holidays.insert(date, (title, mask));
+        }
+        let (Some(first), Some(last)) = (holidays.keys().next(), holidays.keys().next_back())
+        else {
+            return Err(CalendarError::Table {
+                line: 1,
+                message: "the table has no holidays".into(),
+            });
+        };
+        let (first_year, last_year) = (first.year(), last.year());
+        Ok(Calendar {
+            holidays,
+            nations: 7,
+            first_year,
+            last_year,
+        })
+    }
+
+    /// The same table, counting only the given nations' holidays.
+    pub fn with_nations(&self, nations: &[Nation]) -> Calendar {
+        let mut cal = self.clone();
+        cal.nations = nations.iter().fold(0, |m, n| m | n.bit());
+        cal
+    }
+
+    /// The years the table covers.
+    pub fn years(&self) -> (i32, i32) {
+        (self.first_year, self.last_year)
+    }
+
+    /// The holiday on `date` in a counted nation, if any.
+    pub fn holiday(&self, date: NaiveDate) -> Option<&str> {
+        self.holidays
+            .get(&date)
+            .filter(|(_, mask)| mask & self.nations != 0)
+            .map(|(title, _)| title.as_str())
+    }
+
+    /// Whether `date` is a working day.
+    pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, CalendarError> {
+        if matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
+            || (date.month() == 12 && date.day() == 25)
+            || date == good_friday(date.year())
+        {
+            return Ok(false);
+        }
+        if date.year() < self.first_year || date.year() > self.last_year {
+            return Err(CalendarError::NotCovered {
+                date,
+                first: self.first_year,
+                last: self.last_year,
+            });
+        }
+        Ok(self.holiday(date).is_none())
+    }
+
+    /// The `n`th working day after `from`: day 1 is the first working day after `from`
+    /// (so `from` itself never counts, whatever day it is). `n = 0` gives `from`.
+    pub fn add_working_days(&self, from: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
+        let mut date = from;
+        let mut counted = 0;
+        while counted < n {
+            date = date + Days::new(1);
+            if self.is_working_day(date)? {
+                counted += 1;
+            }
+        }
+        Ok(date)
+    }
+
+    /// How many working days lie after `from` up to and including `to` (0 if `to <= from`).
+    pub fn working_days_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<u32, CalendarError> {
+        let mut date = from;
+        let mut counted = 0;
+        while date < to {
+            date = date + Days::new(1);
+            if self.is_working_day(date)? {
+                counted += 1;
+            }
+        }
+        Ok(counted)
+    }
+}
+
+/// `date` plus `months` calendar months, clamped to the month's last day (31 January + 1
+/// month is 28 or 29 February), as the civil procedure rules count months.
+pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months)).unwrap_or(date)
+}
+
+/// Good Friday of `year` (anonymous Gregorian algorithm for Easter Sunday, minus two days).
+pub fn good_friday(year: i32) -> NaiveDate {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    let easter =
+        NaiveDate::from_ymd_opt(year, month as u32, day as u32).expect("Easter is a real date");
+    easter - Days::new(2)
+}
+
+/// A date as UK letters write it: `5 January 2023`.
+pub fn uk_date(date: NaiveDate) -> String {
+    format!(
+        "{} {} {}",
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// Parses `YYYY-MM-DD`, or a UK day-first `D/M/YYYY`.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"))
+        .ok()
+        .filter(|d| (1900..=2200).contains(&d.year()))
+}
+
+impl fmt::Display for Nation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.division())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn good_friday_matches_the_table() {
+        for (year, date) in [
+            (2019, "2019-04-19"),
+            (2024, "2024-03-29"),
+            (2025, "2025-04-18"),
+            (2028, "2028-04-14"),
+        ] {
+            assert_eq!(good_friday(year), d(date));
+        }
+    }
+
+    #[test]
+    fn nations_change_the_count() {
+        let all = Calendar::embedded();
+        let england = all.with_nations(&[Nation::EnglandAndWales]);
+        // St Patrick's Day 2025 was a Monday.
+        assert!(!all.is_working_day(d("2025-03-17")).unwrap());
+        assert!(england.is_working_day(d("2025-03-17")).unwrap());
+        assert_eq!(uk_date(d("2023-01-05")), "5 January 2023");
+    }
+
+    #[test]
+    fn outside_the_table_is_refused_not_guessed() {
+        let err = Calendar::embedded()
+            .add_working_days(d("2028-12-20"), 20)
+            .unwrap_err();
+        assert!(matches!(err, CalendarError::NotCovered { .. }), "{err}");
+        // Christmas is known even outside the table.
+        assert!(
+            !Calendar::embedded()
+                .is_working_day(d("2031-12-25"))
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn months_clamp_to_the_end_of_the_month() {
+        assert_eq!(add_months(d("2024-10-31"), 4), d("2025-02-28"));
+        assert_eq!(parse_date("03/04/2023"), Some(d("2023-04-03")));
+        assert_eq!(parse_date("2023-02-30"), None);
+    }
+}
