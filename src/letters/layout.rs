@@ -715,11 +715,10 @@ impl Flow<'_, '_> {
             let mut items = Vec::new();
             let mut height: f32 = 0.0;
             let mut cx = x;
-            for c in 0..cols {
+            for (c, &w) in widths.iter().enumerate() {
                 let cell_elem = ctx.elem(if header { Role::TH } else { Role::TD }, Some(tr));
                 let empty = Vec::new();
                 let cell = cells.get(c).unwrap_or(&empty);
-                let w = widths[c];
                 let lines = ctx.lines(
                     cell,
                     TABLE_SIZE,

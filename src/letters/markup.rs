@@ -453,10 +453,11 @@ fn parse_markdown(text: &str) -> Vec<Block> {
             Event::Rule => true,
             _ => false,
         };
-        if closes_implicit && matches!(stack.last(), Some(Frame::Inlines(_, true))) {
-            if let Some(Frame::Inlines(inlines, _)) = stack.pop() {
-                push_block(&mut stack, Block::Para(inlines));
-            }
+        if closes_implicit
+            && matches!(stack.last(), Some(Frame::Inlines(_, true)))
+            && let Some(Frame::Inlines(inlines, _)) = stack.pop()
+        {
+            push_block(&mut stack, Block::Para(inlines));
         }
         match event {
             Event::Start(tag) => match tag {

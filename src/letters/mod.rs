@@ -13,6 +13,7 @@ pub mod font;
 pub mod layout;
 pub mod markup;
 pub mod pdf;
+pub mod programs;
 pub mod sfnt;
 pub mod text;
 
@@ -131,6 +132,9 @@ impl LetterError {
     }
 }
 
+/// A template folder's files: declaration, body, example.
+type TemplateFiles = (Option<String>, Option<String>, Option<String>);
+
 /// The templates and the engine that renders them.
 #[derive(Debug)]
 pub struct Registry {
@@ -182,7 +186,7 @@ impl Registry {
         files: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Registry, LetterError> {
         let mut hb = markup::engine();
-        let mut specs: BTreeMap<String, (Option<String>, Option<String>, Option<String>)> =
+        let mut specs: BTreeMap<String, TemplateFiles> =
             BTreeMap::new();
         let mut shared: BTreeMap<String, Vec<FieldSpec>> = BTreeMap::new();
         for (path, text) in files {

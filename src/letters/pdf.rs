@@ -7,13 +7,14 @@ use std::io::Write;
 
 use pdf_writer::types::{
     ActionType, AnnotationType, ArtifactType, CidFontType, FontFlags, StructRole, SystemInfo,
-    TabOrder, TableHeaderScope, UnicodeCmap,
+    TabOrder, TableHeaderScope,
 };
 use pdf_writer::{Content, Filter, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use sha2::{Digest, Sha256};
 
 use super::font::{Style, fonts};
 use super::layout::{Item, Laid, PAGE_H, PAGE_W, Role};
+use super::programs;
 
 /// What the document says about itself.
 #[derive(Debug, Clone)]
@@ -68,11 +69,22 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
 
     let mut pdf = Pdf::with_capacity(64 * 1024);
     pdf.set_version(1, 7);
-    let mut remappers: [subsetter::GlyphRemapper; 4] = Default::default();
+    // Each style's glyphs: the fixed base, then this letter's extras in order of use.
     let mut used = [false; 4];
+    let mut extras: [Vec<(u16, char)>; 4] = Default::default();
+    let mut extra_ids: [std::collections::HashMap<u16, u16>; 4] = Default::default();
     for item in laid.pages.iter().flatten() {
         if let Item::Text(run) = item {
-            used[run.style.index()] = true;
+            let s = run.style.index();
+            used[s] = true;
+            let base = programs::base(run.style);
+            for &g in &run.gids {
+                if base.new_gid(g).is_none() && !extra_ids[s].contains_key(&g) {
+                    let c = laid.unicode[s].get(&g).copied().unwrap_or('\u{FFFD}');
+                    extras[s].push((g, c));
+                    extra_ids[s].insert(g, (base.len() + extras[s].len()) as u16);
+                }
+            }
         }
     }
     let font_refs: [Option<Ref>; 4] = std::array::from_fn(|i| used[i].then(&mut alloc));
@@ -122,9 +134,13 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
             match item {
                 Item::Text(run) => {
                     let s = run.style.index();
+                    let base = programs::base(run.style);
                     glyph_bytes.clear();
                     for &g in &run.gids {
-                        let new = remappers[s].remap(g);
+                        let new = base
+                            .new_gid(g)
+                            .or_else(|| extra_ids[s].get(&g).copied())
+                            .unwrap_or(0);
                         glyph_bytes.extend_from_slice(&new.to_be_bytes());
                     }
                     content
@@ -213,20 +229,9 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
         let i = s.index();
         let Some(type0) = font_refs[i] else { continue };
         let font = &fonts()[i];
-        let remapper = &remappers[i];
-        let subset = subsetter::subset(font.data, 0, remapper)
-            .map_err(|e| format!("font subsetting failed: {e:?}"))?;
-        let subset = super::sfnt::strip_hints(&subset).unwrap_or(subset);
+        let program = programs::program(s, &extras[i])?;
         let (cid, desc, file, cmap) = (alloc(), alloc(), alloc(), alloc());
-        let mut tag_hash = Sha256::new();
-        for old in remapper.remapped_gids() {
-            tag_hash.update(old.to_be_bytes());
-        }
-        let tag: String = tag_hash.finalize()[..6]
-            .iter()
-            .map(|b| (b'A' + b % 26) as char)
-            .collect();
-        let base = format!("{tag}+{}", font.postscript_name);
+        let base = program.base_font.as_str();
         pdf.type0_font(type0)
             .base_font(Name(base.as_bytes()))
             .encoding_predefined(Name(b"Identity-H"))
@@ -237,10 +242,6 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
             ordering: Str(b"Identity"),
             supplement: 0,
         };
-        let widths: Vec<f32> = remapper
-            .remapped_gids()
-            .map(|old| font.advance(old).round())
-            .collect();
         let mut cid_font = pdf.cid_font(cid);
         cid_font
             .subtype(CidFontType::Type2)
@@ -249,7 +250,9 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
             .font_descriptor(desc)
             .default_width(0.0)
             .cid_to_gid_map_predefined(Name(b"Identity"));
-        cid_font.widths().consecutive(0, widths);
+        cid_font
+            .widths()
+            .consecutive(0, program.widths.iter().copied());
         cid_font.finish();
         let mut flags = FontFlags::NON_SYMBOLIC;
         if font.italic {
@@ -270,25 +273,10 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
             .cap_height(font.cap_height)
             .stem_v(if font.bold { 140.0 } else { 80.0 })
             .font_file2(file);
-        let compressed = deflate(&subset);
-        pdf.stream(file, &compressed)
+        pdf.stream(file, &program.compressed)
             .filter(Filter::FlateDecode)
-            .pair(Name(b"Length1"), subset.len() as i32);
-        let mut unicode = UnicodeCmap::new(
-            Name(b"Custom"),
-            SystemInfo {
-                registry: Str(b"Adobe"),
-                ordering: Str(b"UCS"),
-                supplement: 0,
-            },
-        );
-        for old in remapper.remapped_gids() {
-            if let Some(c) = laid.unicode[i].get(&old) {
-                unicode.pair(remapper.get(old).unwrap_or(0), *c);
-            }
-        }
-        let cmap_data = unicode.finish();
-        pdf.cmap(cmap, &cmap_data);
+            .pair(Name(b"Length1"), program.length1 as i32);
+        pdf.cmap(cmap, &program.cmap).filter(Filter::FlateDecode);
     }
 
     let mut page_tree = pdf.pages(tree_id);
@@ -319,14 +307,30 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
                 .table()
                 .scope(TableHeaderScope::Column);
         }
+        // Kids on one page name it once on the element and are bare MCIDs.
+        let pages: std::collections::BTreeSet<usize> = kids[e]
+            .iter()
+            .filter_map(|k| match k {
+                Kid::Mcid { page, .. } | Kid::Annot { page, .. } => Some(*page),
+                Kid::Elem(_) => None,
+            })
+            .collect();
+        let one_page = (pages.len() == 1).then(|| *pages.iter().next().expect("one page"));
+        if let Some(p) = one_page {
+            w.page(page_ids[p].0);
+        }
         let mut children = w.children();
         for kid in &kids[e] {
             match kid {
                 Kid::Mcid { page, mcid } => {
-                    children
-                        .marked_content_ref()
-                        .marked_content_id(*mcid)
-                        .page(page_ids[*page].0);
+                    if one_page.is_some() {
+                        children.marked_content_id(*mcid);
+                    } else {
+                        children
+                            .marked_content_ref()
+                            .marked_content_id(*mcid)
+                            .page(page_ids[*page].0);
+                    }
                 }
                 Kid::Elem(c) => {
                     children.struct_element(elem_ids[*c]);
@@ -406,7 +410,7 @@ fn attach(laid: &Laid, e: usize, kids: &mut [Vec<Kid>], attached: &mut [bool]) {
 fn deflate(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::ZlibEncoder::new(
         Vec::with_capacity(data.len() / 2),
-        flate2::Compression::new(6),
+        flate2::Compression::new(2),
     );
     enc.write_all(data).expect("writing to memory");
     enc.finish().expect("writing to memory")

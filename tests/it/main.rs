@@ -10,3 +10,4 @@ mod hostile;
 mod ingest;
 mod labelled;
 mod lambda_ingest;
+mod letters;
