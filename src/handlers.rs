@@ -121,3 +121,53 @@ pub async fn handle_ingest(
         }
     }
 }
+
+/// The letters function: an SQS batch of letter requests gives
+/// `{"batchItemFailures": [...]}`. A request whose data does not fit its template is
+/// recorded as invalid (with every problem by field) and acknowledged; any other failure
+/// is reported, so SQS tries again and, after the queue's maxReceiveCount, keeps the
+/// message in the dead-letter queue: nothing is dropped. A direct invocation with one
+/// request gives its outcome, or an error marked retryable or permanent.
+pub async fn handle_letters(
+    outbox: &crate::outbox::Outbox,
+    payload: Value,
+    concurrency: usize,
+) -> Result<Value, HandlerError> {
+    use crate::outbox::{LetterRequest, OutboxError};
+    let to_handler = |e: OutboxError| {
+        if e.is_retryable() {
+            HandlerError::Retryable(e.to_string())
+        } else {
+            HandlerError::Permanent(e.to_string())
+        }
+    };
+    match classify(payload) {
+        Payload::Sqs(messages) => {
+            let results: Vec<(String, Result<(), OutboxError>)> = futures::stream::iter(messages)
+                .map(|(id, body)| async move {
+                    let result = match serde_json::from_str::<LetterRequest>(&body) {
+                        Ok(request) => outbox.send(&request).await.map(|_| ()),
+                        Err(e) => Err(OutboxError::BadRequest(e.to_string())),
+                    };
+                    (id, result)
+                })
+                .buffer_unordered(concurrency.max(1))
+                .collect()
+                .await;
+            let mut failures = Vec::new();
+            for (id, result) in results {
+                if let Err(e) = result {
+                    tracing::warn!(message_id = %id, code = e.code(), retryable = e.is_retryable(), "letter request failed");
+                    failures.push(serde_json::json!({ "itemIdentifier": id }));
+                }
+            }
+            Ok(serde_json::json!({ "batchItemFailures": failures }))
+        }
+        Payload::Direct(v) => {
+            let request: LetterRequest = serde_json::from_value(v)
+                .map_err(|e| HandlerError::Permanent(format!("not a letter request: {e}")))?;
+            let outcome = outbox.send(&request).await.map_err(to_handler)?;
+            Ok(serde_json::to_value(outcome).unwrap_or(Value::Null))
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //! letters, for a public body's post room. All behaviour lives here; the CLI and the
 //! Lambda functions are thin fronts that build adapters and call this library.
 
+pub mod acknowledge;
 pub mod calendar;
 pub mod cases;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod ingest;
 pub mod letters;
 pub mod metadata;
 pub mod model;
+pub mod outbox;
 pub mod store;
 pub mod stores;
 pub mod telemetry;

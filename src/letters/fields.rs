@@ -235,13 +235,18 @@ fn check(
                 ));
             }
             let last = lines.last_mut().expect("3 or more lines");
-            if !is_postcode(last) {
-                return Err(format!(
-                    "the last line must be a UK postcode (for example SW1A 2AA), not {:?}",
-                    last
-                ));
-            }
-            *last = normalise_postcode(last);
+            // The postcode is the last line, or ends it ("Cheshire SK9 5AF").
+            let words: Vec<&str> = last.split_whitespace().collect();
+            let split = (1..=words.len().min(2))
+                .map(|n| words.len() - n)
+                .find(|&at| is_postcode(&words[at..].join(" ")))
+                .ok_or_else(|| format!("the last line must end with a UK postcode (for example SW1A 2AA), not {last:?}"))?;
+            let postcode = normalise_postcode(&words[split..].join(""));
+            *last = if split == 0 {
+                postcode
+            } else {
+                format!("{} {postcode}", words[..split].join(" "))
+            };
             Ok(Value::Array(lines.into_iter().map(Value::String).collect()))
         }
         FieldType::YesNo => match value {

@@ -1061,3 +1061,132 @@ fn paginate(boxes: &[FlowBox], headers: &[FlowBox], first_top: f32) -> Vec<Vec<I
     }
     pages
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::letters::markup;
+
+    /// Each page's flowed text, line by line (artifacts left out), with the role of each line.
+    fn lines_of(laid: &Laid) -> Vec<Vec<(Role, String)>> {
+        laid.pages
+            .iter()
+            .map(|page| {
+                let mut lines: Vec<(f32, Role, String)> = Vec::new();
+                for item in page {
+                    let Item::Text(run) = item else { continue };
+                    let Some(leaf) = run.leaf else { continue };
+                    let text: String = run
+                        .gids
+                        .iter()
+                        .map(|g| {
+                            laid.unicode[run.style.index()]
+                                .get(g)
+                                .copied()
+                                .unwrap_or('?')
+                        })
+                        .collect();
+                    match lines.iter_mut().find(|(y, _, _)| (*y - run.y).abs() < 0.5) {
+                        Some(line) => line.2.push_str(&text),
+                        None => lines.push((run.y, laid.elems[leaf].role, text)),
+                    }
+                }
+                lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+                lines.into_iter().map(|(_, r, t)| (r, t)).collect()
+            })
+            .collect()
+    }
+
+    fn letter(paragraphs: usize, tail: &str) -> Laid {
+        let mut text =
+            String::from("::: address\nMs A Person\\\n1 Road\\\nLeeds LS1 4AP\n:::\n# Title\n\n");
+        for i in 0..paragraphs {
+            text.push_str(&format!(
+                "Paragraph {i} has enough words in it to run over two lines of the letter at the body size, so that breaks can fall inside it.\n\n"
+            ));
+        }
+        text.push_str(tail);
+        layout(&markup::parse(&text).expect("parses"), Options::default())
+    }
+
+    #[test]
+    fn headings_are_never_left_at_the_foot_of_a_page() {
+        for n in 0..70 {
+            let laid = letter(n, "## A heading before the end\n\nThe last paragraph.\n");
+            for (p, page) in lines_of(&laid).iter().enumerate() {
+                let last = page.last().expect("a page has lines");
+                assert!(
+                    !matches!(last.0, Role::H1 | Role::H2 | Role::H3),
+                    "n={n}: page {p} ends with heading {:?}",
+                    last.1
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn paragraphs_leave_no_single_line_at_a_break_and_signatures_stay_whole() {
+        let signature = "::: signature\nYours sincerely\n\n**Ada Signer**\\\nHead of Claims\\\nNHS Resolution\n:::\n";
+        for n in 0..70 {
+            let laid = letter(n, signature);
+            let pages = lines_of(&laid);
+            let signed: Vec<usize> = pages
+                .iter()
+                .enumerate()
+                .filter(|(_, lines)| {
+                    lines.iter().any(|(_, t)| {
+                        t.contains("Yours sincerely")
+                            || t.contains("Ada Signer")
+                            || t.contains("Head of Claims")
+                    })
+                })
+                .map(|(p, _)| p)
+                .collect();
+            assert_eq!(
+                signed.len(),
+                1,
+                "n={n}: the signature is split over pages {signed:?}"
+            );
+            // Every paragraph here runs to two lines, so a page never ends on a
+            // paragraph's first line (an orphan) nor starts with its last (a widow).
+            for (p, page) in pages.iter().enumerate().take(pages.len() - 1) {
+                let (_, last) = page.last().expect("lines");
+                assert!(
+                    !last.starts_with("Paragraph"),
+                    "n={n}: page {p} ends with an orphan line {last:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn long_tables_repeat_their_header_row_on_every_page() {
+        let mut table = String::from("| Specialty | Claims |\n| --- | ---: |\n");
+        for i in 0..120 {
+            table.push_str(&format!("| Specialty number {i} | {} |\n", i * 7));
+        }
+        let laid = letter(3, &table);
+        let pages = lines_of(&laid);
+        assert!(pages.len() >= 3, "{} pages", pages.len());
+        for (p, page) in laid.pages.iter().enumerate() {
+            // The header's text is on every page (tagged once, artifacts after).
+            let header_runs = page
+                .iter()
+                .filter(|i| matches!(i, Item::Text(r) if r.style == Style::Bold && r.size == TABLE_SIZE))
+                .count();
+            assert!(header_runs >= 2, "page {p}: no header row");
+        }
+        let th = laid.elems.iter().filter(|e| e.role == Role::TH).count();
+        assert_eq!(th, 2, "the header is one row in the structure tree");
+        let rows: Vec<String> = pages
+            .iter()
+            .flatten()
+            .filter(|(r, _)| *r == Role::TD)
+            .map(|(_, t)| t.clone())
+            .collect();
+        assert!(
+            rows.iter().any(|t| t.contains("Specialty number 119")),
+            "the last row is there"
+        );
+    }
+}

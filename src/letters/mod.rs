@@ -186,8 +186,7 @@ impl Registry {
         files: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Registry, LetterError> {
         let mut hb = markup::engine();
-        let mut specs: BTreeMap<String, TemplateFiles> =
-            BTreeMap::new();
+        let mut specs: BTreeMap<String, TemplateFiles> = BTreeMap::new();
         let mut shared: BTreeMap<String, Vec<FieldSpec>> = BTreeMap::new();
         for (path, text) in files {
             let Some((folder, file)) = path.split_once('/') else {

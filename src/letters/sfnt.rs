@@ -205,6 +205,10 @@ mod tests {
             );
             assert_eq!(a.glyph_hor_advance(id), b.glyph_hor_advance(id));
         }
-        assert!(b.raw_face().table(ttf_parser::Tag::from_bytes(b"fpgm")).is_none());
+        assert!(
+            b.raw_face()
+                .table(ttf_parser::Tag::from_bytes(b"fpgm"))
+                .is_none()
+        );
     }
 }

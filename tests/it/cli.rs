@@ -157,4 +157,18 @@ fn demo_runs_on_a_fresh_folder() {
     assert!(stdout.contains("filed under CNST/"), "{stdout}");
     assert!(stdout.contains("quarantined"), "{stdout}");
     assert!(stdout.contains("The data lives in"), "{stdout}");
+    // An acknowledgement for the letter of claim, stored as a PDF; a second run adds none.
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("Stored: "))
+        .unwrap_or_else(|| panic!("no acknowledgement in:\n{stdout}"));
+    let path = line.split("Stored: ").nth(1).expect("path").trim();
+    let pdf = std::fs::read(path).expect("the acknowledgement PDF");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (code, again, _) = run(postroom()
+        .arg("--home")
+        .arg(dir.path().join("h"))
+        .arg("demo"));
+    assert_eq!(code, 0);
+    assert!(again.contains("Unchanged: "), "{again}");
 }

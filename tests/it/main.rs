@@ -10,4 +10,5 @@ mod hostile;
 mod ingest;
 mod labelled;
 mod lambda_ingest;
+mod lambda_letters;
 mod letters;

@@ -410,6 +410,14 @@ async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
                                 field(&item, "what"),
                                 field(&item, "who")
                             );
+                        } else if sk.starts_with("LETTER#") {
+                            println!(
+                                "  letter   {}  {}  {}  {}",
+                                field(&item, "created_at"),
+                                field(&item, "template"),
+                                field(&item, "status"),
+                                field(&item, "s3_key")
+                            );
                         } else {
                             println!("  {sk}");
                         }
@@ -537,6 +545,60 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    // An acknowledgement for each letter of claim filed.
+    println!("\n  acknowledgements (templates/claim-acknowledgement):");
+    let outbox = postroom::outbox::Outbox {
+        stores: stores.clone(),
+        registry: postroom::letters::Registry::embedded(),
+        clock: std::sync::Arc::new(postroom::ingest::SystemClock),
+        actor: "demo".into(),
+    };
+    let signatory = postroom::acknowledge::Signatory {
+        name: "Claims Intake Team".into(),
+        role: "Clinical Negligence".into(),
+        handler_name: "the Claims Intake Team".into(),
+        handler_email: "claims.intake@resolution.example".into(),
+    };
+    let dir_blobs = postroom::store::DirBlobs::open(local.blobs_dir())?;
+    let today = chrono::Utc::now().date_naive();
+    for case in postroom::cases::list_cases(stores.table.as_ref()).await? {
+        let reference = field(&case, "case_ref").to_owned();
+        let Some((_, under)) =
+            postroom::cases::show_case(stores.table.as_ref(), &reference).await?
+        else {
+            continue;
+        };
+        for entry in under.iter().filter(|i| field(i, "SK").starts_with("DOC#")) {
+            let Some(doc) =
+                postroom::cases::show_document(stores.table.as_ref(), field(entry, "doc_id"))
+                    .await?
+            else {
+                continue;
+            };
+            if doc.get("doc_type").and_then(serde_json::Value::as_str) != Some("letter_of_claim") {
+                continue;
+            }
+            let text = match stores.blobs.get(field(&doc, "text_key")).await {
+                Ok(obj) => String::from_utf8_lossy(&obj.body).into_owned(),
+                Err(_) => String::new(),
+            };
+            match postroom::acknowledge::claim_acknowledgement(&doc, &text, today, &signatory) {
+                Ok(request) => {
+                    let outcome = outbox.send(&request).await?;
+                    let key = outcome.s3_key.clone().unwrap_or_default();
+                    println!(
+                        "  {reference:<16} {:?}: {}",
+                        outcome.status,
+                        dir_blobs.path_of(&key).display()
+                    );
+                    for e in &outcome.errors {
+                        println!("    {e}");
+                    }
+                }
+                Err(e) => println!("  {reference:<16} no acknowledgement: {e}"),
+            }
+        }
+    }
     println!(
         "\nThe data lives in {} (documents in blobs/, records in postroom.sqlite3).",
         local.home.display()
