@@ -10,6 +10,7 @@ pub mod demo;
 pub mod doctor;
 pub mod events;
 pub mod extract;
+pub mod foi;
 pub mod handlers;
 pub mod ingest;
 pub mod letters;

@@ -5,6 +5,7 @@ mod cli;
 mod contract;
 mod corpus;
 mod events;
+mod foi;
 mod fuzz;
 mod hostile;
 mod ingest;

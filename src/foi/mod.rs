@@ -1,0 +1,4 @@
+//! FOI casework: the statutory clock, the request lifecycle, safe statistics and the
+//! disclosure log.
+
+pub mod clock;

@@ -1,0 +1,287 @@
+//! FOI casework: the statutory clock over a table of due dates worked out by hand
+//! (2019–2028: Easter, Christmas and New Year, each nation's holidays, one-off holidays,
+//! weekends, clarification, fees and extensions).
+
+use chrono::NaiveDate;
+use postroom::calendar::{Calendar, Nation};
+use postroom::foi::clock::{ClockError, ClockInput, due_date, review_due, review_request_deadline};
+
+const ALL: &[Nation] = &Nation::ALL;
+
+type Case = (&'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>, u32, &'static [Nation], &'static str);
+
+/// (received, clarification received, fees notice, fee paid, extension, nations counted, due).
+#[rustfmt::skip]
+const CASES: &[Case] = &[
+    // plain weeks, no holidays.
+    // Received Mon 4 Feb 2019.
+    // Not counted (weekdays): none.
+    // 20 working days after Mon 4 Feb 2019 → Mon 4 Mar 2019.
+    ("2019-02-04", None, None, None, 0, ALL, "2019-03-04"),
+    // Easter 2019 (Good Friday, Easter Monday).
+    // Received Mon 15 Apr 2019.
+    // Not counted (weekdays): Fri 19 Apr Good Friday, Mon 22 Apr Easter Monday, Mon 6 May Early May bank holiday.
+    // 20 working days after Mon 15 Apr 2019 → Thu 16 May 2019.
+    ("2019-04-15", None, None, None, 0, ALL, "2019-05-16"),
+    // early May 2019.
+    // Received Mon 29 Apr 2019.
+    // Not counted (weekdays): Mon 6 May Early May bank holiday, Mon 27 May Spring bank holiday.
+    // 20 working days after Mon 29 Apr 2019 → Wed 29 May 2019.
+    ("2019-04-29", None, None, None, 0, ALL, "2019-05-29"),
+    // Christmas and New Year 2019/20 with 2 January.
+    // Received Mon 16 Dec 2019.
+    // Not counted (weekdays): Wed 25 Dec Christmas Day, Thu 26 Dec Boxing Day, Wed 1 Jan New Year’s Day, Thu 2 Jan 2nd January.
+    // 20 working days after Mon 16 Dec 2019 → Fri 17 Jan 2020.
+    ("2019-12-16", None, None, None, 0, ALL, "2020-01-17"),
+    // VE day moved early May 2020.
+    // Received Fri 1 May 2020.
+    // Not counted (weekdays): Fri 8 May Early May bank holiday (VE day), Mon 25 May Spring bank holiday.
+    // 20 working days after Fri 1 May 2020 → Tue 2 Jun 2020.
+    ("2020-05-01", None, None, None, 0, ALL, "2020-06-02"),
+    // August 2020: Scotland's first Monday and England's last.
+    // Received Mon 27 Jul 2020.
+    // Not counted (weekdays): Mon 3 Aug Summer bank holiday.
+    // 20 working days after Mon 27 Jul 2020 → Tue 25 Aug 2020.
+    ("2020-07-27", None, None, None, 0, ALL, "2020-08-25"),
+    // St Andrew's Day 2020 (Monday 30 Nov).
+    // Received Mon 23 Nov 2020.
+    // Not counted (weekdays): Mon 30 Nov St Andrew’s Day.
+    // 20 working days after Mon 23 Nov 2020 → Tue 22 Dec 2020.
+    ("2020-11-23", None, None, None, 0, ALL, "2020-12-22"),
+    // Christmas 2020 on a Friday, Boxing Day substitute 28th.
+    // Received Mon 14 Dec 2020.
+    // Not counted (weekdays): Fri 25 Dec Christmas Day, Mon 28 Dec Boxing Day, Fri 1 Jan New Year’s Day, Mon 4 Jan 2nd January.
+    // 20 working days after Mon 14 Dec 2020 → Fri 15 Jan 2021.
+    ("2020-12-14", None, None, None, 0, ALL, "2021-01-15"),
+    // Christmas 2021 on a Saturday: substitutes 27 and 28 Dec, New Year 3 Jan, 2 Jan on 4th.
+    // Received Mon 20 Dec 2021.
+    // Not counted (weekdays): Mon 27 Dec Christmas Day, Tue 28 Dec Boxing Day, Mon 3 Jan New Year’s Day, Tue 4 Jan 2nd January.
+    // 20 working days after Mon 20 Dec 2021 → Fri 21 Jan 2022.
+    ("2021-12-20", None, None, None, 0, ALL, "2022-01-21"),
+    // St Patrick's Day 2021 (Wednesday).
+    // Received Wed 10 Mar 2021.
+    // Not counted (weekdays): Wed 17 Mar St Patrick’s Day, Fri 2 Apr Good Friday, Mon 5 Apr Easter Monday.
+    // 20 working days after Wed 10 Mar 2021 → Mon 12 Apr 2021.
+    ("2021-03-10", None, None, None, 0, ALL, "2021-04-12"),
+    // Platinum Jubilee 2022 (2 and 3 June).
+    // Received Wed 25 May 2022.
+    // Not counted (weekdays): Thu 2 Jun Spring bank holiday, Fri 3 Jun Platinum Jubilee bank holiday.
+    // 20 working days after Wed 25 May 2022 → Fri 24 Jun 2022.
+    ("2022-05-25", None, None, None, 0, ALL, "2022-06-24"),
+    // The State Funeral, Mon 19 Sep 2022 (a one-off holiday in every nation).
+    // Received Mon 12 Sep 2022.
+    // Not counted (weekdays): Mon 19 Sep Bank Holiday for the State Funeral of Queen Elizabeth II.
+    // 20 working days after Mon 12 Sep 2022 → Tue 11 Oct 2022.
+    ("2022-09-12", None, None, None, 0, ALL, "2022-10-11"),
+    // Coronation 8 May 2023 and early May 1 May.
+    // Received Mon 24 Apr 2023.
+    // Not counted (weekdays): Mon 1 May Early May bank holiday, Mon 8 May Bank holiday for the coronation of King Charles III.
+    // 20 working days after Mon 24 Apr 2023 → Wed 24 May 2023.
+    ("2023-04-24", None, None, None, 0, ALL, "2023-05-24"),
+    // received on a Saturday.
+    // Received Sat 10 Jun 2023.
+    // Not counted (weekdays): none.
+    // 20 working days after Sat 10 Jun 2023 → Fri 7 Jul 2023.
+    ("2023-06-10", None, None, None, 0, ALL, "2023-07-07"),
+    // received on a Sunday.
+    // Received Sun 11 Jun 2023.
+    // Not counted (weekdays): none.
+    // 20 working days after Sun 11 Jun 2023 → Fri 7 Jul 2023.
+    ("2023-06-11", None, None, None, 0, ALL, "2023-07-07"),
+    // received on Good Friday 2023.
+    // Received Fri 7 Apr 2023.
+    // Not counted (weekdays): Mon 10 Apr Easter Monday, Mon 1 May Early May bank holiday, Mon 8 May Bank holiday for the coronation of King Charles III.
+    // 20 working days after Fri 7 Apr 2023 → Wed 10 May 2023.
+    ("2023-04-07", None, None, None, 0, ALL, "2023-05-10"),
+    // received on Christmas Day 2023.
+    // Received Mon 25 Dec 2023.
+    // Not counted (weekdays): Tue 26 Dec Boxing Day, Mon 1 Jan New Year’s Day, Tue 2 Jan 2nd January.
+    // 20 working days after Mon 25 Dec 2023 → Thu 25 Jan 2024.
+    ("2023-12-25", None, None, None, 0, ALL, "2024-01-25"),
+    // Easter 2024 at the end of March.
+    // Received Mon 25 Mar 2024.
+    // Not counted (weekdays): Fri 29 Mar Good Friday, Mon 1 Apr Easter Monday.
+    // 20 working days after Mon 25 Mar 2024 → Wed 24 Apr 2024.
+    ("2024-03-25", None, None, None, 0, ALL, "2024-04-24"),
+    // St Patrick's Day 2024 substitute Monday 18 March.
+    // Received Mon 11 Mar 2024.
+    // Not counted (weekdays): Mon 18 Mar St Patrick’s Day, Fri 29 Mar Good Friday, Mon 1 Apr Easter Monday.
+    // 20 working days after Mon 11 Mar 2024 → Thu 11 Apr 2024.
+    ("2024-03-11", None, None, None, 0, ALL, "2024-04-11"),
+    // St Andrew's Day 2024 substitute Monday 2 Dec.
+    // Received Mon 25 Nov 2024.
+    // Not counted (weekdays): Mon 2 Dec St Andrew’s Day.
+    // 20 working days after Mon 25 Nov 2024 → Tue 24 Dec 2024.
+    ("2024-11-25", None, None, None, 0, ALL, "2024-12-24"),
+    // Orangemen's Day 2024 (Friday 12 July).
+    // Received Mon 8 Jul 2024.
+    // Not counted (weekdays): Fri 12 Jul Battle of the Boyne (Orangemen’s Day), Mon 5 Aug Summer bank holiday.
+    // 20 working days after Mon 8 Jul 2024 → Wed 7 Aug 2024.
+    ("2024-07-08", None, None, None, 0, ALL, "2024-08-07"),
+    // 2 January 2025 (Scotland).
+    // Received Mon 23 Dec 2024.
+    // Not counted (weekdays): Wed 25 Dec Christmas Day, Thu 26 Dec Boxing Day, Wed 1 Jan New Year’s Day, Thu 2 Jan 2nd January.
+    // 20 working days after Mon 23 Dec 2024 → Fri 24 Jan 2025.
+    ("2024-12-23", None, None, None, 0, ALL, "2025-01-24"),
+    // England and Wales only: St Patrick's Day 2025 counts.
+    // Received Mon 10 Mar 2025.
+    // Not counted (weekdays): none.
+    // 20 working days after Mon 10 Mar 2025; nations england-and-wales; → Mon 7 Apr 2025.
+    ("2025-03-10", None, None, None, 0, &[Nation::EnglandAndWales], "2025-04-07"),
+    // UK-wide: St Patrick's Day 2025 does not count.
+    // Received Mon 10 Mar 2025.
+    // Not counted (weekdays): Mon 17 Mar St Patrick’s Day.
+    // 20 working days after Mon 10 Mar 2025 → Tue 8 Apr 2025.
+    ("2025-03-10", None, None, None, 0, ALL, "2025-04-08"),
+    // Scotland only: Easter Monday 2025 counts.
+    // Received Mon 14 Apr 2025.
+    // Not counted (weekdays): Fri 18 Apr Good Friday, Mon 5 May Early May bank holiday.
+    // 20 working days after Mon 14 Apr 2025; nations scotland; → Wed 14 May 2025.
+    ("2025-04-14", None, None, None, 0, &[Nation::Scotland], "2025-05-14"),
+    // UK-wide Easter 2025.
+    // Received Mon 14 Apr 2025.
+    // Not counted (weekdays): Fri 18 Apr Good Friday, Mon 21 Apr Easter Monday, Mon 5 May Early May bank holiday.
+    // 20 working days after Mon 14 Apr 2025 → Thu 15 May 2025.
+    ("2025-04-14", None, None, None, 0, ALL, "2025-05-15"),
+    // August 2025 both summer holidays.
+    // Received Mon 28 Jul 2025.
+    // Not counted (weekdays): Mon 4 Aug Summer bank holiday, Mon 25 Aug Summer bank holiday.
+    // 20 working days after Mon 28 Jul 2025 → Wed 27 Aug 2025.
+    ("2025-07-28", None, None, None, 0, ALL, "2025-08-27"),
+    // World Cup bank holiday 2026 (Scotland).
+    // Received Mon 8 Jun 2026.
+    // Not counted (weekdays): Mon 15 Jun World Cup bank holiday.
+    // 20 working days after Mon 8 Jun 2026 → Tue 7 Jul 2026.
+    ("2026-06-08", None, None, None, 0, ALL, "2026-07-07"),
+    // England only: 15 June 2026 counts.
+    // Received Mon 8 Jun 2026.
+    // Not counted (weekdays): none.
+    // 20 working days after Mon 8 Jun 2026; nations england-and-wales; → Mon 6 Jul 2026.
+    ("2026-06-08", None, None, None, 0, &[Nation::EnglandAndWales], "2026-07-06"),
+    // Christmas 2026: Boxing Day substitute 28 Dec.
+    // Received Mon 14 Dec 2026.
+    // Not counted (weekdays): Fri 25 Dec Christmas Day, Mon 28 Dec Boxing Day, Fri 1 Jan New Year’s Day, Mon 4 Jan 2nd January.
+    // 20 working days after Mon 14 Dec 2026 → Fri 15 Jan 2027.
+    ("2026-12-14", None, None, None, 0, ALL, "2027-01-15"),
+    // Christmas 2027 on a Saturday: 27 and 28 Dec; New Year 3 Jan 2028; 2 January on 4th.
+    // Received Fri 17 Dec 2027.
+    // Not counted (weekdays): Mon 27 Dec Christmas Day, Tue 28 Dec Boxing Day, Mon 3 Jan New Year’s Day, Tue 4 Jan 2nd January.
+    // 20 working days after Fri 17 Dec 2027 → Thu 20 Jan 2028.
+    ("2027-12-17", None, None, None, 0, ALL, "2028-01-20"),
+    // Easter 2028 (14 and 17 April).
+    // Received Mon 10 Apr 2028.
+    // Not counted (weekdays): Fri 14 Apr Good Friday, Mon 17 Apr Easter Monday, Mon 1 May Early May bank holiday.
+    // 20 working days after Mon 10 Apr 2028 → Thu 11 May 2028.
+    ("2028-04-10", None, None, None, 0, ALL, "2028-05-11"),
+    // clarification restarts the clock.
+    // Received Mon 8 Jan 2024; clarified Mon 22 Jan 2024, so the count restarts from it.
+    // Not counted (weekdays): none.
+    // 20 working days after Mon 22 Jan 2024 → Mon 19 Feb 2024.
+    ("2024-01-08", Some("2024-01-22"), None, None, 0, ALL, "2024-02-19"),
+    // clarification arrives on a Saturday.
+    // Received Mon 5 Feb 2024; clarified Sat 17 Feb 2024, so the count restarts from it.
+    // Not counted (weekdays): none.
+    // 20 working days after Sat 17 Feb 2024 → Fri 15 Mar 2024.
+    ("2024-02-05", Some("2024-02-17"), None, None, 0, ALL, "2024-03-15"),
+    // clarification just before Easter 2024.
+    // Received Fri 1 Mar 2024; clarified Thu 28 Mar 2024, so the count restarts from it.
+    // Not counted (weekdays): Fri 29 Mar Good Friday, Mon 1 Apr Easter Monday.
+    // 20 working days after Thu 28 Mar 2024 → Mon 29 Apr 2024.
+    ("2024-03-01", Some("2024-03-28"), None, None, 0, ALL, "2024-04-29"),
+    // fees notice pauses the clock.
+    // Received Mon 3 Jun 2024.
+    // Fees notice Mon 10 Jun 2024, paid Fri 14 Jun 2024: those working days do not count.
+    // Not counted (weekdays): Mon 10 Jun (fee pause), Tue 11 Jun (fee pause), Wed 12 Jun (fee pause), Thu 13 Jun (fee pause), Fri 14 Jun (fee pause).
+    // 20 working days after Mon 3 Jun 2024 → Mon 8 Jul 2024.
+    ("2024-06-03", None, Some("2024-06-10"), Some("2024-06-14"), 0, ALL, "2024-07-08"),
+    // fee paid the day the notice was given.
+    // Received Mon 3 Jun 2024.
+    // Fees notice Mon 10 Jun 2024, paid Mon 10 Jun 2024: those working days do not count.
+    // Not counted (weekdays): Mon 10 Jun (fee pause).
+    // 20 working days after Mon 3 Jun 2024 → Tue 2 Jul 2024.
+    ("2024-06-03", None, Some("2024-06-10"), Some("2024-06-10"), 0, ALL, "2024-07-02"),
+    // fee pause over a weekend and the August holiday.
+    // Received Mon 21 Jul 2025.
+    // Fees notice Thu 31 Jul 2025, paid Tue 5 Aug 2025: those working days do not count.
+    // Not counted (weekdays): Thu 31 Jul (fee pause), Fri 1 Aug (fee pause), Tue 5 Aug (fee pause).
+    // 20 working days after Mon 21 Jul 2025 → Fri 22 Aug 2025.
+    ("2025-07-21", None, Some("2025-07-31"), Some("2025-08-05"), 0, ALL, "2025-08-22"),
+    // public interest extension of 20 days.
+    // Received Mon 2 Sep 2024.
+    // Not counted (weekdays): none.
+    // 20 working days after Mon 2 Sep 2024 then 20 more working days for the public interest test; → Mon 28 Oct 2024.
+    ("2024-09-02", None, None, None, 20, ALL, "2024-10-28"),
+    // public interest extension of 10 days over Christmas 2024.
+    // Received Mon 18 Nov 2024.
+    // Not counted (weekdays): Mon 2 Dec St Andrew’s Day, Wed 25 Dec Christmas Day, Thu 26 Dec Boxing Day, Wed 1 Jan New Year’s Day, Thu 2 Jan 2nd January.
+    // 20 working days after Mon 18 Nov 2024 then 10 more working days for the public interest test; → Mon 6 Jan 2025.
+    ("2024-11-18", None, None, None, 10, ALL, "2025-01-06"),
+    // clarification then a fee then an extension.
+    // Received Mon 2 Oct 2023; clarified Mon 9 Oct 2023, so the count restarts from it.
+    // Fees notice Mon 16 Oct 2023, paid Fri 20 Oct 2023: those working days do not count.
+    // Not counted (weekdays): Mon 16 Oct (fee pause), Tue 17 Oct (fee pause), Wed 18 Oct (fee pause), Thu 19 Oct (fee pause), Fri 20 Oct (fee pause).
+    // 20 working days after Mon 9 Oct 2023 then 5 more working days for the public interest test; → Mon 20 Nov 2023.
+    ("2023-10-02", Some("2023-10-09"), Some("2023-10-16"), Some("2023-10-20"), 5, ALL, "2023-11-20"),
+    // received on New Year's Day 2027.
+    // Received Fri 1 Jan 2027.
+    // Not counted (weekdays): Mon 4 Jan 2nd January.
+    // 20 working days after Fri 1 Jan 2027 → Mon 1 Feb 2027.
+    ("2027-01-01", None, None, None, 0, ALL, "2027-02-01"),
+];
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+#[test]
+fn due_dates_match_the_hand_worked_table() {
+    assert!(CASES.len() >= 40);
+    let mut failures = Vec::new();
+    for (received, clarified, notice, paid, pit, nations, due) in CASES {
+        let cal = Calendar::embedded().with_nations(nations);
+        let input = ClockInput {
+            received: d(received),
+            clarification_received: clarified.map(d),
+            fee_notice: notice.map(d),
+            fee_paid: paid.map(d),
+            pit_extension: *pit,
+        };
+        match due_date(&cal, &input) {
+            Ok(got) if got == d(due) => {}
+            other => failures.push(format!("received {received}: expected {due}, got {other:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_clock_refuses_what_it_cannot_count() {
+    let cal = Calendar::embedded();
+    let mut input = ClockInput::received(d("2024-06-03"));
+    input.fee_notice = Some(d("2024-06-10"));
+    assert_eq!(due_date(cal, &input), Err(ClockError::Paused));
+    input.fee_paid = Some(d("2024-06-07"));
+    assert!(matches!(due_date(cal, &input), Err(ClockError::PaidBeforeNotice { .. })));
+    let mut input = ClockInput::received(d("2024-06-03"));
+    input.pit_extension = 21;
+    assert_eq!(due_date(cal, &input), Err(ClockError::ExtensionTooLong(21)));
+    let mut input = ClockInput::received(d("2024-06-03"));
+    input.clarification_received = Some(d("2024-05-31"));
+    assert!(matches!(due_date(cal, &input), Err(ClockError::BeforeReceipt { .. })));
+    // Beyond the holiday table: refused, not guessed.
+    let input = ClockInput::received(d("2028-12-20"));
+    assert!(matches!(due_date(cal, &input), Err(ClockError::Calendar(_))));
+}
+
+#[test]
+fn internal_review_deadlines() {
+    let cal = Calendar::embedded();
+    // Responded Mon 1 Jul 2024: day 1 is Tue 2 Jul; 40 working days would end Mon 26 Aug,
+    // but Northern Ireland's 12 Jul, Scotland's 5 Aug and England's 26 Aug do not count,
+    // so three more → Thu 29 Aug 2024.
+    assert_eq!(review_request_deadline(cal, d("2024-07-01")).unwrap(), d("2024-08-29"));
+    // Review asked for Mon 2 Sep 2024: 20 working days → Mon 30 Sep; 40 at most → Mon 28 Oct.
+    assert_eq!(review_due(cal, d("2024-09-02"), 20).unwrap(), d("2024-09-30"));
+    assert_eq!(review_due(cal, d("2024-09-02"), 40).unwrap(), d("2024-10-28"));
+    assert_eq!(review_due(cal, d("2024-09-02"), 41), Err(ClockError::ExtensionTooLong(41)));
+}
