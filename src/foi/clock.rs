@@ -36,10 +36,16 @@ pub enum ClockError {
     #[error(transparent)]
     Calendar(#[from] CalendarError),
     #[error("{what} ({date}) is before the request was received ({received})")]
-    BeforeReceipt { what: &'static str, date: NaiveDate, received: NaiveDate },
+    BeforeReceipt {
+        what: &'static str,
+        date: NaiveDate,
+        received: NaiveDate,
+    },
     #[error("the fee was paid ({paid}) before the fees notice was given ({notice})")]
     PaidBeforeNotice { notice: NaiveDate, paid: NaiveDate },
-    #[error("a fees notice without a payment date pauses the clock: there is no due date until the fee is paid")]
+    #[error(
+        "a fees notice without a payment date pauses the clock: there is no due date until the fee is paid"
+    )]
     Paused,
     #[error("a public interest extension is at most {MAX_PIT_EXTENSION} working days, not {0}")]
     ExtensionTooLong(u32),
@@ -102,13 +108,20 @@ pub fn due_date(cal: &Calendar, input: &ClockInput) -> Result<NaiveDate, ClockEr
 }
 
 /// The last day on which the requester may ask for an internal review.
-pub fn review_request_deadline(cal: &Calendar, responded: NaiveDate) -> Result<NaiveDate, CalendarError> {
+pub fn review_request_deadline(
+    cal: &Calendar,
+    responded: NaiveDate,
+) -> Result<NaiveDate, CalendarError> {
     cal.add_working_days(responded, REVIEW_REQUEST_DAYS)
 }
 
 /// When an internal review is due: 20 working days after it was asked for, or up to 40
 /// when extended (with a reason, recorded by the lifecycle).
-pub fn review_due(cal: &Calendar, requested: NaiveDate, days: u32) -> Result<NaiveDate, ClockError> {
+pub fn review_due(
+    cal: &Calendar,
+    requested: NaiveDate,
+    days: u32,
+) -> Result<NaiveDate, ClockError> {
     if days > MAX_REVIEW_DAYS {
         return Err(ClockError::ExtensionTooLong(days));
     }

@@ -2,3 +2,4 @@
 //! disclosure log.
 
 pub mod clock;
+pub mod lifecycle;

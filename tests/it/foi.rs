@@ -8,7 +8,15 @@ use postroom::foi::clock::{ClockError, ClockInput, due_date, review_due, review_
 
 const ALL: &[Nation] = &Nation::ALL;
 
-type Case = (&'static str, Option<&'static str>, Option<&'static str>, Option<&'static str>, u32, &'static [Nation], &'static str);
+type Case = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    u32,
+    &'static [Nation],
+    &'static str,
+);
 
 /// (received, clarification received, fees notice, fee paid, extension, nations counted, due).
 #[rustfmt::skip]
@@ -248,7 +256,9 @@ fn due_dates_match_the_hand_worked_table() {
         };
         match due_date(&cal, &input) {
             Ok(got) if got == d(due) => {}
-            other => failures.push(format!("received {received}: expected {due}, got {other:?}")),
+            other => failures.push(format!(
+                "received {received}: expected {due}, got {other:?}"
+            )),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -261,16 +271,25 @@ fn the_clock_refuses_what_it_cannot_count() {
     input.fee_notice = Some(d("2024-06-10"));
     assert_eq!(due_date(cal, &input), Err(ClockError::Paused));
     input.fee_paid = Some(d("2024-06-07"));
-    assert!(matches!(due_date(cal, &input), Err(ClockError::PaidBeforeNotice { .. })));
+    assert!(matches!(
+        due_date(cal, &input),
+        Err(ClockError::PaidBeforeNotice { .. })
+    ));
     let mut input = ClockInput::received(d("2024-06-03"));
     input.pit_extension = 21;
     assert_eq!(due_date(cal, &input), Err(ClockError::ExtensionTooLong(21)));
     let mut input = ClockInput::received(d("2024-06-03"));
     input.clarification_received = Some(d("2024-05-31"));
-    assert!(matches!(due_date(cal, &input), Err(ClockError::BeforeReceipt { .. })));
+    assert!(matches!(
+        due_date(cal, &input),
+        Err(ClockError::BeforeReceipt { .. })
+    ));
     // Beyond the holiday table: refused, not guessed.
     let input = ClockInput::received(d("2028-12-20"));
-    assert!(matches!(due_date(cal, &input), Err(ClockError::Calendar(_))));
+    assert!(matches!(
+        due_date(cal, &input),
+        Err(ClockError::Calendar(_))
+    ));
 }
 
 #[test]
@@ -279,9 +298,270 @@ fn internal_review_deadlines() {
     // Responded Mon 1 Jul 2024: day 1 is Tue 2 Jul; 40 working days would end Mon 26 Aug,
     // but Northern Ireland's 12 Jul, Scotland's 5 Aug and England's 26 Aug do not count,
     // so three more → Thu 29 Aug 2024.
-    assert_eq!(review_request_deadline(cal, d("2024-07-01")).unwrap(), d("2024-08-29"));
+    assert_eq!(
+        review_request_deadline(cal, d("2024-07-01")).unwrap(),
+        d("2024-08-29")
+    );
     // Review asked for Mon 2 Sep 2024: 20 working days → Mon 30 Sep; 40 at most → Mon 28 Oct.
-    assert_eq!(review_due(cal, d("2024-09-02"), 20).unwrap(), d("2024-09-30"));
-    assert_eq!(review_due(cal, d("2024-09-02"), 40).unwrap(), d("2024-10-28"));
-    assert_eq!(review_due(cal, d("2024-09-02"), 41), Err(ClockError::ExtensionTooLong(41)));
+    assert_eq!(
+        review_due(cal, d("2024-09-02"), 20).unwrap(),
+        d("2024-09-30")
+    );
+    assert_eq!(
+        review_due(cal, d("2024-09-02"), 40).unwrap(),
+        d("2024-10-28")
+    );
+    assert_eq!(
+        review_due(cal, d("2024-09-02"), 41),
+        Err(ClockError::ExtensionTooLong(41))
+    );
+}
+
+mod lifecycle {
+    use super::d;
+    use postroom::calendar::Calendar;
+    use postroom::foi::lifecycle::{
+        Command, LifecycleError, Outcome, Request, ReviewResult, Status,
+    };
+
+    fn commands() -> Vec<Command> {
+        let on = d("2024-03-06");
+        vec![
+            Command::Acknowledge { on },
+            Command::RequestClarification { on },
+            Command::ClarificationReceived { on },
+            Command::IssueFeeNotice { on },
+            Command::FeePaid { on },
+            Command::StartWork { on },
+            Command::ExtendForPublicInterest {
+                on,
+                days: 10,
+                reason: "balancing the public interest in s.43".into(),
+            },
+            Command::Respond {
+                on,
+                outcome: Outcome::Withdrawn,
+                exemptions: vec![],
+            },
+            Command::RequestReview { on },
+            Command::ExtendReview {
+                on,
+                days: 40,
+                reason: "a complex review".into(),
+            },
+            Command::DecideReview {
+                on,
+                result: ReviewResult::Upheld,
+            },
+            Command::Close { on },
+            Command::NoteComplaint { on },
+        ]
+    }
+
+    /// A request brought to `status` by legal moves.
+    fn in_status(status: Status, cal: &Calendar) -> Request {
+        let on = d("2024-03-05");
+        let path: Vec<Command> = match status {
+            Status::Received => vec![],
+            Status::Acknowledged => vec![Command::Acknowledge { on }],
+            Status::AwaitingClarification => vec![
+                Command::Acknowledge { on },
+                Command::RequestClarification { on },
+            ],
+            Status::AwaitingFee => {
+                vec![Command::Acknowledge { on }, Command::IssueFeeNotice { on }]
+            }
+            Status::InProgress => vec![Command::Acknowledge { on }, Command::StartWork { on }],
+            Status::Extended => vec![
+                Command::StartWork { on },
+                Command::ExtendForPublicInterest {
+                    on,
+                    days: 5,
+                    reason: "s.36 balance".into(),
+                },
+            ],
+            Status::Responded => vec![
+                Command::StartWork { on },
+                Command::Respond {
+                    on,
+                    outcome: Outcome::Granted,
+                    exemptions: vec![],
+                },
+            ],
+            Status::ReviewRequested => vec![
+                Command::StartWork { on },
+                Command::Respond {
+                    on,
+                    outcome: Outcome::Granted,
+                    exemptions: vec![],
+                },
+                Command::RequestReview { on },
+            ],
+            Status::ReviewDecided => vec![
+                Command::StartWork { on },
+                Command::Respond {
+                    on,
+                    outcome: Outcome::Granted,
+                    exemptions: vec![],
+                },
+                Command::RequestReview { on },
+                Command::DecideReview {
+                    on,
+                    result: ReviewResult::Overturned,
+                },
+            ],
+            Status::Closed => vec![
+                Command::StartWork { on },
+                Command::Respond {
+                    on,
+                    outcome: Outcome::Granted,
+                    exemptions: vec![],
+                },
+                Command::Close { on },
+            ],
+        };
+        let mut r = Request::new("FOI_7001", d("2024-03-01"), cal).expect("new");
+        for c in &path {
+            r = r
+                .apply(c, cal)
+                .unwrap_or_else(|e| panic!("path to {status:?}: {e}"));
+        }
+        assert_eq!(r.status, status);
+        r
+    }
+
+    #[test]
+    fn every_illegal_move_is_refused_and_every_legal_one_accepted() {
+        let cal = Calendar::embedded();
+        let mut checked = 0;
+        for status in Status::ALL {
+            let request = in_status(status, cal);
+            for cmd in commands() {
+                let legal = cmd.allowed_from().contains(&status);
+                match request.apply(&cmd, cal) {
+                    Ok(next) => {
+                        assert!(legal, "{status:?} accepted illegal {}", cmd.name());
+                        assert_ne!(
+                            next,
+                            request,
+                            "{status:?} + {}: nothing changed",
+                            cmd.name()
+                        );
+                    }
+                    Err(LifecycleError::IllegalMove { from, command, .. }) => {
+                        assert!(!legal, "{status:?} refused legal {}", cmd.name());
+                        assert_eq!((from, command), (status, cmd.name()));
+                        let message = request.apply(&cmd, cal).unwrap_err().to_string();
+                        assert!(
+                            message.contains(status.as_str()) && message.contains(cmd.name()),
+                            "{message}"
+                        );
+                    }
+                    Err(e) => panic!("{status:?} + {}: {e}", cmd.name()),
+                }
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, Status::ALL.len() * commands().len());
+    }
+
+    #[test]
+    fn the_clock_follows_the_lifecycle() {
+        let cal = Calendar::embedded();
+        // Received Mon 8 Jan 2024: day 1 is Tue 9 Jan → due Mon 5 Feb (no holidays).
+        let r = Request::new("FOI_7002", d("2024-01-08"), cal).unwrap();
+        assert_eq!(r.due, Some(d("2024-02-05")));
+        // Clarification asked: the clock stops; it arrives Mon 22 Jan: due Mon 19 Feb.
+        let r = r
+            .apply(
+                &Command::RequestClarification {
+                    on: d("2024-01-09"),
+                },
+                cal,
+            )
+            .unwrap();
+        assert_eq!(r.due, None);
+        let r = r
+            .apply(
+                &Command::ClarificationReceived {
+                    on: d("2024-01-22"),
+                },
+                cal,
+            )
+            .unwrap();
+        assert_eq!(r.due, Some(d("2024-02-19")));
+        // A public interest extension of 10 days: Mon 4 Mar.
+        let r = r
+            .apply(
+                &Command::ExtendForPublicInterest {
+                    on: d("2024-02-12"),
+                    days: 10,
+                    reason: "s.43 balance".into(),
+                },
+                cal,
+            )
+            .unwrap();
+        assert_eq!(r.due, Some(d("2024-03-04")));
+        assert!(r.overdue(d("2024-03-05")) && !r.overdue(d("2024-03-04")));
+        assert!(r.due_soon(d("2024-02-28"), 5, cal) && !r.due_soon(d("2024-02-12"), 5, cal));
+        // Refused without exemptions: refused, by reason.
+        let err = r
+            .apply(
+                &Command::Respond {
+                    on: d("2024-03-01"),
+                    outcome: Outcome::Refused,
+                    exemptions: vec![],
+                },
+                cal,
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("must cite its exemptions"),
+            "{err}"
+        );
+        let r = r
+            .apply(
+                &Command::Respond {
+                    on: d("2024-03-01"),
+                    outcome: Outcome::NotHeld,
+                    exemptions: vec![],
+                },
+                cal,
+            )
+            .unwrap();
+        assert_eq!(r.answered_in_time(), Some(true));
+        assert!(!r.overdue(d("2024-04-01")), "a response stops the clock");
+        // An extension after the due date, or of more than 20 days, is refused.
+        let late = Request::new("FOI_7003", d("2024-01-08"), cal).unwrap();
+        let late = late
+            .apply(
+                &Command::StartWork {
+                    on: d("2024-01-08"),
+                },
+                cal,
+            )
+            .unwrap();
+        assert!(
+            late.apply(
+                &Command::ExtendForPublicInterest {
+                    on: d("2024-02-06"),
+                    days: 5,
+                    reason: "x".into()
+                },
+                cal
+            )
+            .is_err()
+        );
+        assert!(
+            late.apply(
+                &Command::ExtendForPublicInterest {
+                    on: d("2024-01-10"),
+                    days: 21,
+                    reason: "x".into()
+                },
+                cal
+            )
+            .is_err()
+        );
+    }
 }
