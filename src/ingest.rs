@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use crate::extract::{Limits, Warning, extract_isolated, sha256_hex};
 use crate::metadata::{DocumentMetadata, Rules, analyse};
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
-use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp, Update};
+use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp};
 use crate::stores::Stores;
 
 /// The time, from a port so tests are repeatable.
@@ -91,6 +91,8 @@ pub struct IngestSettings {
     /// held about three times while it is read), so a batch of large scans fits the
     /// smallest Lambda; an object over the budget runs alone.
     pub max_bytes_in_flight: u64,
+    /// The working-day calendar for the FOI clock of emailed requests.
+    pub calendar: crate::calendar::Calendar,
 }
 
 impl Default for IngestSettings {
@@ -100,8 +102,9 @@ impl Default for IngestSettings {
             max_object_bytes: limits.max_input_bytes as u64,
             limits,
             actor: "postroom".into(),
-            first_foi_number: 7001,
+            first_foi_number: crate::foi::service::FIRST_FOI_NUMBER,
             max_bytes_in_flight: 32 * 1024 * 1024,
+            calendar: crate::calendar::Calendar::embedded().clone(),
         }
     }
 }
@@ -285,6 +288,10 @@ impl Ingest {
                 .await;
         }
 
+        // An FOI request's text goes on its case.
+        let request_text =
+            (meta.doc_type == "foi_request").then(|| text.chars().take(20_000).collect::<String>());
+
         // 5. The text, for search (idempotent: same bytes on a redelivery).
         blobs
             .put(
@@ -296,7 +303,10 @@ impl Ingest {
 
         // 6. File it, in one transaction; a lost race is decided again.
         for _ in 0..4 {
-            match self.file_new(obj, &doc_id, &source, &sha, &meta).await {
+            match self
+                .file_new(obj, &doc_id, &source, &sha, &meta, request_text.as_deref())
+                .await
+            {
                 Ok(outcome) => return Ok(outcome),
                 Err(IngestError::Store(StoreError::ConditionFailed { .. })) => {
                     if let Some(existing) =
@@ -418,6 +428,7 @@ impl Ingest {
         source: &str,
         sha: &str,
         meta: &DocumentMetadata,
+        request_text: Option<&str>,
     ) -> Result<Outcome, IngestError> {
         let table = &self.stores.table;
         let now = self.now();
@@ -475,26 +486,11 @@ impl Ingest {
         let mut reason = None;
         if case_ref.is_none() && meta.doc_type == "foi_request" {
             // A new request from the public: issue the next FOI reference.
-            let counter_key = Key::new(keys::FOI_COUNTER, keys::META);
-            let counter = table.get(&counter_key).await?;
-            let (next, version) = match &counter {
-                Some(c) => (
-                    c.get("next")
-                        .and_then(Value::as_u64)
-                        .unwrap_or(self.settings.first_foi_number),
-                    c.get("version").and_then(Value::as_u64).unwrap_or(0),
-                ),
-                None => (self.settings.first_foi_number, 0),
-            };
-            let update = Update::new(counter_key)
-                .set("next", next + 1)
-                .set("version", version + 1);
-            ops.push(TxOp::Update(update.when(if counter.is_some() {
-                Condition::VersionEquals(version)
-            } else {
-                Condition::Absent
-            })));
-            case_ref = Some(format!("FOI_{next}"));
+            let (reference, counter) =
+                crate::foi::service::next_reference(&self.stores, self.settings.first_foi_number)
+                    .await?;
+            ops.push(counter);
+            case_ref = Some(reference);
             opened = true;
         }
         if let Some(reference) = &case_ref {
@@ -523,20 +519,53 @@ impl Ingest {
                     "kind": kind,
                     "status": "open",
                     "scheme": meta.clinical.scheme,
+                    // What claims statistics count (FOI answers): from the opening document.
+                    "specialty": meta.clinical.specialty,
+                    "cause": meta.clinical.cause,
+                    "injury": meta.clinical.injury,
+                    "year": meta.document_date.map(|d| d.format("%Y").to_string()).unwrap_or_else(|| now[..4].to_owned()),
                     "opened": now,
                     "opened_by": doc_id,
                     "version": 1,
                 }));
                 if kind == CaseKind::Foi {
-                    case.insert(
-                        "received".into(),
-                        json!(
-                            meta.document_date
-                                .map(|d| d.to_string())
-                                .unwrap_or_else(|| now[..10].to_owned())
-                        ),
-                    );
-                    case.insert("requester".into(), json!(meta.parties.requester));
+                    // The request's clock starts at the email's date (or the upload).
+                    let received = meta
+                        .document_date
+                        .unwrap_or_else(|| self.clock.now().date_naive());
+                    case.insert("received".into(), json!(received.to_string()));
+                    let text = request_text.unwrap_or_default();
+                    let title = crate::foi::service::title_of(text);
+                    match crate::foi::lifecycle::Request::new(
+                        reference,
+                        received,
+                        &self.settings.calendar,
+                    ) {
+                        Ok(request) => {
+                            case.extend(crate::foi::service::case_fields(
+                                &request,
+                                meta.parties.requester.as_deref(),
+                                text,
+                                &title,
+                            ));
+                            let requester = meta.parties.requester.as_deref().unwrap_or("");
+                            let (duplicate_of, dup_op) = crate::foi::service::duplicate_check(
+                                &self.stores,
+                                requester,
+                                text,
+                                reference,
+                            )
+                            .await?;
+                            if let Some(first) = duplicate_of {
+                                case.insert("duplicate_of".into(), json!(first));
+                            }
+                            ops.extend(dup_op);
+                        }
+                        Err(e) => {
+                            tracing::warn!(case_ref = %reference, error = %e, "FOI clock not started");
+                            case.insert("requester".into(), json!(meta.parties.requester));
+                        }
+                    }
                 }
                 ops.push(TxOp::Put {
                     item: case,

@@ -3,3 +3,5 @@
 
 pub mod clock;
 pub mod lifecycle;
+pub mod service;
+pub mod stats;

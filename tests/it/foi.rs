@@ -565,3 +565,245 @@ mod lifecycle {
         );
     }
 }
+
+mod statistics {
+    use postroom::foi::stats::{Counts, Dim, Shown, count, suppress};
+    use serde_json::json;
+
+    fn counts(cells: Vec<Vec<u64>>) -> Counts {
+        Counts {
+            row_dim: Dim::Specialty,
+            col_dim: Some(Dim::Year),
+            rows: (0..cells.len()).map(|i| format!("r{i}")).collect(),
+            cols: (0..cells[0].len()).map(|j| format!("c{j}")).collect(),
+            cells,
+        }
+    }
+
+    /// An attacker's brute force, independent of the library's solver: every assignment
+    /// of the suppressed cells (small ones 1..t-1, hidden ones t..grand) that fits every
+    /// published row and column total. Returns, per suppressed small cell, the set of
+    /// values it can take.
+    fn attack(
+        published: &[Vec<Shown>],
+        t: u64,
+        grand_bound: u64,
+    ) -> Vec<((usize, usize), std::collections::BTreeSet<u64>)> {
+        let rows = published.len() - 1;
+        let cols = published[0].len() - 1;
+        let vars: Vec<(usize, usize)> = (0..=rows)
+            .flat_map(|i| (0..=cols).map(move |j| (i, j)))
+            .filter(|&(i, j)| !matches!(published[i][j], Shown::Value(_)))
+            .collect();
+        let mut values = vec![std::collections::BTreeSet::new(); vars.len()];
+        let mut grid: Vec<Vec<Option<u64>>> = published
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|s| {
+                        if let Shown::Value(v) = s {
+                            Some(*v)
+                        } else {
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        /// Every line's assigned cells stay within its total, and add up to it when
+        /// the whole line is known.
+        fn lines_ok(grid: &[Vec<Option<u64>>], rows: usize, cols: usize) -> bool {
+            let check = |cells: Vec<Option<u64>>, total: Option<u64>| -> bool {
+                let sum: u64 = cells.iter().flatten().sum();
+                let complete = cells.iter().all(Option::is_some);
+                match total {
+                    Some(t) => sum <= t && (!complete || sum == t),
+                    None => true,
+                }
+            };
+            (0..=rows).all(|i| check((0..cols).map(|j| grid[i][j]).collect(), grid[i][cols]))
+                && (0..=cols).all(|j| check((0..rows).map(|i| grid[i][j]).collect(), grid[rows][j]))
+        }
+        #[allow(clippy::too_many_arguments)]
+        fn go(
+            k: usize,
+            vars: &[(usize, usize)],
+            published: &[Vec<Shown>],
+            grid: &mut Vec<Vec<Option<u64>>>,
+            values: &mut Vec<std::collections::BTreeSet<u64>>,
+            t: u64,
+            bound: u64,
+            rows: usize,
+            cols: usize,
+        ) {
+            if !lines_ok(grid, rows, cols) {
+                return;
+            }
+            if k == vars.len() {
+                for (n, &(i, j)) in vars.iter().enumerate() {
+                    values[n].insert(grid[i][j].expect("assigned"));
+                }
+                return;
+            }
+            let (i, j) = vars[k];
+            // A hidden cell is at most its smallest visible line total.
+            let cap = [published[i][cols], published[rows][j]]
+                .iter()
+                .filter_map(|s| {
+                    if let Shown::Value(v) = s {
+                        Some(*v)
+                    } else {
+                        None
+                    }
+                })
+                .min()
+                .unwrap_or(bound)
+                .min(bound);
+            let (lo, hi) = if published[i][j] == Shown::Small {
+                (1, t - 1)
+            } else {
+                (t, cap)
+            };
+            for v in lo..=hi {
+                grid[i][j] = Some(v);
+                go(k + 1, vars, published, grid, values, t, bound, rows, cols);
+            }
+            grid[i][j] = None;
+        }
+        go(
+            0,
+            &vars,
+            published,
+            &mut grid,
+            &mut values,
+            t,
+            grand_bound,
+            rows,
+            cols,
+        );
+        vars.into_iter()
+            .zip(values)
+            .filter(|((i, j), _)| published[*i][*j] == Shown::Small)
+            .collect()
+    }
+
+    #[test]
+    fn a_lone_small_count_is_protected_by_a_second_suppression() {
+        // Row r0: 7, 3, 9 (total 19). "<5" alone would be 19 - 7 - 9 = 3.
+        let p = suppress(
+            counts(vec![vec![7, 3, 9], vec![12, 8, 6], vec![5, 10, 11]]),
+            5,
+        );
+        let hidden = p
+            .shown
+            .iter()
+            .flatten()
+            .filter(|s| **s == Shown::Hidden)
+            .count();
+        assert!(hidden >= 1, "{:?}", p.shown);
+        for (cell, values) in attack(&p.shown, 5, 60) {
+            assert!(
+                values.len() >= 2,
+                "{cell:?} recoverable: {values:?} in {:?}",
+                p.shown
+            );
+        }
+        assert!(
+            p.to_csv().starts_with("Specialty,c0,c1,c2,Total\n"),
+            "{}",
+            p.to_csv()
+        );
+    }
+
+    #[test]
+    fn no_suppressed_value_can_be_recovered_from_random_tables() {
+        let mut seed: u64 = 0x5EED_F01;
+        let mut next = |n: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % n
+        };
+        let mut tables = 0;
+        let mut with_secondary = 0;
+        for _ in 0..400 {
+            let rows = 2 + next(2) as usize;
+            let cols = 2 + next(2) as usize;
+            let cells: Vec<Vec<u64>> = (0..rows)
+                .map(|_| {
+                    (0..cols)
+                        .map(|_| if next(3) == 0 { next(5) } else { next(12) })
+                        .collect()
+                })
+                .collect();
+            let truth = cells.clone();
+            let p = suppress(counts(cells), 5);
+            // Visible cells are true; "<5" cells are 1–4; totals add up.
+            let grand: u64 = truth.iter().flatten().sum();
+            for (i, row) in p.shown.iter().enumerate().take(rows) {
+                for (j, s) in row.iter().enumerate().take(cols) {
+                    match s {
+                        Shown::Value(v) => assert_eq!(*v, truth[i][j]),
+                        Shown::Small => assert!((1..5).contains(&truth[i][j])),
+                        Shown::Hidden => assert!(truth[i][j] >= 1),
+                    }
+                }
+            }
+            if p.shown.iter().flatten().any(|s| *s == Shown::Hidden) {
+                with_secondary += 1;
+            }
+            // The attacker never pins a small count down.
+            let suppressed = p
+                .shown
+                .iter()
+                .flatten()
+                .filter(|s| !matches!(s, Shown::Value(_)))
+                .count();
+            if suppressed <= 7 {
+                for (cell, values) in attack(&p.shown, 5, grand.max(5)) {
+                    assert!(
+                        values.len() >= 2,
+                        "{cell:?} recoverable ({values:?}) from {:?} (truth {truth:?})",
+                        p.shown
+                    );
+                }
+                tables += 1;
+            }
+        }
+        assert!(
+            tables >= 150,
+            "only {tables} tables small enough to attack exhaustively"
+        );
+        assert!(
+            with_secondary >= 20,
+            "secondary suppression exercised {with_secondary} times"
+        );
+    }
+
+    #[test]
+    fn counts_come_from_claim_case_records() {
+        let case = |specialty: &str, year: &str| {
+            json!({"kind": "claim", "specialty": specialty, "year": year})
+                .as_object()
+                .cloned()
+                .unwrap()
+        };
+        let mut cases = vec![
+            case("Obstetrics", "2022"),
+            case("Obstetrics", "2023"),
+            case("Surgery", "2023"),
+        ];
+        cases.push(
+            json!({"kind": "foi", "year": "2023"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
+        cases.push(case("Surgery", "2018"));
+        let c = count(&cases, &[Dim::Specialty, Dim::Year], 2022, 2023).unwrap();
+        assert_eq!(c.rows, ["Obstetrics", "Surgery"]);
+        assert_eq!(c.cols, ["2022", "2023"]);
+        assert_eq!(c.cells, vec![vec![1, 1], vec![0, 1]]);
+        assert!(count(&cases, &[], 2022, 2023).is_err());
+    }
+}

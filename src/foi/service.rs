@@ -1,0 +1,493 @@
+//! FOI casework over the storage ports: open a request (from ingestion or by hand), move
+//! it through its lifecycle with an audit event per move, list what is due, sweep for
+//! reminders, and the yearly figures.
+//!
+//! An FOI case is the item `CASE#<ref>` / `META` (kind `foi`) with the request's state
+//! under `foi`, and GSI1 keys `FOI#<status>` / `<due date>#<ref>`, so "what is due" is a
+//! query, not a scan. Writes are conditional on the item's version.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::lifecycle::{Command, LifecycleError, Request, Status};
+use crate::calendar::Calendar;
+use crate::ingest::Clock;
+use crate::model::keys;
+use crate::store::{Condition, Item, Key, Query, StoreError, TxOp, Update};
+use crate::stores::Stores;
+
+/// The first FOI number issued on a fresh store.
+pub const FIRST_FOI_NUMBER: u64 = 7001;
+
+/// Why an FOI operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FoiError {
+    #[error("no FOI request {0}")]
+    NotFound(String),
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// Lost every race for the same item; trying again later will do.
+    #[error("{0}")]
+    Busy(String),
+}
+
+impl FoiError {
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, FoiError::Busy(_)) || matches!(self, FoiError::Store(e) if e.is_retryable())
+    }
+}
+
+/// A request logged by hand (or built from an email by ingestion).
+#[derive(Debug, Clone, Default)]
+pub struct NewRequest {
+    pub requester: String,
+    pub request_text: String,
+    pub received: Option<NaiveDate>,
+    pub title: Option<String>,
+    pub source_doc: Option<String>,
+}
+
+/// An FOI case as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct FoiCase {
+    pub request: Request,
+    pub requester: Option<String>,
+    pub request_text: String,
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
+    #[serde(skip)]
+    pub version: u64,
+}
+
+/// A reminder recorded by the daily sweep.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Reminder {
+    pub reference: String,
+    pub due: NaiveDate,
+    pub kind: &'static str,
+    /// False when the same reminder was recorded earlier the same day.
+    pub new: bool,
+}
+
+/// Normalised for duplicate detection: case, spacing and punctuation ignored.
+fn fingerprint(requester: &str, text: &str) -> String {
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+            .collect::<String>()
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    hex::encode(&Sha256::digest(format!("{}\n{}", norm(requester), norm(text)).as_bytes())[..16])
+}
+
+/// A short title from the request: its first sentence, at most 100 characters.
+pub fn title_of(text: &str) -> String {
+    let first = text
+        .split(['\n', '.', '?'])
+        .map(str::trim)
+        .find(|s| s.len() > 3)
+        .unwrap_or("Request for information");
+    let mut t: String = first.chars().take(100).collect();
+    if first.chars().count() > 100 {
+        t.push('…');
+    }
+    t
+}
+
+/// The GSI1 keys for a request's state.
+pub fn gsi_keys(r: &Request) -> (String, String) {
+    let due = r
+        .review_due
+        .filter(|_| r.status == Status::ReviewRequested)
+        .or(r.due)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "9999-12-31".into());
+    (
+        format!("FOI#{}", r.status.as_str()),
+        format!("{due}#{}", r.reference),
+    )
+}
+
+/// The fields an FOI case item carries (used by ingestion when an emailed request opens
+/// its case, and by `open`).
+pub fn case_fields(
+    request: &Request,
+    requester: Option<&str>,
+    text: &str,
+    title: &str,
+) -> Map<String, Value> {
+    let (gpk, gsk) = gsi_keys(request);
+    let mut m = Map::new();
+    m.insert(
+        "foi".into(),
+        serde_json::to_value(request).unwrap_or(Value::Null),
+    );
+    m.insert("requester".into(), json!(requester));
+    m.insert(
+        "request_text".into(),
+        json!(text.chars().take(20_000).collect::<String>()),
+    );
+    m.insert("title".into(), json!(title));
+    m.insert("GSI1PK".into(), json!(gpk));
+    m.insert("GSI1SK".into(), json!(gsk));
+    m
+}
+
+/// Reserves the next FOI reference: the counter update to put in the same transaction.
+pub async fn next_reference(stores: &Stores, first: u64) -> Result<(String, TxOp), StoreError> {
+    let counter_key = Key::new(keys::FOI_COUNTER, keys::META);
+    let counter = stores.table.get(&counter_key).await?;
+    let (next, version) = match &counter {
+        Some(c) => (
+            c.get("next").and_then(Value::as_u64).unwrap_or(first),
+            c.get("version").and_then(Value::as_u64).unwrap_or(0),
+        ),
+        None => (first, 0),
+    };
+    let update = Update::new(counter_key)
+        .set("next", next + 1)
+        .set("version", version + 1);
+    let op = TxOp::Update(update.when(if counter.is_some() {
+        Condition::VersionEquals(version)
+    } else {
+        Condition::Absent
+    }));
+    Ok((format!("FOI_{next}"), op))
+}
+
+/// The duplicate index entry for a requester and request (and the earlier request with
+/// the same fingerprint, if any).
+pub async fn duplicate_check(
+    stores: &Stores,
+    requester: &str,
+    text: &str,
+    reference: &str,
+) -> Result<(Option<String>, Option<TxOp>), StoreError> {
+    let key = Key::new(
+        format!("FOIDUP#{}", fingerprint(requester, text)),
+        keys::META,
+    );
+    match stores.table.get(&key).await? {
+        Some(first) => Ok((
+            first
+                .get("case_ref")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            None,
+        )),
+        None => {
+            let mut item = Item::new();
+            item.insert("PK".into(), json!(key.pk));
+            item.insert("SK".into(), json!(key.sk));
+            item.insert("case_ref".into(), json!(reference));
+            Ok((
+                None,
+                Some(TxOp::Put {
+                    item,
+                    condition: Condition::Absent,
+                }),
+            ))
+        }
+    }
+}
+
+/// FOI casework on the configured stores.
+#[derive(Debug, Clone)]
+pub struct Foi {
+    pub stores: Stores,
+    pub clock: Arc<dyn Clock>,
+    pub calendar: Calendar,
+    pub actor: String,
+}
+
+impl Foi {
+    fn now(&self) -> String {
+        self.clock
+            .now()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.clock.now().date_naive()
+    }
+
+    fn audit(&self, reference: &str, at: &str, seq: u32, what: &str, details: Value) -> TxOp {
+        let mut item = Item::new();
+        item.insert("PK".into(), json!(keys::case(reference)));
+        item.insert("SK".into(), json!(keys::event(at, seq)));
+        item.insert("at".into(), json!(at));
+        item.insert("who".into(), json!(self.actor));
+        item.insert("what".into(), json!(what));
+        item.insert("details".into(), details);
+        TxOp::Put {
+            item,
+            condition: Condition::Absent,
+        }
+    }
+
+    /// Logs a new request by hand: the next `FOI_` reference, its clock, a duplicate flag.
+    pub async fn open(&self, new: NewRequest) -> Result<FoiCase, FoiError> {
+        if new.request_text.trim().is_empty() {
+            return Err(FoiError::Invalid("the request's text is empty".into()));
+        }
+        if new.requester.trim().is_empty() {
+            return Err(FoiError::Invalid(
+                "the requester's name is needed (FOI requests must give one)".into(),
+            ));
+        }
+        let received = new.received.unwrap_or_else(|| self.today());
+        for _ in 0..4 {
+            let (reference, counter) = next_reference(&self.stores, FIRST_FOI_NUMBER).await?;
+            let request = Request::new(&reference, received, &self.calendar)?;
+            let (duplicate_of, dup_op) =
+                duplicate_check(&self.stores, &new.requester, &new.request_text, &reference)
+                    .await?;
+            let title = new
+                .title
+                .clone()
+                .unwrap_or_else(|| title_of(&new.request_text));
+            let now = self.now();
+            let mut item = Item::new();
+            item.insert("PK".into(), json!(keys::case(&reference)));
+            item.insert("SK".into(), json!(keys::META));
+            item.insert("case_ref".into(), json!(reference));
+            item.insert("kind".into(), json!("foi"));
+            item.insert("status".into(), json!("open"));
+            item.insert("opened".into(), json!(now));
+            item.insert("received".into(), json!(received.to_string()));
+            item.insert("version".into(), json!(1));
+            item.extend(case_fields(
+                &request,
+                Some(new.requester.trim()),
+                new.request_text.trim(),
+                &title,
+            ));
+            if let Some(d) = &duplicate_of {
+                item.insert("duplicate_of".into(), json!(d));
+            }
+            if let Some(doc) = &new.source_doc {
+                item.insert("opened_by".into(), json!(doc));
+            }
+            let mut ops = vec![
+                counter,
+                TxOp::Put {
+                    item,
+                    condition: Condition::Absent,
+                },
+                self.audit(
+                    &reference,
+                    &now,
+                    0,
+                    "foi_opened",
+                    json!({"due": request.due, "duplicate_of": duplicate_of}),
+                ),
+            ];
+            ops.extend(dup_op);
+            match self.stores.table.transact(ops).await {
+                Ok(()) => {
+                    tracing::info!(case_ref = %reference, duplicate = duplicate_of.is_some(), "FOI request opened");
+                    return Ok(FoiCase {
+                        request,
+                        requester: Some(new.requester.trim().to_string()),
+                        request_text: new.request_text.trim().to_string(),
+                        title,
+                        duplicate_of,
+                        version: 1,
+                    });
+                }
+                // Another request took the number (or the fingerprint) first: again.
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FoiError::Busy(
+            "could not reserve an FOI reference after 4 tries".into(),
+        ))
+    }
+
+    pub async fn get(&self, reference: &str) -> Result<Option<FoiCase>, FoiError> {
+        let Some(item) = self
+            .stores
+            .table
+            .get(&Key::new(keys::case(reference), keys::META))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(case_of(&item, reference)?))
+    }
+
+    /// Applies a lifecycle command, with its audit event, in one conditional write.
+    pub async fn apply(&self, reference: &str, cmd: &Command) -> Result<FoiCase, FoiError> {
+        for _ in 0..4 {
+            let case = self
+                .get(reference)
+                .await?
+                .ok_or_else(|| FoiError::NotFound(reference.to_string()))?;
+            let next = case.request.apply(cmd, &self.calendar)?;
+            let (gpk, gsk) = gsi_keys(&next);
+            let now = self.now();
+            let update = Update::new(Key::new(keys::case(reference), keys::META))
+                .set("foi", serde_json::to_value(&next).unwrap_or(Value::Null))
+                .set("GSI1PK", gpk)
+                .set("GSI1SK", gsk)
+                .set(
+                    "status",
+                    if next.status == Status::Closed {
+                        "closed"
+                    } else {
+                        "open"
+                    },
+                )
+                .set("version", case.version + 1)
+                .when(Condition::VersionEquals(case.version));
+            let details = serde_json::to_value(cmd).unwrap_or(Value::Null);
+            let seq = (case.version % 10_000) as u32;
+            let ops = vec![
+                TxOp::Update(update),
+                self.audit(reference, &now, seq, cmd.name(), details),
+            ];
+            match self.stores.table.transact(ops).await {
+                Ok(()) => {
+                    tracing::info!(case_ref = %reference, command = cmd.name(), status = next.status.as_str(), "FOI request moved");
+                    return Ok(FoiCase {
+                        request: next,
+                        version: case.version + 1,
+                        ..case
+                    });
+                }
+                Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(FoiError::Busy(format!(
+            "{reference} kept changing; try again"
+        )))
+    }
+
+    /// Every FOI case in the given statuses, by due date.
+    pub async fn in_statuses(&self, statuses: &[Status]) -> Result<Vec<FoiCase>, FoiError> {
+        let mut out = Vec::new();
+        for s in statuses {
+            let mut query = Query::new(format!("FOI#{}", s.as_str()));
+            let mut items = Vec::new();
+            loop {
+                let page = self.stores.table.query_gsi1(&query).await?;
+                items.extend(page.items);
+                match page.next {
+                    Some(next) => query.cursor = Some(next),
+                    None => break,
+                }
+            }
+            for item in items {
+                let reference = item
+                    .get("case_ref")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                out.push(case_of(&item, &reference)?);
+            }
+        }
+        out.sort_by(|a, b| {
+            a.request
+                .due
+                .cmp(&b.request.due)
+                .then(a.request.reference.cmp(&b.request.reference))
+        });
+        Ok(out)
+    }
+
+    pub async fn all(&self) -> Result<Vec<FoiCase>, FoiError> {
+        self.in_statuses(&Status::ALL).await
+    }
+
+    /// The daily sweep: records one reminder per request and day for those overdue or due
+    /// within `within` working days (responses and internal reviews); idempotent.
+    pub async fn sweep(&self, today: NaiveDate, within: u32) -> Result<Vec<Reminder>, FoiError> {
+        let mut reminders = Vec::new();
+        let open: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|s| s.awaits_response())
+            .collect();
+        let mut cases = self.in_statuses(&open).await?;
+        cases.extend(self.in_statuses(&[Status::ReviewRequested]).await?);
+        for case in cases {
+            let r = &case.request;
+            let (due, kind) = match (r.status, r.due, r.review_due) {
+                (Status::ReviewRequested, _, Some(d)) => (
+                    d,
+                    if today > d {
+                        "review_overdue"
+                    } else {
+                        "review_due_soon"
+                    },
+                ),
+                (_, Some(d), _) => (d, if today > d { "overdue" } else { "due_soon" }),
+                _ => continue,
+            };
+            let soon = due >= today
+                && self
+                    .calendar
+                    .working_days_between(today, due)
+                    .is_ok_and(|n| n <= within);
+            if !(today > due || soon) {
+                continue;
+            }
+            let mut item = Item::new();
+            item.insert("PK".into(), json!(keys::case(&r.reference)));
+            item.insert("SK".into(), json!(format!("REMINDER#{today}")));
+            item.insert("kind".into(), json!(kind));
+            item.insert("due".into(), json!(due.to_string()));
+            item.insert("at".into(), json!(self.now()));
+            item.insert("who".into(), json!(self.actor));
+            let new = match self.stores.table.put(item, Condition::Absent).await {
+                Ok(()) => true,
+                Err(StoreError::ConditionFailed { .. }) => false,
+                Err(e) => return Err(e.into()),
+            };
+            reminders.push(Reminder {
+                reference: r.reference.clone(),
+                due,
+                kind,
+                new,
+            });
+        }
+        Ok(reminders)
+    }
+}
+
+/// Reads an FOI case item.
+pub fn case_of(item: &Item, reference: &str) -> Result<FoiCase, FoiError> {
+    let request: Request = item
+        .get("foi")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .map_err(|e| {
+            FoiError::Invalid(format!(
+                "{reference}: the stored request is unreadable: {e}"
+            ))
+        })?
+        .ok_or_else(|| FoiError::Invalid(format!("{reference} is not an FOI request")))?;
+    let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    Ok(FoiCase {
+        request,
+        requester: text("requester"),
+        request_text: text("request_text").unwrap_or_default(),
+        title: text("title").unwrap_or_default(),
+        duplicate_of: text("duplicate_of"),
+        version: item.get("version").and_then(Value::as_u64).unwrap_or(0),
+    })
+}
