@@ -186,6 +186,9 @@ fn grid(c: &Counts) -> Vec<Vec<u64>> {
     g
 }
 
+/// The cells of a line and the cell of its total.
+type Equation = (Vec<(usize, usize)>, (usize, usize));
+
 /// The equations of a published grid: every row sums to its total (when row totals are
 /// published) and every column to its total (when column totals are).
 fn equations(
@@ -193,7 +196,7 @@ fn equations(
     cols: usize,
     row_totals: bool,
     col_totals: bool,
-) -> Vec<(Vec<(usize, usize)>, (usize, usize))> {
+) -> Vec<Equation> {
     let mut eqs = Vec::new();
     if row_totals {
         let last = if col_totals { rows } else { rows - 1 };
@@ -267,10 +270,10 @@ pub fn recoverable(
         let mut above = domains.clone();
         let alternative = (truth > below[k].0 && {
             below[k].1 = truth - 1;
-            feasible(&mut below, &cons, 0)
+            feasible(&mut below, &cons)
         }) || (truth < above[k].1 && {
             above[k].0 = truth + 1;
-            feasible(&mut above, &cons, 0)
+            feasible(&mut above, &cons)
         });
         if !alternative {
             return Some((i, j));
@@ -299,7 +302,7 @@ fn published(i: usize, j: usize, rows: usize, cols: usize) -> bool {
 /// Bounds propagation over `sum(sign * x) = constant`, then branching.
 /// Exact: the search halves a domain at each level, so its depth is bounded by the sum
 /// of the domains' bit lengths.
-fn feasible(domains: &mut [(u64, u64)], cons: &[(Vec<(usize, i64)>, i64)], depth: usize) -> bool {
+fn feasible(domains: &mut [(u64, u64)], cons: &[(Vec<(usize, i64)>, i64)]) -> bool {
     loop {
         let mut changed = false;
         for (terms, constant) in cons {
@@ -360,12 +363,12 @@ fn feasible(domains: &mut [(u64, u64)], cons: &[(Vec<(usize, i64)>, i64)], depth
     let mid = a + (b - a) / 2;
     let mut left = domains.to_vec();
     left[v] = (a, mid);
-    if feasible(&mut left, cons, depth + 1) {
+    if feasible(&mut left, cons) {
         return true;
     }
     let mut right = domains.to_vec();
     right[v] = (mid + 1, b);
-    feasible(&mut right, cons, depth + 1)
+    feasible(&mut right, cons)
 }
 
 /// Suppresses small counts and whatever else it takes to keep them hidden.
@@ -427,11 +430,13 @@ pub fn suppress(counts: Counts, threshold: u64) -> Published {
         if best.is_none() {
             // Otherwise the smallest visible cell in its row or column (interior first).
             let mut candidates: Vec<(bool, u64, usize, usize)> = Vec::new();
+            #[allow(clippy::needless_range_loop)]
             for jj in 0..=cols {
                 if visible(&shown, i, jj) {
                     candidates.push((jj == cols || i == rows, g[i][jj], i, jj));
                 }
             }
+            #[allow(clippy::needless_range_loop)]
             for ii in 0..=rows {
                 if visible(&shown, ii, j) {
                     candidates.push((ii == rows || j == cols, g[ii][j], ii, j));

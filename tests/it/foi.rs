@@ -717,7 +717,7 @@ mod statistics {
 
     #[test]
     fn no_suppressed_value_can_be_recovered_from_random_tables() {
-        let mut seed: u64 = 0x5EED_F01;
+        let mut seed: u64 = 0x05EE_DF01;
         let mut next = |n: u64| {
             seed = seed
                 .wrapping_mul(6364136223846793005)
