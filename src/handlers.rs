@@ -171,3 +171,105 @@ pub async fn handle_letters(
         }
     }
 }
+
+/// The FOI function: commands as JSON (`open`, `move`, `show`, `due_list`), invoked
+/// directly or from an API, and the daily EventBridge schedule, which sweeps for
+/// requests due soon or overdue and records one reminder per request and day.
+/// Commands carry a `request_id`, so a redelivered event changes nothing.
+pub async fn handle_foi(
+    foi: &crate::foi::service::Foi,
+    payload: Value,
+    remind_within: u32,
+) -> Result<Value, HandlerError> {
+    use crate::foi::lifecycle::Command;
+    use crate::foi::service::{FoiError, NewRequest};
+    use serde_json::json;
+    let fail = |e: FoiError| {
+        if e.is_retryable() {
+            HandlerError::Retryable(e.to_string())
+        } else {
+            HandlerError::Permanent(e.to_string())
+        }
+    };
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).map(str::to_string);
+    if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+        let today = text("time")
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.date_naive())
+            .unwrap_or_else(|| foi.today());
+        let reminders = foi.sweep(today, remind_within).await.map_err(fail)?;
+        tracing::info!(
+            count = reminders.len(),
+            new = reminders.iter().filter(|r| r.new).count(),
+            "FOI sweep done"
+        );
+        return Ok(json!({ "date": today, "reminders": reminders }));
+    }
+    let action = text("action")
+        .ok_or_else(|| HandlerError::Permanent("an FOI command needs an \"action\"".into()))?;
+    let request_id = text("request_id");
+    match action.as_str() {
+        "open" => {
+            let received = match text("received") {
+                Some(d) => Some(crate::calendar::parse_date(&d).ok_or_else(|| {
+                    HandlerError::Permanent(format!("received: {d:?} is not a date"))
+                })?),
+                None => None,
+            };
+            let id = request_id
+                .ok_or_else(|| HandlerError::Permanent("open needs a request_id".into()))?;
+            let new = NewRequest {
+                requester: text("requester").unwrap_or_default(),
+                request_text: text("request_text").unwrap_or_default(),
+                received,
+                title: text("title"),
+                source_doc: None,
+            };
+            let (case, created) = foi.open_once(new, &id).await.map_err(fail)?;
+            Ok(
+                json!({ "reference": case.request.reference, "due": case.request.due, "created": created, "duplicate_of": case.duplicate_of }),
+            )
+        }
+        "move" => {
+            let reference = text("reference")
+                .ok_or_else(|| HandlerError::Permanent("move needs a reference".into()))?;
+            let cmd: Command =
+                serde_json::from_value(payload.get("command").cloned().unwrap_or(Value::Null))
+                    .map_err(|e| {
+                        HandlerError::Permanent(format!("not a lifecycle command: {e}"))
+                    })?;
+            let (case, applied) = foi
+                .apply_once(&reference, &cmd, request_id.as_deref())
+                .await
+                .map_err(fail)?;
+            Ok(
+                json!({ "reference": reference, "status": case.request.status, "due": case.request.due, "applied": applied }),
+            )
+        }
+        "show" => {
+            let reference = text("reference")
+                .ok_or_else(|| HandlerError::Permanent("show needs a reference".into()))?;
+            let case =
+                foi.get(&reference).await.map_err(fail)?.ok_or_else(|| {
+                    HandlerError::Permanent(format!("no FOI request {reference}"))
+                })?;
+            Ok(serde_json::to_value(case).unwrap_or(Value::Null))
+        }
+        "due_list" => {
+            let open: Vec<_> = crate::foi::lifecycle::Status::ALL
+                .into_iter()
+                .filter(|s| s.awaits_response())
+                .collect();
+            let cases = foi.in_statuses(&open).await.map_err(fail)?;
+            let today = foi.today();
+            let list: Vec<Value> = cases
+                .iter()
+                .map(|c| json!({ "reference": c.request.reference, "status": c.request.status, "due": c.request.due, "overdue": c.request.overdue(today) }))
+                .collect();
+            Ok(json!({ "requests": list }))
+        }
+        other => Err(HandlerError::Permanent(format!(
+            "unknown FOI action {other:?} (open, move, show, due_list)"
+        ))),
+    }
+}

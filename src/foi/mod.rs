@@ -2,6 +2,7 @@
 //! disclosure log.
 
 pub mod clock;
+pub mod disclosure;
 pub mod lifecycle;
 pub mod service;
 pub mod stats;

@@ -92,14 +92,48 @@ fn fingerprint(requester: &str, text: &str) -> String {
     hex::encode(&Sha256::digest(format!("{}\n{}", norm(requester), norm(text)).as_bytes())[..16])
 }
 
-/// A short title from the request: its first sentence, at most 100 characters.
+/// A short title from the request: its first sentence after any greeting, without the
+/// usual preamble, at most 100 characters.
 pub fn title_of(text: &str) -> String {
-    let first = text
-        .split(['\n', '.', '?'])
+    let greeting = |l: &str| {
+        let l = l.to_lowercase();
+        [
+            "dear ",
+            "hello",
+            "hi ",
+            "to whom",
+            "good morning",
+            "good afternoon",
+        ]
+        .iter()
+        .any(|g| l.starts_with(g))
+    };
+    let body: String = text
+        .lines()
         .map(str::trim)
+        .filter(|l| !l.is_empty() && !greeting(l))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = body
+        .split(". ")
+        .map(|s| s.trim().trim_end_matches(['.', '?']))
         .find(|s| s.len() > 3)
         .unwrap_or("Request for information");
+    let lower = first.to_lowercase();
+    let mut first = first;
+    for preamble in [
+        "under the freedom of information act 2000",
+        "under the freedom of information act",
+    ] {
+        if lower.starts_with(preamble) {
+            first = first[preamble.len()..].trim_start_matches([',', ' ']);
+            break;
+        }
+    }
     let mut t: String = first.chars().take(100).collect();
+    if let Some(c) = t.get(..1) {
+        t = c.to_uppercase() + &t[1..];
+    }
     if first.chars().count() > 100 {
         t.push('…');
     }
@@ -237,8 +271,51 @@ impl Foi {
         }
     }
 
+    /// As `open`, once per `request_id`: the same id again answers with the request it
+    /// opened.
+    pub async fn open_once(
+        &self,
+        new: NewRequest,
+        request_id: &str,
+    ) -> Result<(FoiCase, bool), FoiError> {
+        let marker = Key::new(format!("FOIREQ#{request_id}"), keys::META);
+        if let Some(m) = self.stores.table.get(&marker).await?
+            && let Some(reference) = m.get("case_ref").and_then(Value::as_str)
+            && let Some(case) = self.get(reference).await?
+        {
+            return Ok((case, false));
+        }
+        match self.open_with(new, Some(&marker)).await {
+            Ok(case) => Ok((case, true)),
+            // A racing delivery of the same request won: answer with its request.
+            Err(FoiError::Busy(why)) => {
+                let reference = self
+                    .stores
+                    .table
+                    .get(&marker)
+                    .await?
+                    .and_then(|m| {
+                        m.get("case_ref")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .ok_or(FoiError::Busy(why))?;
+                let case = self
+                    .get(&reference)
+                    .await?
+                    .ok_or(FoiError::NotFound(reference))?;
+                Ok((case, false))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Logs a new request by hand: the next `FOI_` reference, its clock, a duplicate flag.
     pub async fn open(&self, new: NewRequest) -> Result<FoiCase, FoiError> {
+        self.open_with(new, None).await
+    }
+
+    async fn open_with(&self, new: NewRequest, marker: Option<&Key>) -> Result<FoiCase, FoiError> {
         if new.request_text.trim().is_empty() {
             return Err(FoiError::Invalid("the request's text is empty".into()));
         }
@@ -295,6 +372,16 @@ impl Foi {
                 ),
             ];
             ops.extend(dup_op);
+            if let Some(m) = marker {
+                let mut item = Item::new();
+                item.insert("PK".into(), json!(m.pk));
+                item.insert("SK".into(), json!(m.sk));
+                item.insert("case_ref".into(), json!(reference));
+                ops.push(TxOp::Put {
+                    item,
+                    condition: Condition::Absent,
+                });
+            }
             match self.stores.table.transact(ops).await {
                 Ok(()) => {
                     tracing::info!(case_ref = %reference, duplicate = duplicate_of.is_some(), "FOI request opened");
@@ -331,11 +418,30 @@ impl Foi {
 
     /// Applies a lifecycle command, with its audit event, in one conditional write.
     pub async fn apply(&self, reference: &str, cmd: &Command) -> Result<FoiCase, FoiError> {
+        self.apply_once(reference, cmd, None)
+            .await
+            .map(|(case, _)| case)
+    }
+
+    /// As `apply`, but a command sent again with the same `request_id` (a redelivered
+    /// event) changes nothing and answers with the request as it is: `(case, applied)`.
+    pub async fn apply_once(
+        &self,
+        reference: &str,
+        cmd: &Command,
+        request_id: Option<&str>,
+    ) -> Result<(FoiCase, bool), FoiError> {
+        let marker = request_id.map(|id| Key::new(keys::case(reference), format!("CMD#{id}")));
         for _ in 0..4 {
             let case = self
                 .get(reference)
                 .await?
                 .ok_or_else(|| FoiError::NotFound(reference.to_string()))?;
+            if let Some(m) = &marker
+                && self.stores.table.get(m).await?.is_some()
+            {
+                return Ok((case, false));
+            }
             let next = case.request.apply(cmd, &self.calendar)?;
             let (gpk, gsk) = gsi_keys(&next);
             let now = self.now();
@@ -355,18 +461,32 @@ impl Foi {
                 .when(Condition::VersionEquals(case.version));
             let details = serde_json::to_value(cmd).unwrap_or(Value::Null);
             let seq = (case.version % 10_000) as u32;
-            let ops = vec![
+            let mut ops = vec![
                 TxOp::Update(update),
                 self.audit(reference, &now, seq, cmd.name(), details),
             ];
+            if let Some(m) = &marker {
+                let mut item = Item::new();
+                item.insert("PK".into(), json!(m.pk));
+                item.insert("SK".into(), json!(m.sk));
+                item.insert("command".into(), json!(cmd.name()));
+                item.insert("at".into(), json!(now));
+                ops.push(TxOp::Put {
+                    item,
+                    condition: Condition::Absent,
+                });
+            }
             match self.stores.table.transact(ops).await {
                 Ok(()) => {
                     tracing::info!(case_ref = %reference, command = cmd.name(), status = next.status.as_str(), "FOI request moved");
-                    return Ok(FoiCase {
-                        request: next,
-                        version: case.version + 1,
-                        ..case
-                    });
+                    return Ok((
+                        FoiCase {
+                            request: next,
+                            version: case.version + 1,
+                            ..case
+                        },
+                        true,
+                    ));
                 }
                 Err(StoreError::ConditionFailed { .. }) => continue,
                 Err(e) => return Err(e.into()),
@@ -465,6 +585,111 @@ impl Foi {
             });
         }
         Ok(reminders)
+    }
+}
+
+impl Foi {
+    /// Keeps the data of the response letter sent, so the public version can be made.
+    pub async fn record_response(&self, reference: &str, data: &Value) -> Result<(), FoiError> {
+        let update = Update::new(Key::new(keys::case(reference), keys::META))
+            .set("response_data", data.clone())
+            .when(Condition::Exists);
+        self.stores.table.update(update).await?;
+        Ok(())
+    }
+
+    /// Publishes a response: the letter again without the requester's name, address or
+    /// other personal data, stored at `disclosure/<ref>/response.pdf`, and its log entry.
+    pub async fn publish(
+        &self,
+        reference: &str,
+        registry: &crate::letters::Registry,
+    ) -> Result<super::disclosure::Entry, FoiError> {
+        let item = self
+            .stores
+            .table
+            .get(&Key::new(keys::case(reference), keys::META))
+            .await?
+            .ok_or_else(|| FoiError::NotFound(reference.to_string()))?;
+        let case = case_of(&item, reference)?;
+        let r = &case.request;
+        if !matches!(
+            r.status,
+            Status::Responded | Status::ReviewRequested | Status::ReviewDecided | Status::Closed
+        ) {
+            return Err(FoiError::Invalid(format!(
+                "{reference} has not been answered yet ({})",
+                r.status.as_str()
+            )));
+        }
+        let Some(Value::Object(mut data)) = item.get("response_data").cloned() else {
+            return Err(FoiError::Invalid(format!(
+                "{reference}: make the response letter first (postroom foi letter {reference} --kind response ...)"
+            )));
+        };
+        let requester = case.requester.as_deref();
+        data.remove("recipient_address");
+        data.remove("your_ref");
+        data.insert("salutation".into(), json!("Requester"));
+        for field in ["request_text", "information", "advice"] {
+            if let Some(Value::String(t)) = data.get(field) {
+                let clean = super::disclosure::redact(t, requester);
+                data.insert(field.into(), json!(clean));
+            }
+        }
+        let letter = registry
+            .render(
+                "foi-response",
+                &Value::Object(data),
+                crate::letters::Format::Pdf,
+            )
+            .map_err(|e| FoiError::Invalid(e.to_string()))?;
+        let key = format!("disclosure/{reference}/response.pdf");
+        self.stores
+            .blobs
+            .put(
+                &key,
+                letter.bytes.into(),
+                &crate::store::PutOptions::content_type("application/pdf"),
+            )
+            .await?;
+        let date = r.responded.unwrap_or(r.received).to_string();
+        let entry = super::disclosure::Entry {
+            reference: reference.to_string(),
+            title: super::disclosure::redact(&case.title, requester),
+            date: date.clone(),
+            outcome: r
+                .outcome
+                .map(|o| o.as_str().to_string())
+                .unwrap_or_default(),
+            themes: super::disclosure::themes(&case.request_text),
+            document: key.clone(),
+        };
+        let mut log_item = Item::new();
+        log_item.insert("PK".into(), json!("DISCLOSURE"));
+        log_item.insert("SK".into(), json!(format!("{date}#{reference}")));
+        log_item.insert(
+            "entry".into(),
+            serde_json::to_value(&entry).unwrap_or(Value::Null),
+        );
+        self.stores.table.put(log_item, Condition::None).await?;
+        tracing::info!(case_ref = %reference, "FOI response published");
+        Ok(entry)
+    }
+
+    /// The disclosure log, newest first.
+    pub async fn disclosure_log(&self) -> Result<Vec<super::disclosure::Entry>, FoiError> {
+        let mut q = Query::new("DISCLOSURE");
+        q.descending = true;
+        let items = self.stores.table.query_all(&q).await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| {
+                i.get("entry")
+                    .cloned()
+                    .and_then(|e| serde_json::from_value(e).ok())
+            })
+            .collect())
     }
 }
 

@@ -191,12 +191,7 @@ type Equation = (Vec<(usize, usize)>, (usize, usize));
 
 /// The equations of a published grid: every row sums to its total (when row totals are
 /// published) and every column to its total (when column totals are).
-fn equations(
-    rows: usize,
-    cols: usize,
-    row_totals: bool,
-    col_totals: bool,
-) -> Vec<Equation> {
+fn equations(rows: usize, cols: usize, row_totals: bool, col_totals: bool) -> Vec<Equation> {
     let mut eqs = Vec::new();
     if row_totals {
         let last = if col_totals { rows } else { rows - 1 };

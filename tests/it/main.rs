@@ -10,6 +10,7 @@ mod fuzz;
 mod hostile;
 mod ingest;
 mod labelled;
+mod lambda_foi;
 mod lambda_ingest;
 mod lambda_letters;
 mod letters;

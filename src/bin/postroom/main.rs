@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use postroom::config::{BackendKind, Config, Overrides};
 use postroom::telemetry::{self, LogFormat};
 
+mod foi;
 mod letters;
 
 /// The post room: reads, classifies and files incoming documents, and writes letters.
@@ -58,8 +59,9 @@ enum Command {
     /// List the letter templates and the fields each declares.
     #[command(subcommand)]
     Templates(letters::TemplatesCmd),
-    /// Freedom-of-information requests: due dates, lifecycle, statistics, disclosure log.
-    Foi(Pending),
+    /// Freedom-of-information requests: due dates, lifecycle, letters, statistics, reports.
+    #[command(subcommand)]
+    Foi(foi::FoiCmd),
     /// Run the post room on bundled sample documents and show what it did.
     Demo,
     /// Say which backend would be used and check that it can be reached.
@@ -115,13 +117,6 @@ struct FileArgs {
     by: Option<String>,
 }
 
-/// Arguments of a command that this build does not have yet.
-#[derive(Debug, clap::Args)]
-struct Pending {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    args: Vec<String>,
-}
-
 fn parse_backend(value: &str) -> Result<BackendKind, String> {
     value.parse()
 }
@@ -155,24 +150,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("could not start the async runtime")?;
-    let name = match &cli.command {
-        Command::Doctor => return runtime.block_on(doctor(&config)),
-        Command::Extract(args) => return extract(args),
-        Command::Ingest(args) => {
-            return runtime.block_on(ingest_paths(&config, &args.paths, args.json));
-        }
-        Command::Cases(cmd) => return runtime.block_on(cases(&config, cmd)),
+    match &cli.command {
+        Command::Doctor => runtime.block_on(doctor(&config)),
+        Command::Extract(args) => extract(args),
+        Command::Ingest(args) => runtime.block_on(ingest_paths(&config, &args.paths, args.json)),
+        Command::Cases(cmd) => runtime.block_on(cases(&config, cmd)),
         Command::Documents(DocumentsCmd::Show { id }) => {
-            return runtime.block_on(show_document(&config, id));
+            runtime.block_on(show_document(&config, id))
         }
-        Command::Inbox => return runtime.block_on(show_inbox(&config)),
-        Command::File(args) => return runtime.block_on(file(&config, args)),
-        Command::Demo => return runtime.block_on(demo(&config)),
-        Command::Letter(cmd) => return letters::letter(cmd),
-        Command::Templates(cmd) => return letters::templates(cmd),
-        Command::Foi(_) => "foi",
-    };
-    anyhow::bail!("`postroom {name}` is not part of this release yet; see `postroom --help`")
+        Command::Inbox => runtime.block_on(show_inbox(&config)),
+        Command::File(args) => runtime.block_on(file(&config, args)),
+        Command::Demo => runtime.block_on(demo(&config)),
+        Command::Letter(cmd) => letters::letter(cmd),
+        Command::Templates(cmd) => letters::templates(cmd),
+        Command::Foi(cmd) => runtime.block_on(foi::run(&config, cmd)),
+    }
 }
 
 fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
