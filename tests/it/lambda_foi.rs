@@ -184,7 +184,7 @@ async fn foi_handler_on_s3_and_dynamodb() {
     let Some(settings) = aws_settings("lambda_foi::foi_handler_on_s3_and_dynamodb").await else {
         return;
     };
-    let blobs = S3Blobs::new(&settings, &unique("foi"));
+    let blobs = S3Blobs::new(&settings, unique("foi"));
     let table = DynamoTable::new(&settings, unique("foi"));
     blobs.create_bucket().await.expect("bucket");
     table.create_table().await.expect("table");
