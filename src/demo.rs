@@ -40,3 +40,110 @@ pub const SAMPLES: &[(&str, &[u8])] = &[
         include_bytes!("../samples/09-photo-named-as.pdf"),
     ),
 ];
+
+/// The FOI part of the demo: the request that arrived by email gets its acknowledgement
+/// and a response with a claims table (small numbers suppressed), and the response is
+/// published to the disclosure log. Returns what to print (ids, dates and paths only).
+/// Run again, it changes nothing.
+pub async fn foi(
+    stores: &crate::stores::Stores,
+    clock: std::sync::Arc<dyn crate::ingest::Clock>,
+) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+    use crate::foi::lifecycle::{Command, Outcome, Status};
+    use crate::foi::service::Foi;
+    use crate::foi::stats::{Dim, count, suppress};
+    use crate::letters::Registry;
+    use crate::outbox::{LetterRequest, Outbox};
+    use serde_json::json;
+
+    let foi = Foi {
+        stores: stores.clone(),
+        clock: clock.clone(),
+        calendar: crate::calendar::Calendar::embedded().clone(),
+        actor: "demo".into(),
+    };
+    let outbox = Outbox {
+        stores: stores.clone(),
+        registry: Registry::embedded(),
+        clock,
+        actor: "demo".into(),
+    };
+    let today = foi.today();
+    let mut lines = Vec::new();
+    for case in foi.all().await? {
+        let r = &case.request;
+        let reference = r.reference.clone();
+        lines.push(format!(
+            "{reference:<16} received {}, due {}{}",
+            r.received,
+            r.due.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+            if r.overdue(today) { " (overdue)" } else { "" }
+        ));
+        let base = json!({
+            "salutation": case.requester.clone().unwrap_or_else(|| "Requester".into()),
+            "our_ref": reference,
+            "signatory_name": "Freedom of Information Team",
+            "signatory_role": "Information Governance",
+            "received_date": r.received.to_string(),
+            "request_text": case.request_text,
+        });
+        // The acknowledgement.
+        let mut ack = base.clone();
+        ack["letter_date"] = json!(r.received.to_string());
+        ack["due_date"] = json!(r.due.map(|d| d.to_string()));
+        let sent = outbox
+            .send(&LetterRequest {
+                request_id: format!("demo:foi-acknowledgement:{reference}"),
+                template: "foi-acknowledgement".into(),
+                case_ref: reference.clone(),
+                data: ack,
+            })
+            .await?;
+        lines.push(format!("  acknowledgement {:?}: {}", sent.status, sent.s3_key.unwrap_or_default()));
+        // The response, with claims by specialty and year (suppressed).
+        if r.status.awaits_response() {
+            foi.apply_once(&reference, &Command::StartWork { on: today }, Some("demo:start")).await?;
+            foi.apply_once(
+                &reference,
+                &Command::Respond {
+                    on: today,
+                    outcome: Outcome::Granted,
+                    exemptions: vec![],
+                },
+                Some("demo:respond"),
+            )
+            .await?;
+        }
+        let Some(case) = foi.get(&reference).await? else { continue };
+        if case.request.status != Status::Responded || case.request.outcome != Some(Outcome::Granted) {
+            continue;
+        }
+        let year: i32 = today.format("%Y").to_string().parse().unwrap_or(2026);
+        let cases = crate::cases::list_cases(stores.table.as_ref()).await?;
+        let table = suppress(count(&cases, &[Dim::Specialty, Dim::Year], year - 7, year)?, 5);
+        let mut response = base.clone();
+        response["letter_date"] = json!(today.to_string());
+        response["outcome"] = json!("granted");
+        response["information"] = json!(
+            "The table below shows the clinical negligence claims we have recorded, by specialty and by the year of the claim."
+        );
+        response["statistics"] = table.to_letter_table();
+        response["statistics_caption"] = json!(format!("Claims by specialty and year, {} to {year}", year - 7));
+        let sent = outbox
+            .send(&LetterRequest {
+                request_id: format!("demo:foi-response:{reference}"),
+                template: "foi-response".into(),
+                case_ref: reference.clone(),
+                data: response.clone(),
+            })
+            .await?;
+        foi.record_response(&reference, &response).await?;
+        lines.push(format!("  response        {:?}: {}", sent.status, sent.s3_key.unwrap_or_default()));
+        for row in table.text_rows().iter().take(4) {
+            lines.push(format!("    {}", row.join("  ")));
+        }
+        let entry = foi.publish(&reference, Registry::embedded()).await?;
+        lines.push(format!("  published (personal data removed): {}", entry.document));
+    }
+    Ok(lines)
+}

@@ -807,3 +807,93 @@ mod statistics {
         assert!(count(&cases, &[], 2022, 2023).is_err());
     }
 }
+
+mod cli {
+    use std::process::Command;
+
+    fn postroom(home: &std::path::Path, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_postroom"))
+            .arg("--home")
+            .arg(home)
+            .args(args)
+            .output()
+            .expect("postroom");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    #[test]
+    fn foi_due_prints_the_date_first_on_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        for (args, due) in [
+            (vec!["--received", "2024-03-28"], "2024-04-29"),
+            (vec!["--received", "2024-01-08", "--clarification-received", "2024-01-22"], "2024-02-19"),
+            (vec!["--received", "2024-06-03", "--fee-notice", "2024-06-10", "--fee-paid", "2024-06-14"], "2024-07-08"),
+            (vec!["--received", "2024-09-02", "--pit-extension", "20"], "2024-10-28"),
+            (vec!["--received", "2025-03-10", "--nations", "england-and-wales"], "2025-04-07"),
+        ] {
+            let mut all = vec!["foi", "due"];
+            all.extend(args.iter());
+            let (code, out, err) = postroom(dir.path(), &all);
+            assert_eq!(code, 0, "{err}");
+            assert_eq!(out.split_whitespace().next(), Some(due), "{args:?}: {out}");
+        }
+        let (code, _, err) = postroom(dir.path(), &["foi", "due", "--received", "2024-09-02", "--pit-extension", "21"]);
+        assert_ne!(code, 0);
+        assert!(err.contains("at most 20 working days"), "{err}");
+    }
+
+    #[test]
+    fn a_request_logged_by_hand_moves_through_its_lifecycle() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        let (code, out, err) = postroom(
+            home,
+            &["foi", "new", "--requester", "Ms Aoife Byrne", "--received", "2024-03-28", "--text", "How many maternity claims were received in 2023?"],
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(out.starts_with("FOI_7001  due 2024-04-29"), "{out}");
+        let (_, out, _) = postroom(
+            home,
+            &["foi", "new", "--requester", "ms aoife byrne", "--received", "2024-03-29", "--text", "How many maternity claims were received in 2023"],
+        );
+        assert!(out.contains("possible duplicate of FOI_7001"), "{out}");
+        let (code, _, err) = postroom(home, &["foi", "move", "close", "FOI_7001", "--on", "2024-04-02"]);
+        assert_eq!(code, 1);
+        assert!(err.contains("FOI_7001 is received: it cannot be sent `close`"), "{err}");
+        let (code, out, err) = postroom(home, &["foi", "move", "acknowledge", "FOI_7001", "--on", "2024-04-02"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("status   acknowledged"), "{out}");
+        let (code, _, err) = postroom(
+            home,
+            &["foi", "move", "respond", "FOI_7001", "--on", "2024-04-24", "--outcome", "refused", "--exemption", "40(2)|Personal information|The figures would identify patients."],
+        );
+        assert_eq!(code, 0, "{err}");
+        let out_pdf = home.join("response.pdf");
+        let (code, out, err) = postroom(
+            home,
+            &["foi", "letter", "FOI_7001", "--kind", "response", "--out", out_pdf.to_str().unwrap()],
+        );
+        assert_eq!(code, 0, "{err}{out}");
+        assert!(std::fs::read(&out_pdf).unwrap().starts_with(b"%PDF"));
+        let (code, out, _) = postroom(home, &["foi", "report", "--year", "2024"]);
+        assert_eq!(code, 0);
+        assert!(out.contains("FOI requests received in 2024: 2"), "{out}");
+        assert!(out.contains("Answered: 1; in time: 1 (100.0%)"), "{out}");
+        assert!(out.contains("s.40(2) Personal information 1"), "{out}");
+        let (code, out, err) = postroom(home, &["foi", "publish", "FOI_7001"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("published FOI_7001"), "{out}");
+        let log = home.join("log");
+        let (code, _, err) = postroom(home, &["foi", "log", "--out-dir", log.to_str().unwrap()]);
+        assert_eq!(code, 0, "{err}");
+        let html = std::fs::read_to_string(log.join("index.html")).unwrap();
+        assert!(html.contains("<caption>") && html.contains("lang=\"en-GB\"") && html.contains("FOI_7001"));
+        assert!(!html.contains("Aoife") && !html.contains("Byrne"), "no requester name in the log");
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(log.join("disclosure-log.json")).unwrap()).unwrap();
+        assert_eq!(json[0]["outcome"], "refused");
+    }
+}

@@ -591,11 +591,18 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    println!("\n  freedom of information:");
+    let lines = postroom::demo::foi(&stores, std::sync::Arc::new(postroom::ingest::SystemClock))
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for line in lines {
+        println!("  {line}");
+    }
     println!(
         "\nThe data lives in {} (documents in blobs/, records in postroom.sqlite3).",
         local.home.display()
     );
-    println!("Look around: postroom cases list | postroom inbox | postroom cases show REF");
+    println!("Look around: postroom cases list | postroom inbox | postroom cases show REF | postroom foi due-list | postroom foi log");
     Ok(ExitCode::SUCCESS)
 }
 
