@@ -99,10 +99,19 @@ pub async fn foi(
                 data: ack,
             })
             .await?;
-        lines.push(format!("  acknowledgement {:?}: {}", sent.status, sent.s3_key.unwrap_or_default()));
+        lines.push(format!(
+            "  acknowledgement {:?}: {}",
+            sent.status,
+            sent.s3_key.unwrap_or_default()
+        ));
         // The response, with claims by specialty and year (suppressed).
         if r.status.awaits_response() {
-            foi.apply_once(&reference, &Command::StartWork { on: today }, Some("demo:start")).await?;
+            foi.apply_once(
+                &reference,
+                &Command::StartWork { on: today },
+                Some("demo:start"),
+            )
+            .await?;
             foi.apply_once(
                 &reference,
                 &Command::Respond {
@@ -114,13 +123,20 @@ pub async fn foi(
             )
             .await?;
         }
-        let Some(case) = foi.get(&reference).await? else { continue };
-        if case.request.status != Status::Responded || case.request.outcome != Some(Outcome::Granted) {
+        let Some(case) = foi.get(&reference).await? else {
+            continue;
+        };
+        if case.request.status != Status::Responded
+            || case.request.outcome != Some(Outcome::Granted)
+        {
             continue;
         }
         let year: i32 = today.format("%Y").to_string().parse().unwrap_or(2026);
         let cases = crate::cases::list_cases(stores.table.as_ref()).await?;
-        let table = suppress(count(&cases, &[Dim::Specialty, Dim::Year], year - 7, year)?, 5);
+        let table = suppress(
+            count(&cases, &[Dim::Specialty, Dim::Year], year - 7, year)?,
+            5,
+        );
         let mut response = base.clone();
         response["letter_date"] = json!(today.to_string());
         response["outcome"] = json!("granted");
@@ -128,7 +144,10 @@ pub async fn foi(
             "The table below shows the clinical negligence claims we have recorded, by specialty and by the year of the claim."
         );
         response["statistics"] = table.to_letter_table();
-        response["statistics_caption"] = json!(format!("Claims by specialty and year, {} to {year}", year - 7));
+        response["statistics_caption"] = json!(format!(
+            "Claims by specialty and year, {} to {year}",
+            year - 7
+        ));
         let sent = outbox
             .send(&LetterRequest {
                 request_id: format!("demo:foi-response:{reference}"),
@@ -138,12 +157,19 @@ pub async fn foi(
             })
             .await?;
         foi.record_response(&reference, &response).await?;
-        lines.push(format!("  response        {:?}: {}", sent.status, sent.s3_key.unwrap_or_default()));
+        lines.push(format!(
+            "  response        {:?}: {}",
+            sent.status,
+            sent.s3_key.unwrap_or_default()
+        ));
         for row in table.text_rows().iter().take(4) {
             lines.push(format!("    {}", row.join("  ")));
         }
         let entry = foi.publish(&reference, Registry::embedded()).await?;
-        lines.push(format!("  published (personal data removed): {}", entry.document));
+        lines.push(format!(
+            "  published (personal data removed): {}",
+            entry.document
+        ));
     }
     Ok(lines)
 }

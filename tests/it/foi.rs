@@ -830,10 +830,34 @@ mod cli {
         let dir = tempfile::tempdir().unwrap();
         for (args, due) in [
             (vec!["--received", "2024-03-28"], "2024-04-29"),
-            (vec!["--received", "2024-01-08", "--clarification-received", "2024-01-22"], "2024-02-19"),
-            (vec!["--received", "2024-06-03", "--fee-notice", "2024-06-10", "--fee-paid", "2024-06-14"], "2024-07-08"),
-            (vec!["--received", "2024-09-02", "--pit-extension", "20"], "2024-10-28"),
-            (vec!["--received", "2025-03-10", "--nations", "england-and-wales"], "2025-04-07"),
+            (
+                vec![
+                    "--received",
+                    "2024-01-08",
+                    "--clarification-received",
+                    "2024-01-22",
+                ],
+                "2024-02-19",
+            ),
+            (
+                vec![
+                    "--received",
+                    "2024-06-03",
+                    "--fee-notice",
+                    "2024-06-10",
+                    "--fee-paid",
+                    "2024-06-14",
+                ],
+                "2024-07-08",
+            ),
+            (
+                vec!["--received", "2024-09-02", "--pit-extension", "20"],
+                "2024-10-28",
+            ),
+            (
+                vec!["--received", "2025-03-10", "--nations", "england-and-wales"],
+                "2025-04-07",
+            ),
         ] {
             let mut all = vec!["foi", "due"];
             all.extend(args.iter());
@@ -841,7 +865,17 @@ mod cli {
             assert_eq!(code, 0, "{err}");
             assert_eq!(out.split_whitespace().next(), Some(due), "{args:?}: {out}");
         }
-        let (code, _, err) = postroom(dir.path(), &["foi", "due", "--received", "2024-09-02", "--pit-extension", "21"]);
+        let (code, _, err) = postroom(
+            dir.path(),
+            &[
+                "foi",
+                "due",
+                "--received",
+                "2024-09-02",
+                "--pit-extension",
+                "21",
+            ],
+        );
         assert_ne!(code, 0);
         assert!(err.contains("at most 20 working days"), "{err}");
     }
@@ -852,30 +886,83 @@ mod cli {
         let home = dir.path();
         let (code, out, err) = postroom(
             home,
-            &["foi", "new", "--requester", "Ms Aoife Byrne", "--received", "2024-03-28", "--text", "How many maternity claims were received in 2023?"],
+            &[
+                "foi",
+                "new",
+                "--requester",
+                "Ms Aoife Byrne",
+                "--received",
+                "2024-03-28",
+                "--text",
+                "How many maternity claims were received in 2023?",
+            ],
         );
         assert_eq!(code, 0, "{err}");
         assert!(out.starts_with("FOI_7001  due 2024-04-29"), "{out}");
         let (_, out, _) = postroom(
             home,
-            &["foi", "new", "--requester", "ms aoife byrne", "--received", "2024-03-29", "--text", "How many maternity claims were received in 2023"],
+            &[
+                "foi",
+                "new",
+                "--requester",
+                "ms aoife byrne",
+                "--received",
+                "2024-03-29",
+                "--text",
+                "How many maternity claims were received in 2023",
+            ],
         );
         assert!(out.contains("possible duplicate of FOI_7001"), "{out}");
-        let (code, _, err) = postroom(home, &["foi", "move", "close", "FOI_7001", "--on", "2024-04-02"]);
+        let (code, _, err) = postroom(
+            home,
+            &["foi", "move", "close", "FOI_7001", "--on", "2024-04-02"],
+        );
         assert_eq!(code, 1);
-        assert!(err.contains("FOI_7001 is received: it cannot be sent `close`"), "{err}");
-        let (code, out, err) = postroom(home, &["foi", "move", "acknowledge", "FOI_7001", "--on", "2024-04-02"]);
+        assert!(
+            err.contains("FOI_7001 is received: it cannot be sent `close`"),
+            "{err}"
+        );
+        let (code, out, err) = postroom(
+            home,
+            &[
+                "foi",
+                "move",
+                "acknowledge",
+                "FOI_7001",
+                "--on",
+                "2024-04-02",
+            ],
+        );
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("status   acknowledged"), "{out}");
         let (code, _, err) = postroom(
             home,
-            &["foi", "move", "respond", "FOI_7001", "--on", "2024-04-24", "--outcome", "refused", "--exemption", "40(2)|Personal information|The figures would identify patients."],
+            &[
+                "foi",
+                "move",
+                "respond",
+                "FOI_7001",
+                "--on",
+                "2024-04-24",
+                "--outcome",
+                "refused",
+                "--exemption",
+                "40(2)|Personal information|The figures would identify patients.",
+            ],
         );
         assert_eq!(code, 0, "{err}");
         let out_pdf = home.join("response.pdf");
         let (code, out, err) = postroom(
             home,
-            &["foi", "letter", "FOI_7001", "--kind", "response", "--out", out_pdf.to_str().unwrap()],
+            &[
+                "foi",
+                "letter",
+                "FOI_7001",
+                "--kind",
+                "response",
+                "--out",
+                out_pdf.to_str().unwrap(),
+            ],
         );
         assert_eq!(code, 0, "{err}{out}");
         assert!(std::fs::read(&out_pdf).unwrap().starts_with(b"%PDF"));
@@ -891,9 +978,19 @@ mod cli {
         let (code, _, err) = postroom(home, &["foi", "log", "--out-dir", log.to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");
         let html = std::fs::read_to_string(log.join("index.html")).unwrap();
-        assert!(html.contains("<caption>") && html.contains("lang=\"en-GB\"") && html.contains("FOI_7001"));
-        assert!(!html.contains("Aoife") && !html.contains("Byrne"), "no requester name in the log");
-        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(log.join("disclosure-log.json")).unwrap()).unwrap();
+        assert!(
+            html.contains("<caption>")
+                && html.contains("lang=\"en-GB\"")
+                && html.contains("FOI_7001")
+        );
+        assert!(
+            !html.contains("Aoife") && !html.contains("Byrne"),
+            "no requester name in the log"
+        );
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(log.join("disclosure-log.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(json[0]["outcome"], "refused");
     }
 }

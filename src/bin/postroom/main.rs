@@ -602,7 +602,9 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         "\nThe data lives in {} (documents in blobs/, records in postroom.sqlite3).",
         local.home.display()
     );
-    println!("Look around: postroom cases list | postroom inbox | postroom cases show REF | postroom foi due-list | postroom foi log");
+    println!(
+        "Look around: postroom cases list | postroom inbox | postroom cases show REF | postroom foi due-list | postroom foi log"
+    );
     Ok(ExitCode::SUCCESS)
 }
 
