@@ -408,17 +408,7 @@ impl Ingest {
     }
 
     fn audit(&self, pk: String, at: &str, seq: u32, what: &str, details: Value) -> TxOp {
-        TxOp::Put {
-            item: item(json!({
-                "PK": pk,
-                "SK": keys::event(at, seq),
-                "at": at,
-                "who": self.settings.actor,
-                "what": what,
-                "details": details,
-            })),
-            condition: Condition::Absent,
-        }
+        crate::model::audit_event(pk, at, seq, &self.settings.actor, what, details)
     }
 
     async fn file_new(

@@ -66,6 +66,28 @@ impl CaseKind {
     }
 }
 
+/// An audit event: append-only, written only if absent (a redelivery finds its own).
+pub fn audit_event(
+    pk: String,
+    at: &str,
+    seq: u32,
+    who: &str,
+    what: &str,
+    details: serde_json::Value,
+) -> crate::store::TxOp {
+    let mut item = crate::store::Item::new();
+    item.insert("PK".into(), pk.into());
+    item.insert("SK".into(), keys::event(at, seq).into());
+    item.insert("at".into(), at.into());
+    item.insert("who".into(), who.into());
+    item.insert("what".into(), what.into());
+    item.insert("details".into(), details);
+    crate::store::TxOp::Put {
+        item,
+        condition: crate::store::Condition::Absent,
+    }
+}
+
 /// Storage keys, in one place.
 pub mod keys {
     pub const META: &str = "META";

@@ -267,16 +267,13 @@ impl Outbox {
     fn audit(&self, r: &LetterRequest, now: &str, what: &str, details: Value) -> TxOp {
         // The letter id in the sequence keeps two letters of the same millisecond apart.
         let seq = u32::from_str_radix(&letter_id(&r.request_id)[2..6], 16).unwrap_or(0) % 10_000;
-        let mut item = Item::new();
-        item.insert("PK".into(), json!(keys::case(&r.case_ref)));
-        item.insert("SK".into(), json!(keys::event(now, seq)));
-        item.insert("at".into(), json!(now));
-        item.insert("who".into(), json!(self.actor));
-        item.insert("what".into(), json!(what));
-        item.insert("details".into(), details);
-        TxOp::Put {
-            item,
-            condition: Condition::Absent,
-        }
+        crate::model::audit_event(
+            keys::case(&r.case_ref),
+            now,
+            seq,
+            &self.actor,
+            what,
+            details,
+        )
     }
 }

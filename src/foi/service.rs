@@ -258,17 +258,7 @@ impl Foi {
     }
 
     fn audit(&self, reference: &str, at: &str, seq: u32, what: &str, details: Value) -> TxOp {
-        let mut item = Item::new();
-        item.insert("PK".into(), json!(keys::case(reference)));
-        item.insert("SK".into(), json!(keys::event(at, seq)));
-        item.insert("at".into(), json!(at));
-        item.insert("who".into(), json!(self.actor));
-        item.insert("what".into(), json!(what));
-        item.insert("details".into(), details);
-        TxOp::Put {
-            item,
-            condition: Condition::Absent,
-        }
+        crate::model::audit_event(keys::case(reference), at, seq, &self.actor, what, details)
     }
 
     /// As `open`, once per `request_id`: the same id again answers with the request it

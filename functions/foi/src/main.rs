@@ -4,40 +4,21 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 use postroom::calendar::{Calendar, Nation};
-use postroom::config::{BackendKind, Config, Overrides};
 use postroom::foi::service::Foi;
-use postroom::handlers::{HandlerError, handle_foi};
+use postroom::handlers::handle_foi;
 use postroom::ingest::SystemClock;
 use postroom::stores::Stores;
 use postroom::telemetry::{self, LogFormat};
+use postroom_lambda::{Failure, config, env_number};
 use serde_json::Value;
-
-/// A failed invocation, typed `Retryable` or `Permanent` in the Lambda diagnostic.
-#[derive(Debug)]
-struct Failure(HandlerError);
-
-impl From<Failure> for Diagnostic {
-    fn from(failure: Failure) -> Self {
-        Diagnostic {
-            error_type: failure.0.kind().to_owned(),
-            error_message: failure.0.to_string(),
-        }
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json, "info");
-    let config = Config::from_env(&Overrides {
-        backend: Some(BackendKind::Aws),
-        home: None,
-    })?;
-    let within = std::env::var("POSTROOM_FOI_REMIND_WITHIN")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
+    let config = config()?;
+    let within = env_number("POSTROOM_FOI_REMIND_WITHIN", 5);
     let nations: Vec<Nation> = std::env::var("POSTROOM_FOI_NATIONS")
         .unwrap_or_default()
         .split(',')

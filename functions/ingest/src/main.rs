@@ -4,39 +4,20 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
-use postroom::config::{BackendKind, Config, Overrides};
-use postroom::handlers::{HandlerError, handle_ingest};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use postroom::handlers::handle_ingest;
 use postroom::ingest::{Ingest, IngestSettings, SystemClock};
 use postroom::metadata::Rules;
 use postroom::stores::Stores;
 use postroom::telemetry::{self, LogFormat};
+use postroom_lambda::{Failure, config, env_number};
 use serde_json::Value;
-
-/// A failed invocation, typed `Retryable` or `Permanent` in the Lambda diagnostic.
-#[derive(Debug)]
-struct Failure(HandlerError);
-
-impl From<Failure> for Diagnostic {
-    fn from(failure: Failure) -> Self {
-        Diagnostic {
-            error_type: failure.0.kind().to_owned(),
-            error_message: failure.0.to_string(),
-        }
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json, "info,lopdf=off");
-    let config = Config::from_env(&Overrides {
-        backend: Some(BackendKind::Aws),
-        home: None,
-    })?;
-    let concurrency = std::env::var("POSTROOM_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4);
+    let config = config()?;
+    let concurrency = env_number("POSTROOM_CONCURRENCY", 4);
     let stores = Stores::open(&config).await?;
     let settings = IngestSettings {
         actor: "lambda:ingest".into(),

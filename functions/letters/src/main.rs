@@ -5,40 +5,21 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{Diagnostic, Error, LambdaEvent, service_fn};
-use postroom::config::{BackendKind, Config, Overrides};
-use postroom::handlers::{HandlerError, handle_letters};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use postroom::handlers::handle_letters;
 use postroom::ingest::SystemClock;
 use postroom::letters::Registry;
 use postroom::outbox::Outbox;
 use postroom::stores::Stores;
 use postroom::telemetry::{self, LogFormat};
+use postroom_lambda::{Failure, config, env_number};
 use serde_json::Value;
-
-/// A failed invocation, typed `Retryable` or `Permanent` in the Lambda diagnostic.
-#[derive(Debug)]
-struct Failure(HandlerError);
-
-impl From<Failure> for Diagnostic {
-    fn from(failure: Failure) -> Self {
-        Diagnostic {
-            error_type: failure.0.kind().to_owned(),
-            error_message: failure.0.to_string(),
-        }
-    }
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json, "info");
-    let config = Config::from_env(&Overrides {
-        backend: Some(BackendKind::Aws),
-        home: None,
-    })?;
-    let concurrency = std::env::var("POSTROOM_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4);
+    let config = config()?;
+    let concurrency = env_number("POSTROOM_CONCURRENCY", 4);
     let outbox = Outbox {
         stores: Stores::open(&config).await?,
         registry: Registry::embedded(),
