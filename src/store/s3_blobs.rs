@@ -189,12 +189,18 @@ impl Blobs for S3Blobs {
             content_type: out.content_type().map(str::to_owned),
             metadata: decode_metadata(out.metadata()),
         };
-        let body = out
-            .body
-            .collect()
+        // Read straight into one buffer of the announced size: collecting the chunks and
+        // then joining them would hold the object twice.
+        let mut stream = out.body;
+        let mut buf = Vec::with_capacity(meta.size.min(512 * 1024 * 1024) as usize);
+        while let Some(chunk) = stream
+            .try_next()
             .await
             .map_err(|e| StoreError::backend(BACKEND, "read an object's body", true, e))?
-            .into_bytes();
+        {
+            buf.extend_from_slice(&chunk);
+        }
+        let body = Bytes::from(buf);
         Ok(Object {
             meta: ObjectMeta {
                 size: body.len() as u64,
