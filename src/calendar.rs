@@ -47,6 +47,32 @@ impl Nation {
         }
     }
 
+    /// Division names, comma-separated or listed (`england-and-wales,scotland`); every
+    /// unknown name is reported at once. Blank entries are ignored.
+    pub fn parse_list<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<Nation>, String> {
+        let mut nations = Vec::new();
+        let mut unknown = Vec::new();
+        for name in names
+            .into_iter()
+            .flat_map(|n| n.split(','))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            match Nation::from_division(name) {
+                Some(n) => nations.push(n),
+                None => unknown.push(name.to_string()),
+            }
+        }
+        if unknown.is_empty() {
+            Ok(nations)
+        } else {
+            Err(format!(
+                "unknown nation(s) {} (england-and-wales, scotland, northern-ireland)",
+                unknown.join(", ")
+            ))
+        }
+    }
+
     pub fn from_division(name: &str) -> Option<Nation> {
         Nation::ALL
             .into_iter()
@@ -135,6 +161,15 @@ impl Calendar {
         })
     }
 
+    /// The same table, counting the given nations' holidays (all of them if none given).
+    pub fn counting(&self, nations: &[Nation]) -> Calendar {
+        if nations.is_empty() {
+            self.clone()
+        } else {
+            self.with_nations(nations)
+        }
+    }
+
     /// The same table, counting only the given nations' holidays.
     pub fn with_nations(&self, nations: &[Nation]) -> Calendar {
         let mut cal = self.clone();
@@ -179,7 +214,7 @@ impl Calendar {
         let mut date = from;
         let mut counted = 0;
         while counted < n {
-            date = date + Days::new(1);
+            date = next_day(date, self)?;
             if self.is_working_day(date)? {
                 counted += 1;
             }
@@ -196,7 +231,7 @@ impl Calendar {
         let mut date = from;
         let mut counted = 0;
         while date < to {
-            date = date + Days::new(1);
+            date = next_day(date, self)?;
             if self.is_working_day(date)? {
                 counted += 1;
             }
@@ -205,10 +240,21 @@ impl Calendar {
     }
 }
 
+/// The day after `date`, or `NotCovered` at the end of the calendar.
+pub fn next_day(date: NaiveDate, cal: &Calendar) -> Result<NaiveDate, CalendarError> {
+    date.checked_add_days(Days::new(1))
+        .ok_or(CalendarError::NotCovered {
+            date,
+            first: cal.first_year,
+            last: cal.last_year,
+        })
+}
+
 /// `date` plus `months` calendar months, clamped to the month's last day (31 January + 1
-/// month is 28 or 29 February), as the civil procedure rules count months.
-pub fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
-    date.checked_add_months(Months::new(months)).unwrap_or(date)
+/// month is 28 or 29 February), as the civil procedure rules count months; `None` past
+/// the end of the calendar.
+pub fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
+    date.checked_add_months(Months::new(months))
 }
 
 /// Good Friday of `year` (anonymous Gregorian algorithm for Easter Sunday, minus two days).
@@ -318,7 +364,7 @@ mod tests {
 
     #[test]
     fn months_clamp_to_the_end_of_the_month() {
-        assert_eq!(add_months(d("2024-10-31"), 4), d("2025-02-28"));
+        assert_eq!(add_months(d("2024-10-31"), 4), Some(d("2025-02-28")));
         assert_eq!(parse_date("03/04/2023"), Some(d("2023-04-03")));
         assert_eq!(parse_date("2023-02-30"), None);
     }

@@ -256,15 +256,14 @@ pub async fn handle_foi(
             Ok(serde_json::to_value(case).unwrap_or(Value::Null))
         }
         "due_list" => {
-            let open: Vec<_> = crate::foi::lifecycle::Status::ALL
-                .into_iter()
-                .filter(|s| s.awaits_response())
-                .collect();
-            let cases = foi.in_statuses(&open).await.map_err(fail)?;
+            let cases = foi.pending().await.map_err(fail)?;
             let today = foi.today();
             let list: Vec<Value> = cases
                 .iter()
-                .map(|c| json!({ "reference": c.request.reference, "status": c.request.status, "due": c.request.due, "overdue": c.request.overdue(today) }))
+                .map(|c| {
+                    let due = c.request.deadline();
+                    json!({ "reference": c.request.reference, "status": c.request.status, "due": due, "overdue": due.is_some_and(|d| today > d) })
+                })
                 .collect();
             Ok(json!({ "requests": list }))
         }

@@ -166,12 +166,9 @@ impl Outbox {
             .render(&request.template, &request.data, Format::Pdf)
         {
             Ok(r) => r,
-            Err(LetterError::Invalid(errors)) => {
-                let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
-                let fields: Vec<String> = errors
-                    .iter()
-                    .filter_map(|e| e.split(':').next().map(str::to_string))
-                    .collect();
+            Err(LetterError::Invalid(problems)) => {
+                let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
+                let errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
                 tracing::warn!(letter_id = %letter_id, template = %request.template, fields = ?fields, "letter data invalid");
                 let record = self.record(
                     request,

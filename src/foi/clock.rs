@@ -98,7 +98,7 @@ pub fn due_date(cal: &Calendar, input: &ClockInput) -> Result<NaiveDate, ClockEr
     let mut date = start;
     let mut counted = 0;
     while counted < RESPONSE_DAYS {
-        date = date.succ_opt().expect("dates stay within chrono's range");
+        date = crate::calendar::next_day(date, cal)?;
         let paused = pause.is_some_and(|(from, to)| from <= date && date <= to);
         if !paused && cal.is_working_day(date)? {
             counted += 1;

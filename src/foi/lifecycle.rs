@@ -561,6 +561,17 @@ impl Request {
         Ok(next)
     }
 
+    /// The date the request must next be acted on: the review's due date while a review
+    /// is pending, the response's while one is awaited (`None` while the clock is paused
+    /// or nothing is due).
+    pub fn deadline(&self) -> Option<NaiveDate> {
+        match self.status {
+            Status::ReviewRequested => self.review_due,
+            s if s.awaits_response() => self.due,
+            _ => None,
+        }
+    }
+
     /// Whether it was (or will be) answered late: the response date, or `today` if none,
     /// is after the due date.
     pub fn overdue(&self, today: NaiveDate) -> bool {

@@ -143,8 +143,7 @@ pub fn title_of(text: &str) -> String {
 /// The GSI1 keys for a request's state.
 pub fn gsi_keys(r: &Request) -> (String, String) {
     let due = r
-        .review_due
-        .filter(|_| r.status == Status::ReviewRequested)
+        .deadline()
         .or(r.due)
         .map(|d| d.to_string())
         .unwrap_or_else(|| "9999-12-31".into());
@@ -519,6 +518,15 @@ impl Foi {
         Ok(out)
     }
 
+    /// The requests awaiting a response or an internal review.
+    pub async fn pending(&self) -> Result<Vec<FoiCase>, FoiError> {
+        let statuses: Vec<Status> = Status::ALL
+            .into_iter()
+            .filter(|s| s.awaits_response() || *s == Status::ReviewRequested)
+            .collect();
+        self.in_statuses(&statuses).await
+    }
+
     pub async fn all(&self) -> Result<Vec<FoiCase>, FoiError> {
         self.in_statuses(&Status::ALL).await
     }
@@ -527,25 +535,15 @@ impl Foi {
     /// within `within` working days (responses and internal reviews); idempotent.
     pub async fn sweep(&self, today: NaiveDate, within: u32) -> Result<Vec<Reminder>, FoiError> {
         let mut reminders = Vec::new();
-        let open: Vec<Status> = Status::ALL
-            .into_iter()
-            .filter(|s| s.awaits_response())
-            .collect();
-        let mut cases = self.in_statuses(&open).await?;
-        cases.extend(self.in_statuses(&[Status::ReviewRequested]).await?);
-        for case in cases {
+        for case in self.pending().await? {
             let r = &case.request;
-            let (due, kind) = match (r.status, r.due, r.review_due) {
-                (Status::ReviewRequested, _, Some(d)) => (
-                    d,
-                    if today > d {
-                        "review_overdue"
-                    } else {
-                        "review_due_soon"
-                    },
-                ),
-                (_, Some(d), _) => (d, if today > d { "overdue" } else { "due_soon" }),
-                _ => continue,
+            let Some(due) = r.deadline() else { continue };
+            let review = r.status == Status::ReviewRequested;
+            let kind = match (review, today > due) {
+                (true, true) => "review_overdue",
+                (true, false) => "review_due_soon",
+                (false, true) => "overdue",
+                (false, false) => "due_soon",
             };
             let soon = due >= today
                 && self

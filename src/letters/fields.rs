@@ -234,7 +234,9 @@ fn check(
                     lines.len()
                 ));
             }
-            let last = lines.last_mut().expect("3 or more lines");
+            let Some(last) = lines.last_mut() else {
+                return Err("must be a postal address: a list of 3 to 7 lines".into());
+            };
             // The postcode is the last line, or ends it ("Cheshire SK9 5AF").
             let words: Vec<&str> = last.split_whitespace().collect();
             let split = (1..=words.len().min(2))

@@ -296,31 +296,19 @@ impl Ctx<'_> {
         bold: bool,
         parent: usize,
     ) -> Vec<Line> {
-        let words = self.words(inlines, size, bold, parent);
-        let mut lines = Vec::new();
-        let mut line: Vec<&Word> = Vec::new();
-        let mut line_w = 0.0;
-        let mut split_words: Vec<Word> = Vec::new();
         // Words wider than the line are split at characters first.
-        let mut all: Vec<&Word> = Vec::with_capacity(words.len());
-        for w in &words {
+        let words = self.words(inlines, size, bold, parent);
+        let mut all: Vec<Word> = Vec::with_capacity(words.len());
+        for w in words {
             if w.width > width {
-                split_words.extend(split_word(w, width));
-            }
-        }
-        let mut split_iter = split_words.iter();
-        for w in &words {
-            if w.width > width {
-                let parts = split_word_count(w, width);
-                for _ in 0..parts {
-                    if let Some(p) = split_iter.next() {
-                        all.push(p);
-                    }
-                }
+                all.extend(split_word(&w, width));
             } else {
                 all.push(w);
             }
         }
+        let mut lines = Vec::new();
+        let mut line: Vec<&Word> = Vec::new();
+        let mut line_w = 0.0;
         for (i, w) in all.iter().enumerate() {
             let prev_space = line.last().map(|p| p.space).unwrap_or(0.0);
             if !line.is_empty() && line_w + prev_space + w.width > width + 0.01 {
@@ -911,12 +899,10 @@ pub fn layout(blocks: &[Block], opts: Options) -> Laid {
     }
     laid.pages = pages;
     // Link items learn their address from their element.
-    let elems = laid.elems.clone();
-    for page in &mut laid.pages {
-        for item in page.iter_mut() {
-            if let Item::Link { url, elem, .. } = item {
-                *url = elems[*elem].url.clone().unwrap_or_default();
-            }
+    let Laid { pages, elems, .. } = &mut laid;
+    for item in pages.iter_mut().flatten() {
+        if let Item::Link { url, elem, .. } = item {
+            *url = elems[*elem].url.clone().unwrap_or_default();
         }
     }
     laid

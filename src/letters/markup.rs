@@ -334,7 +334,9 @@ fn add_months_helper(
 ) -> HelperResult {
     let d = date_param(h, 0)?;
     let n = count_param(h, 1)?;
-    out.write(&calendar::add_months(d, n).format("%Y-%m-%d").to_string())?;
+    let later = calendar::add_months(d, n)
+        .ok_or_else(|| other(format!("add_months: {d} + {n} months is out of range")))?;
+    out.write(&later.format("%Y-%m-%d").to_string())?;
     Ok(())
 }
 

@@ -199,7 +199,7 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
             }
         }
         parent_tree.push((p as i32, mcid_owners));
-        let data = deflate(&content.finish());
+        let data = deflate(&content.finish(), 2)?;
         let (page_id, content_id) = page_ids[p];
         pdf.stream(content_id, &data).filter(Filter::FlateDecode);
         let mut page_w = pdf.page(page_id);
@@ -315,7 +315,7 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
                 Kid::Elem(_) => None,
             })
             .collect();
-        let one_page = (pages.len() == 1).then(|| *pages.iter().next().expect("one page"));
+        let one_page = pages.first().copied().filter(|_| pages.len() == 1);
         if let Some(p) = one_page {
             w.page(page_ids[p].0);
         }
@@ -384,10 +384,14 @@ pub fn write(laid: &Laid, info: &DocInfo<'_>) -> Result<Vec<u8>, String> {
     pdf.set_file_id((id.clone(), id));
     let xref_id = alloc();
     Ok(pdf.finish_with_xref_stream_and_filter(xref_id, |data| {
-        (
-            deflate(data),
-            pdf_writer::XRefFilter::Single(Filter::FlateDecode),
-        )
+        // Compressing into memory does not fail; if it ever did, hex still reads.
+        match deflate(data, 2) {
+            Ok(packed) => (packed, pdf_writer::XRefFilter::Single(Filter::FlateDecode)),
+            Err(_) => (
+                hex::encode(data).into_bytes(),
+                pdf_writer::XRefFilter::Single(Filter::AsciiHexDecode),
+            ),
+        }
     }))
 }
 
@@ -407,13 +411,16 @@ fn attach(laid: &Laid, e: usize, kids: &mut [Vec<Kid>], attached: &mut [bool]) {
     }
 }
 
-fn deflate(data: &[u8]) -> Vec<u8> {
+/// zlib at `level` (content streams use a fast level; font programs, built once per
+/// process, the best).
+pub(super) fn deflate(data: &[u8], level: u32) -> Result<Vec<u8>, String> {
     let mut enc = flate2::write::ZlibEncoder::new(
         Vec::with_capacity(data.len() / 2),
-        flate2::Compression::new(2),
+        flate2::Compression::new(level),
     );
-    enc.write_all(data).expect("writing to memory");
-    enc.finish().expect("writing to memory")
+    enc.write_all(data)
+        .map_err(|e| format!("compressing: {e}"))?;
+    enc.finish().map_err(|e| format!("compressing: {e}"))
 }
 
 fn xml_escape(text: &str) -> String {

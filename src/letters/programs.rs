@@ -9,7 +9,6 @@
 //! subset, and the same letter always gives the same bytes.
 
 use std::collections::HashMap;
-use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
@@ -124,12 +123,7 @@ fn build(style: Style, extras: &[(u16, char)]) -> Result<Program, String> {
     let subset = subsetter::subset(font.data, 0, &remapper)
         .map_err(|e| format!("font subsetting failed: {e:?}"))?;
     let subset = super::sfnt::strip_hints(&subset).unwrap_or(subset);
-    let mut enc = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(subset.len() / 2),
-        flate2::Compression::best(),
-    );
-    enc.write_all(&subset).map_err(|e| e.to_string())?;
-    let compressed = enc.finish().map_err(|e| e.to_string())?;
+    let compressed = super::pdf::deflate(&subset, 9)?;
 
     let mut tag_hash = Sha256::new();
     tag_hash.update([style as u8]);
@@ -167,15 +161,6 @@ fn build(style: Style, extras: &[(u16, char)]) -> Result<Program, String> {
         length1: subset.len(),
         compressed,
         widths,
-        cmap: deflate_best(&unicode.finish())?,
+        cmap: super::pdf::deflate(&unicode.finish(), 9)?,
     })
-}
-
-fn deflate_best(data: &[u8]) -> Result<Vec<u8>, String> {
-    let mut enc = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(data.len() / 2),
-        flate2::Compression::best(),
-    );
-    enc.write_all(data).map_err(|e| e.to_string())?;
-    enc.finish().map_err(|e| e.to_string())
 }

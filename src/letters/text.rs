@@ -27,21 +27,20 @@ pub fn render(blocks: &[Block]) -> String {
 }
 
 fn text_of(inlines: &[Inline]) -> Vec<String> {
-    let mut lines = vec![String::new()];
+    let mut lines = Vec::new();
+    let mut line = String::new();
     for i in inlines {
-        lines.last_mut().expect("one line").push_str(&i.text);
+        line.push_str(&i.text);
         if let Some(url) = &i.link
             && url != &i.text
         {
-            lines
-                .last_mut()
-                .expect("one line")
-                .push_str(&format!(" ({url})"));
+            line.push_str(&format!(" ({url})"));
         }
         if i.hard_break {
-            lines.push(String::new());
+            lines.push(std::mem::take(&mut line));
         }
     }
+    lines.push(line);
     lines
 }
 

@@ -19,16 +19,11 @@ async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json, "info");
     let config = config()?;
     let within = env_number("POSTROOM_FOI_REMIND_WITHIN", 5);
-    let nations: Vec<Nation> = std::env::var("POSTROOM_FOI_NATIONS")
+    let nations = Nation::parse_list([std::env::var("POSTROOM_FOI_NATIONS")
         .unwrap_or_default()
-        .split(',')
-        .filter_map(Nation::from_division)
-        .collect();
-    let calendar = if nations.is_empty() {
-        Calendar::embedded().clone()
-    } else {
-        Calendar::embedded().with_nations(&nations)
-    };
+        .as_str()])
+    .map_err(|e| format!("POSTROOM_FOI_NATIONS: {e}"))?;
+    let calendar = Calendar::embedded().counting(&nations);
     let foi = Foi {
         stores: Stores::open(&config).await?,
         clock: Arc::new(SystemClock),

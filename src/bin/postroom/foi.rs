@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use postroom::calendar::{Calendar, Nation};
 use postroom::config::Config;
 use postroom::foi::clock::{ClockInput, due_date};
-use postroom::foi::lifecycle::{Command, Exemption, Outcome, ReviewResult, Status};
+use postroom::foi::lifecycle::{Command, Exemption, Outcome, ReviewResult};
 use postroom::foi::service::{Foi, FoiCase, NewRequest};
 use postroom::foi::stats::{Dim, count, suppress};
 use postroom::letters::{Format, Registry};
@@ -36,21 +36,9 @@ impl CalendarArgs {
             )?,
             None => Calendar::embedded().clone(),
         };
-        if self.nations.is_empty() {
-            return Ok(base);
-        }
-        let nations: Vec<Nation> = self
-            .nations
-            .iter()
-            .map(|n| {
-                Nation::from_division(n).ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "unknown nation {n:?} (england-and-wales, scotland, northern-ireland)"
-                    )
-                })
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(base.with_nations(&nations))
+        let nations = Nation::parse_list(self.nations.iter().map(String::as_str))
+            .map_err(anyhow::Error::msg)?;
+        Ok(base.counting(&nations))
     }
 }
 
@@ -261,14 +249,12 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             };
             let due = due_date(&cal, &input)?;
             let start = clarification_received.unwrap_or(*received);
-            let mut skipped = Vec::new();
-            let mut d = start;
-            while d < due {
-                d = d.succ_opt().expect("date");
-                if let Some(h) = cal.holiday(d) {
-                    skipped.push(format!("{d} {h}"));
-                }
-            }
+            let skipped: Vec<String> = start
+                .iter_days()
+                .skip(1)
+                .take_while(|d| *d <= due)
+                .filter_map(|d| cal.holiday(d).map(|h| format!("{d} {h}")))
+                .collect();
             println!(
                 "{due}  (received {received}{}; {} bank holiday(s) not counted{}{})",
                 clarification_received
@@ -366,20 +352,11 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
         FoiCmd::DueList { within, calendar } => {
             let foi = service(config, calendar.calendar()?).await?;
             let today = foi.today();
-            let open: Vec<Status> = Status::ALL
-                .into_iter()
-                .filter(|s| s.awaits_response())
-                .collect();
-            let mut cases = foi.in_statuses(&open).await?;
-            cases.extend(foi.in_statuses(&[Status::ReviewRequested]).await?);
+            let cases = foi.pending().await?;
             let mut shown = 0;
             for case in &cases {
                 let r = &case.request;
-                let due = if r.status == Status::ReviewRequested {
-                    r.review_due
-                } else {
-                    r.due
-                };
+                let due = r.deadline();
                 let overdue = due.is_some_and(|d| today > d);
                 let soon = due.is_some_and(|d| {
                     d >= today
