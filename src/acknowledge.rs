@@ -1,6 +1,7 @@
 //! Acknowledgements from filed documents: a letter of claim filed under a claim gives
 //! the request for its acknowledgement letter (claimant, defendant, dates and references
-//! from the document's metadata; the reply address from the letter's own sender block).
+//! from the document's metadata; the reply address from the letter's own sender block),
+//! and an FOI request gives its acknowledgement with the statutory due date.
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
@@ -15,6 +16,28 @@ pub struct Signatory {
     pub role: String,
     pub handler_name: String,
     pub handler_email: String,
+}
+
+impl Signatory {
+    /// Who signs claim acknowledgements unless configured otherwise.
+    pub fn claims() -> Self {
+        Signatory {
+            name: "Claims Intake Team".into(),
+            role: "Clinical Negligence".into(),
+            handler_name: "the Claims Intake Team".into(),
+            handler_email: "claims.intake@resolution.example".into(),
+        }
+    }
+
+    /// Who signs FOI acknowledgements unless configured otherwise.
+    pub fn foi() -> Self {
+        Signatory {
+            name: "Freedom of Information Team".into(),
+            role: "Information Governance".into(),
+            handler_name: "the Freedom of Information Team".into(),
+            handler_email: "foi@resolution.example".into(),
+        }
+    }
 }
 
 /// Why no acknowledgement could be prepared (codes and field names, never content).
@@ -105,6 +128,32 @@ pub fn claim_acknowledgement(
         template: "claim-acknowledgement".into(),
         case_ref: case_ref.to_string(),
         data,
+    })
+}
+
+/// The acknowledgement request for an FOI request: one per request (its id is the
+/// request's reference), dated `today`, with the due date of the s.10 clock.
+pub fn foi_acknowledgement(
+    case: &crate::foi::service::FoiCase,
+    today: NaiveDate,
+    signatory: &Signatory,
+) -> Result<LetterRequest, AckError> {
+    let r = &case.request;
+    let due = r.due.ok_or(AckError::Missing("due date"))?;
+    Ok(LetterRequest {
+        request_id: format!("foi-acknowledgement:{}", r.reference),
+        template: "foi-acknowledgement".into(),
+        case_ref: r.reference.clone(),
+        data: json!({
+            "salutation": case.requester.clone().unwrap_or_else(|| "Requester".into()),
+            "our_ref": r.reference,
+            "letter_date": today.max(r.received).to_string(),
+            "signatory_name": signatory.name,
+            "signatory_role": signatory.role,
+            "received_date": r.received.to_string(),
+            "due_date": due.to_string(),
+            "request_text": case.request_text,
+        }),
     })
 }
 

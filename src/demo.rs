@@ -87,18 +87,13 @@ pub async fn foi(
             "received_date": r.received.to_string(),
             "request_text": case.request_text,
         });
-        // The acknowledgement.
-        let mut ack = base.clone();
-        ack["letter_date"] = json!(r.received.to_string());
-        ack["due_date"] = json!(r.due.map(|d| d.to_string()));
-        let sent = outbox
-            .send(&LetterRequest {
-                request_id: format!("demo:foi-acknowledgement:{reference}"),
-                template: "foi-acknowledgement".into(),
-                case_ref: reference.clone(),
-                data: ack,
-            })
-            .await?;
+        // The acknowledgement (the same request the ingest function queues).
+        let ack = crate::acknowledge::foi_acknowledgement(
+            &case,
+            r.received,
+            &crate::acknowledge::Signatory::foi(),
+        )?;
+        let sent = outbox.send(&ack).await?;
         lines.push(format!(
             "  acknowledgement {:?}: {}",
             sent.status,

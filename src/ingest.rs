@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use crate::extract::{Limits, Warning, extract_isolated, sha256_hex};
 use crate::metadata::{DocumentMetadata, Rules, analyse};
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
+use crate::outbox::{LetterSink, OutboxError};
 use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp};
 use crate::stores::Stores;
 
@@ -140,6 +141,8 @@ pub struct Ingest {
     settings: IngestSettings,
     /// Permits of 64 KiB each, for the bytes being read and extracted.
     in_flight: Arc<tokio::sync::Semaphore>,
+    /// Where acknowledgement requests go (none: no acknowledgements are sent).
+    letters: Option<Arc<dyn LetterSink>>,
 }
 
 /// One permit of the in-flight budget.
@@ -174,6 +177,83 @@ impl Ingest {
             clock,
             in_flight: Arc::new(tokio::sync::Semaphore::new(permits as usize)),
             settings,
+            letters: None,
+        }
+    }
+
+    /// Sends an acknowledgement request for each letter of claim and FOI request filed.
+    pub fn with_letters(mut self, sink: Arc<dyn LetterSink>) -> Self {
+        self.letters = Some(sink);
+        self
+    }
+
+    /// Submits the acknowledgement a filed document calls for (a letter of claim, an FOI
+    /// request), when a letter sink is set. Safe to repeat: the request id names the
+    /// letter, so a redelivery finishes what a crash after filing left undone. A document
+    /// that cannot be acknowledged (no sender address, say) is logged by code and left
+    /// to its case handler; only a transient failure of the sink is an error.
+    async fn acknowledge(&self, doc_id: &str) -> Result<(), IngestError> {
+        use crate::acknowledge::{Signatory, claim_acknowledgement, foi_acknowledgement};
+        let Some(sink) = &self.letters else {
+            return Ok(());
+        };
+        let table = &self.stores.table;
+        let Some(doc) = table.get(&Key::new(keys::doc(doc_id), keys::META)).await? else {
+            return Ok(());
+        };
+        if doc.get("status").and_then(Value::as_str) != Some("filed") {
+            return Ok(());
+        }
+        let today = self.clock.now().date_naive();
+        let prepared = match doc.get("doc_type").and_then(Value::as_str) {
+            Some("letter_of_claim") => {
+                let text_key = keys::text(doc_id);
+                let text = match self.stores.blobs.get(&text_key).await {
+                    Ok(obj) => String::from_utf8_lossy(&obj.body).into_owned(),
+                    Err(StoreError::NotFound { .. }) => String::new(),
+                    Err(e) => return Err(e.into()),
+                };
+                claim_acknowledgement(&doc, &text, today, &Signatory::claims())
+            }
+            Some("foi_request") => {
+                let Some(reference) = doc.get("case_ref").and_then(Value::as_str) else {
+                    return Ok(());
+                };
+                let foi = crate::foi::service::Foi {
+                    stores: self.stores.clone(),
+                    clock: self.clock.clone(),
+                    calendar: self.settings.calendar.clone(),
+                    actor: self.settings.actor.clone(),
+                };
+                match foi.get(reference).await {
+                    Ok(Some(case)) => foi_acknowledgement(&case, today, &Signatory::foi()),
+                    Ok(None) => return Ok(()),
+                    Err(crate::foi::service::FoiError::Store(e)) => return Err(e.into()),
+                    Err(e) => {
+                        tracing::warn!(doc_id, error = %e, "no FOI acknowledgement");
+                        return Ok(());
+                    }
+                }
+            }
+            _ => return Ok(()),
+        };
+        let request = match prepared {
+            Ok(request) => request,
+            Err(e) => {
+                tracing::info!(doc_id, reason = %e, "no acknowledgement prepared");
+                return Ok(());
+            }
+        };
+        match sink.submit(&request).await {
+            Ok(()) => {
+                tracing::info!(doc_id, template = %request.template, "acknowledgement requested");
+                Ok(())
+            }
+            Err(OutboxError::Store(e)) => Err(e.into()),
+            Err(e) => {
+                tracing::warn!(doc_id, code = e.code(), "acknowledgement refused");
+                Ok(())
+            }
         }
     }
 
@@ -226,6 +306,7 @@ impl Ingest {
             if status == "quarantined" && head.is_some() {
                 self.finish_quarantine(&obj.key).await?;
             }
+            self.acknowledge(&doc_id).await?;
             return Ok(unchanged(source, doc_id, &existing));
         }
         let Some(head) = head else {
@@ -307,11 +388,15 @@ impl Ingest {
                 .file_new(obj, &doc_id, &source, &sha, &meta, request_text.as_deref())
                 .await
             {
-                Ok(outcome) => return Ok(outcome),
+                Ok(outcome) => {
+                    self.acknowledge(&doc_id).await?;
+                    return Ok(outcome);
+                }
                 Err(IngestError::Store(StoreError::ConditionFailed { .. })) => {
                     if let Some(existing) =
                         table.get(&Key::new(keys::doc(&doc_id), keys::META)).await?
                     {
+                        self.acknowledge(&doc_id).await?;
                         return Ok(unchanged(source, doc_id, &existing));
                     }
                 }

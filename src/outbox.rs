@@ -115,6 +115,32 @@ fn check_request(r: &LetterRequest) -> Result<(), OutboxError> {
     Ok(())
 }
 
+/// Where letter requests go: rendered at once (`Outbox`), or queued for the letters
+/// function (`SqsQueue`). Either way a request id is handled once, however often it is
+/// submitted.
+#[async_trait::async_trait]
+pub trait LetterSink: Send + Sync + std::fmt::Debug {
+    /// `Ok` once the request is rendered or safely queued.
+    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError>;
+}
+
+#[async_trait::async_trait]
+impl LetterSink for Outbox {
+    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+        self.send(request).await.map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl LetterSink for crate::store::SqsQueue {
+    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+        check_request(request)?;
+        let body =
+            serde_json::to_string(request).map_err(|e| OutboxError::BadRequest(e.to_string()))?;
+        Ok(self.send(&body).await?)
+    }
+}
+
 /// Renders, stores and records letters.
 #[derive(Debug, Clone)]
 pub struct Outbox {

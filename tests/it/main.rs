@@ -14,3 +14,4 @@ mod lambda_foi;
 mod lambda_ingest;
 mod lambda_letters;
 mod letters;
+mod local_stack;

@@ -1,6 +1,7 @@
 //! The ingest Lambda: decodes upload events (S3 via SQS, EventBridge, or direct), files
-//! each document, and returns the SQS batch's failed message ids. A thin front: it reads
-//! the configuration once, builds the AWS adapters and calls the library.
+//! each document, queues acknowledgements on the letters queue (`POSTROOM_LETTERS_QUEUE`,
+//! optional), and returns the SQS batch's failed message ids. A thin front: it reads the
+//! configuration once, builds the AWS adapters and calls the library.
 
 use std::sync::Arc;
 
@@ -8,6 +9,7 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use postroom::handlers::handle_ingest;
 use postroom::ingest::{Ingest, IngestSettings, SystemClock};
 use postroom::metadata::Rules;
+use postroom::store::{AwsSettings, SqsQueue};
 use postroom::stores::Stores;
 use postroom::telemetry::{self, LogFormat};
 use postroom_lambda::{Failure, config, env_number};
@@ -23,7 +25,14 @@ async fn main() -> Result<(), Error> {
         actor: "lambda:ingest".into(),
         ..IngestSettings::default()
     };
-    let ingest = Ingest::new(stores, Rules::builtin(), Arc::new(SystemClock), settings);
+    let mut ingest = Ingest::new(stores, Rules::builtin(), Arc::new(SystemClock), settings);
+    if let Some(url) = std::env::var("POSTROOM_LETTERS_QUEUE")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
+        let aws = AwsSettings::load().await;
+        ingest = ingest.with_letters(Arc::new(SqsQueue::new(&aws, url)));
+    }
     let ingest = &ingest;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle_ingest(ingest, event.payload, concurrency)

@@ -545,12 +545,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         clock: std::sync::Arc::new(postroom::ingest::SystemClock),
         actor: "demo".into(),
     };
-    let signatory = postroom::acknowledge::Signatory {
-        name: "Claims Intake Team".into(),
-        role: "Clinical Negligence".into(),
-        handler_name: "the Claims Intake Team".into(),
-        handler_email: "claims.intake@resolution.example".into(),
-    };
+    let signatory = postroom::acknowledge::Signatory::claims();
     let dir_blobs = postroom::store::DirBlobs::open(local.blobs_dir())?;
     let today = chrono::Utc::now().date_naive();
     for case in postroom::cases::list_cases(stores.table.as_ref()).await? {
