@@ -328,3 +328,118 @@ async fn a_handler_files_an_unfiled_document_by_hand() {
         "{again:?}"
     );
 }
+
+/// A letter sink that records what it was given (and can be told to fail).
+#[derive(Debug, Default)]
+struct Recording {
+    requests: std::sync::Mutex<Vec<postroom::outbox::LetterRequest>>,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl postroom::outbox::LetterSink for Recording {
+    async fn submit(
+        &self,
+        request: &postroom::outbox::LetterRequest,
+    ) -> Result<(), postroom::outbox::OutboxError> {
+        if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(postroom::outbox::OutboxError::Store(
+                postroom::store::StoreError::Backend {
+                    backend: "SQS",
+                    op: "SendMessage".into(),
+                    retryable: true,
+                    source: "throttled".into(),
+                },
+            ));
+        }
+        self.requests.lock().expect("lock").push(request.clone());
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn filed_letters_of_claim_and_foi_requests_are_acknowledged_once_each() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        backend: BackendKind::Local,
+        home: dir.path().to_path_buf(),
+        aws: None,
+    };
+    let stores = Stores::local(&config).expect("local stores");
+    let sink = Arc::new(Recording::default());
+    let ingest = Ingest::new(
+        stores.clone(),
+        postroom::metadata::Rules::builtin(),
+        Arc::new(FixedClock),
+        IngestSettings::default(),
+    )
+    .with_letters(sink.clone());
+
+    // A transient failure of the sink fails the document (so its message is retried)...
+    sink.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (_, bytes) = postroom::demo::SAMPLES[0];
+    let obj = ingest
+        .stage(
+            "inbox/01-letter-of-claim.pdf",
+            bytes::Bytes::from_static(bytes),
+            "local",
+        )
+        .await
+        .expect("stage");
+    let err = ingest
+        .ingest(&obj)
+        .await
+        .expect_err("the sink failed: retry");
+    assert!(err.is_retryable(), "{err}");
+    // ...and the redelivery, finding the document filed, sends what was not sent.
+    sink.fail.store(false, std::sync::atomic::Ordering::SeqCst);
+    let again = ingest.ingest(&obj).await.expect("redelivery");
+    assert_eq!(again.status, IngestStatus::Unchanged);
+
+    for name in [
+        "02-expert-report.pdf",
+        "04-foi-request.eml",
+        "07-letter-of-claim-copy.pdf",
+        "08-letter-without-reference.pdf",
+        "09-photo-named-as.pdf",
+    ] {
+        ingest_sample(&ingest, name).await;
+    }
+    let requests = sink.requests.lock().expect("lock").clone();
+    let mut templates: Vec<&str> = requests.iter().map(|r| r.template.as_str()).collect();
+    templates.sort();
+    // The letter of claim and the FOI request; not the expert report, the duplicate
+    // copy, the unfiled letter or the quarantined photo.
+    assert_eq!(
+        templates,
+        ["claim-acknowledgement", "foi-acknowledgement"],
+        "{requests:#?}"
+    );
+    let foi = requests
+        .iter()
+        .find(|r| r.template == "foi-acknowledgement")
+        .expect("FOI acknowledgement");
+    assert!(foi.case_ref.starts_with("FOI_"));
+    assert_eq!(
+        foi.request_id,
+        format!("foi-acknowledgement:{}", foi.case_ref)
+    );
+    assert!(foi.data["due_date"].is_string(), "{:?}", foi.data);
+
+    // Each request renders through the real outbox (the embedded sink).
+    let outbox = postroom::outbox::Outbox {
+        stores: stores.clone(),
+        registry: postroom::letters::Registry::embedded(),
+        clock: Arc::new(FixedClock),
+        actor: "test".into(),
+    };
+    for r in &requests {
+        let out = outbox.send(r).await.expect("render");
+        assert_eq!(
+            out.status,
+            postroom::outbox::LetterStatus::Stored,
+            "{:?}",
+            out.errors
+        );
+    }
+}

@@ -171,3 +171,80 @@ async fn letters_handler_on_s3_and_dynamodb() {
     exercise(&outbox(stores)).await;
     table.delete_table().await.ok();
 }
+
+/// The ingest function's way to the letters function: a request sent with `SqsQueue`
+/// arrives whole on a real queue (moto) and is handled by the letters handler; a body
+/// over SQS's limit is refused before sending; a missing queue is a clear error.
+#[tokio::test]
+async fn requests_queued_with_sqs_reach_the_letters_handler() {
+    use postroom::outbox::{LetterRequest, LetterSink};
+    use postroom::store::SqsQueue;
+    let name = "lambda_letters::requests_queued_with_sqs_reach_the_letters_handler";
+    let Some(settings) = aws_settings(name).await else {
+        return;
+    };
+    let sqs = aws_sdk_sqs::Client::new(&crate::lambda_ingest::sdk_config().await);
+    let url = sqs
+        .create_queue()
+        .queue_name(unique("letters"))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url()
+        .expect("url")
+        .to_owned();
+    let queue = SqsQueue::new(&settings, &url);
+    let request: LetterRequest =
+        serde_json::from_value(sample("letters-request.json")).expect("sample request");
+    queue.submit(&request).await.expect("queued");
+
+    let mut big = request.clone();
+    big.data["request_text"] = json!("x".repeat(300 * 1024));
+    let err = queue.submit(&big).await.expect_err("too large for SQS");
+    assert!(err.to_string().contains("queue message"), "{err}");
+    assert!(!err.is_retryable());
+
+    let missing = SqsQueue::new(&settings, format!("{url}-missing"));
+    let err = missing.submit(&request).await.expect_err("no such queue");
+    assert!(!err.is_retryable(), "{err}");
+
+    let got = sqs
+        .receive_message()
+        .queue_url(&url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .expect("receive");
+    assert_eq!(
+        got.messages().len(),
+        1,
+        "only the request that fits was sent"
+    );
+    let m = &got.messages()[0];
+    let body: LetterRequest = serde_json::from_str(m.body().unwrap_or_default()).expect("body");
+    assert_eq!(body, request);
+
+    // The letters handler takes the message as Lambda would deliver it.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stores = Stores {
+        blobs: Arc::new(DirBlobs::open(dir.path().join("blobs")).expect("blobs")),
+        table: Arc::new(SqliteTable::open(dir.path().join("t.sqlite3")).expect("table")),
+    };
+    let event = json!({"Records": [{
+        "messageId": m.message_id(),
+        "receiptHandle": m.receipt_handle(),
+        "body": m.body(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:eu-west-2:123456789012:letters",
+        "awsRegion": "eu-west-2",
+        "attributes": {},
+        "messageAttributes": {}
+    }]});
+    let out = handle_letters(&outbox(stores.clone()), event, 2)
+        .await
+        .expect("batch");
+    assert_eq!(out, json!({"batchItemFailures": []}));
+    let key = letter_key(&request.case_ref, &letter_id(&request.request_id));
+    assert!(stores.blobs.head(&key).await.is_ok(), "{key} stored");
+}
