@@ -57,6 +57,41 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
+/// An object identified, read and extracted by `Ingest::prepare`, not yet recorded.
+#[derive(Debug)]
+pub struct Prepared {
+    obj: ObjectRef,
+    source: String,
+    step: Step,
+}
+
+/// What `Ingest::commit` has to do.
+#[derive(Debug)]
+enum Step {
+    /// Nothing (the object is gone).
+    Done(Outcome),
+    /// Recorded before: finish what a crash may have left (a quarantine half done, an
+    /// acknowledgement not yet requested).
+    Seen {
+        doc_id: String,
+        existing: Item,
+        present: bool,
+    },
+    /// Move it to quarantine, for this reason.
+    Quarantine {
+        doc_id: String,
+        meta: Option<Box<DocumentMetadata>>,
+        reason: String,
+    },
+    /// Store its text and file it.
+    Read {
+        doc_id: String,
+        sha: String,
+        meta: Box<DocumentMetadata>,
+        text: String,
+    },
+}
+
 /// Why ingesting failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -270,9 +305,22 @@ impl Ingest {
     /// Ingests one object. `Err` only for transient failures (retry later); every
     /// permanent problem is an `Outcome` (quarantined) so the message is not retried.
     pub async fn ingest(&self, obj: &ObjectRef) -> Result<Outcome, IngestError> {
+        let prepared = self.prepare(obj).await?;
+        self.commit(prepared).await
+    }
+
+    /// The first half of `ingest`: identify the object, look for an earlier record,
+    /// read and extract it. It writes nothing, so a caller may prepare the next
+    /// documents while it commits this one (the CLI does), and filing stays in order.
+    pub async fn prepare(&self, obj: &ObjectRef) -> Result<Prepared, IngestError> {
         let source = format!("s3://{}/{}", obj.bucket, obj.key);
         let blobs = &self.stores.blobs;
         let table = &self.stores.table;
+        let prepared = |step| Prepared {
+            obj: obj.clone(),
+            source: source.clone(),
+            step,
+        };
 
         // 1. Identify: from the event's version or ETag, else the object's.
         let head = match blobs.head(&obj.key).await {
@@ -290,40 +338,41 @@ impl Ingest {
             });
         let Some(identity) = identity else {
             // Gone before we could look, and the event named no version: nothing to do.
-            return Ok(Outcome {
-                source,
+            return Ok(prepared(Step::Done(Outcome {
+                source: source.clone(),
                 doc_id: None,
                 case_ref: None,
                 status: IngestStatus::Unchanged,
                 reason: Some("object_gone".into()),
-            });
+            })));
         };
         let doc_id = document_id(&obj.bucket, &obj.key, &identity);
 
-        // 2. Seen before? Then finish what a crash may have left, and stop.
+        // 2. Seen before? Then the commit finishes what a crash may have left.
         if let Some(existing) = table.get(&Key::new(keys::doc(&doc_id), keys::META)).await? {
-            let status = existing.get("status").and_then(Value::as_str).unwrap_or("");
-            if status == "quarantined" && head.is_some() {
-                self.finish_quarantine(&obj.key).await?;
-            }
-            self.acknowledge(&doc_id).await?;
-            return Ok(unchanged(source, doc_id, &existing));
+            return Ok(prepared(Step::Seen {
+                doc_id,
+                existing,
+                present: head.is_some(),
+            }));
         }
         let Some(head) = head else {
-            return Ok(Outcome {
-                source,
+            return Ok(prepared(Step::Done(Outcome {
+                source: source.clone(),
                 doc_id: Some(doc_id),
                 case_ref: None,
                 status: IngestStatus::Unchanged,
                 reason: Some("object_gone".into()),
-            });
+            })));
         };
 
         // 3. Too large to read: quarantine without downloading.
         if head.size > self.settings.max_object_bytes {
-            return self
-                .quarantine(obj, &doc_id, &source, None, "too_large")
-                .await;
+            return Ok(prepared(Step::Quarantine {
+                doc_id,
+                meta: None,
+                reason: "too_large".into(),
+            }));
         }
 
         // 4. Read and extract (on a thread with a big stack, bounded in time and memory),
@@ -364,17 +413,65 @@ impl Ingest {
                 .map(|w| w.code())
                 .collect::<Vec<_>>()
                 .join(",");
-            return self
-                .quarantine(obj, &doc_id, &source, Some(&meta), &reason)
-                .await;
+            return Ok(prepared(Step::Quarantine {
+                doc_id,
+                meta: Some(Box::new(meta)),
+                reason,
+            }));
         }
+        Ok(prepared(Step::Read {
+            doc_id,
+            sha,
+            meta: Box::new(meta),
+            text,
+        }))
+    }
+
+    /// The second half of `ingest`: record what `prepare` found (store the text, file
+    /// the document in one transaction, or quarantine it), then request its
+    /// acknowledgement.
+    pub async fn commit(&self, prepared: Prepared) -> Result<Outcome, IngestError> {
+        let Prepared { obj, source, step } = prepared;
+        let obj = &obj;
+        let table = &self.stores.table;
+        let (doc_id, sha, meta, text) = match step {
+            Step::Done(outcome) => return Ok(outcome),
+            Step::Seen {
+                doc_id,
+                existing,
+                present,
+            } => {
+                let status = existing.get("status").and_then(Value::as_str).unwrap_or("");
+                if status == "quarantined" && present {
+                    self.finish_quarantine(&obj.key).await?;
+                }
+                self.acknowledge(&doc_id).await?;
+                return Ok(unchanged(source, doc_id, &existing));
+            }
+            Step::Quarantine {
+                doc_id,
+                meta,
+                reason,
+            } => {
+                return self
+                    .quarantine(obj, &doc_id, &source, meta.as_deref(), &reason)
+                    .await;
+            }
+            Step::Read {
+                doc_id,
+                sha,
+                meta,
+                text,
+            } => (doc_id, sha, meta, text),
+        };
 
         // An FOI request's text goes on its case.
         let request_text =
             (meta.doc_type == "foi_request").then(|| text.chars().take(20_000).collect::<String>());
 
         // 5. The text, for search (idempotent: same bytes on a redelivery).
-        blobs
+        self.stores
+            .blobs
             .put(
                 &keys::text(&doc_id),
                 Bytes::from(text),

@@ -46,6 +46,7 @@ impl SqliteTable {
             .map_err(|e| sql_error("configure", e))?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| sql_error("configure", e))?;
+
         migrate(&conn)?;
         Ok(SqliteTable {
             path,
@@ -63,14 +64,15 @@ impl SqliteTable {
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
+        let run = move || {
             let mut guard = conn
                 .lock()
                 .map_err(|_| StoreError::backend(BACKEND, op, false, "connection lock poisoned"))?;
             f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::backend(BACKEND, op, false, e))?
+        };
+        tokio::task::spawn_blocking(run)
+            .await
+            .map_err(|e| StoreError::backend(BACKEND, op, false, e))?
     }
 }
 
@@ -130,14 +132,20 @@ fn shard_of(pk: &str) -> i64 {
 
 fn load(conn: &Connection, key: &Key) -> StoreResult<Option<Item>> {
     let body: Option<String> = conn
-        .query_row(
-            "SELECT body FROM items WHERE pk = ?1 AND sk = ?2",
-            params![key.pk, key.sk],
-            |row| row.get(0),
-        )
-        .optional()
+        .prepare_cached("SELECT body FROM items WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut stmt| {
+            stmt.query_row(params![key.pk, key.sk], |row| row.get(0))
+                .optional()
+        })
         .map_err(|e| sql_error("get", e))?;
     body.map(|b| parse_body(&b)).transpose()
+}
+
+/// Whether an item has this key (without reading and decoding it).
+fn exists(conn: &Connection, key: &Key) -> StoreResult<bool> {
+    conn.prepare_cached("SELECT 1 FROM items WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut stmt| stmt.exists(params![key.pk, key.sk]))
+        .map_err(|e| sql_error("get", e))
 }
 
 fn parse_body(body: &str) -> StoreResult<Item> {
@@ -150,36 +158,51 @@ fn store(conn: &Connection, item: &Item) -> StoreResult<()> {
     let gsi1sk = item.get(GSI1_SK).and_then(Value::as_str);
     let body = serde_json::to_string(item)
         .map_err(|e| StoreError::backend(BACKEND, "encode an item", false, e))?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO items (pk, sk, gsi1pk, gsi1sk, shard, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (pk, sk) DO UPDATE SET
              gsi1pk = excluded.gsi1pk, gsi1sk = excluded.gsi1sk, body = excluded.body",
-        params![key.pk, key.sk, gsi1pk, gsi1sk, shard_of(&key.pk), body],
     )
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            key.pk,
+            key.sk,
+            gsi1pk,
+            gsi1sk,
+            shard_of(&key.pk),
+            body
+        ])
+    })
     .map_err(|e| sql_error("put", e))?;
     Ok(())
 }
 
 fn erase(conn: &Connection, key: &Key) -> StoreResult<()> {
-    conn.execute(
-        "DELETE FROM items WHERE pk = ?1 AND sk = ?2",
-        params![key.pk, key.sk],
-    )
-    .map_err(|e| sql_error("delete", e))?;
+    conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut stmt| stmt.execute(params![key.pk, key.sk]))
+        .map_err(|e| sql_error("delete", e))?;
     Ok(())
 }
 
-/// Applies one operation inside an open transaction; `Ok(false)` when its condition fails.
+/// Applies one operation inside an open transaction: `Ok(None)` when its condition
+/// fails, else the item written by an update (and an empty item for the others). The
+/// current item is read and decoded only where it matters (an update, a version
+/// condition); existence alone decides `Absent` and `Exists`.
 fn apply(conn: &Connection, op: &TxOp) -> StoreResult<Option<Item>> {
     let key = op.key()?;
-    let current = load(conn, &key)?;
-    if !op.condition().holds(current.as_ref()) {
+    let condition = op.condition();
+    let current = match (op, condition) {
+        (TxOp::Update(_), _) | (_, Condition::VersionEquals(_)) => load(conn, &key)?,
+        (_, Condition::None) => None,
+        (_, Condition::Absent | Condition::Exists) => exists(conn, &key)?.then(Item::new),
+    };
+    if !condition.holds(current.as_ref()) {
         return Ok(None);
     }
     let result = match op {
         TxOp::Put { item, .. } => {
             store(conn, item)?;
-            item.clone()
+            Item::new()
         }
         TxOp::Update(update) => {
             let item = update.apply(current);
