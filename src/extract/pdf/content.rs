@@ -34,6 +34,9 @@ pub struct Lexer<'a> {
     pub operands: Vec<Operand>,
     /// Set when the stream held something that is not PDF content (too deep, unbalanced).
     pub malformed: bool,
+    /// The `/ActualText` string of the current operator's inline dictionary (a `BDC`'s
+    /// property list), the only dictionary entry text extraction needs.
+    pub actual_text: Option<Vec<u8>>,
 }
 
 fn is_white(b: u8) -> bool {
@@ -72,6 +75,7 @@ impl<'a> Lexer<'a> {
             pos: 0,
             operands: Vec::with_capacity(8),
             malformed: false,
+            actual_text: None,
         }
     }
 
@@ -201,6 +205,8 @@ impl<'a> Lexer<'a> {
     /// The next operator, with its operands in `self.operands`.
     pub fn next_op(&mut self) -> Option<&'a [u8]> {
         self.operands.clear();
+        self.actual_text = None;
+        let mut actual_next = false;
         let mut arrays: Vec<Vec<Operand>> = Vec::new();
         let mut dict_depth = 0usize;
         loop {
@@ -246,6 +252,16 @@ impl<'a> Lexer<'a> {
                 }
             };
             if dict_depth > 0 {
+                if dict_depth == 1 && arrays.is_empty() {
+                    match operand {
+                        Operand::Name(ref n) if n == b"ActualText" => actual_next = true,
+                        Operand::Str(text) if actual_next => {
+                            self.actual_text = Some(text);
+                            actual_next = false;
+                        }
+                        _ => actual_next = false,
+                    }
+                }
                 continue;
             }
             match arrays.last_mut() {

@@ -384,6 +384,13 @@ impl Font {
                 }
             }
         }
+        // Type 3 glyph names by code, for the font size guess below.
+        let mut names: Vec<Option<String>> = vec![None; 256];
+        if subtype == "Type3" {
+            for (code, name) in &differences {
+                names[*code as usize] = Some(name.clone());
+            }
+        }
         for (code, name) in differences {
             // Names outside the glyph list (`a65`, `g43`, `cid12`) stand, as poppler
             // reads them, for the code itself.
@@ -426,6 +433,11 @@ impl Font {
                     .unwrap_or(500.0);
             }
         }
+        let em = if subtype == "Type3" {
+            type3_em(doc, dict, &names, &widths, scale).unwrap_or(em)
+        } else {
+            em
+        };
         Font {
             kind: Kind::Simple {
                 text: text.into_boxed_slice(),
@@ -635,4 +647,43 @@ mod tests {
         assert_eq!(glyph_to_unicode("a.sc").as_deref(), Some("a"));
         assert_eq!(glyph_to_unicode("g123"), None);
     }
+}
+
+/// poppler's guess at a Type 3 font's size (TextOutputDev's `updateFont`): nothing says
+/// what glyph space means, so the width of `m` is taken as 0.6 em (else a letter's, or
+/// any glyph's, as 0.5 em), times the matrix's aspect. pdftotext's words and lines
+/// follow from that size, so ours do too.
+fn type3_em(
+    doc: &Document,
+    dict: &Dictionary,
+    names: &[Option<String>],
+    widths: &[f64],
+    scale: f64,
+) -> Option<f64> {
+    let matrix = array(doc, dict, b"FontMatrix")?;
+    let a = number(doc, matrix.first()?)?;
+    let d = number(doc, matrix.get(3)?)?;
+    let one_char = |n: &str| {
+        let mut chars = n.chars();
+        chars.next().filter(|_| chars.next().is_none())
+    };
+    let width = |code: usize| widths[code] * scale;
+    let m = (0..256).find(|&c| names[c].as_deref().and_then(one_char) == Some('m'));
+    let letter = (0..256).find(|&c| {
+        names[c]
+            .as_deref()
+            .and_then(one_char)
+            .is_some_and(|ch| ch.is_ascii_alphabetic())
+    });
+    let any = (0..256).find(|&c| names[c].is_some() && width(c) > 0.0);
+    let mut em = m
+        .filter(|&c| width(c) > 0.0)
+        .map(|c| width(c) / 0.6)
+        .or_else(|| letter.filter(|&c| width(c) > 0.0).map(|c| width(c) / 0.5))
+        .or_else(|| any.map(|c| width(c) / 0.5))
+        .unwrap_or(1.0);
+    if a != 0.0 {
+        em *= (d / a).abs();
+    }
+    (em.is_finite() && em > 1e-4 && em < 1e4).then_some(em)
 }

@@ -128,6 +128,45 @@ fn field_value(doc: &Document, annot: &Dictionary) -> Option<String> {
     (!value.trim().is_empty()).then_some(value)
 }
 
+/// A PDF text string: UTF-16BE (with its byte order mark), UTF-8 (with its mark), or
+/// PDFDocEncoding.
+fn text_string(bytes: &[u8]) -> String {
+    lopdf::decode_text_string(&Object::String(
+        bytes.to_vec(),
+        lopdf::StringFormat::Literal,
+    ))
+    .unwrap_or_else(|_| bytes.iter().map(|&b| char::from(b)).collect())
+}
+
+/// How deep marked content is followed (deeper `BDC`s are ignored, and so is their EMC
+/// pairing: only ActualText depends on it).
+const MAX_MARKED_DEPTH: usize = 256;
+
+impl PageGlyphs {
+    /// Replaces the glyphs drawn inside an ActualText span (from `first` on) by its text,
+    /// as one glyph over their extent, as poppler does; a span that drew nothing adds
+    /// nothing, and an empty ActualText removes what it covered.
+    fn replace_with_actual_text(&mut self, first: usize, text: &str) {
+        let (Some(&head), Some(&tail)) = (self.glyphs.get(first), self.glyphs.last()) else {
+            return;
+        };
+        self.glyphs.truncate(first);
+        self.text.truncate(head.start as usize);
+        let text = text.trim_matches(char::is_control);
+        if text.is_empty() {
+            return;
+        }
+        let start = self.text.len() as u32;
+        self.text.push_str(text);
+        self.glyphs.push(Glyph {
+            x1: tail.x1.max(head.x0),
+            start,
+            end: self.text.len() as u32,
+            ..head
+        });
+    }
+}
+
 /// Latin-1 bytes for a string (characters outside it become `?`).
 fn encode_latin1(text: &str) -> Vec<u8> {
     text.chars()
@@ -439,6 +478,27 @@ impl<'a> Interpreter<'a> {
         None
     }
 
+    /// The ActualText of a property list named in the resources (`/P /MC0 BDC`).
+    fn property_actual_text(&self, resources: &[&Dictionary], name: &[u8]) -> Option<String> {
+        let doc = self.doc;
+        resources.iter().find_map(|res| {
+            let props = res
+                .get(b"Properties")
+                .and_then(|o| doc.dereference(o))
+                .and_then(|(_, o)| o.as_dict())
+                .ok()?;
+            let list = props
+                .get(name)
+                .and_then(|o| doc.dereference(o))
+                .and_then(|(_, o)| o.as_dict())
+                .ok()?;
+            match list.get(b"ActualText").and_then(|o| doc.dereference(o)) {
+                Ok((_, Object::String(bytes, _))) => Some(text_string(bytes)),
+                _ => None,
+            }
+        })
+    }
+
     fn xobject(
         &self,
         resources: &[&Dictionary],
@@ -475,6 +535,9 @@ impl<'a> Interpreter<'a> {
         let mut stack: Vec<GState> = Vec::new();
         let mut tm = Matrix::IDENTITY;
         let mut tlm = Matrix::IDENTITY;
+        // Marked content open in this stream: each with its ActualText (and the first
+        // glyph drawn inside it), if it has one.
+        let mut marked: Vec<Option<(usize, String)>> = Vec::new();
         let mut n = 0usize;
         while let Some(operator) = lexer.next_op() {
             n += 1;
@@ -574,6 +637,27 @@ impl<'a> Interpreter<'a> {
                                 }
                             }
                         }
+                    }
+                }
+                b"BMC" if marked.len() < MAX_MARKED_DEPTH => marked.push(None),
+                b"BDC" if marked.len() < MAX_MARKED_DEPTH => {
+                    let text = match (&lexer.actual_text, args.get(1)) {
+                        (Some(bytes), _) => Some(text_string(bytes)),
+                        (None, Some(Operand::Name(name))) => {
+                            self.property_actual_text(resources, name)
+                        }
+                        _ => None,
+                    };
+                    let entry = text.map(|t| (self.out.glyphs.len(), t));
+                    if entry.is_some() {
+                        // As in poppler, the innermost ActualText wins.
+                        marked.iter_mut().for_each(|m| *m = None);
+                    }
+                    marked.push(entry);
+                }
+                b"EMC" => {
+                    if let Some(Some((first, text))) = marked.pop() {
+                        self.out.replace_with_actual_text(first, &text);
                     }
                 }
                 b"Do" => {
