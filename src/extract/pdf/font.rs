@@ -633,22 +633,6 @@ impl Font {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn glyph_names_become_text() {
-        assert_eq!(glyph_to_unicode("A").as_deref(), Some("A"));
-        assert_eq!(glyph_to_unicode("fi").as_deref(), Some("fi"));
-        assert_eq!(glyph_to_unicode("uni0141").as_deref(), Some("Ł"));
-        assert_eq!(glyph_to_unicode("u1F600").as_deref(), Some("😀"));
-        assert_eq!(glyph_to_unicode("f_f_i").as_deref(), Some("ffi"));
-        assert_eq!(glyph_to_unicode("a.sc").as_deref(), Some("a"));
-        assert_eq!(glyph_to_unicode("g123"), None);
-    }
-}
-
 /// poppler's guess at a Type 3 font's size (TextOutputDev's `updateFont`): nothing says
 /// what glyph space means, so the width of `m` is taken as 0.6 em (else a letter's, or
 /// any glyph's, as 0.5 em), times the matrix's aspect. pdftotext's words and lines
@@ -686,4 +670,20 @@ fn type3_em(
         em *= (d / a).abs();
     }
     (em.is_finite() && em > 1e-4 && em < 1e4).then_some(em)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glyph_names_become_text() {
+        assert_eq!(glyph_to_unicode("A").as_deref(), Some("A"));
+        assert_eq!(glyph_to_unicode("fi").as_deref(), Some("fi"));
+        assert_eq!(glyph_to_unicode("uni0141").as_deref(), Some("Ł"));
+        assert_eq!(glyph_to_unicode("u1F600").as_deref(), Some("😀"));
+        assert_eq!(glyph_to_unicode("f_f_i").as_deref(), Some("ffi"));
+        assert_eq!(glyph_to_unicode("a.sc").as_deref(), Some("a"));
+        assert_eq!(glyph_to_unicode("g123"), None);
+    }
 }
