@@ -364,6 +364,10 @@ impl Font {
             }
         }
         let symbolic_builtin = metrics.and_then(|m| m.builtin).is_some();
+        if !declared && subtype == "TrueType" && !symbolic_builtin {
+            // As poppler reads it: a TrueType font without an encoding is WinAnsi.
+            base = BaseEncoding::WinAnsiEncoding;
+        }
         let mut text: Vec<Option<Box<str>>> = vec![None; 256];
         let map = base.forward_map();
         for code in 0..=255u8 {
