@@ -255,7 +255,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 .take_while(|d| *d <= due)
                 .filter_map(|d| cal.holiday(d).map(|h| format!("{d} {h}")))
                 .collect();
-            println!(
+            out!(
                 "{due}  (received {received}{}; {} bank holiday(s) not counted{}{})",
                 clarification_received
                     .map(|c| format!(", clarified {c}"))
@@ -298,7 +298,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                     source_doc: None,
                 })
                 .await?;
-            println!(
+            out!(
                 "{}  due {}{}",
                 case.request.reference,
                 case.request
@@ -325,14 +325,14 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 for item in under {
                     let sk = item.get("SK").and_then(Value::as_str).unwrap_or_default();
                     if sk.starts_with("EVENT#") {
-                        println!(
+                        out!(
                             "  event   {}  {} by {}",
                             item.get("at").and_then(Value::as_str).unwrap_or_default(),
                             item.get("what").and_then(Value::as_str).unwrap_or_default(),
                             item.get("who").and_then(Value::as_str).unwrap_or_default()
                         );
                     } else if sk.starts_with("LETTER#") || sk.starts_with("REMINDER#") {
-                        println!(
+                        out!(
                             "  {:<7} {}  {}",
                             sk.split('#').next().unwrap_or_default().to_lowercase(),
                             item.get("created_at")
@@ -370,7 +370,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 }
                 if within.is_none() || overdue || soon {
                     shown += 1;
-                    println!(
+                    out!(
                         "{:<12} {:<23} due {}  {}",
                         r.reference,
                         r.status.as_str(),
@@ -387,7 +387,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 }
             }
             if shown == 0 {
-                println!(
+                out!(
                     "Nothing due{}.",
                     within
                         .map(|w| format!(" within {w} working days"))
@@ -464,7 +464,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             let letter = Registry::embedded().render(template, &data, *format)?;
             std::fs::write(out, &letter.bytes)
                 .with_context(|| format!("writing {}", out.display()))?;
-            println!(
+            out!(
                 "wrote {} ({template} for {reference}, {} bytes)",
                 out.display(),
                 letter.bytes.len()
@@ -486,9 +486,10 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 if template == "foi-response" {
                     foi.record_response(reference, &request.data).await?;
                 }
-                println!(
+                out!(
                     "recorded under {reference} as {} ({:?})",
-                    outcome.letter_id, outcome.status
+                    outcome.letter_id,
+                    outcome.status
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -505,9 +506,9 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             if *csv {
                 print!("{}", published.to_csv());
             } else {
-                println!("{caption}\n");
+                out!("{caption}\n");
                 print!("{}", published.to_text());
-                println!(
+                out!(
                     "\n\"<{t}\": between 1 and {}; \"*\": hidden so that small numbers cannot be worked out from the totals.",
                     published.threshold - 1,
                     t = published.threshold
@@ -531,8 +532,8 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 .iter()
                 .filter(|c| c.request.answered_in_time() == Some(true))
                 .count();
-            println!("FOI requests received in {year}: {}", cases.len());
-            println!(
+            out!("FOI requests received in {year}: {}", cases.len());
+            out!(
                 "Answered: {}; in time: {in_time} ({:.1}%)",
                 answered.len(),
                 if answered.is_empty() {
@@ -564,9 +565,9 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                         .or_insert(0) += 1;
                 }
             }
-            println!("Outcomes: {}", join(&outcomes));
-            println!("Exemptions used: {}", join(&exemptions));
-            println!(
+            out!("Outcomes: {}", join(&outcomes));
+            out!("Exemptions used: {}", join(&exemptions));
+            out!(
                 "Internal reviews: {} ({}); complaints to the Information Commissioner noted: {}",
                 reviews.values().sum::<i32>(),
                 join(&reviews),
@@ -580,9 +581,12 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
         FoiCmd::Publish { reference } => {
             let foi = service(config, Calendar::embedded().clone()).await?;
             let entry = foi.publish(reference, Registry::embedded()).await?;
-            println!(
+            out!(
                 "published {} ({}, {}): {}",
-                entry.reference, entry.outcome, entry.date, entry.document
+                entry.reference,
+                entry.outcome,
+                entry.date,
+                entry.document
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -603,7 +607,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 out_dir.join("disclosure-log.json"),
                 serde_json::to_string_pretty(&entries)? + "\n",
             )?;
-            println!(
+            out!(
                 "wrote {} ({} entries: index.html, disclosure-log.json and the responses)",
                 out_dir.display(),
                 entries.len()
@@ -614,7 +618,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             let foi = service(config, calendar.calendar()?).await?;
             let reminders = foi.sweep(foi.today(), *within).await?;
             for r in &reminders {
-                println!(
+                out!(
                     "{:<12} {:<16} due {}{}",
                     r.reference,
                     r.kind,
@@ -626,7 +630,7 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                     }
                 );
             }
-            println!("{} reminder(s).", reminders.len());
+            out!("{} reminder(s).", reminders.len());
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -677,8 +681,8 @@ async fn stats_table(
 
 fn print_case(case: &FoiCase, today: NaiveDate, cal: &Calendar) {
     let r = &case.request;
-    println!("{}  {}", r.reference, case.title);
-    println!(
+    out!("{}  {}", r.reference, case.title);
+    out!(
         "  status   {}{}",
         r.status.as_str(),
         if r.overdue(today) {
@@ -689,18 +693,18 @@ fn print_case(case: &FoiCase, today: NaiveDate, cal: &Calendar) {
             ""
         }
     );
-    println!("  received {}", r.received);
-    println!(
+    out!("  received {}", r.received);
+    out!(
         "  due      {}",
         r.due
             .map(|d| d.to_string())
             .unwrap_or_else(|| "paused (clarification or fee awaited)".into())
     );
     if let Some(reason) = &r.pit_reason {
-        println!("  extended {} working days: {reason}", r.pit_extension);
+        out!("  extended {} working days: {reason}", r.pit_extension);
     }
     if let (Some(d), Some(o)) = (r.responded, r.outcome) {
-        println!(
+        out!(
             "  responded {d}: {}{}",
             o.as_str(),
             if r.answered_in_time() == Some(false) {
@@ -711,10 +715,10 @@ fn print_case(case: &FoiCase, today: NaiveDate, cal: &Calendar) {
         );
     }
     for e in &r.exemptions {
-        println!("  exemption s.{} {}", e.section, e.title);
+        out!("  exemption s.{} {}", e.section, e.title);
     }
     if let Some(d) = r.review_requested {
-        println!(
+        out!(
             "  review   requested {d}{}, due {}{}",
             if r.review_late { " (late)" } else { "" },
             r.review_due.map(|d| d.to_string()).unwrap_or_default(),
@@ -724,7 +728,7 @@ fn print_case(case: &FoiCase, today: NaiveDate, cal: &Calendar) {
         );
     }
     if let Some(d) = &case.duplicate_of {
-        println!("  possible duplicate of {d}");
+        out!("  possible duplicate of {d}");
     }
 }
 

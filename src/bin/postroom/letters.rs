@@ -90,7 +90,7 @@ pub fn templates(cmd: &TemplatesCmd) -> anyhow::Result<ExitCode> {
         TemplatesCmd::List { templates } => {
             let reg = registry(templates)?;
             for t in reg.templates() {
-                println!("{:<30} {:<7} {}", t.spec.name, t.spec.version, t.spec.title);
+                out!("{:<30} {:<7} {}", t.spec.name, t.spec.version, t.spec.title);
             }
         }
         TemplatesCmd::Show {
@@ -101,21 +101,23 @@ pub fn templates(cmd: &TemplatesCmd) -> anyhow::Result<ExitCode> {
             let reg = registry(templates)?;
             let t = reg.get(name)?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&t.spec)?);
+                out!("{}", serde_json::to_string_pretty(&t.spec)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            println!("{} {} ({})", t.spec.name, t.spec.version, t.spec.language);
-            println!("{}\n", t.spec.title);
-            println!("{}\n", t.spec.description);
-            println!(
+            out!("{} {} ({})", t.spec.name, t.spec.version, t.spec.language);
+            out!("{}\n", t.spec.title);
+            out!("{}\n", t.spec.description);
+            out!(
                 "{:<22} {:<8} {:<9} description",
-                "field", "type", "required"
+                "field",
+                "type",
+                "required"
             );
             for f in &t.spec.fields {
                 print_field(f, "");
             }
             for r in &t.spec.requirements {
-                println!(
+                out!(
                     "\nwhen {} is {}: {} required",
                     r.when,
                     r.values.join(" or "),
@@ -132,7 +134,7 @@ fn print_field(f: &postroom::letters::FieldSpec, indent: &str) {
     if !f.choices.is_empty() {
         description.push_str(&format!(" [{}]", f.choices.join(" | ")));
     }
-    println!(
+    out!(
         "{:<22} {:<8} {:<9} {}",
         format!("{indent}{}", f.name),
         f.kind.as_str(),

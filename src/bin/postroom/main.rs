@@ -9,6 +9,21 @@ use clap::{Parser, Subcommand};
 use postroom::config::{BackendKind, Config, Overrides};
 use postroom::telemetry::{self, LogFormat};
 
+/// `println!` for the CLI's output: a closed pipe (`postroom cases list | head`) ends
+/// the program quietly, as the reader wanted, instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+            eprintln!("postroom: cannot write the output: {e}");
+            std::process::exit(1);
+        }
+    }};
+}
+
 mod foi;
 mod letters;
 
@@ -372,7 +387,7 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
                 bar.println(line);
                 bar.inc(1);
             }
-            None => println!("{line}"),
+            None => out!("{line}"),
         }
     }
     reader
@@ -400,10 +415,10 @@ async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
         CasesCmd::List => {
             let cases = postroom::cases::list_cases(stores.table.as_ref()).await?;
             if cases.is_empty() {
-                println!("No cases yet.");
+                out!("No cases yet.");
             }
             for case in cases {
-                println!(
+                out!(
                     "{:<18} {:<7} {:<7} opened {}",
                     field(&case, "case_ref"),
                     field(&case, "kind"),
@@ -416,7 +431,7 @@ async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
         CasesCmd::Show { reference } => {
             match postroom::cases::show_case(stores.table.as_ref(), reference).await? {
                 Some((case, under)) => {
-                    println!(
+                    out!(
                         "{} ({} case, {})",
                         field(&case, "case_ref"),
                         field(&case, "kind"),
@@ -425,21 +440,21 @@ async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
                     for item in under {
                         let sk = field(&item, "SK");
                         if sk.starts_with("DOC#") {
-                            println!(
+                            out!(
                                 "  document {}  {}  {}",
                                 field(&item, "document_date"),
                                 field(&item, "doc_type"),
                                 field(&item, "doc_id")
                             );
                         } else if sk.starts_with("EVENT#") {
-                            println!(
+                            out!(
                                 "  event    {}  {} by {}",
                                 field(&item, "at"),
                                 field(&item, "what"),
                                 field(&item, "who")
                             );
                         } else if sk.starts_with("LETTER#") {
-                            println!(
+                            out!(
                                 "  letter   {}  {}  {}  {}",
                                 field(&item, "created_at"),
                                 field(&item, "template"),
@@ -447,7 +462,7 @@ async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
                                 field(&item, "s3_key")
                             );
                         } else {
-                            println!("  {sk}");
+                            out!("  {sk}");
                         }
                     }
                     Ok(ExitCode::SUCCESS)
@@ -465,7 +480,7 @@ async fn show_document(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
     let stores = postroom::stores::Stores::open(config).await?;
     match postroom::cases::show_document(stores.table.as_ref(), id).await? {
         Some(doc) => {
-            println!("{}", serde_json::to_string_pretty(&doc)?);
+            out!("{}", serde_json::to_string_pretty(&doc)?);
             Ok(ExitCode::SUCCESS)
         }
         None => {
@@ -479,10 +494,10 @@ async fn show_inbox(config: &Config) -> anyhow::Result<ExitCode> {
     let stores = postroom::stores::Stores::open(config).await?;
     let unfiled = postroom::cases::inbox(stores.table.as_ref()).await?;
     if unfiled.is_empty() {
-        println!("The inbox is empty.");
+        out!("The inbox is empty.");
     }
     for item in unfiled {
-        println!(
+        out!(
             "{}  {:<26} {:<28} {}",
             &field(&item, "SK")[..field(&item, "SK").len().min(19)],
             field(&item, "doc_id"),
@@ -508,7 +523,7 @@ async fn file(config: &Config, args: &FileArgs) -> anyhow::Result<ExitCode> {
         &postroom::ingest::SystemClock,
     )
     .await?;
-    println!("Filed {} under {}.", args.doc_id, args.case_ref);
+    out!("Filed {} under {}.", args.doc_id, args.case_ref);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -520,7 +535,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
     };
     let stores = postroom::stores::Stores::open(&local).await?;
     let use_case = ingest_use_case(stores.clone());
-    println!(
+    out!(
         "postroom demo: the post arrives ({} documents, fictional people only)\n",
         postroom::demo::SAMPLES.len()
     );
@@ -547,9 +562,9 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
             IngestStatus::Unchanged => "already ingested: nothing to do".into(),
             IngestStatus::Failed => "failed".into(),
         };
-        println!("  {name:<34} {what}");
+        out!("  {name:<34} {what}");
     }
-    println!();
+    out!();
     for case in postroom::cases::list_cases(stores.table.as_ref()).await? {
         let reference = field(&case, "case_ref").to_owned();
         let docs = postroom::cases::show_case(stores.table.as_ref(), &reference)
@@ -560,12 +575,12 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
                     .filter(|i| field(i, "SK").starts_with("DOC#"))
                     .count()
             });
-        println!(
+        out!(
             "  case {reference:<16} {:<6} {docs} document(s)",
             field(&case, "kind")
         );
     }
-    println!(
+    out!(
         "\n  {}",
         counts
             .iter()
@@ -574,7 +589,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
             .join(", ")
     );
     // An acknowledgement for each letter of claim filed.
-    println!("\n  acknowledgements (templates/claim-acknowledgement):");
+    out!("\n  acknowledgements (templates/claim-acknowledgement):");
     let outbox = postroom::outbox::Outbox {
         stores: stores.clone(),
         registry: postroom::letters::Registry::embedded(),
@@ -609,31 +624,31 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
                 Ok(request) => {
                     let outcome = outbox.send(&request).await?;
                     let key = outcome.s3_key.clone().unwrap_or_default();
-                    println!(
+                    out!(
                         "  {reference:<16} {:?}: {}",
                         outcome.status,
                         dir_blobs.path_of(&key).display()
                     );
                     for e in &outcome.errors {
-                        println!("    {e}");
+                        out!("    {e}");
                     }
                 }
-                Err(e) => println!("  {reference:<16} no acknowledgement: {e}"),
+                Err(e) => out!("  {reference:<16} no acknowledgement: {e}"),
             }
         }
     }
-    println!("\n  freedom of information:");
+    out!("\n  freedom of information:");
     let lines = postroom::demo::foi(&stores, std::sync::Arc::new(postroom::ingest::SystemClock))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for line in lines {
-        println!("  {line}");
+        out!("  {line}");
     }
-    println!(
+    out!(
         "\nThe data lives in {} (documents in blobs/, records in postroom.sqlite3).",
         local.home.display()
     );
-    println!(
+    out!(
         "Look around: postroom cases list | postroom inbox | postroom cases show REF | postroom foi due-list | postroom foi log"
     );
     Ok(ExitCode::SUCCESS)
@@ -644,14 +659,14 @@ async fn doctor(config: &Config) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
     for check in &checks {
         let mark = if check.ok { "ok  " } else { "FAIL" };
-        println!("{mark} {:<17} {}", check.name, check.detail);
+        out!("{mark} {:<17} {}", check.name, check.detail);
         failed += usize::from(!check.ok);
     }
     if failed == 0 {
-        println!("All {} checks passed.", checks.len());
+        out!("All {} checks passed.", checks.len());
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{failed} of {} checks failed.", checks.len());
+        out!("{failed} of {} checks failed.", checks.len());
         Ok(ExitCode::FAILURE)
     }
 }
