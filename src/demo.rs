@@ -95,8 +95,7 @@ pub async fn foi(
         )?;
         let sent = outbox.send(&ack).await?;
         lines.push(format!(
-            "  acknowledgement {:?}: {}",
-            sent.status,
+            "  acknowledgement: {}",
             sent.s3_key.unwrap_or_default()
         ));
         // The response, with claims by specialty and year (suppressed).

@@ -157,18 +157,44 @@ fn demo_runs_on_a_fresh_folder() {
     assert!(stdout.contains("filed under CNST/"), "{stdout}");
     assert!(stdout.contains("quarantined"), "{stdout}");
     assert!(stdout.contains("The data lives in"), "{stdout}");
-    // An acknowledgement for the letter of claim, stored as a PDF; a second run adds none.
-    let line = stdout
-        .lines()
-        .find(|l| l.contains("Stored: "))
-        .unwrap_or_else(|| panic!("no acknowledgement in:\n{stdout}"));
-    let path = line.split("Stored: ").nth(1).expect("path").trim();
-    let pdf = std::fs::read(path).expect("the acknowledgement PDF");
-    assert!(pdf.starts_with(b"%PDF-"));
+    // Acknowledgements for the letter of claim and the FOI request, written as they were
+    // filed and stored as PDFs; a second run adds no letter.
+    let path = |out: &str, template: &str| {
+        out.lines()
+            .find_map(|l| l.split(&format!("{template}: ")).nth(1))
+            .unwrap_or_else(|| panic!("no {template} in:\n{out}"))
+            .trim()
+            .to_owned()
+    };
+    let claim = path(&stdout, "claim-acknowledgement");
+    assert!(
+        std::fs::read(&claim)
+            .expect("the claim acknowledgement")
+            .starts_with(b"%PDF-")
+    );
+    let foi = path(&stdout, "foi-acknowledgement");
+    assert!(
+        std::fs::read(&foi)
+            .expect("the FOI acknowledgement")
+            .starts_with(b"%PDF-")
+    );
+    let letters = |home: &std::path::Path| {
+        walkdir::WalkDir::new(home.join("blobs/letters"))
+            .into_iter()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+            .count()
+    };
+    let before = letters(&dir.path().join("h"));
     let (code, again, _) = run(postroom()
         .arg("--home")
         .arg(dir.path().join("h"))
         .arg("demo"));
     assert_eq!(code, 0);
-    assert!(again.contains("Unchanged: "), "{again}");
+    assert_eq!(path(&again, "claim-acknowledgement"), claim, "{again}");
+    assert_eq!(
+        letters(&dir.path().join("h")),
+        before,
+        "no new letter: {again}"
+    );
 }

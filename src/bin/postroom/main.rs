@@ -235,17 +235,28 @@ fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The ingest use case as the CLI runs it: as on AWS, each letter of claim and FOI
+/// request filed gets its acknowledgement letter, rendered here at once (the in-process
+/// outbox) rather than queued for the letters function.
 fn ingest_use_case(stores: postroom::stores::Stores) -> postroom::ingest::Ingest {
     let actor = std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into());
+    let clock = std::sync::Arc::new(postroom::ingest::SystemClock);
+    let outbox = postroom::outbox::Outbox {
+        stores: stores.clone(),
+        registry: postroom::letters::Registry::embedded(),
+        clock: clock.clone(),
+        actor: actor.clone(),
+    };
     postroom::ingest::Ingest::new(
         stores,
         postroom::metadata::Rules::builtin(),
-        std::sync::Arc::new(postroom::ingest::SystemClock),
+        clock,
         postroom::ingest::IngestSettings {
             actor,
             ..Default::default()
         },
     )
+    .with_letters(std::sync::Arc::new(outbox))
 }
 
 /// Every file under the paths, with the inbox key it is staged under.
@@ -589,16 +600,9 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
             .join(", ")
     );
     // An acknowledgement for each letter of claim filed.
-    out!("\n  acknowledgements (templates/claim-acknowledgement):");
-    let outbox = postroom::outbox::Outbox {
-        stores: stores.clone(),
-        registry: postroom::letters::Registry::embedded(),
-        clock: std::sync::Arc::new(postroom::ingest::SystemClock),
-        actor: "demo".into(),
-    };
-    let signatory = postroom::acknowledge::Signatory::claims();
+    // The acknowledgements, written as each letter of claim and FOI request was filed.
+    out!("\n  acknowledgements (sent as each letter of claim and FOI request was filed):");
     let dir_blobs = postroom::store::DirBlobs::open(local.blobs_dir())?;
-    let today = chrono::Utc::now().date_naive();
     for case in postroom::cases::list_cases(stores.table.as_ref()).await? {
         let reference = field(&case, "case_ref").to_owned();
         let Some((_, under)) =
@@ -606,34 +610,20 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         else {
             continue;
         };
-        for entry in under.iter().filter(|i| field(i, "SK").starts_with("DOC#")) {
-            let Some(doc) =
-                postroom::cases::show_document(stores.table.as_ref(), field(entry, "doc_id"))
-                    .await?
-            else {
-                continue;
-            };
-            if doc.get("doc_type").and_then(serde_json::Value::as_str) != Some("letter_of_claim") {
-                continue;
-            }
-            let text = match stores.blobs.get(field(&doc, "text_key")).await {
-                Ok(obj) => String::from_utf8_lossy(&obj.body).into_owned(),
-                Err(_) => String::new(),
-            };
-            match postroom::acknowledge::claim_acknowledgement(&doc, &text, today, &signatory) {
-                Ok(request) => {
-                    let outcome = outbox.send(&request).await?;
-                    let key = outcome.s3_key.clone().unwrap_or_default();
-                    out!(
-                        "  {reference:<16} {:?}: {}",
-                        outcome.status,
-                        dir_blobs.path_of(&key).display()
-                    );
-                    for e in &outcome.errors {
-                        out!("    {e}");
-                    }
-                }
-                Err(e) => out!("  {reference:<16} no acknowledgement: {e}"),
+        for letter in under
+            .iter()
+            .filter(|i| field(i, "SK").starts_with("LETTER#"))
+        {
+            match field(letter, "status") {
+                "invalid" => out!(
+                    "  {reference:<16} {}: not sent, the data did not fit the template",
+                    field(letter, "template")
+                ),
+                _ => out!(
+                    "  {reference:<16} {}: {}",
+                    field(letter, "template"),
+                    dir_blobs.path_of(field(letter, "s3_key")).display()
+                ),
             }
         }
     }
