@@ -372,6 +372,14 @@ impl Font {
         let map = base.forward_map();
         for code in 0..=255u8 {
             if let Some(c) = map.and_then(|m| m.get(code)) {
+                // pdf_encoding's StandardEncoding gives `space` as U+00A0 and `hyphen` as
+                // U+00AD; the glyph list (and poppler) read them as U+0020 and U+002D, and
+                // the standard 14 fonts' widths are by those names.
+                let c = match (code, c) {
+                    (0x20, '\u{a0}') => ' ',
+                    (0x2D, '\u{ad}') => '-',
+                    _ => c,
+                };
                 text[code as usize] = Some(expand_ligature(&c.to_string()).into_boxed_str());
             } else if !declared && !symbolic_builtin && (0x20..0x7F).contains(&code) {
                 // No usable encoding: subset fonts often use ASCII codes.
