@@ -436,8 +436,21 @@ impl Font {
         }
         for code in 0..256usize {
             if widths[code].is_nan() || (declared_widths.is_none() && widths[code] == 0.0) {
-                let by_name =
-                    metrics.and_then(|m| text[code].as_deref().and_then(|t| m.width_of(t)));
+                let by_name = metrics.and_then(|m| {
+                    let t = text[code].as_deref()?;
+                    // A ligature was expanded to its letters: its width is the ligature's.
+                    let ligature = match t {
+                        "ff" => Some("\u{fb00}"),
+                        "fi" => Some("\u{fb01}"),
+                        "fl" => Some("\u{fb02}"),
+                        "ffi" => Some("\u{fb03}"),
+                        "ffl" => Some("\u{fb04}"),
+                        _ => None,
+                    };
+                    ligature
+                        .and_then(|l| m.width_of(l))
+                        .or_else(|| m.width_of(t))
+                });
                 widths[code] = by_name
                     .or(missing.filter(|_| declared_widths.is_some()))
                     .or(metrics.map(|m| m.default_width))
