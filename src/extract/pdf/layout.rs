@@ -85,11 +85,6 @@ struct Word {
 /// half a point, a gap over a tenth of the font size, or an overlap ends a word.
 /// A glyph drawn again over the last one (fake bold, shadows) is dropped.
 fn words(page: &PageGlyphs) -> Vec<Word> {
-    if std::env::var_os("XP_GLYPHS").is_some() {
-        for g in &page.glyphs {
-            eprintln!("{:?} x0={:.2} x1={:.2} y={:.2} size={:.2} dir={}", &page.text[g.start as usize..g.end as usize], g.x0, g.x1, g.y, g.size, g.dir);
-        }
-    }
     let mut words: Vec<Word> = Vec::new();
     let mut word: Option<Word> = None;
     for g in &page.glyphs {
