@@ -619,10 +619,10 @@ def main():
                     log(f"{p.args[0]} exited with {p.returncode}; stopping")
                     shutdown()
             time.sleep(0.5)
-    except SystemExit:
-        raise
     except BaseException as e:
-        log(f"failed: {type(e).__name__}: {e}")
+        # A clean stop has already stopped everything; any other end stops it here.
+        if not isinstance(e, SystemExit):
+            log(f"failed: {type(e).__name__}: {e}")
         stop.set()
         for p in children:
             if p.poll() is None:
