@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use postroom::config::{BackendKind, Config};
 use postroom::extract::{Limits, extract_isolated, sha256_hex};
-use postroom::ingest::{Ingest, IngestSettings, SystemClock};
+use postroom::ingest::{Ingest, IngestSettings, ObjectRef, SystemClock};
 use postroom::metadata::{Rules, analyse};
 use postroom::stores::Stores;
 
@@ -52,6 +52,20 @@ fn corpus(n: usize) -> Vec<(String, Vec<u8>)> {
             (format!("inbox/{i:05}-{name}"), bytes)
         })
         .collect()
+}
+
+/// Uploads every document to the inbox, as a sender's PUT would (not timed).
+async fn stage_all(ingest: &Ingest, docs: &[(String, Vec<u8>)]) -> Vec<ObjectRef> {
+    let mut objects = Vec::new();
+    for (key, bytes) in docs {
+        objects.push(
+            ingest
+                .stage(key, bytes.clone().into(), "local")
+                .await
+                .expect("stage"),
+        );
+    }
+    objects
 }
 
 fn main() {
@@ -90,18 +104,7 @@ fn main() {
         .expect("runtime");
     // The upload (staging into the inbox) is the sender's work, as a PUT to S3 is; the
     // use case starts from an object already there, as the Lambda does.
-    let objects = runtime.block_on(async {
-        let mut objects = Vec::new();
-        for (key, bytes) in &docs {
-            objects.push(
-                ingest
-                    .stage(key, bytes.clone().into(), "local")
-                    .await
-                    .expect("stage"),
-            );
-        }
-        objects
-    });
+    let objects = runtime.block_on(stage_all(&ingest, &docs));
     let start = Instant::now();
     let statuses = runtime.block_on(async {
         let mut statuses = std::collections::BTreeMap::new();
@@ -128,38 +131,17 @@ fn main() {
         Arc::new(SystemClock),
         IngestSettings::default(),
     );
-    let objects2 = runtime.block_on(async {
-        let mut objects = Vec::new();
-        for (key, bytes) in &docs {
-            objects.push(
-                ingest2
-                    .stage(key, bytes.clone().into(), "local")
-                    .await
-                    .expect("stage"),
-            );
-        }
-        objects
-    });
+    let objects2 = runtime.block_on(stage_all(&ingest2, &docs));
     let start = Instant::now();
     let pipelined = runtime.block_on(async {
-        use futures::StreamExt as _;
-        let (tx, mut rx) = tokio::sync::mpsc::channel(2);
-        let reader = {
-            let ingest = ingest2.clone();
-            tokio::spawn(async move {
-                let mut prepared = futures::stream::iter(objects2)
-                    .map(|obj| {
-                        let ingest = ingest.clone();
-                        async move { ingest.prepare(&obj).await.expect("prepare") }
-                    })
-                    .buffered(2);
-                while let Some(p) = prepared.next().await {
-                    if tx.send(p).await.is_err() {
-                        break;
-                    }
-                }
+        let work = objects2
+            .into_iter()
+            .map(|obj| {
+                let ingest = ingest2.clone();
+                async move { ingest.prepare(&obj).await.expect("prepare") }
             })
-        };
+            .collect();
+        let (mut rx, reader) = postroom::ingest::in_order_ahead(work, 2);
         let mut statuses = std::collections::BTreeMap::new();
         while let Some(p) = rx.recv().await {
             let outcome = ingest2.commit(p).await.expect("commit");

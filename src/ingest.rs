@@ -57,6 +57,31 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
+/// Runs `work` up to `ahead` at a time on a spawned task and hands the results over in
+/// the order given: how `postroom ingest` prepares the next documents while it commits
+/// each in turn. Await the handle after the receiver is drained (it reports a panic).
+pub fn in_order_ahead<T, F>(
+    work: Vec<F>,
+    ahead: usize,
+) -> (tokio::sync::mpsc::Receiver<T>, tokio::task::JoinHandle<()>)
+where
+    T: Send + 'static,
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    use futures::StreamExt as _;
+    let ahead = ahead.max(1);
+    let (tx, rx) = tokio::sync::mpsc::channel(ahead);
+    let handle = tokio::spawn(async move {
+        let mut results = futures::stream::iter(work).buffered(ahead);
+        while let Some(result) = results.next().await {
+            if tx.send(result).await.is_err() {
+                break;
+            }
+        }
+    });
+    (rx, handle)
+}
+
 /// An object identified, read and extracted by `Ingest::prepare`, not yet recorded.
 #[derive(Debug)]
 pub struct Prepared {

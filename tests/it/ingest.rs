@@ -359,21 +359,9 @@ impl postroom::outbox::LetterSink for Recording {
 
 #[tokio::test]
 async fn filed_letters_of_claim_and_foi_requests_are_acknowledged_once_each() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        backend: BackendKind::Local,
-        home: dir.path().to_path_buf(),
-        aws: None,
-    };
-    let stores = Stores::local(&config).expect("local stores");
     let sink = Arc::new(Recording::default());
-    let ingest = Ingest::new(
-        stores.clone(),
-        postroom::metadata::Rules::builtin(),
-        Arc::new(FixedClock),
-        IngestSettings::default(),
-    )
-    .with_letters(sink.clone());
+    let (_dir, stores, ingest) = setup(IngestSettings::default());
+    let ingest = ingest.with_letters(sink.clone());
 
     // A transient failure of the sink fails the document (so its message is retried)...
     sink.fail.store(true, std::sync::atomic::Ordering::SeqCst);

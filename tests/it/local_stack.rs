@@ -61,16 +61,11 @@ fn local_stack(test: &str) -> Option<LocalStack> {
 }
 
 async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
-    let http = aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https();
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(http)
-        .endpoint_url(endpoint)
-        .load()
+    crate::lambda_ingest::sdk_config()
         .await
+        .to_builder()
+        .endpoint_url(endpoint)
+        .build()
 }
 
 async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {

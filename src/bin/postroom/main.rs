@@ -309,37 +309,25 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
     // each is filed in turn, so filing is in the order given: a letter that opens a case
     // is filed before the documents that follow it.
     let ahead = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
-    let (tx, mut rx) = tokio::sync::mpsc::channel(ahead);
-    let reader = {
-        let use_case = use_case.clone();
-        let files = files.clone();
-        tokio::spawn(async move {
-            use futures::StreamExt as _;
-            let mut prepared = futures::stream::iter(files)
-                .map(|(path, key)| {
-                    let use_case = use_case.clone();
-                    let bucket = bucket.clone();
-                    async move {
-                        let result = match tokio::fs::read(&path).await {
-                            Ok(bytes) => {
-                                Ok(match use_case.stage(&key, bytes.into(), &bucket).await {
-                                    Ok(obj) => use_case.prepare(&obj).await,
-                                    Err(e) => Err(e),
-                                })
-                            }
-                            Err(e) => Err(e),
-                        };
-                        (path, result)
-                    }
-                })
-                .buffered(ahead);
-            while let Some(item) = prepared.next().await {
-                if tx.send(item).await.is_err() {
-                    break;
-                }
+    let work = files
+        .iter()
+        .cloned()
+        .map(|(path, key)| {
+            let use_case = use_case.clone();
+            let bucket = bucket.clone();
+            async move {
+                let result = match tokio::fs::read(&path).await {
+                    Ok(bytes) => Ok(match use_case.stage(&key, bytes.into(), &bucket).await {
+                        Ok(obj) => use_case.prepare(&obj).await,
+                        Err(e) => Err(e),
+                    }),
+                    Err(e) => Err(e),
+                };
+                (path, result)
             }
         })
-    };
+        .collect();
+    let (mut rx, reader) = postroom::ingest::in_order_ahead(work, ahead);
     while let Some((path, read)) = rx.recv().await {
         let outcome = match read {
             Ok(Ok(prepared)) => use_case.commit(prepared).await,
