@@ -252,14 +252,34 @@ impl Ingest {
     /// letter, so a redelivery finishes what a crash after filing left undone. A document
     /// that cannot be acknowledged (no sender address, say) is logged by code and left
     /// to its case handler; only a transient failure of the sink is an error.
-    async fn acknowledge(&self, doc_id: &str) -> Result<(), IngestError> {
+    /// `doc` is the document's item when the caller holds it; otherwise it is read, and
+    /// only for the two types that are acknowledged.
+    async fn acknowledge(
+        &self,
+        doc_id: &str,
+        doc_type: &str,
+        doc: Option<&Item>,
+    ) -> Result<(), IngestError> {
         use crate::acknowledge::{Signatory, claim_acknowledgement, foi_acknowledgement};
         let Some(sink) = &self.letters else {
             return Ok(());
         };
-        let table = &self.stores.table;
-        let Some(doc) = table.get(&Key::new(keys::doc(doc_id), keys::META)).await? else {
+        if !matches!(doc_type, "letter_of_claim" | "foi_request") {
             return Ok(());
+        }
+        let read;
+        let doc = match doc {
+            Some(doc) => doc,
+            None => {
+                let key = Key::new(keys::doc(doc_id), keys::META);
+                match self.stores.table.get(&key).await? {
+                    Some(item) => {
+                        read = item;
+                        &read
+                    }
+                    None => return Ok(()),
+                }
+            }
         };
         if doc.get("status").and_then(Value::as_str) != Some("filed") {
             return Ok(());
@@ -273,7 +293,7 @@ impl Ingest {
                     Err(StoreError::NotFound { .. }) => String::new(),
                     Err(e) => return Err(e.into()),
                 };
-                claim_acknowledgement(&doc, &text, today, &Signatory::claims())
+                claim_acknowledgement(doc, &text, today, &Signatory::claims())
             }
             Some("foi_request") => {
                 let Some(reference) = doc.get("case_ref").and_then(Value::as_str) else {
@@ -470,7 +490,9 @@ impl Ingest {
                 if status == "quarantined" && present {
                     self.finish_quarantine(&obj.key).await?;
                 }
-                self.acknowledge(&doc_id).await?;
+                let doc_type = existing.get("doc_type").and_then(Value::as_str);
+                self.acknowledge(&doc_id, doc_type.unwrap_or(""), Some(&existing))
+                    .await?;
                 return Ok(unchanged(source, doc_id, &existing));
             }
             Step::Quarantine {
@@ -511,14 +533,16 @@ impl Ingest {
                 .await
             {
                 Ok(outcome) => {
-                    self.acknowledge(&doc_id).await?;
+                    self.acknowledge(&doc_id, &meta.doc_type, None).await?;
                     return Ok(outcome);
                 }
                 Err(IngestError::Store(StoreError::ConditionFailed { .. })) => {
                     if let Some(existing) =
                         table.get(&Key::new(keys::doc(&doc_id), keys::META)).await?
                     {
-                        self.acknowledge(&doc_id).await?;
+                        let doc_type = existing.get("doc_type").and_then(Value::as_str);
+                        self.acknowledge(&doc_id, doc_type.unwrap_or(""), Some(&existing))
+                            .await?;
                         return Ok(unchanged(source, doc_id, &existing));
                     }
                 }
