@@ -112,6 +112,31 @@ fn field_value(doc: &Document, annot: &Dictionary) -> Option<String> {
     if kind != b"Tx" && kind != b"Ch" {
         return None;
     }
+    let flags = inherited(doc, annot, b"Ff").and_then(num).unwrap_or(0.0) as i64;
+    if kind == b"Ch" && flags & (1 << 17) == 0 {
+        // A list box shows its options (from /TI on), one per line, as poppler draws it.
+        if let Some(Object::Array(options)) = inherited(doc, annot, b"Opt") {
+            let top = inherited(doc, annot, b"TI")
+                .and_then(num)
+                .unwrap_or(0.0)
+                .max(0.0) as usize;
+            let lines: Vec<String> = options
+                .iter()
+                .skip(top)
+                .take(1_000)
+                .filter_map(|o| {
+                    let o = doc.dereference(o).ok()?.1;
+                    let shown = match o {
+                        Object::Array(pair) => doc.dereference(pair.get(1)?).ok()?.1,
+                        other => other,
+                    };
+                    Some(text_string(shown.as_str().ok()?))
+                })
+                .collect();
+            let joined = lines.join("\n");
+            return (!joined.trim().is_empty()).then_some(joined);
+        }
+    }
     let value = match inherited(doc, annot, b"V")? {
         Object::String(bytes, _) => {
             lopdf::decode_text_string(&Object::String(bytes.clone(), lopdf::StringFormat::Literal))

@@ -32,6 +32,9 @@ const SAME_LINE: f32 = 0.5;
 /// A gap of this many font sizes splits a line into separate segments (poppler's
 /// `minColSpacing1`).
 const COLUMN_GAP: f32 = 0.7;
+/// Words of a line overlapping by more than this many font sizes are separate words
+/// (fields drawn over their labels, a value over its neighbour), never glued together.
+const APART_OVERLAP: f32 = 0.4;
 /// A segment continues a block when it starts at most this many font sizes below it.
 const BLOCK_LEADING: f32 = 2.0;
 /// Above this many blocks on a page, blocks are read plainly top to bottom.
@@ -133,7 +136,8 @@ fn words(page: &PageGlyphs) -> Vec<Word> {
 
 /// Joins a line's words the way poppler's `TextLine::coalesce` does: a space only where
 /// the gap reaches 0.03 of the line's first font size (or, on lines of single-character
-/// words, 1.3 times the smallest gap, at most 0.4 of the font size).
+/// words, 1.3 times the smallest gap, at most 0.4 of the font size). Words that overlap
+/// by more than [`APART_OVERLAP`] stay apart.
 fn join_words(words: &[Word], out: &mut Vec<Segment>) {
     let Some(first) = words.first() else { return };
     let size = first.size.max(0.1);
@@ -162,7 +166,8 @@ fn join_words(words: &[Word], out: &mut Vec<Segment>) {
     let mut current = String::new();
     let mut prev_x1 = f32::NAN;
     for w in words {
-        if !current.is_empty() && w.x0 - prev_x1 >= threshold {
+        let apart = w.x0 < prev_x1 - APART_OVERLAP * size;
+        if !current.is_empty() && (w.x0 - prev_x1 >= threshold || apart) {
             seg.words.push(std::mem::take(&mut current));
         }
         current.push_str(&w.text);
