@@ -108,12 +108,13 @@ enum Step {
         meta: Option<Box<DocumentMetadata>>,
         reason: String,
     },
-    /// Store its text and file it.
+    /// Its text is stored: file it.
     Read {
         doc_id: String,
         sha: String,
         meta: Box<DocumentMetadata>,
-        text: String,
+        /// An FOI request's text, which goes on its case.
+        request_text: Option<String>,
     },
 }
 
@@ -355,7 +356,8 @@ impl Ingest {
     }
 
     /// The first half of `ingest`: identify the object, look for an earlier record,
-    /// read and extract it. It writes nothing, so a caller may prepare the next
+    /// read and extract it, and store its text. It records nothing (the text is made
+    /// again from the same bytes on any redelivery), so a caller may prepare the next
     /// documents while it commits this one (the CLI does), and filing stays in order.
     pub async fn prepare(&self, obj: &ObjectRef) -> Result<Prepared, IngestError> {
         let source = format!("s3://{}/{}", obj.bucket, obj.key);
@@ -464,22 +466,34 @@ impl Ingest {
                 reason,
             }));
         }
+        // 5. The text, for search. It is made again from the same bytes on a redelivery,
+        //    so it is written here, while the caller may still be filing the previous
+        //    document, and always before the record that points at it.
+        let request_text =
+            (meta.doc_type == "foi_request").then(|| text.chars().take(20_000).collect::<String>());
+        self.stores
+            .blobs
+            .put(
+                &keys::text(&doc_id),
+                Bytes::from(text),
+                &PutOptions::content_type("text/plain; charset=utf-8").reproducible(),
+            )
+            .await?;
         Ok(prepared(Step::Read {
             doc_id,
             sha,
             meta: Box::new(meta),
-            text,
+            request_text,
         }))
     }
 
-    /// The second half of `ingest`: record what `prepare` found (store the text, file
-    /// the document in one transaction, or quarantine it), then request its
-    /// acknowledgement.
+    /// The second half of `ingest`: record what `prepare` found (file the document in
+    /// one transaction, or quarantine it), then request its acknowledgement.
     pub async fn commit(&self, prepared: Prepared) -> Result<Outcome, IngestError> {
         let Prepared { obj, source, step } = prepared;
         let obj = &obj;
         let table = &self.stores.table;
-        let (doc_id, sha, meta, text) = match step {
+        let (doc_id, sha, meta, request_text) = match step {
             Step::Done(outcome) => return Ok(outcome),
             Step::Seen {
                 doc_id,
@@ -508,23 +522,9 @@ impl Ingest {
                 doc_id,
                 sha,
                 meta,
-                text,
-            } => (doc_id, sha, meta, text),
+                request_text,
+            } => (doc_id, sha, meta, request_text),
         };
-
-        // An FOI request's text goes on its case.
-        let request_text =
-            (meta.doc_type == "foi_request").then(|| text.chars().take(20_000).collect::<String>());
-
-        // 5. The text, for search (idempotent: same bytes on a redelivery).
-        self.stores
-            .blobs
-            .put(
-                &keys::text(&doc_id),
-                Bytes::from(text),
-                &PutOptions::content_type("text/plain; charset=utf-8").reproducible(),
-            )
-            .await?;
 
         // 6. File it, in one transaction; a lost race is decided again.
         for _ in 0..4 {

@@ -340,9 +340,7 @@ impl Blobs for DirBlobs {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> StoreResult<T> + Send + 'static,
 ) -> StoreResult<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::backend(BACKEND, "a blocking task", false, e))?
+    super::local_blocking(BACKEND, "a blocking task", f).await
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {

@@ -26,6 +26,25 @@ pub use error::{StoreError, StoreResult};
 pub use s3_blobs::S3Blobs;
 pub use sqlite_table::SqliteTable;
 pub use sqs_queue::SqsQueue;
+/// Runs a short blocking call of an embedded adapter (a file, the SQLite file). On a
+/// multi-threaded runtime it runs in place: the worker's other tasks move to another
+/// thread, and the two thread hand-offs of `spawn_blocking` are saved (they cost more
+/// than a local write). On a current-thread runtime, where that is not allowed, it goes
+/// to the blocking pool.
+async fn local_blocking<T: Send + 'static>(
+    backend: &'static str,
+    op: &'static str,
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => tokio::task::block_in_place(f),
+        _ => tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| StoreError::backend(backend, op, false, e))?,
+    }
+}
+
 pub use table::{
     Condition, Cursor, GSI1, GSI1_PK, GSI1_SK, Item, Key, MAX_ITEM_BYTES, MAX_PAGE_BYTES,
     MAX_TRANSACTION_OPS, PK, Page, Query, SK, Table, TxOp, Update, VERSION, item_size,

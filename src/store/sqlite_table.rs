@@ -70,9 +70,7 @@ impl SqliteTable {
                 .map_err(|_| StoreError::backend(BACKEND, op, false, "connection lock poisoned"))?;
             f(&mut guard)
         };
-        tokio::task::spawn_blocking(run)
-            .await
-            .map_err(|e| StoreError::backend(BACKEND, op, false, e))?
+        super::local_blocking(BACKEND, op, run).await
     }
 }
 
