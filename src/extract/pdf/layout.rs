@@ -1,7 +1,8 @@
 //! Rebuilds reading order from positioned glyphs, the way pdftotext's default mode does:
 //!
-//! 1. glyphs sharing a baseline (within half the larger font size, so superscripts stay)
-//!    form a line, sorted left to right;
+//! 1. glyphs sharing a baseline form a line, sorted left to right; a line of smaller or
+//!    shorter text within half a font size of a line it sits beside (superscripts,
+//!    subscripts, footnote marks) joins it;
 //! 2. a gap wider than a tenth of the font size (poppler's rule) or a space glyph starts
 //!    a new word; a gap wider than [`COLUMN_GAP`] font sizes splits the line into
 //!    segments (columns, table cells);
@@ -29,6 +30,13 @@ const MAX_WIDE_CHAR_SPACING: f32 = 0.4;
 /// Glyphs whose baselines differ by less than this fraction of the larger font size
 /// share a line.
 const SAME_LINE: f32 = 0.5;
+/// Words whose baselines differ by less than this fraction are on the same baseline,
+/// wherever they are across the page.
+const SAME_BASELINE: f32 = 0.2;
+/// A line joins a line of text at most this many times larger.
+const MAX_HOST_SIZE: f32 = 2.5;
+/// How many lines either side are looked at for a line to join.
+const NEAR_LINES: usize = 8;
 /// A gap of this many font sizes splits a line into separate segments (poppler's
 /// `minColSpacing1`).
 const COLUMN_GAP: f32 = 0.7;
@@ -68,6 +76,31 @@ struct Block {
     top: f32,
     bottom: f32,
     dir: u8,
+}
+
+/// Words sharing a baseline, the one of its largest text.
+struct Line {
+    base: f32,
+    size: f32,
+    dir: u8,
+    words: Vec<Word>,
+}
+
+impl Line {
+    fn push(&mut self, w: Word) {
+        if w.size > self.size {
+            (self.base, self.size) = (w.base, w.size);
+        }
+        self.words.push(w);
+    }
+
+    /// Whether a word sits within a column gap of one of the line's words.
+    fn beside(&self, w: &Word) -> bool {
+        let reach = COLUMN_GAP * self.size.max(w.size).max(0.1);
+        self.words
+            .iter()
+            .any(|o| w.x0 <= o.x1 + reach && o.x0 <= w.x1 + reach)
+    }
 }
 
 /// A word as poppler builds it: glyphs until a break.
@@ -328,27 +361,65 @@ pub fn page_text(page: &PageGlyphs) -> String {
             .then(a.x0.total_cmp(&b.x0))
     });
 
-    // Words whose baselines are within half the larger font size share a line (poppler's
-    // `maxIntraLineDelta`), so superscripts stay with their text.
-    let mut segs: Vec<Segment> = Vec::new();
-    let mut line: Vec<Word> = Vec::new();
-    let (mut line_base, mut line_dir, mut line_size) = (f32::NAN, 255u8, 0f32);
+    // Words on one baseline form a line. Then a line within half a font size of a line
+    // of text at least as large, and beside it (a superscript, a subscript, a
+    // footnote mark), joins the nearest such line (poppler's `maxIntraLineDelta`): not
+    // a line of the next column that merely shares its height.
+    let mut lines: Vec<Line> = Vec::new();
     for w in words {
-        let tolerance = SAME_LINE * line_size.max(w.size).max(0.5);
-        let same = !line.is_empty() && w.dir == line_dir && (line_base - w.base).abs() <= tolerance;
-        if !same && !line.is_empty() {
-            line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-            segments(&mut line, &mut segs);
-            line.clear();
+        match lines.last_mut() {
+            Some(l)
+                if l.dir == w.dir
+                    && (l.base - w.base).abs() <= SAME_BASELINE * l.size.max(w.size).max(0.5) =>
+            {
+                l.push(w)
+            }
+            _ => lines.push(Line {
+                base: w.base,
+                size: w.size,
+                dir: w.dir,
+                words: vec![w],
+            }),
         }
-        if line.is_empty() {
-            (line_base, line_dir, line_size) = (w.base, w.dir, w.size);
-        }
-        line.push(w);
     }
-    if !line.is_empty() {
-        line.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-        segments(&mut line, &mut segs);
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    let chars = |l: &Line| l.words.iter().map(|w| w.chars).sum::<usize>();
+    order.sort_by(|&a, &b| {
+        lines[a]
+            .size
+            .total_cmp(&lines[b].size)
+            .then(chars(&lines[a]).cmp(&chars(&lines[b])))
+    });
+    let mut merged = vec![false; lines.len()];
+    for i in order {
+        let line = &lines[i];
+        let near = |j: &usize| {
+            let host = &lines[*j];
+            !merged[*j]
+                && *j != i
+                && host.dir == line.dir
+                && (host.size > line.size || (host.size == line.size && chars(host) >= chars(line)))
+                && host.size <= MAX_HOST_SIZE * line.size
+                && (host.base - line.base).abs() <= SAME_LINE * host.size.max(0.5)
+                && line.words.iter().any(|w| host.beside(w))
+        };
+        let lo = i.saturating_sub(NEAR_LINES);
+        let hi = (i + NEAR_LINES + 1).min(lines.len());
+        let host = (lo..hi).filter(near).min_by(|&a, &b| {
+            (lines[a].base - line.base)
+                .abs()
+                .total_cmp(&(lines[b].base - line.base).abs())
+        });
+        if let Some(j) = host {
+            let words = std::mem::take(&mut lines[i].words);
+            lines[j].words.extend(words);
+            merged[i] = true;
+        }
+    }
+    let mut segs: Vec<Segment> = Vec::new();
+    for mut line in lines.into_iter().filter(|l| !l.words.is_empty()) {
+        line.words.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        segments(&mut line.words, &mut segs);
     }
 
     let mut out = String::with_capacity(page.text.len() + segs.len() * 2);
@@ -368,4 +439,64 @@ pub fn page_text(page: &PageGlyphs) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::pdf::interp::Glyph;
+
+    /// Draws `text` from `x` on baseline `y`, each character `size / 2` wide.
+    fn draw(page: &mut PageGlyphs, text: &str, x: f32, y: f32, size: f32) {
+        let mut x = x;
+        for c in text.chars() {
+            let start = page.text.len() as u32;
+            page.text.push(c);
+            page.glyphs.push(Glyph {
+                x0: x,
+                x1: x + size / 2.0,
+                y,
+                size,
+                dir: 0,
+                start,
+                end: page.text.len() as u32,
+            });
+            x += size / 2.0;
+        }
+    }
+
+    #[test]
+    fn a_footnote_mark_joins_the_line_it_sits_beside() {
+        let mut page = PageGlyphs::default();
+        // Left column: a line ending in a raised mark drawn before its text.
+        draw(&mut page, "[10]", 130.0, 384.5, 9.6);
+        draw(&mut page, "used in Thunderbird,", 10.0, 380.0, 12.0);
+        // Right column, its baseline nearer the mark's than the text's.
+        draw(&mut page, "Original author", 400.0, 386.75, 10.5);
+        let text = page_text(&page);
+        assert!(
+            text.contains("Thunderbird,[10]"),
+            "the mark stays with its word: {text:?}"
+        );
+        assert!(text.contains("Original author"), "{text:?}");
+    }
+
+    #[test]
+    fn a_superscript_drawn_first_joins_its_line() {
+        let mut page = PageGlyphs::default();
+        draw(&mut page, "th", 70.0, 703.5, 7.0);
+        draw(&mut page, "On the 240", 10.0, 700.0, 12.0);
+        draw(&mut page, "day", 80.0, 700.0, 12.0);
+        assert_eq!(page_text(&page).trim(), "On the 240th day");
+    }
+
+    #[test]
+    fn words_drawn_over_each_other_stay_apart() {
+        let mut page = PageGlyphs::default();
+        draw(&mut page, "RdoGrp1", 80.0, 500.0, 12.0);
+        draw(&mut page, "Rdo1", 100.0, 497.0, 12.0);
+        let text = page_text(&page);
+        assert!(text.contains("RdoGrp1") && text.contains("Rdo1"), "{text:?}");
+        assert!(!text.contains("RdoGrp1Rdo1"), "{text:?}");
+    }
 }
