@@ -35,6 +35,8 @@ const SAME_LINE: f32 = 0.5;
 const SAME_BASELINE: f32 = 0.2;
 /// A line joins a line of text at most this many times larger.
 const MAX_HOST_SIZE: f32 = 2.5;
+/// Lines of more words than this do not join another (and the search stays bounded).
+const MAX_JOINING_WORDS: usize = 64;
 /// How many lines either side are looked at for a line to join.
 const NEAR_LINES: usize = 8;
 /// A gap of this many font sizes splits a line into separate segments (poppler's
@@ -393,6 +395,9 @@ pub fn page_text(page: &PageGlyphs) -> String {
     let mut merged = vec![false; lines.len()];
     for i in order {
         let line = &lines[i];
+        if line.words.len() > MAX_JOINING_WORDS {
+            continue; // a line of text in its own right, not a mark
+        }
         let near = |j: &usize| {
             let host = &lines[*j];
             !merged[*j]
@@ -496,7 +501,10 @@ mod tests {
         draw(&mut page, "RdoGrp1", 80.0, 500.0, 12.0);
         draw(&mut page, "Rdo1", 100.0, 497.0, 12.0);
         let text = page_text(&page);
-        assert!(text.contains("RdoGrp1") && text.contains("Rdo1"), "{text:?}");
+        assert!(
+            text.contains("RdoGrp1") && text.contains("Rdo1"),
+            "{text:?}"
+        );
         assert!(!text.contains("RdoGrp1Rdo1"), "{text:?}");
     }
 }
