@@ -10,6 +10,9 @@
 //! the next documents read and extracted two at a time while each is filed in order,
 //! against extraction alone one at a time (as `postroom extract` runs) and two at a time
 //! (equal parallelism).
+//!
+//! The stores live in a temporary folder: set `TMPDIR` (for example to `/dev/shm`) to
+//! tell the bookkeeping's own cost from the file system's cost of creating files.
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::extract::{Limits, Warning, extract_isolated, sha256_hex};
+use crate::extract::{Limits, Warning, extract, on_extract_thread, sha256_hex};
 use crate::metadata::{DocumentMetadata, Rules, analyse};
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
 use crate::outbox::{LetterSink, OutboxError};
@@ -443,15 +443,15 @@ impl Ingest {
         let rules = self.rules;
         let src = source.clone();
         let sha_for_task = sha.clone();
-        let (meta, text, unreadable) = tokio::task::spawn_blocking(move || {
-            let extracted = extract_isolated(&bytes, &limits);
+        let (meta, text, unreadable) = on_extract_thread(move || {
+            let extracted = extract(&bytes, &limits);
             let meta = analyse(&extracted, &src, &sha_for_task, rules);
             let unreadable =
                 extracted.unreadable() || extracted.warnings.contains(Warning::InternalError);
             (meta, extracted.text, unreadable)
         })
         .await
-        .map_err(|e| IngestError::Task(e.to_string()))?;
+        .map_err(IngestError::Task)?;
 
         if unreadable {
             let reason = meta
@@ -579,10 +579,16 @@ impl Ingest {
             .is_some();
         let same = known || matches!(self.stores.blobs.head(key).await, Ok(h) if h.etag == etag);
         if !same {
+            // Stored with the type its bytes show, as a sender's upload names it. A staged
+            // copy of a file the user still has: no need to wait for the disk.
+            let content_type = crate::extract::detect(&bytes).as_str();
             self.stores
                 .blobs
-                // A staged copy of a file the user still has: no need to wait for the disk.
-                .put(key, bytes, &PutOptions::default().reproducible())
+                .put(
+                    key,
+                    bytes,
+                    &PutOptions::content_type(content_type).reproducible(),
+                )
                 .await?;
         }
         Ok(ObjectRef {

@@ -175,6 +175,24 @@ pub fn extract_isolated(bytes: &[u8], limits: &Limits) -> Extracted {
     })
 }
 
+/// Runs `work` (an extraction and what follows it) on its own thread with the
+/// extraction stack, and waits for it without holding an async worker or a thread of
+/// the blocking pool: one thread start and one wake-up per document.
+pub async fn on_extract_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, String> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("extract".into())
+        .stack_size(EXTRACT_STACK_BYTES)
+        .spawn(move || {
+            let _ = tx.send(work());
+        })
+        .map_err(|e| format!("could not start an extraction thread: {e}"))?;
+    rx.await
+        .map_err(|_| "the extraction thread stopped without an answer".to_owned())
+}
+
 pub(crate) fn extract_with(bytes: &[u8], budget: &Budget, depth: usize) -> Extracted {
     let media_type = detect(bytes);
     let mut out = Extracted::empty(media_type);

@@ -30,6 +30,9 @@ const BACKEND: &str = "local folder";
 /// The longest escaped piece of a segment kept in one file name (limit 255 bytes).
 const PIECE_BYTES: usize = 200;
 const META_SUFFIX: &str = "%meta";
+/// Objects of at least this size always get a sidecar (their ETag is not worth hashing
+/// again on every `head`).
+const SIDECAR_ABOVE: usize = 256 * 1024;
 const CONTINUES: &str = "%+";
 const EMPTY: &str = "%_";
 
@@ -86,32 +89,40 @@ impl DirBlobs {
             }
             Err(e) => return Err(io_error("read", &data, e)),
         };
-        let sidecar = std::fs::read(Self::sidecar_path(&data))
-            .ok()
-            .and_then(|raw| serde_json::from_slice::<Sidecar>(&raw).ok())
-            .filter(|s| s.size == file_meta.len() && s.key == key);
-        match sidecar {
-            Some(s) => Ok(ObjectMeta {
-                key: s.key,
-                size: s.size,
-                etag: s.etag,
-                version: None,
-                content_type: s.content_type,
-                metadata: s.metadata,
-            }),
-            // An object written by hand, or a crash between the two renames of a put:
-            // the bytes are the truth.
+        match Self::sidecar(key, &data, file_meta.len()) {
+            Some(meta) => Ok(meta),
+            // A plain object (see `write`), one written by hand, or a crash between the
+            // two renames of a put: the bytes are the truth.
             None => {
                 let bytes = std::fs::read(&data).map_err(|e| io_error("read", &data, e))?;
-                Ok(ObjectMeta {
-                    key: key.to_owned(),
-                    size: bytes.len() as u64,
-                    etag: md5_hex(&bytes),
-                    version: None,
-                    content_type: implied_content_type(key).map(str::to_owned),
-                    metadata: BTreeMap::new(),
-                })
+                Ok(Self::plain_meta(key, &bytes))
             }
+        }
+    }
+
+    /// What the sidecar says, if there is one for these bytes.
+    fn sidecar(key: &str, data: &Path, size: u64) -> Option<ObjectMeta> {
+        let raw = std::fs::read(Self::sidecar_path(data)).ok()?;
+        let s = serde_json::from_slice::<Sidecar>(&raw).ok()?;
+        (s.size == size && s.key == key).then_some(ObjectMeta {
+            key: s.key,
+            size: s.size,
+            etag: s.etag,
+            version: None,
+            content_type: s.content_type,
+            metadata: s.metadata,
+        })
+    }
+
+    /// An object without a sidecar: its name implies its type, its bytes give its ETag.
+    fn plain_meta(key: &str, bytes: &[u8]) -> ObjectMeta {
+        ObjectMeta {
+            key: key.to_owned(),
+            size: bytes.len() as u64,
+            etag: md5_hex(bytes),
+            version: None,
+            content_type: implied_content_type(key).map(str::to_owned),
+            metadata: BTreeMap::new(),
         }
     }
 
@@ -146,11 +157,14 @@ impl DirBlobs {
         let data_tmp = write_temp(&dir, body, options.durable)?;
         let side_path = Self::sidecar_path(&data);
         // A sidecar that would say nothing the file name does not (content type implied by
-        // the extension, no metadata) is not written: creating files is the slow part of
-        // a put on most file systems. The sidecar is rebuilt from the bytes if ever lost,
-        // so it is never synced.
+        // the extension, no metadata) is not written for a small object: creating files is
+        // the slow part of a put on most file systems (0.3 to 0.45 ms here, against 0.05
+        // ms to hash 25 KB when it is read). A large object gets one all the same, so that
+        // `head` need not hash it. The sidecar is rebuilt from the bytes if ever lost, so
+        // it is never synced.
         let plain = options.metadata.is_empty()
-            && options.content_type.as_deref() == implied_content_type(key);
+            && options.content_type.as_deref() == implied_content_type(key)
+            && body.len() < SIDECAR_ABOVE;
         if plain {
             data_tmp
                 .persist(&data)
@@ -267,25 +281,21 @@ impl Blobs for DirBlobs {
         let this = self.clone();
         let key = key.to_owned();
         blocking(move || {
-            let meta = this.read_meta(&key)?;
             let path = this.path_of(&key);
+            if path.is_dir() {
+                return Err(StoreError::not_found(format!("object {key:?}")));
+            }
             let body = std::fs::read(&path).map_err(|e| {
-                if e.kind() == ErrorKind::NotFound {
+                if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20) {
                     StoreError::not_found(format!("object {key:?}"))
                 } else {
                     io_error("read", &path, e)
                 }
             })?;
-            let meta = if body.len() as u64 == meta.size {
-                meta
-            } else {
-                // Replaced between the two reads: describe what we actually read.
-                ObjectMeta {
-                    size: body.len() as u64,
-                    etag: md5_hex(&body),
-                    ..meta
-                }
-            };
+            // One read: the sidecar describes these bytes if it has their size (a put
+            // renames the bytes in first); otherwise the bytes are the truth.
+            let meta = Self::sidecar(&key, &path, body.len() as u64)
+                .unwrap_or_else(|| Self::plain_meta(&key, &body));
             Ok(Object {
                 meta,
                 body: Bytes::from(body),
@@ -391,6 +401,9 @@ fn implied_content_type(key: &str) -> Option<&'static str> {
         "txt" => "text/plain; charset=utf-8",
         "pdf" => "application/pdf",
         "json" => "application/json",
+        "eml" => "message/rfc822",
+        "docx" => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "html" | "htm" => "text/html",
         _ => return None,
     })
 }
@@ -532,5 +545,29 @@ mod tests {
         round_trip(&"é".repeat(500));
         round_trip(&"%".repeat(340));
         round_trip(&format!("{}/x", "ab%".repeat(300)));
+    }
+
+    #[tokio::test]
+    async fn small_plain_objects_have_no_sidecar_and_large_ones_do() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blobs = DirBlobs::open(dir.path()).expect("open");
+        let pdf = PutOptions::content_type("application/pdf");
+        let small = Bytes::from(vec![b'a'; 1000]);
+        let large = Bytes::from(vec![b'b'; SIDECAR_ABOVE]);
+        for (key, body) in [("inbox/small.pdf", &small), ("inbox/large.pdf", &large)] {
+            let put = blobs.put(key, body.clone(), &pdf).await.expect("put");
+            assert_eq!(put.etag, md5_hex(body));
+            let head = blobs.head(key).await.expect("head");
+            let got = blobs.get(key).await.expect("get");
+            assert_eq!(head, put, "{key}");
+            assert_eq!(got.meta, put, "{key}");
+            assert_eq!(&got.body, body);
+        }
+        let sidecar = |key: &str| DirBlobs::sidecar_path(&blobs.path_of(key)).exists();
+        assert!(!sidecar("inbox/small.pdf"), "nothing the name does not say");
+        assert!(
+            sidecar("inbox/large.pdf"),
+            "head need not hash a large object"
+        );
     }
 }
