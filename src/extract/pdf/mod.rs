@@ -8,7 +8,7 @@ mod font;
 mod interp;
 mod layout;
 
-use lopdf::{Document, LoadOptions};
+use lopdf::{Document, LoadOptions, Object};
 
 use super::limits::Budget;
 use super::{Warning, Warnings};
@@ -27,7 +27,7 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
         max_decompressed_size: Some(budget.limits.max_stream_bytes),
         ..LoadOptions::default()
     };
-    let doc = match Document::load_mem_with_options(bytes, options) {
+    let mut doc = match Document::load_mem_with_options(bytes, options) {
         Ok(doc) => doc,
         Err(lopdf::Error::InvalidPassword | lopdf::Error::Decryption(_)) => {
             warnings.add(Warning::Encrypted);
@@ -42,6 +42,9 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
             return PdfText::default();
         }
     };
+    if repair_stream_lengths(&mut doc, bytes, budget.limits.max_stream_bytes) {
+        warnings.add(Warning::Malformed);
+    }
     if doc.xref_recovery.is_some() {
         // The cross-reference data was damaged and rebuilt: say so, keep what was read.
         warnings.add(Warning::Malformed);
@@ -86,5 +89,141 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
     PdfText {
         pages,
         page_count: Some(page_ids.len() as u32),
+    }
+}
+
+/// Streams whose `/Length` names no number (itself, a missing object) were read as empty.
+/// Reads each again from its `stream` keyword to its `endstream`, as poppler does, and
+/// says whether any needed it. Once `max_bytes` in all have been read back, the rest
+/// are left empty (a hostile file may point many objects at one long stretch).
+fn repair_stream_lengths(doc: &mut Document, bytes: &[u8], max_bytes: usize) -> bool {
+    let broken: Vec<(lopdf::ObjectId, usize)> = doc
+        .objects
+        .iter()
+        .filter_map(|(id, obj)| {
+            let Object::Stream(stream) = obj else {
+                return None;
+            };
+            let Ok(Object::Reference(length)) = stream.dict.get(b"Length") else {
+                return None;
+            };
+            let names_a_number = matches!(
+                doc.objects.get(length),
+                Some(Object::Integer(_) | Object::Real(_))
+            );
+            if !stream.content.is_empty() || names_a_number {
+                return None;
+            }
+            match doc.reference_table.get(id.0) {
+                Some(lopdf::xref::XrefEntry::Normal { offset, generation })
+                    if *generation == id.1 =>
+                {
+                    Some((*id, *offset as usize))
+                }
+                _ => None,
+            }
+        })
+        .take(10_000)
+        .collect();
+    let mut repaired = false;
+    let mut budget = max_bytes;
+    for (id, offset) in broken {
+        let Some(content) = raw_stream_at(bytes, offset, budget) else {
+            continue;
+        };
+        budget = budget.saturating_sub(content.len());
+        if let Some(Object::Stream(stream)) = doc.objects.get_mut(&id) {
+            stream.set_content(content.to_vec());
+            repaired = true;
+        }
+    }
+    repaired
+}
+
+/// The bytes between the `stream` keyword of the object at `offset` and its `endstream`.
+fn raw_stream_at(bytes: &[u8], offset: usize, max_bytes: usize) -> Option<&[u8]> {
+    let rest = bytes.get(offset..)?;
+    // The keyword follows the object's dictionary, within a few kilobytes.
+    let head = &rest[..rest.len().min(64 * 1024)];
+    let keyword = memchr::memmem::find(head, b"stream")?;
+    let mut start = keyword + b"stream".len();
+    if rest.get(start) == Some(&b'\r') {
+        start += 1;
+    }
+    if rest.get(start) == Some(&b'\n') {
+        start += 1;
+    }
+    let window = &rest[start
+        ..rest
+            .len()
+            .min(start.saturating_add(max_bytes).saturating_add(16))];
+    let end = memchr::memmem::find(window, b"endstream")?;
+    let mut content = &window[..end];
+    for eol in [b'\n', b'\r'] {
+        if content.last() == Some(&eol) {
+            content = &content[..content.len() - 1];
+        }
+    }
+    Some(content)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Limits;
+
+    /// A one-page PDF whose content stream's `/Length` is given by `length`.
+    fn pdf_with_length(length: &str) -> Vec<u8> {
+        let content = "BT /F1 12 Tf 72 720 Td (Hello repaired world) Tj ET";
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R \
+             /Resources << /Font << /F1 5 0 R >> >> >>"
+                .to_owned(),
+            format!("<< /Length {length} >>\nstream\n{content}\nendstream"),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for offset in offsets {
+            out.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
+    }
+
+    fn text_of(bytes: &[u8]) -> (String, Warnings) {
+        let limits = Limits::default();
+        let budget = Budget::start(&limits);
+        let mut warnings = Warnings::default();
+        let text = extract(bytes, &budget, &mut warnings);
+        (text.pages.join("\u{c}"), warnings)
+    }
+
+    #[test]
+    fn a_stream_whose_length_names_itself_is_read_to_its_endstream() {
+        let (good, warnings) = text_of(&pdf_with_length("51"));
+        assert_eq!(good.trim(), "Hello repaired world");
+        assert!(!warnings.contains(Warning::Malformed));
+        for broken in ["4 0 R", "9 0 R"] {
+            let (text, warnings) = text_of(&pdf_with_length(broken));
+            assert_eq!(text.trim(), "Hello repaired world", "/Length {broken}");
+            assert!(warnings.contains(Warning::Malformed), "/Length {broken}");
+        }
     }
 }
