@@ -82,6 +82,39 @@ pub fn simple_pdf(content: &[u8]) -> Vec<u8> {
     ])
 }
 
+/// A one-page PDF saying "Hello repaired world", its content stream's `/Length` given.
+fn pdf_with_content_length(length: &str) -> Vec<u8> {
+    let mut content = format!("<< /Length {length} >>\nstream\n").into_bytes();
+    content.extend_from_slice(b"BT /F1 12 Tf 72 720 Td (Hello repaired world) Tj ET\nendstream");
+    pdf(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_vec(),
+        content,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ])
+}
+
+#[test]
+fn a_stream_whose_length_names_no_number_is_read_to_its_endstream() {
+    let limits = Limits::default();
+    let good = extract_isolated(&pdf_with_content_length("52"), &limits);
+    assert_eq!(good.text.trim(), "Hello repaired world");
+    assert!(!good.warnings.contains(Warning::Malformed));
+    for length in ["4 0 R", "9 0 R"] {
+        let repaired = extract_isolated(&pdf_with_content_length(length), &limits);
+        assert_eq!(
+            repaired.text.trim(),
+            "Hello repaired world",
+            "/Length {length}"
+        );
+        assert!(
+            repaired.warnings.contains(Warning::Malformed),
+            "/Length {length}"
+        );
+    }
+}
+
 fn email(headers: &str, body: &str) -> Vec<u8> {
     format!("{headers}\r\n\r\n{body}").into_bytes()
 }
@@ -120,6 +153,18 @@ pub fn corpus() -> Vec<Case> {
         ]),
         expect: Warning::TruncatedAtLimit,
     });
+    // A content stream whose /Length names itself, or an object that is not there:
+    // read up to its `endstream` (see the test below).
+    for (name, length) in [
+        ("pdf-length-names-itself.pdf", "4 0 R"),
+        ("pdf-length-names-nothing.pdf", "9 0 R"),
+    ] {
+        cases.push(Case {
+            name,
+            bytes: pdf_with_content_length(length),
+            expect: Warning::Malformed,
+        });
+    }
     // An object stream bomb, decoded while the file loads.
     cases.push(Case {
         name: "pdf-objstm-bomb.pdf",
