@@ -82,6 +82,25 @@ pub fn simple_pdf(content: &[u8]) -> Vec<u8> {
     ])
 }
 
+/// A page tree whose Pages node lists itself among its kids, then a page saying "cyclic".
+fn cyclic_pages_pdf() -> Vec<u8> {
+    pdf(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_vec(),
+        stream("", b"BT /F1 12 Tf 72 700 Td (cyclic) Tj ET"),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
+    ])
+}
+
+#[test]
+fn a_page_tree_that_loops_is_walked_by_hand() {
+    let extracted = extract_isolated(&cyclic_pages_pdf(), &Limits::default());
+    assert_eq!(extracted.text.trim(), "cyclic");
+    assert_eq!(extracted.pages, Some(1));
+    assert!(extracted.warnings.contains(Warning::Malformed));
+}
+
 /// A one-page PDF saying "Hello repaired world", its content stream's `/Length` given.
 fn pdf_with_content_length(length: &str) -> Vec<u8> {
     let mut content = format!("<< /Length {length} >>\nstream\n").into_bytes();
@@ -203,13 +222,7 @@ pub fn corpus() -> Vec<Case> {
     // A page tree whose Pages node lists itself among its kids.
     cases.push(Case {
         name: "pdf-cyclic-pages.pdf",
-        bytes: pdf(&[
-            b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
-            b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>".to_vec(),
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 5 0 R >> >> /Contents 4 0 R >>".to_vec(),
-            stream("", b"BT /F1 12 Tf 72 700 Td (cyclic) Tj ET"),
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_vec(),
-        ]),
+        bytes: cyclic_pages_pdf(),
         expect: Warning::Malformed,
     });
     // 100,000-deep nested arrays, in an object and in a content stream.

@@ -56,15 +56,20 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
             page_count: Some(doc.get_pages().len() as u32),
         };
     }
-    let page_ids = doc.get_pages();
+    let mut page_ids: Vec<lopdf::ObjectId> = doc.get_pages().into_values().collect();
     if page_ids.is_empty() {
+        // lopdf gives up on a damaged page tree (a node that is its own kid): walk it by
+        // hand, as a viewer would, and say it was damaged.
         warnings.add(Warning::Malformed);
-        return PdfText::default();
+        page_ids = pages_by_hand(&doc, MAX_PAGE_NODES);
+        if page_ids.is_empty() {
+            return PdfText::default();
+        }
     }
     let mut fonts = interp::FontCache::default();
     let mut pages = Vec::with_capacity(page_ids.len().min(budget.limits.max_pages));
     let mut text_bytes = 0usize;
-    for (n, (_, page_id)) in page_ids.iter().enumerate() {
+    for (n, page_id) in page_ids.iter().enumerate() {
         if n >= budget.limits.max_pages
             || budget.expired()
             || text_bytes > budget.limits.max_text_bytes
@@ -165,4 +170,46 @@ fn raw_stream_at(bytes: &[u8], offset: usize, max_bytes: usize) -> Option<&[u8]>
         }
     }
     Some(content)
+}
+
+/// How many nodes of a damaged page tree are visited at most.
+const MAX_PAGE_NODES: usize = 100_000;
+
+/// The pages of a damaged page tree, in order: kids are followed depth first, and a
+/// node seen before (a loop), too deep, or not a dictionary is skipped. A leaf is a page
+/// when it says so or has contents.
+fn pages_by_hand(doc: &Document, max_nodes: usize) -> Vec<lopdf::ObjectId> {
+    let Ok(root) = doc
+        .catalog()
+        .and_then(|c| c.get(b"Pages"))
+        .and_then(Object::as_reference)
+    else {
+        return Vec::new();
+    };
+    let mut pages = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut stack = vec![(root, 0usize)];
+    while let Some((id, depth)) = stack.pop() {
+        if seen.len() >= max_nodes || depth > 64 || !seen.insert(id) {
+            continue;
+        }
+        let Ok(node) = doc.get_dictionary(id) else {
+            continue;
+        };
+        match node.get(b"Kids").and_then(Object::as_array) {
+            Ok(kids) => stack.extend(
+                kids.iter()
+                    .rev()
+                    .filter_map(|k| k.as_reference().ok())
+                    .map(|k| (k, depth + 1)),
+            ),
+            Err(_) => {
+                let is_page = node.get(b"Type").and_then(Object::as_name).ok() == Some(b"Page");
+                if is_page || node.has(b"Contents") {
+                    pages.push(id);
+                }
+            }
+        }
+    }
+    pages
 }
