@@ -27,8 +27,8 @@ const DUP_MAX_SEC_DELTA: f32 = 0.2;
 const MAX_CHAR_SPACING: f32 = 0.03;
 const WIDE_CHAR_SPACING_MUL: f32 = 1.3;
 const MAX_WIDE_CHAR_SPACING: f32 = 0.4;
-/// Glyphs whose baselines differ by less than this fraction of the larger font size
-/// share a line.
+/// A short line joins a line beside it whose baseline is within this fraction of that
+/// line's font size (poppler's `maxIntraLineDelta`).
 const SAME_LINE: f32 = 0.5;
 /// Words whose baselines differ by less than this fraction are on the same baseline,
 /// wherever they are across the page.
@@ -53,6 +53,34 @@ const MAX_ORDERED_BLOCKS: usize = 400;
 fn is_blank(text: &str) -> bool {
     text.chars()
         .all(|c| c.is_whitespace() || c == '\u{a0}' || c.is_control())
+}
+
+/// An accent or a combining mark alone, as drawn over a letter: combining diacritics
+/// (Latin, Arabic and Hebrew points among them) and the spacing accents of TeX's fonts
+/// (not `^`, `~` or `` ` ``, which are as often characters in their own right).
+fn is_mark(text: &str) -> bool {
+    let mut chars = text.chars();
+    let (Some(c), None) = (chars.next(), chars.next()) else {
+        return false;
+    };
+    matches!(c as u32,
+        0x0300..=0x036F | 0x0591..=0x05C7 | 0x064B..=0x065F | 0x0670 | 0x1AB0..=0x1AFF
+        | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+        || matches!(
+            c,
+            '\u{b4}'
+                | '\u{a8}'
+                | '\u{af}'
+                | '\u{b8}'
+                | '\u{2c6}'
+                | '\u{2c7}'
+                | '\u{2d8}'
+                | '\u{2d9}'
+                | '\u{2da}'
+                | '\u{2db}'
+                | '\u{2dc}'
+                | '\u{2dd}'
+        )
 }
 
 fn is_rtl(c: char) -> bool {
@@ -113,6 +141,8 @@ struct Word {
     x0: f32,
     x1: f32,
     last_x0: f32,
+    /// Where the word ended before its last glyph, when that glyph is an accent.
+    before_mark: Option<f32>,
     base: f32,
     size: f32,
     dir: u8,
@@ -133,9 +163,22 @@ fn words(page: &PageGlyphs) -> Vec<Word> {
         }
         if let Some(w) = word.as_ref() {
             let fs = w.size.max(0.1);
-            let sp = g.x0 - w.x1;
+            // A letter moved back under the accent just drawn (as TeX places \'e)
+            // continues the word.
+            let under_mark = w
+                .before_mark
+                .is_some_and(|end| g.x0 >= end - MIN_DUP_BREAK_OVERLAP * fs && g.x0 <= w.x1);
+            // A combining mark drawn over the word's last letter belongs to it.
+            let on_letter = is_mark(gtext) && g.x0 < w.x1 && g.x1 > w.last_x0;
+            let sp = if under_mark || on_letter {
+                0.0
+            } else {
+                g.x0 - w.x1
+            };
             let delta = g.x0 - w.last_x0;
-            let overlap = delta.abs() < DUP_MAX_PRI_DELTA * fs
+            let overlap = !under_mark
+                && !on_letter
+                && delta.abs() < DUP_MAX_PRI_DELTA * fs
                 && (g.y - w.base).abs() < DUP_MAX_SEC_DELTA * fs;
             if overlap && g.dir == w.dir && w.text.ends_with(gtext) {
                 continue;
@@ -159,7 +202,9 @@ fn words(page: &PageGlyphs) -> Vec<Word> {
             base: g.y,
             size: g.size,
             dir: g.dir,
+            before_mark: None,
         });
+        w.before_mark = (w.chars > 0 && is_mark(gtext)).then_some(w.x1);
         w.text.push_str(gtext);
         w.chars += 1;
         w.x1 = w.x1.max(g.x1);
@@ -200,13 +245,17 @@ fn join_words(words: &[Word], out: &mut Vec<Segment>) {
     };
     let mut current = String::new();
     let mut prev_x1 = f32::NAN;
+    let mut prev_mark = false;
     for w in words {
-        let apart = w.x0 < prev_x1 - APART_OVERLAP * size;
+        // Two words drawn over each other; an accent or a mark placed on its letter
+        // stays in the word.
+        let apart = w.x0 < prev_x1 - APART_OVERLAP * size && !is_mark(&w.text) && !prev_mark;
         if !current.is_empty() && (w.x0 - prev_x1 >= threshold || apart) {
             seg.words.push(std::mem::take(&mut current));
         }
         current.push_str(&w.text);
         prev_x1 = w.x1;
+        prev_mark = is_mark(&w.text);
         seg.x1 = seg.x1.max(w.x1);
         seg.size = seg.size.max(w.size);
     }
@@ -493,6 +542,27 @@ mod tests {
         draw(&mut page, "On the 240", 10.0, 700.0, 12.0);
         draw(&mut page, "day", 80.0, 700.0, 12.0);
         assert_eq!(page_text(&page).trim(), "On the 240th day");
+    }
+
+    #[test]
+    fn an_accent_drawn_over_its_letter_stays_in_the_word() {
+        let mut page = PageGlyphs::default();
+        // As TeX draws \'e: "r", the accent centred over where the e goes, then the e
+        // (moved back under it) and the rest.
+        draw(&mut page, "r", 10.0, 700.0, 12.0);
+        draw(&mut page, "\u{b4}", 17.0, 700.0, 12.0);
+        draw(&mut page, "esume", 16.0, 700.0, 12.0);
+        assert_eq!(page_text(&page).trim(), "r\u{b4}esume");
+    }
+
+    #[test]
+    fn a_combining_mark_drawn_over_its_letter_stays_in_the_word() {
+        let mut page = PageGlyphs::default();
+        // "re", then U+0301 over the e, then the rest.
+        draw(&mut page, "re", 10.0, 700.0, 12.0);
+        draw(&mut page, "\u{301}", 17.0, 700.0, 12.0);
+        draw(&mut page, "sume", 22.0, 700.0, 12.0);
+        assert_eq!(page_text(&page).trim(), "re\u{301}sume");
     }
 
     #[test]
