@@ -158,12 +158,17 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Extracted {
 /// must not overflow the (small) stack of an async worker.
 pub const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
 
+/// A thread for extraction: named, with the large stack.
+fn extract_thread() -> std::thread::Builder {
+    std::thread::Builder::new()
+        .name("extract".into())
+        .stack_size(EXTRACT_STACK_BYTES)
+}
+
 /// Extracts on a dedicated thread with a large stack (what the CLI and the pipeline use).
 pub fn extract_isolated(bytes: &[u8], limits: &Limits) -> Extracted {
     std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("extract".into())
-            .stack_size(EXTRACT_STACK_BYTES)
+        extract_thread()
             .spawn_scoped(scope, || extract(bytes, limits))
             .ok()
             .and_then(|handle| handle.join().ok())
@@ -182,9 +187,7 @@ pub async fn on_extract_thread<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, String> {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("extract".into())
-        .stack_size(EXTRACT_STACK_BYTES)
+    extract_thread()
         .spawn(move || {
             let _ = tx.send(work());
         })

@@ -519,15 +519,24 @@ mod tests {
         }
     }
 
+    /// The text of a page drawn from (text, x, baseline, size) runs, in drawing order.
+    fn text_of(runs: &[(&str, f32, f32, f32)]) -> String {
+        let mut page = PageGlyphs::default();
+        for &(text, x, y, size) in runs {
+            draw(&mut page, text, x, y, size);
+        }
+        page_text(&page).trim().to_owned()
+    }
+
     #[test]
     fn a_footnote_mark_joins_the_line_it_sits_beside() {
-        let mut page = PageGlyphs::default();
-        // Left column: a line ending in a raised mark drawn before its text.
-        draw(&mut page, "[10]", 130.0, 384.5, 9.6);
-        draw(&mut page, "used in Thunderbird,", 10.0, 380.0, 12.0);
-        // Right column, its baseline nearer the mark's than the text's.
-        draw(&mut page, "Original author", 400.0, 386.75, 10.5);
-        let text = page_text(&page);
+        let text = text_of(&[
+            // Left column: a line ending in a raised mark drawn before its text.
+            ("[10]", 130.0, 384.5, 9.6),
+            ("used in Thunderbird,", 10.0, 380.0, 12.0),
+            // Right column, its baseline nearer the mark's than the text's.
+            ("Original author", 400.0, 386.75, 10.5),
+        ]);
         assert!(
             text.contains("Thunderbird,[10]"),
             "the mark stays with its word: {text:?}"
@@ -536,41 +545,44 @@ mod tests {
     }
 
     #[test]
-    fn a_superscript_drawn_first_joins_its_line() {
-        let mut page = PageGlyphs::default();
-        draw(&mut page, "th", 70.0, 703.5, 7.0);
-        draw(&mut page, "On the 240", 10.0, 700.0, 12.0);
-        draw(&mut page, "day", 80.0, 700.0, 12.0);
-        assert_eq!(page_text(&page).trim(), "On the 240th day");
-    }
-
-    #[test]
-    fn an_accent_drawn_over_its_letter_stays_in_the_word() {
-        let mut page = PageGlyphs::default();
-        // As TeX draws \'e: "r", the accent centred over where the e goes, then the e
-        // (moved back under it) and the rest.
-        draw(&mut page, "r", 10.0, 700.0, 12.0);
-        draw(&mut page, "\u{b4}", 17.0, 700.0, 12.0);
-        draw(&mut page, "esume", 16.0, 700.0, 12.0);
-        assert_eq!(page_text(&page).trim(), "r\u{b4}esume");
-    }
-
-    #[test]
-    fn a_combining_mark_drawn_over_its_letter_stays_in_the_word() {
-        let mut page = PageGlyphs::default();
-        // "re", then U+0301 over the e, then the rest.
-        draw(&mut page, "re", 10.0, 700.0, 12.0);
-        draw(&mut page, "\u{301}", 17.0, 700.0, 12.0);
-        draw(&mut page, "sume", 22.0, 700.0, 12.0);
-        assert_eq!(page_text(&page).trim(), "re\u{301}sume");
+    fn marks_stay_with_their_words() {
+        for (runs, expected) in [
+            // A superscript drawn before the line it belongs to.
+            (
+                &[
+                    ("th", 70.0, 703.5, 7.0),
+                    ("On the 240", 10.0, 700.0, 12.0),
+                    ("day", 80.0, 700.0, 12.0),
+                ][..],
+                "On the 240th day",
+            ),
+            // As TeX draws \'e: "r", the accent centred over where the e goes, then the
+            // e (moved back under it) and the rest.
+            (
+                &[
+                    ("r", 10.0, 700.0, 12.0),
+                    ("\u{b4}", 17.0, 700.0, 12.0),
+                    ("esume", 16.0, 700.0, 12.0),
+                ][..],
+                "r\u{b4}esume",
+            ),
+            // "re", then U+0301 over the e, then the rest.
+            (
+                &[
+                    ("re", 10.0, 700.0, 12.0),
+                    ("\u{301}", 17.0, 700.0, 12.0),
+                    ("sume", 22.0, 700.0, 12.0),
+                ][..],
+                "re\u{301}sume",
+            ),
+        ] {
+            assert_eq!(text_of(runs), expected);
+        }
     }
 
     #[test]
     fn words_drawn_over_each_other_stay_apart() {
-        let mut page = PageGlyphs::default();
-        draw(&mut page, "RdoGrp1", 80.0, 500.0, 12.0);
-        draw(&mut page, "Rdo1", 100.0, 497.0, 12.0);
-        let text = page_text(&page);
+        let text = text_of(&[("RdoGrp1", 80.0, 500.0, 12.0), ("Rdo1", 100.0, 497.0, 12.0)]);
         assert!(
             text.contains("RdoGrp1") && text.contains("Rdo1"),
             "{text:?}"
