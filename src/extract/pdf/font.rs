@@ -405,8 +405,13 @@ impl Font {
         }
         for (code, name) in differences {
             // Names outside the glyph list (`a65`, `g43`, `cid12`) stand, as poppler
-            // reads them, for the code itself.
+            // reads them, for the code itself. A control code (TeX's quotes at 0x10 and
+            // 0x11) is kept so that the glyph holds its place in its word; the layout
+            // writes nothing for it.
             text[code as usize] = glyph_to_unicode(&name)
+                .or_else(|| {
+                    (code != 0x7F && name != ".notdef").then(|| char::from(code).to_string())
+                })
                 .or_else(|| (code >= 0x20 && code != 0x7F).then(|| char::from(code).to_string()))
                 .map(String::into_boxed_str);
         }

@@ -41,18 +41,29 @@ const MAX_JOINING_WORDS: usize = 64;
 const NEAR_LINES: usize = 8;
 /// A gap of this many font sizes splits a line into separate segments (poppler's
 /// `minColSpacing1`).
-const COLUMN_GAP: f32 = 0.7;
+const COLUMN_GAP: f32 = 0.9;
 /// Words of a line overlapping by more than this many font sizes are separate words
 /// (fields drawn over their labels, a value over its neighbour), never glued together.
 const APART_OVERLAP: f32 = 0.4;
 /// A segment continues a block when it starts at most this many font sizes below it.
 const BLOCK_LEADING: f32 = 2.0;
+/// A block continues the flow of the block above when it starts within this many font
+/// sizes below it (poppler's `maxBlockSpacing`).
+const FLOW_SPACING: f32 = 2.5;
 /// Above this many blocks on a page, blocks are read plainly top to bottom.
 const MAX_ORDERED_BLOCKS: usize = 400;
 
+/// Spaces, and the control codes that separate (tab, line ends, the information
+/// separators U+001C to U+001F).
 fn is_blank(text: &str) -> bool {
     text.chars()
-        .all(|c| c.is_whitespace() || c == '\u{a0}' || c.is_control())
+        .all(|c| c.is_whitespace() || matches!(c, '\u{a0}' | '\u{1c}'..='\u{1f}'))
+}
+
+/// A glyph that stands for a control code (a TeX font's quotes mapped to U+0010, say):
+/// it takes its place in its word, but writes nothing.
+fn is_unprintable(text: &str) -> bool {
+    text.chars().all(char::is_control)
 }
 
 /// An accent or a combining mark alone, as drawn over a letter: combining diacritics
@@ -205,12 +216,15 @@ fn words(page: &PageGlyphs) -> Vec<Word> {
             before_mark: None,
         });
         w.before_mark = (w.chars > 0 && is_mark(gtext)).then_some(w.x1);
-        w.text.push_str(gtext);
-        w.chars += 1;
+        if !is_unprintable(gtext) {
+            w.text.push_str(gtext);
+            w.chars += 1;
+        }
         w.x1 = w.x1.max(g.x1);
         w.last_x0 = g.x0;
     }
     words.extend(word.take());
+    words.retain(|w| !w.text.is_empty());
     words
 }
 
@@ -249,13 +263,17 @@ fn join_words(words: &[Word], out: &mut Vec<Segment>) {
     for w in words {
         // Two words drawn over each other; an accent or a mark placed on its letter
         // stays in the word.
-        let apart = w.x0 < prev_x1 - APART_OVERLAP * size && !is_mark(&w.text) && !prev_mark;
-        if !current.is_empty() && (w.x0 - prev_x1 >= threshold || apart) {
+        let mark = is_mark(&w.text);
+        let apart = w.x0 < prev_x1 - APART_OVERLAP * size && !mark && !prev_mark;
+        // A mark never stands alone: one a little off its letter (drawn on a baseline
+        // of its own) still joins it.
+        let touching = (mark || prev_mark) && w.x0 - prev_x1 <= MIN_WORD_BREAK_SPACE * size;
+        if !current.is_empty() && (w.x0 - prev_x1 >= threshold || apart) && !touching {
             seg.words.push(std::mem::take(&mut current));
         }
         current.push_str(&w.text);
         prev_x1 = w.x1;
-        prev_mark = is_mark(&w.text);
+        prev_mark = mark;
         seg.x1 = seg.x1.max(w.x1);
         seg.size = seg.size.max(w.size);
     }
@@ -387,6 +405,61 @@ fn reading_order(mut blocks: Vec<Block>) -> Vec<Block> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
+/// For each block (in reading order), whether the next block continues its flow, as
+/// poppler's `TextPage::coalesce` builds flows: the next block starts within
+/// [`FLOW_SPACING`] font sizes below it, is no larger, and lies within the room this
+/// block and the flow's first block have beside them (up to the nearest block to
+/// either side). A word hyphenated at the end of a block continues into the next
+/// block of its flow.
+fn flow_breaks(blocks: &[Block]) -> Vec<bool> {
+    let n = blocks.len();
+    let mut goes_on = vec![false; n];
+    if !(2..=MAX_ORDERED_BLOCKS).contains(&n) {
+        return goes_on;
+    }
+    let size = |b: &Block| b.segments.first().map_or(0.0, |s| s.size);
+    // The room beside each block: from the nearest block on its left to the nearest on
+    // its right among those sharing its height.
+    let room: Vec<(f32, f32)> = blocks
+        .iter()
+        .map(|b| {
+            let (mut lo, mut hi) = (f32::NEG_INFINITY, f32::INFINITY);
+            for o in blocks {
+                if std::ptr::eq(o, b)
+                    || o.dir != b.dir
+                    || !overlaps(o.bottom, o.top, b.bottom, b.top)
+                {
+                    continue;
+                }
+                if o.x0 < b.x0 {
+                    lo = lo.max(o.x1.min(b.x0));
+                }
+                if o.x1 > b.x1 {
+                    hi = hi.min(o.x0.max(b.x1));
+                }
+            }
+            (lo, hi)
+        })
+        .collect();
+    let mut first = 0;
+    for i in 1..n {
+        let (prev, blk) = (&blocks[i - 1], &blocks[i]);
+        let within = |(lo, hi): (f32, f32)| blk.x0 >= lo && blk.x1 <= hi;
+        let fits = prev.dir == blk.dir
+            && prev.bottom - blk.top <= FLOW_SPACING * size(prev)
+            && blk.top < prev.top
+            && size(blk) <= size(prev)
+            && within(room[i - 1])
+            && within(room[first]);
+        if fits {
+            goes_on[i - 1] = true;
+        } else {
+            first = i;
+        }
+    }
+    goes_on
+}
+
 /// Writes the page's text: blocks in reading order, lines separated by `\n`, words by
 /// one space, hyphenated line ends joined.
 pub fn page_text(page: &PageGlyphs) -> String {
@@ -421,7 +494,8 @@ pub fn page_text(page: &PageGlyphs) -> String {
         match lines.last_mut() {
             Some(l)
                 if l.dir == w.dir
-                    && (l.base - w.base).abs() <= SAME_BASELINE * l.size.max(w.size).max(0.5) =>
+                    && (l.base - w.base).abs() <= SAME_BASELINE * l.size.min(w.size).max(0.5)
+                    && l.size <= MAX_HOST_SIZE * w.size =>
             {
                 l.push(w)
             }
@@ -477,11 +551,13 @@ pub fn page_text(page: &PageGlyphs) -> String {
     }
 
     let mut out = String::with_capacity(page.text.len() + segs.len() * 2);
-    for block in reading_order(blocks(segs)) {
+    let blocks = reading_order(blocks(segs));
+    let flows = flow_breaks(&blocks);
+    for (block, flow_goes_on) in blocks.into_iter().zip(flows) {
         let count = block.segments.len();
         for (i, seg) in block.segments.into_iter().enumerate() {
             let joined = seg.words.join(" ");
-            let hyphenated = i + 1 < count
+            let hyphenated = (i + 1 < count || flow_goes_on)
                 && joined.ends_with('-')
                 && joined.chars().rev().nth(1).is_some_and(char::is_alphabetic);
             if hyphenated {
@@ -578,6 +654,55 @@ mod tests {
         ] {
             assert_eq!(text_of(runs), expected);
         }
+    }
+
+    #[test]
+    fn a_mark_a_little_off_its_letter_is_not_a_word_of_its_own() {
+        // A kasra drawn first, two points up and a point short of its letter.
+        let text = text_of(&[("\u{650}", 4.0, 702.0, 12.0), ("e", 10.9, 700.0, 12.0)]);
+        assert_eq!(text, "\u{650}e");
+    }
+
+    #[test]
+    fn a_word_hyphenated_at_the_end_of_a_block_goes_on_in_the_next_block_of_its_flow() {
+        // Lines far enough apart to be blocks of their own, in one flow.
+        let text = text_of(&[
+            ("the excusatory function of ide-", 10.0, 700.0, 12.0),
+            ("ology, and he argues", 10.0, 670.0, 12.0),
+        ]);
+        assert_eq!(text, "the excusatory function of ideology, and he argues");
+        // A larger line below starts a flow of its own: the hyphen stays.
+        let text = text_of(&[
+            ("nothing is lost in the post-", 10.0, 700.0, 12.0),
+            ("Heading", 10.0, 665.0, 20.0),
+        ]);
+        assert_eq!(text, "nothing is lost in the post-\nHeading");
+    }
+
+    #[test]
+    fn a_control_code_glyph_holds_its_place_and_writes_nothing() {
+        // A space and a quote are together wider than a column gap; the quote is ink.
+        let text = text_of(&[(
+            "terms this the \u{10}excusatory\u{11} function",
+            10.0,
+            700.0,
+            12.0,
+        )]);
+        assert_eq!(text, "terms this the excusatory function");
+    }
+
+    #[test]
+    fn a_large_initial_does_not_draw_the_lines_beside_it_into_one() {
+        let text = text_of(&[
+            ("A", 10.0, 701.3, 99.0),
+            ("[1] Taco Hoekwater. LuaT", 120.0, 700.0, 10.0),
+            ("E", 240.0, 697.9, 10.0),
+            ("X.", 245.0, 700.0, 10.0),
+            ("28(3):312-313, 2007.", 120.0, 688.0, 10.0),
+        ]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.contains(&"[1] Taco Hoekwater. LuaTEX."), "{text:?}");
+        assert!(lines.contains(&"28(3):312-313, 2007."), "{text:?}");
     }
 
     #[test]
