@@ -5,10 +5,13 @@
 //!    subscripts, footnote marks) joins it;
 //! 2. a gap wider than a tenth of the font size (poppler's rule) or a space glyph starts
 //!    a new word; a gap wider than [`COLUMN_GAP`] font sizes splits the line into
-//!    segments (columns, table cells);
+//!    segments (columns, table cells), unless a word of the line above or below spans
+//!    it (a wide sentence space in a paragraph);
 //! 3. segments chain into blocks when one sits just below another and overlaps it
-//!    horizontally; blocks are read column by column, top to bottom;
-//! 4. a line of a block ending in a hyphenated word joins the next line.
+//!    horizontally; blocks are read column by column, top to bottom, and chain into
+//!    flows as poppler's do;
+//! 4. a line ending in a hyphenated word joins the next line of its block, or the first
+//!    line of the next block of its flow.
 //!
 //! Glyphs drawn twice at the same place (fake bold) are kept once.
 
@@ -42,6 +45,12 @@ const NEAR_LINES: usize = 8;
 /// A gap of this many font sizes splits a line into separate segments (poppler's
 /// `minColSpacing1`).
 const COLUMN_GAP: f32 = 0.9;
+/// Gaps up to this many font sizes can be bridged by the lines around them (poppler's
+/// `maxWordSpacing`).
+const MAX_BRIDGED_GAP: f32 = 1.5;
+/// How far (in font sizes) a line's neighbours may be and still bridge its gaps:
+/// double-spaced text is three sizes apart.
+const BRIDGE_REACH: f32 = 3.5;
 /// Words of a line overlapping by more than this many font sizes are separate words
 /// (fields drawn over their labels, a value over its neighbour), never glued together.
 const APART_OVERLAP: f32 = 0.4;
@@ -315,12 +324,18 @@ fn drop_duplicates(line: &mut Vec<Word>) {
 }
 
 /// Splits one line (words sorted by x) into segments at column gaps.
-fn segments(line: &mut Vec<Word>, out: &mut Vec<Segment>) {
+/// A gap no wider than [`MAX_BRIDGED_GAP`] font sizes is not a column gap when a word of
+/// a neighbouring line (`bridged`, given the gap's middle) spans it: a wide sentence
+/// space inside a paragraph, not a river of white down the page.
+fn segments(line: &mut Vec<Word>, bridged: impl Fn(f32) -> bool, out: &mut Vec<Segment>) {
     drop_duplicates(line);
     let mut start = 0;
     for i in 1..line.len() {
         let gap = line[i].x0 - line[i - 1].x1;
-        if gap > COLUMN_GAP * line[i - 1].size.max(line[i].size).max(0.1) {
+        let size = line[i - 1].size.max(line[i].size).max(0.1);
+        let column = gap > COLUMN_GAP * size
+            && (gap > MAX_BRIDGED_GAP * size || !bridged(line[i - 1].x1 + gap / 2.0));
+        if column {
             join_words(&line[start..i], out);
             start = i;
         }
@@ -544,10 +559,28 @@ pub fn page_text(page: &PageGlyphs) -> String {
             merged[i] = true;
         }
     }
-    let mut segs: Vec<Segment> = Vec::new();
-    for mut line in lines.into_iter().filter(|l| !l.words.is_empty()) {
+    lines.retain(|l| !l.words.is_empty());
+    for line in &mut lines {
         line.words.sort_by(|a, b| a.x0.total_cmp(&b.x0));
-        segments(&mut line.words, &mut segs);
+    }
+    let mut segs: Vec<Segment> = Vec::new();
+    for i in 0..lines.len() {
+        let (base, size, dir) = (lines[i].base, lines[i].size.max(0.1), lines[i].dir);
+        let mut words = std::mem::take(&mut lines[i].words);
+        // The nearest line above and below, when within reach.
+        let near = |j: usize| {
+            let l = &lines[j];
+            (l.dir == dir && (l.base - base).abs() <= BRIDGE_REACH * size).then_some(l)
+        };
+        let above = i.checked_sub(1).and_then(near);
+        let below = (i + 1 < lines.len()).then(|| near(i + 1)).flatten();
+        let spans = |x: f32| {
+            [above, below]
+                .into_iter()
+                .flatten()
+                .any(|l| l.words.iter().any(|w| w.x0 < x && x < w.x1))
+        };
+        segments(&mut words, spans, &mut segs);
     }
 
     let mut out = String::with_capacity(page.text.len() + segs.len() * 2);
