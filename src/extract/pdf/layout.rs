@@ -327,8 +327,7 @@ fn drop_duplicates(line: &mut Vec<Word>) {
 /// A gap no wider than [`MAX_BRIDGED_GAP`] font sizes is not a column gap when a word of
 /// a neighbouring line (`bridged`, given the gap's middle) spans it: a wide sentence
 /// space inside a paragraph, not a river of white down the page.
-fn segments(line: &mut Vec<Word>, bridged: impl Fn(f32) -> bool, out: &mut Vec<Segment>) {
-    drop_duplicates(line);
+fn segments(line: &[Word], bridged: impl Fn(f32) -> bool, out: &mut Vec<Segment>) {
     let mut start = 0;
     for i in 1..line.len() {
         let gap = line[i].x0 - line[i - 1].x1;
@@ -562,11 +561,11 @@ pub fn page_text(page: &PageGlyphs) -> String {
     lines.retain(|l| !l.words.is_empty());
     for line in &mut lines {
         line.words.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+        drop_duplicates(&mut line.words);
     }
     let mut segs: Vec<Segment> = Vec::new();
     for i in 0..lines.len() {
         let (base, size, dir) = (lines[i].base, lines[i].size.max(0.1), lines[i].dir);
-        let mut words = std::mem::take(&mut lines[i].words);
         // The nearest line above and below, when within reach.
         let near = |j: usize| {
             let l = &lines[j];
@@ -580,7 +579,7 @@ pub fn page_text(page: &PageGlyphs) -> String {
                 .flatten()
                 .any(|l| l.words.iter().any(|w| w.x0 < x && x < w.x1))
         };
-        segments(&mut words, spans, &mut segs);
+        segments(&lines[i].words, spans, &mut segs);
     }
 
     let mut out = String::with_capacity(page.text.len() + segs.len() * 2);
@@ -710,6 +709,28 @@ mod tests {
             ("Heading", 10.0, 665.0, 20.0),
         ]);
         assert_eq!(text, "nothing is lost in the post-\nHeading");
+    }
+
+    #[test]
+    fn a_wide_space_under_a_word_is_not_a_column_gap() {
+        // A sentence space of 1.2 font sizes, with a word of the line above over it.
+        let text = text_of(&[
+            ("by or for a person, but rather", 10.0, 700.0, 10.0),
+            ("the ordinary signified.", 10.0, 688.0, 10.0),
+            ("Havel terms", 137.0, 688.0, 10.0),
+        ]);
+        assert_eq!(
+            text,
+            "by or for a person, but rather\nthe ordinary signified. Havel terms"
+        );
+        // The same gap running down two lines is a gap between columns.
+        let text = text_of(&[
+            ("Claimant", 10.0, 700.0, 10.0),
+            ("Ada", 62.0, 700.0, 10.0),
+            ("Defendant", 10.0, 688.0, 10.0),
+            ("Trust", 67.0, 688.0, 10.0),
+        ]);
+        assert_eq!(text, "Claimant\nDefendant\nAda\nTrust");
     }
 
     #[test]
