@@ -587,7 +587,9 @@ impl Ingest {
                 .put(
                     key,
                     bytes,
-                    &PutOptions::content_type(content_type).reproducible(),
+                    &PutOptions::content_type(content_type)
+                        .reproducible()
+                        .with_content_md5(etag.clone()),
                 )
                 .await?;
         }

@@ -124,6 +124,78 @@ pub trait LetterSink: Send + Sync + std::fmt::Debug {
     async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError>;
 }
 
+/// A sink that hands each request to another sink in a background task and returns at
+/// once, so that the caller goes on (the next document is read and filed while a letter
+/// is rendered and its PDF reaches the disk). At most `in_flight` requests are under way;
+/// [`Background::finish`] waits for them all and gives back those that failed.
+///
+/// For the CLI only: a request is not durable when `submit` returns. A run cut short
+/// loses only requests that running it again makes again (a filed document's
+/// acknowledgement is requested on every delivery).
+#[derive(Debug)]
+pub struct Background {
+    inner: Arc<dyn LetterSink>,
+    in_flight: usize,
+    tasks: tokio::sync::Mutex<tokio::task::JoinSet<(String, Result<(), OutboxError>)>>,
+    failed: std::sync::Mutex<Vec<(String, OutboxError)>>,
+}
+
+impl Background {
+    pub fn new(inner: Arc<dyn LetterSink>, in_flight: usize) -> Self {
+        Background {
+            inner,
+            in_flight: in_flight.max(1),
+            tasks: tokio::sync::Mutex::default(),
+            failed: std::sync::Mutex::default(),
+        }
+    }
+
+    fn note(&self, joined: Result<(String, Result<(), OutboxError>), tokio::task::JoinError>) {
+        let failure = match joined {
+            Ok((_, Ok(()))) => return,
+            Ok((request_id, Err(e))) => (request_id, e),
+            Err(e) => (
+                "(unknown)".to_owned(),
+                OutboxError::BadRequest(format!("the letter task stopped: {e}")),
+            ),
+        };
+        self.failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(failure);
+    }
+
+    /// Waits for every request under way; the ones that failed, by request id.
+    pub async fn finish(&self) -> Vec<(String, OutboxError)> {
+        let mut tasks = self.tasks.lock().await;
+        while let Some(joined) = tasks.join_next().await {
+            self.note(joined);
+        }
+        std::mem::take(&mut *self.failed.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+#[async_trait::async_trait]
+impl LetterSink for Background {
+    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+        check_request(request)?;
+        let mut tasks = self.tasks.lock().await;
+        while tasks.len() >= self.in_flight {
+            match tasks.join_next().await {
+                Some(joined) => self.note(joined),
+                None => break,
+            }
+        }
+        let inner = self.inner.clone();
+        let request = request.clone();
+        tasks.spawn(async move {
+            let result = inner.submit(&request).await;
+            (request.request_id, result)
+        });
+        Ok(())
+    }
+}
+
 #[async_trait::async_trait]
 impl LetterSink for Outbox {
     async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
@@ -298,5 +370,68 @@ impl Outbox {
             what,
             details,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A slow sink that refuses one request and counts how many run at once.
+    #[derive(Debug, Default)]
+    struct Slow {
+        running: AtomicUsize,
+        most: AtomicUsize,
+        done: AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl LetterSink for Slow {
+        async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+            let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+            self.most.fetch_max(now, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            self.running.fetch_sub(1, Ordering::SeqCst);
+            self.done.fetch_add(1, Ordering::SeqCst);
+            if request.request_id == "claim-acknowledgement:d-3" {
+                return Err(OutboxError::BadRequest("no sender address".into()));
+            }
+            Ok(())
+        }
+    }
+
+    fn request(n: usize) -> LetterRequest {
+        LetterRequest {
+            request_id: format!("claim-acknowledgement:d-{n}"),
+            template: "claim-acknowledgement".into(),
+            case_ref: "CNST/24/004512".into(),
+            data: json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn background_requests_return_at_once_and_finish_reports_the_failures() {
+        let slow = Arc::new(Slow::default());
+        let background = Background::new(slow.clone(), 2);
+        let start = std::time::Instant::now();
+        background.submit(&request(1)).await.expect("submit");
+        assert!(start.elapsed() < std::time::Duration::from_millis(15));
+        for n in 2..=6 {
+            background.submit(&request(n)).await.expect("submit");
+        }
+        let failed = background.finish().await;
+        assert_eq!(slow.done.load(Ordering::SeqCst), 6, "finish waits for all");
+        assert_eq!(slow.most.load(Ordering::SeqCst), 2, "at most two at once");
+        let ids: Vec<&str> = failed.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["claim-acknowledgement:d-3"]);
+        assert!(background.finish().await.is_empty(), "reported once");
+        // A request that could never be sent is refused at once, as by any sink.
+        let mut bad = request(7);
+        bad.case_ref = "../etc".into();
+        assert!(matches!(
+            background.submit(&bad).await,
+            Err(OutboxError::BadRequest(_))
+        ));
     }
 }

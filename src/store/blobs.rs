@@ -23,6 +23,10 @@ pub struct PutOptions {
     /// that can be made again (extracted text; a copy of a file the user still has)
     /// may skip it. Stores that are always durable (S3) ignore it.
     pub durable: bool,
+    /// The hex MD5 of the body, when the caller has it already: S3 checks the bytes
+    /// against it (`Content-MD5`), the local folder takes it as the ETag instead of
+    /// hashing the body again.
+    pub content_md5: Option<String>,
 }
 
 impl Default for PutOptions {
@@ -31,6 +35,7 @@ impl Default for PutOptions {
             content_type: None,
             metadata: BTreeMap::new(),
             durable: true,
+            content_md5: None,
         }
     }
 }
@@ -46,6 +51,12 @@ impl PutOptions {
     /// The same options, without waiting for the disk (see `durable`).
     pub fn reproducible(mut self) -> Self {
         self.durable = false;
+        self
+    }
+
+    /// The body's hex MD5 (see `content_md5`), as [`md5_hex`] gives it.
+    pub fn with_content_md5(mut self, md5_hex: impl Into<String>) -> Self {
+        self.content_md5 = Some(md5_hex.into());
         self
     }
 

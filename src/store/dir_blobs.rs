@@ -11,9 +11,10 @@
 //! Known limit: S3 allows both `a` and `a/b` as keys; a folder cannot be both a file and
 //! a folder, so the second of such a pair is refused with `Invalid`.
 
-use std::collections::BTreeMap;
-use std::io::{ErrorKind, Write};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{ErrorKind, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -40,6 +41,61 @@ const EMPTY: &str = "%_";
 #[derive(Debug, Clone)]
 pub struct DirBlobs {
     root: PathBuf,
+    etags: Arc<EtagCache>,
+}
+
+/// How many ETags of plain objects are remembered before the cache starts afresh.
+const ETAGS_KEPT: usize = 8192;
+
+/// What identifies a file's bytes without reading them: its size, modification time
+/// and inode. Every write here renames a new file into place (a new inode), so a file
+/// with the same stamp has the same bytes, as git's index assumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(meta: &std::fs::Metadata) -> Stamp {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Stamp {
+            len: meta.len(),
+            modified: meta.modified().ok(),
+            inode,
+        }
+    }
+}
+
+/// The ETags of plain objects (no sidecar) as last written or hashed, so that `head`
+/// and `get` of a file just written need not hash it again.
+#[derive(Debug, Default)]
+struct EtagCache(Mutex<HashMap<PathBuf, (Stamp, String)>>);
+
+impl EtagCache {
+    fn get(&self, path: &Path, stamp: Stamp) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(path)
+            .filter(|(s, _)| *s == stamp && stamp.modified.is_some())
+            .map(|(_, etag)| etag.clone())
+    }
+
+    fn put(&self, path: &Path, stamp: Stamp, etag: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= ETAGS_KEPT {
+            map.clear();
+        }
+        map.insert(path.to_path_buf(), (stamp, etag.to_owned()));
+    }
+
+    fn forget(&self, path: &Path) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.remove(path);
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -57,7 +113,10 @@ impl DirBlobs {
     pub fn open(root: impl Into<PathBuf>) -> StoreResult<Self> {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| io_error("create the folder", &root, e))?;
-        Ok(DirBlobs { root })
+        Ok(DirBlobs {
+            root,
+            etags: Arc::default(),
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -94,8 +153,14 @@ impl DirBlobs {
             // A plain object (see `write`), one written by hand, or a crash between the
             // two renames of a put: the bytes are the truth.
             None => {
+                let stamp = Stamp::of(&file_meta);
+                if let Some(etag) = self.etags.get(&data, stamp) {
+                    return Ok(Self::meta_with(key, file_meta.len(), etag));
+                }
                 let bytes = std::fs::read(&data).map_err(|e| io_error("read", &data, e))?;
-                Ok(Self::plain_meta(key, &bytes))
+                let meta = Self::plain_meta(key, &bytes);
+                self.etags.put(&data, stamp, &meta.etag);
+                Ok(meta)
             }
         }
     }
@@ -116,10 +181,14 @@ impl DirBlobs {
 
     /// An object without a sidecar: its name implies its type, its bytes give its ETag.
     fn plain_meta(key: &str, bytes: &[u8]) -> ObjectMeta {
+        Self::meta_with(key, bytes.len() as u64, md5_hex(bytes))
+    }
+
+    fn meta_with(key: &str, size: u64, etag: String) -> ObjectMeta {
         ObjectMeta {
             key: key.to_owned(),
-            size: bytes.len() as u64,
-            etag: md5_hex(bytes),
+            size,
+            etag,
             version: None,
             content_type: implied_content_type(key).map(str::to_owned),
             metadata: BTreeMap::new(),
@@ -140,7 +209,13 @@ impl DirBlobs {
         let meta = ObjectMeta {
             key: key.to_owned(),
             size: body.len() as u64,
-            etag: md5_hex(body),
+            etag: match &options.content_md5 {
+                Some(md5) => {
+                    debug_assert_eq!(*md5, md5_hex(body), "the caller's MD5 of {key:?}");
+                    md5.clone()
+                }
+                None => md5_hex(body),
+            },
             version: None,
             content_type: options.content_type.clone(),
             metadata: options.metadata.clone(),
@@ -166,9 +241,13 @@ impl DirBlobs {
             && options.content_type.as_deref() == implied_content_type(key)
             && body.len() < SIDECAR_ABOVE;
         if plain {
-            data_tmp
+            let file = data_tmp
                 .persist(&data)
                 .map_err(|e| io_error("rename into", &data, e.error))?;
+            match file.metadata() {
+                Ok(m) => self.etags.put(&data, Stamp::of(&m), &meta.etag),
+                Err(_) => self.etags.forget(&data),
+            }
             match std::fs::remove_file(&side_path) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {}
@@ -176,6 +255,7 @@ impl DirBlobs {
             }
             return Ok(meta);
         }
+        self.etags.forget(&data);
         let side_tmp = write_temp(&dir, &sidecar_json, false)?;
         data_tmp
             .persist(&data)
@@ -189,6 +269,7 @@ impl DirBlobs {
     fn remove(&self, key: &str) -> StoreResult<()> {
         validate_blob_key(key)?;
         let data = self.path_of(key);
+        self.etags.forget(&data);
         for path in [Self::sidecar_path(&data), data.clone()] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
@@ -285,17 +366,39 @@ impl Blobs for DirBlobs {
             if path.is_dir() {
                 return Err(StoreError::not_found(format!("object {key:?}")));
             }
-            let body = std::fs::read(&path).map_err(|e| {
+            let not_found = |e: std::io::Error| {
                 if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20) {
                     StoreError::not_found(format!("object {key:?}"))
                 } else {
                     io_error("read", &path, e)
                 }
-            })?;
+            };
+            let mut file = std::fs::File::open(&path).map_err(not_found)?;
+            let file_meta = file.metadata().map_err(|e| io_error("read", &path, e))?;
+            let mut body = Vec::with_capacity(file_meta.len() as usize);
+            file.read_to_end(&mut body)
+                .map_err(|e| io_error("read", &path, e))?;
             // One read: the sidecar describes these bytes if it has their size (a put
-            // renames the bytes in first); otherwise the bytes are the truth.
-            let meta = Self::sidecar(&key, &path, body.len() as u64)
-                .unwrap_or_else(|| Self::plain_meta(&key, &body));
+            // renames the bytes in first); otherwise the bytes are the truth, their ETag
+            // remembered if they have not changed since.
+            let meta = match Self::sidecar(&key, &path, body.len() as u64) {
+                Some(meta) => meta,
+                None => {
+                    let stamp = Stamp::of(&file_meta);
+                    match this
+                        .etags
+                        .get(&path, stamp)
+                        .filter(|_| stamp.len == body.len() as u64)
+                    {
+                        Some(etag) => Self::meta_with(&key, body.len() as u64, etag),
+                        None => {
+                            let meta = Self::plain_meta(&key, &body);
+                            this.etags.put(&path, stamp, &meta.etag);
+                            meta
+                        }
+                    }
+                }
+            };
             Ok(Object {
                 meta,
                 body: Bytes::from(body),
@@ -335,6 +438,7 @@ impl Blobs for DirBlobs {
         let options = PutOptions {
             content_type: source.meta.content_type.clone(),
             metadata: source.meta.metadata.clone(),
+            content_md5: Some(source.meta.etag.clone()),
             ..PutOptions::default()
         };
         self.put(to, source.body, &options).await
@@ -569,5 +673,41 @@ mod tests {
             sidecar("inbox/large.pdf"),
             "head need not hash a large object"
         );
+    }
+
+    #[tokio::test]
+    async fn a_file_changed_by_hand_is_hashed_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blobs = DirBlobs::open(dir.path()).expect("open");
+        let key = "inbox/letter.pdf";
+        let pdf = PutOptions::content_type("application/pdf");
+        blobs
+            .put(key, Bytes::from_static(b"first"), &pdf)
+            .await
+            .expect("put");
+        let path = blobs.path_of(key);
+        // Replaced as editors save (a new file renamed over it), with the same length.
+        let tmp = dir.path().join("saved");
+        std::fs::write(&tmp, b"final").expect("write");
+        std::fs::rename(&tmp, &path).expect("rename");
+        assert_eq!(blobs.head(key).await.expect("head").etag, md5_hex(b"final"));
+        assert_eq!(
+            blobs.get(key).await.expect("get").meta.etag,
+            md5_hex(b"final")
+        );
+        // Rewritten in place with other bytes of another length.
+        std::fs::write(&path, b"rewritten").expect("write");
+        assert_eq!(
+            blobs.head(key).await.expect("head").etag,
+            md5_hex(b"rewritten")
+        );
+        // Deleted and put again: no ETag survives the delete.
+        blobs.delete(key).await.expect("delete");
+        let again = blobs
+            .put(key, Bytes::from_static(b"again"), &pdf)
+            .await
+            .expect("put");
+        assert_eq!(again.etag, md5_hex(b"again"));
+        assert_eq!(blobs.head(key).await.expect("head").etag, again.etag);
     }
 }

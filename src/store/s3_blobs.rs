@@ -221,6 +221,7 @@ impl Blobs for S3Blobs {
             .key(key)
             .body(ByteStream::from(body))
             .set_content_type(options.content_type.clone())
+            .set_content_md5(options.content_md5.as_deref().and_then(content_md5))
             .set_metadata(Some(encode_metadata(&options.metadata)))
             .send()
             .await
@@ -335,4 +336,11 @@ impl Blobs for S3Blobs {
             .map_err(|e| backend_error(BACKEND, "delete an object", e))?;
         Ok(())
     }
+}
+
+/// S3's `Content-MD5` header (base64 of the digest) from a hex MD5.
+fn content_md5(hex_md5: &str) -> Option<String> {
+    use base64::Engine as _;
+    let digest = hex::decode(hex_md5).ok().filter(|d| d.len() == 16)?;
+    Some(base64::engine::general_purpose::STANDARD.encode(digest))
 }

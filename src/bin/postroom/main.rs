@@ -236,9 +236,15 @@ fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The ingest use case as the CLI runs it: as on AWS, each letter of claim and FOI
-/// request filed gets its acknowledgement letter, rendered here at once (the in-process
-/// outbox) rather than queued for the letters function.
-fn ingest_use_case(stores: postroom::stores::Stores) -> postroom::ingest::Ingest {
+/// request filed gets its acknowledgement letter, rendered here (the in-process outbox)
+/// rather than queued for the letters function, in the background while the next
+/// documents are filed. Call `finish` on the returned sink before exiting.
+fn ingest_use_case(
+    stores: postroom::stores::Stores,
+) -> (
+    postroom::ingest::Ingest,
+    std::sync::Arc<postroom::outbox::Background>,
+) {
     let actor = std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into());
     let clock = std::sync::Arc::new(postroom::ingest::SystemClock);
     let outbox = postroom::outbox::Outbox {
@@ -247,7 +253,11 @@ fn ingest_use_case(stores: postroom::stores::Stores) -> postroom::ingest::Ingest
         clock: clock.clone(),
         actor: actor.clone(),
     };
-    postroom::ingest::Ingest::new(
+    let letters = std::sync::Arc::new(postroom::outbox::Background::new(
+        std::sync::Arc::new(outbox),
+        LETTERS_IN_FLIGHT,
+    ));
+    let ingest = postroom::ingest::Ingest::new(
         stores,
         postroom::metadata::Rules::builtin(),
         clock,
@@ -256,8 +266,12 @@ fn ingest_use_case(stores: postroom::stores::Stores) -> postroom::ingest::Ingest
             ..Default::default()
         },
     )
-    .with_letters(std::sync::Arc::new(outbox))
+    .with_letters(letters.clone());
+    (ingest, letters)
 }
+
+/// Acknowledgement letters rendered at once behind the filing loop.
+const LETTERS_IN_FLIGHT: usize = 4;
 
 /// Every file under the paths, with the inbox key it is staged under.
 fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, String)>> {
@@ -290,7 +304,7 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
     use postroom::model::IngestStatus;
     use std::io::IsTerminal as _;
     let stores = postroom::stores::Stores::open(config).await?;
-    let use_case = ingest_use_case(stores);
+    let (use_case, letters) = ingest_use_case(stores);
     let files = collect_files(paths)?;
     let bar = (files.len() > 3 && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(files.len() as u64);
@@ -392,6 +406,7 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
     reader
         .await
         .map_err(|e| anyhow::anyhow!("reading the files stopped: {e}"))?;
+    bad += letters_failed(&letters).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -400,6 +415,19 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Waits for the acknowledgement letters still being made; says which failed (running
+/// the same ingest again makes them) and how many.
+async fn letters_failed(letters: &postroom::outbox::Background) -> usize {
+    let failed = letters.finish().await;
+    for (request_id, e) in &failed {
+        eprintln!(
+            "postroom: the letter {request_id} was not made ({}): {e}; ingest the same files again to make it",
+            e.code()
+        );
+    }
+    failed.len()
 }
 
 fn field<'a>(item: &'a serde_json::Map<String, serde_json::Value>, name: &str) -> &'a str {
@@ -533,7 +561,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         ..config.clone()
     };
     let stores = postroom::stores::Stores::open(&local).await?;
-    let use_case = ingest_use_case(stores.clone());
+    let (use_case, letters) = ingest_use_case(stores.clone());
     out!(
         "postroom demo: the post arrives ({} documents, fictional people only)\n",
         postroom::demo::SAMPLES.len()
@@ -563,6 +591,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         };
         out!("  {name:<34} {what}");
     }
+    letters_failed(&letters).await;
     out!();
     for case in postroom::cases::list_cases(stores.table.as_ref()).await? {
         let reference = field(&case, "case_ref").to_owned();

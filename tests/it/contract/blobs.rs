@@ -133,6 +133,41 @@ pub async fn replacing_drops_old_metadata(blobs: Arc<dyn Blobs>) {
     );
 }
 
+/// A put that brings the body's MD5 (S3 checks it; the folder trusts it) stores the same
+/// object, and a replacement by plain put is seen at once (no ETag kept from before).
+pub async fn put_with_the_callers_md5(blobs: Arc<dyn Blobs>) {
+    let body = Bytes::from_static(b"%PDF-1.7 a letter of claim");
+    let options = PutOptions::content_type("application/pdf").with_content_md5(md5_hex(&body));
+    let put = blobs
+        .put("inbox/claim.pdf", body.clone(), &options)
+        .await
+        .expect("put");
+    assert_eq!(put.etag, md5_hex(&body));
+    assert_eq!(
+        blobs.head("inbox/claim.pdf").await.expect("head").etag,
+        put.etag
+    );
+    let got = blobs.get("inbox/claim.pdf").await.expect("get");
+    assert_eq!((got.meta.etag, got.body), (put.etag.clone(), body));
+    let other = Bytes::from_static(b"%PDF-1.7 a letter of claiM");
+    blobs
+        .put(
+            "inbox/claim.pdf",
+            other.clone(),
+            &PutOptions::content_type("application/pdf"),
+        )
+        .await
+        .expect("put again");
+    assert_eq!(
+        blobs.head("inbox/claim.pdf").await.expect("head").etag,
+        md5_hex(&other)
+    );
+    assert_eq!(
+        blobs.get("inbox/claim.pdf").await.expect("get").meta.etag,
+        md5_hex(&other)
+    );
+}
+
 pub async fn empty_object(blobs: Arc<dyn Blobs>) {
     blobs
         .put("empty", Bytes::new(), &PutOptions::default())

@@ -14,7 +14,7 @@ macro_rules! blobs_contract {
     ($adapter:ident, $make:path) => {
         mod $adapter {
             blobs_contract!(@each $make;
-                round_trip, replacing_drops_old_metadata, empty_object, odd_keys, missing_objects, listing_pages,
+                round_trip, replacing_drops_old_metadata, put_with_the_callers_md5, empty_object, odd_keys, missing_objects, listing_pages,
                 listing_prefixes, copy_keeps_metadata, delete_removes, large_object,
                 key_limits, concurrent_puts_are_atomic);
         }
