@@ -75,17 +75,16 @@ fn is_unprintable(text: &str) -> bool {
     text.chars().all(char::is_control)
 }
 
-/// An accent or a combining mark alone, as drawn over a letter: combining diacritics
-/// (Latin, Arabic and Hebrew points among them) and the spacing accents of TeX's fonts
-/// (not `^`, `~` or `` ` ``, which are as often characters in their own right).
+/// An accent or a combining mark alone, as drawn over a letter: any Unicode mark (Latin
+/// diacritics, Arabic and Hebrew points, Thai and Indic vowel signs and tone marks) and
+/// the spacing accents of TeX's fonts (not `^`, `~` or `` ` ``, which are as often
+/// characters in their own right).
 fn is_mark(text: &str) -> bool {
     let mut chars = text.chars();
     let (Some(c), None) = (chars.next(), chars.next()) else {
         return false;
     };
-    matches!(c as u32,
-        0x0300..=0x036F | 0x0591..=0x05C7 | 0x064B..=0x065F | 0x0670 | 0x1AB0..=0x1AFF
-        | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+    unicode_normalization::char::is_combining_mark(c)
         || matches!(
             c,
             '\u{b4}'
@@ -269,20 +268,24 @@ fn join_words(words: &[Word], out: &mut Vec<Segment>) {
     let mut current = String::new();
     let mut prev_x1 = f32::NAN;
     let mut prev_mark = false;
+    // Whether the last word was a mark that began a word of its own.
+    let mut lone_mark = false;
     for w in words {
         // Two words drawn over each other; an accent or a mark placed on its letter
         // stays in the word.
         let mark = is_mark(&w.text);
         let apart = w.x0 < prev_x1 - APART_OVERLAP * size && !mark && !prev_mark;
         // A mark never stands alone: one a little off its letter (drawn on a baseline
-        // of its own) still joins it.
-        let touching = (mark || prev_mark) && w.x0 - prev_x1 <= MIN_WORD_BREAK_SPACE * size;
-        if !current.is_empty() && (w.x0 - prev_x1 >= threshold || apart) && !touching {
+        // of its own, after the letter or before it) still joins it.
+        let touching = (mark || lone_mark) && w.x0 - prev_x1 <= MIN_WORD_BREAK_SPACE * size;
+        let starts = current.is_empty() || ((w.x0 - prev_x1 >= threshold || apart) && !touching);
+        if starts && !current.is_empty() {
             seg.words.push(std::mem::take(&mut current));
         }
         current.push_str(&w.text);
         prev_x1 = w.x1;
         prev_mark = mark;
+        lone_mark = mark && starts;
         seg.x1 = seg.x1.max(w.x1);
         seg.size = seg.size.max(w.size);
     }
@@ -682,6 +685,15 @@ mod tests {
                     ("sume", 22.0, 700.0, 12.0),
                 ][..],
                 "re\u{301}sume",
+            ),
+            // A Thai tone mark drawn a point above the vowel it sits on.
+            (
+                &[
+                    ("\u{e2a}\u{e34}", 10.0, 700.0, 12.0),
+                    ("\u{e49}", 16.0, 701.0, 12.0),
+                    ("\u{e19}\u{e2a}\u{e38}\u{e14}", 22.0, 700.0, 12.0),
+                ][..],
+                "\u{e2a}\u{e34}\u{e49}\u{e19}\u{e2a}\u{e38}\u{e14}",
             ),
         ] {
             assert_eq!(text_of(runs), expected);
