@@ -273,6 +273,9 @@ fn ingest_use_case(
 /// Acknowledgement letters rendered at once behind the filing loop.
 const LETTERS_IN_FLIGHT: usize = 4;
 
+/// The megabytes of files `postroom ingest` holds while reading ahead.
+const READ_AHEAD_MB: u64 = 64;
+
 /// Every file under the paths, with the inbox key it is staged under.
 fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let mut files = Vec::new();
@@ -319,17 +322,26 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
         _ => "local".to_owned(),
     };
     let mut bad = 0;
-    // Files are read and extracted a few ahead (in parallel, on the blocking pool) while
-    // each is filed in turn, so filing is in the order given: a letter that opens a case
-    // is filed before the documents that follow it.
-    let ahead = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4));
+    // Files are read, staged and extracted several ahead while each is filed in turn, so
+    // filing is in the order given (a letter that opens a case is filed before the
+    // documents that follow it) and one document's disk writes overlap the extraction
+    // of the next. The files read ahead hold at most READ_AHEAD_MB between them (a
+    // larger one waits to be read alone).
+    let ahead = std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 8));
+    let budget = std::sync::Arc::new(tokio::sync::Semaphore::new(READ_AHEAD_MB as usize));
     let work = files
         .iter()
         .cloned()
         .map(|(path, key)| {
             let use_case = use_case.clone();
             let bucket = bucket.clone();
+            let budget = budget.clone();
             async move {
+                let mb = tokio::fs::metadata(&path)
+                    .await
+                    .map_or(1, |m| m.len().div_ceil(1024 * 1024))
+                    .clamp(1, READ_AHEAD_MB) as u32;
+                let _held = budget.acquire_many_owned(mb).await;
                 let result = match tokio::fs::read(&path).await {
                     Ok(bytes) => Ok(match use_case.stage(&key, bytes.into(), &bucket).await {
                         Ok(obj) => use_case.prepare(&obj).await,
