@@ -143,20 +143,19 @@ impl DirBlobs {
         let file_meta = match std::fs::metadata(&data) {
             Ok(m) if m.is_file() => m,
             Ok(_) => return Err(StoreError::not_found(format!("object {key:?}"))),
-            Err(e) if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20) => {
-                return Err(StoreError::not_found(format!("object {key:?}")));
-            }
+            Err(e) if missing(&e) => return Err(StoreError::not_found(format!("object {key:?}"))),
             Err(e) => return Err(io_error("read", &data, e)),
         };
+        // A plain object written or hashed here and unchanged since: nothing to look up.
+        let stamp = Stamp::of(&file_meta);
+        if let Some(etag) = self.etags.get(&data, stamp) {
+            return Ok(Self::meta_with(key, file_meta.len(), etag));
+        }
         match Self::sidecar(key, &data, file_meta.len()) {
             Some(meta) => Ok(meta),
             // A plain object (see `write`), one written by hand, or a crash between the
             // two renames of a put: the bytes are the truth.
             None => {
-                let stamp = Stamp::of(&file_meta);
-                if let Some(etag) = self.etags.get(&data, stamp) {
-                    return Ok(Self::meta_with(key, file_meta.len(), etag));
-                }
                 let bytes = std::fs::read(&data).map_err(|e| io_error("read", &data, e))?;
                 let meta = Self::plain_meta(key, &bytes);
                 self.etags.put(&data, stamp, &meta.etag);
@@ -273,7 +272,7 @@ impl DirBlobs {
         for path in [Self::sidecar_path(&data), data.clone()] {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
-                Err(e) if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20) => {}
+                Err(e) if missing(&e) => {}
                 Err(e) if path.is_dir() => {
                     // A folder of other objects: not an object, so nothing to delete.
                     let _ = e;
@@ -363,41 +362,37 @@ impl Blobs for DirBlobs {
         let key = key.to_owned();
         blocking(move || {
             let path = this.path_of(&key);
-            if path.is_dir() {
-                return Err(StoreError::not_found(format!("object {key:?}")));
-            }
-            let not_found = |e: std::io::Error| {
-                if e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20) {
-                    StoreError::not_found(format!("object {key:?}"))
+            let not_found = || StoreError::not_found(format!("object {key:?}"));
+            let mut file = std::fs::File::open(&path).map_err(|e| {
+                if missing(&e) || path.is_dir() {
+                    not_found()
                 } else {
                     io_error("read", &path, e)
                 }
-            };
-            let mut file = std::fs::File::open(&path).map_err(not_found)?;
+            })?;
             let file_meta = file.metadata().map_err(|e| io_error("read", &path, e))?;
+            if file_meta.is_dir() {
+                return Err(not_found());
+            }
             let mut body = Vec::with_capacity(file_meta.len() as usize);
             file.read_to_end(&mut body)
                 .map_err(|e| io_error("read", &path, e))?;
-            // One read: the sidecar describes these bytes if it has their size (a put
-            // renames the bytes in first); otherwise the bytes are the truth, their ETag
-            // remembered if they have not changed since.
-            let meta = match Self::sidecar(&key, &path, body.len() as u64) {
-                Some(meta) => meta,
-                None => {
-                    let stamp = Stamp::of(&file_meta);
-                    match this
-                        .etags
-                        .get(&path, stamp)
-                        .filter(|_| stamp.len == body.len() as u64)
-                    {
-                        Some(etag) => Self::meta_with(&key, body.len() as u64, etag),
-                        None => {
-                            let meta = Self::plain_meta(&key, &body);
-                            this.etags.put(&path, stamp, &meta.etag);
-                            meta
-                        }
+            // One read. A plain object written or hashed here and unchanged since has its
+            // ETag remembered; otherwise the sidecar describes these bytes if it has their
+            // size (a put renames the bytes in first), or the bytes are the truth.
+            let stamp = Stamp::of(&file_meta);
+            let size = body.len() as u64;
+            let remembered = this.etags.get(&path, stamp).filter(|_| stamp.len == size);
+            let meta = match remembered {
+                Some(etag) => Self::meta_with(&key, size, etag),
+                None => match Self::sidecar(&key, &path, size) {
+                    Some(meta) => meta,
+                    None => {
+                        let meta = Self::plain_meta(&key, &body);
+                        this.etags.put(&path, stamp, &meta.etag);
+                        meta
                     }
-                }
+                },
             };
             Ok(Object {
                 meta,
@@ -496,6 +491,12 @@ fn write_temp(dir: &Path, bytes: &[u8], sync: bool) -> StoreResult<tempfile::Nam
         })
         .map_err(|e| io_error("write", tmp.path(), e))?;
     Ok(tmp)
+}
+
+/// Whether an I/O error says the path is not there (or a file stands where a folder of
+/// the path would be: ENOTDIR).
+fn missing(e: &std::io::Error) -> bool {
+    e.kind() == ErrorKind::NotFound || e.raw_os_error() == Some(20)
 }
 
 /// The content type a key's extension implies, for objects stored without a sidecar.
