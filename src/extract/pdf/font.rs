@@ -408,11 +408,9 @@ impl Font {
             // reads them, for the code itself. A control code (TeX's quotes at 0x10 and
             // 0x11) is kept so that the glyph holds its place in its word; the layout
             // writes nothing for it.
+            let stands_for_code = code != 0x7F && (code >= 0x20 || name != ".notdef");
             text[code as usize] = glyph_to_unicode(&name)
-                .or_else(|| {
-                    (code != 0x7F && name != ".notdef").then(|| char::from(code).to_string())
-                })
-                .or_else(|| (code >= 0x20 && code != 0x7F).then(|| char::from(code).to_string()))
+                .or_else(|| stands_for_code.then(|| char::from(code).to_string()))
                 .map(String::into_boxed_str);
         }
 
