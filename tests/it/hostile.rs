@@ -64,7 +64,7 @@ pub fn pdf(objects: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
-fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
+pub fn stream(dict: &str, data: &[u8]) -> Vec<u8> {
     let mut body = format!("<< {dict} /Length {} >>\nstream\n", data.len()).into_bytes();
     body.extend_from_slice(data);
     body.extend_from_slice(b"\nendstream");

@@ -15,3 +15,4 @@ mod lambda_ingest;
 mod lambda_letters;
 mod letters;
 mod local_stack;
+mod pdf_text;

@@ -656,8 +656,16 @@ impl<'a> Interpreter<'a> {
                                 Operand::Str(bytes) => self.show(bytes, &gs, &mut tm),
                                 other => {
                                     if let Some(adjust) = other.number() {
-                                        let tx = -adjust / 1000.0 * gs.size * gs.hscale;
-                                        tm = Matrix::translate(tx, 0.0).then(&tm);
+                                        // Along the writing direction: up the page for
+                                        // a vertical font, where w1 is negative.
+                                        let shift = -adjust / 1000.0 * gs.size;
+                                        let vertical = gs.font.as_ref().is_some_and(|f| f.vertical);
+                                        tm = if vertical {
+                                            Matrix::translate(0.0, shift)
+                                        } else {
+                                            Matrix::translate(shift * gs.hscale, 0.0)
+                                        }
+                                        .then(&tm);
                                     }
                                 }
                             }
@@ -871,16 +879,18 @@ impl<'a> Interpreter<'a> {
                     end: out.text.len() as u32,
                 });
             }
+            let mut spacing = gs.char_space;
+            if code.word_space {
+                spacing += gs.word_space;
+            }
             if font.vertical {
-                // Vertical writing: glyphs advance one em down (the default W2).
-                let ty = gs.size + gs.char_space;
-                *tm = Matrix::translate(0.0, -ty).then(tm);
+                // Vertical writing: glyphs advance one em down (the default W2, whose
+                // w1 is -1000), and character spacing is added to that negative
+                // advance, so a positive Tc draws the glyphs closer.
+                *tm = Matrix::translate(0.0, -gs.size + spacing).then(tm);
                 return;
             }
-            let mut tx = code.width * gs.size + gs.char_space;
-            if code.word_space {
-                tx += gs.word_space;
-            }
+            let tx = code.width * gs.size + spacing;
             *tm = Matrix::translate(tx * gs.hscale, 0.0).then(tm);
         });
     }
