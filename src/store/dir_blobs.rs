@@ -26,6 +26,7 @@ use super::blobs::{
 };
 use super::error::{StoreError, StoreResult};
 use super::table::Cursor;
+use super::{BRIEF_BYTES, Expect};
 
 const BACKEND: &str = "local folder";
 /// The longest escaped piece of a segment kept in one file name (limit 255 bytes).
@@ -199,12 +200,6 @@ impl DirBlobs {
         validate_metadata(options)?;
         let data = self.path_of(key);
         let dir = data.parent().unwrap_or(&self.root).to_path_buf();
-        create_dirs(&self.root, &dir, key)?;
-        if data.is_dir() {
-            return Err(StoreError::invalid(format!(
-                "object {key:?} would replace a folder of other objects (a limit of local storage)"
-            )));
-        }
         let meta = ObjectMeta {
             key: key.to_owned(),
             size: body.len() as u64,
@@ -228,7 +223,15 @@ impl DirBlobs {
         };
         let sidecar_json = serde_json::to_vec(&sidecar)
             .map_err(|e| StoreError::backend(BACKEND, "put", false, e))?;
-        let data_tmp = write_temp(&dir, body, options.durable)?;
+        // The folder is made only when the first try says it is missing: it almost
+        // always exists, and asking first costs two calls per put.
+        let data_tmp = match write_temp(&dir, body, options.durable) {
+            Ok(tmp) => tmp,
+            Err(_) => {
+                create_dirs(&self.root, &dir, key)?;
+                write_temp(&dir, body, options.durable)?
+            }
+        };
         let side_path = Self::sidecar_path(&data);
         // A sidecar that would say nothing the file name does not (content type implied by
         // the extension, no metadata) is not written for a small object: creating files is
@@ -242,7 +245,7 @@ impl DirBlobs {
         if plain {
             let file = data_tmp
                 .persist(&data)
-                .map_err(|e| io_error("rename into", &data, e.error))?;
+                .map_err(|e| rename_error(key, &data, e.error))?;
             match file.metadata() {
                 Ok(m) => self.etags.put(&data, Stamp::of(&m), &meta.etag),
                 Err(_) => self.etags.forget(&data),
@@ -258,7 +261,7 @@ impl DirBlobs {
         let side_tmp = write_temp(&dir, &sidecar_json, false)?;
         data_tmp
             .persist(&data)
-            .map_err(|e| io_error("rename into", &data, e.error))?;
+            .map_err(|e| rename_error(key, &data, e.error))?;
         side_tmp
             .persist(&side_path)
             .map_err(|e| io_error("rename into", &side_path, e.error))?;
@@ -346,7 +349,7 @@ impl Blobs for DirBlobs {
 
     async fn health(&self) -> StoreResult<()> {
         let this = self.clone();
-        blocking(move || {
+        blocking(Expect::Brief, move || {
             std::fs::create_dir_all(&this.root)
                 .map_err(|e| io_error("create the folder", &this.root, e))?;
             let probe = write_temp(&this.root, b"postroom doctor", false)?;
@@ -358,22 +361,35 @@ impl Blobs for DirBlobs {
 
     async fn get(&self, key: &str) -> StoreResult<Object> {
         validate_blob_key(key)?;
+        let path = self.path_of(key);
+        let not_found = move |key: &str| StoreError::not_found(format!("object {key:?}"));
+        let opened = {
+            let (path, key) = (path.clone(), key.to_owned());
+            blocking(Expect::Brief, move || {
+                let file = std::fs::File::open(&path).map_err(|e| {
+                    if missing(&e) || path.is_dir() {
+                        not_found(&key)
+                    } else {
+                        io_error("read", &path, e)
+                    }
+                })?;
+                let file_meta = file.metadata().map_err(|e| io_error("read", &path, e))?;
+                if file_meta.is_dir() {
+                    return Err(not_found(&key));
+                }
+                Ok((file, file_meta))
+            })
+            .await?
+        };
+        let (mut file, file_meta) = opened;
+        let expect = if file_meta.len() > BRIEF_BYTES {
+            Expect::Long
+        } else {
+            Expect::Brief
+        };
         let this = self.clone();
         let key = key.to_owned();
-        blocking(move || {
-            let path = this.path_of(&key);
-            let not_found = || StoreError::not_found(format!("object {key:?}"));
-            let mut file = std::fs::File::open(&path).map_err(|e| {
-                if missing(&e) || path.is_dir() {
-                    not_found()
-                } else {
-                    io_error("read", &path, e)
-                }
-            })?;
-            let file_meta = file.metadata().map_err(|e| io_error("read", &path, e))?;
-            if file_meta.is_dir() {
-                return Err(not_found());
-            }
+        blocking(expect, move || {
             let mut body = Vec::with_capacity(file_meta.len() as usize);
             file.read_to_end(&mut body)
                 .map_err(|e| io_error("read", &path, e))?;
@@ -406,14 +422,20 @@ impl Blobs for DirBlobs {
         let this = self.clone();
         let key = key.to_owned();
         let options = options.clone();
-        blocking(move || this.write(&key, &body, &options)).await
+        // A sync to the disk, or a large body, may take milliseconds.
+        let expect = if options.durable || body.len() as u64 > BRIEF_BYTES {
+            Expect::Long
+        } else {
+            Expect::Brief
+        };
+        blocking(expect, move || this.write(&key, &body, &options)).await
     }
 
     async fn head(&self, key: &str) -> StoreResult<ObjectMeta> {
         validate_blob_key(key)?;
         let this = self.clone();
         let key = key.to_owned();
-        blocking(move || this.read_meta(&key)).await
+        blocking(Expect::Brief, move || this.read_meta(&key)).await
     }
 
     async fn list(
@@ -425,7 +447,10 @@ impl Blobs for DirBlobs {
         let this = self.clone();
         let prefix = prefix.to_owned();
         let after = cursor.map(|c| c.0.clone());
-        blocking(move || this.list_sync(&prefix, after.as_deref(), limit)).await
+        blocking(Expect::Long, move || {
+            this.list_sync(&prefix, after.as_deref(), limit)
+        })
+        .await
     }
 
     async fn copy(&self, from: &str, to: &str) -> StoreResult<ObjectMeta> {
@@ -442,14 +467,15 @@ impl Blobs for DirBlobs {
     async fn delete(&self, key: &str) -> StoreResult<()> {
         let this = self.clone();
         let key = key.to_owned();
-        blocking(move || this.remove(&key)).await
+        blocking(Expect::Brief, move || this.remove(&key)).await
     }
 }
 
 async fn blocking<T: Send + 'static>(
+    expect: Expect,
     f: impl FnOnce() -> StoreResult<T> + Send + 'static,
 ) -> StoreResult<T> {
-    super::local_blocking(BACKEND, "a blocking task", f).await
+    super::local_blocking(BACKEND, "a blocking task", expect, f).await
 }
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
@@ -473,6 +499,18 @@ fn create_dirs(root: &Path, dir: &Path, key: &str) -> StoreResult<()> {
             if dir.starts_with(root) { dir } else { root },
             e,
         )),
+    }
+}
+
+/// The error of renaming a new object's bytes into place. A folder of other objects
+/// there refuses the rename (EISDIR): checking for one first would cost a call per put.
+fn rename_error(key: &str, data: &Path, e: std::io::Error) -> StoreError {
+    if e.kind() == ErrorKind::IsADirectory || data.is_dir() {
+        StoreError::invalid(format!(
+            "object {key:?} would replace a folder of other objects (a limit of local storage)"
+        ))
+    } else {
+        io_error("rename into", data, e)
     }
 }
 
@@ -710,5 +748,47 @@ mod tests {
             .expect("put");
         assert_eq!(again.etag, md5_hex(b"again"));
         assert_eq!(blobs.head(key).await.expect("head").etag, again.etag);
+    }
+
+    /// On a multi-threaded runtime, where small calls run in place and large ones hand
+    /// the worker over: folders are made on the first put below them, and an object and
+    /// a folder of objects cannot share a name either way round.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn folders_are_made_as_needed_and_never_replaced() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let blobs = DirBlobs::open(dir.path()).expect("open");
+        let plain = PutOptions::default();
+        let body = Bytes::from_static(b"deep");
+        blobs
+            .put("new/deep/x", body.clone(), &plain)
+            .await
+            .expect("put");
+        assert_eq!(blobs.get("new/deep/x").await.expect("get").body, body);
+
+        let over_folder = blobs.put("new/deep", body.clone(), &plain).await;
+        assert!(
+            matches!(&over_folder, Err(StoreError::Invalid { what }) if what.contains("replace a folder")),
+            "{over_folder:?}"
+        );
+        assert!(matches!(
+            blobs.get("new/deep").await,
+            Err(StoreError::NotFound { .. })
+        ));
+        let under_object = blobs.put("new/deep/x/y", body.clone(), &plain).await;
+        assert!(
+            matches!(&under_object, Err(StoreError::Invalid { what }) if what.contains("needs a folder")),
+            "{under_object:?}"
+        );
+        assert_eq!(blobs.get("new/deep/x").await.expect("get").body, body);
+
+        // Over the brief size, and synced: the calls that hand the worker over.
+        let large = Bytes::from(vec![b'z'; 2 * BRIEF_BYTES as usize]);
+        let put = blobs
+            .put("big/one.bin", large.clone(), &plain)
+            .await
+            .expect("put");
+        let got = blobs.get("big/one.bin").await.expect("get");
+        assert_eq!(got.meta, put);
+        assert_eq!(got.body, large);
     }
 }

@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde_json::Value;
 
+use super::Expect;
 use super::error::{StoreError, StoreResult};
 use super::table::{
     Condition, Cursor, GSI1_PK, GSI1_SK, Item, Key, MAX_PAGE_BYTES, Page, Query, Table, TxOp,
@@ -20,11 +21,14 @@ use super::table::{
 };
 
 const BACKEND: &str = "SQLite";
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 const DEFAULT_PAGE_ITEMS: u32 = 1000;
 
 /// Pages of write-ahead log between checkpoints (SQLite's default is 1,000).
 const WAL_CHECKPOINT_PAGES: i64 = 8000;
+
+/// The page cache's bound, in KiB.
+const CACHE_KIB: i64 = 16 * 1024;
 
 /// The single table in an SQLite file.
 #[derive(Debug, Clone)]
@@ -53,6 +57,10 @@ impl SqliteTable {
         // filed writes some 25 pages, and each checkpoint syncs the disk twice.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
             .map_err(|e| sql_error("configure", e))?;
+        // Up to 16 MiB of pages in memory (SQLite's default is 2 MB, which a few thousand
+        // documents outgrow, so that every filing read its pages back from the file).
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)
+            .map_err(|e| sql_error("configure", e))?;
 
         migrate(&conn)?;
         Ok(SqliteTable {
@@ -65,9 +73,13 @@ impl SqliteTable {
         &self.path
     }
 
+    /// Runs `f` with the connection: in place for a point operation or a transaction,
+    /// handing the async worker's other tasks over first for a query or a scan (up to
+    /// 1 MB of items).
     async fn with_conn<T: Send + 'static>(
         &self,
         op: &'static str,
+        expect: Expect,
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let conn = Arc::clone(&self.conn);
@@ -77,7 +89,7 @@ impl SqliteTable {
                 .map_err(|_| StoreError::backend(BACKEND, op, false, "connection lock poisoned"))?;
             f(&mut guard)
         };
-        super::local_blocking(BACKEND, op, run).await
+        super::local_blocking(BACKEND, op, expect, run).await
     }
 }
 
@@ -107,11 +119,22 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
              ) WITHOUT ROWID;
              CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk)
                  WHERE gsi1pk IS NOT NULL;
-             CREATE INDEX IF NOT EXISTS items_shard ON items (shard, pk, sk);
              PRAGMA user_version = 1;
              COMMIT;",
         )
         .map_err(|e| sql_error("create the schema", e))?;
+    }
+    if version < 2 {
+        // Version 1 indexed (shard, pk, sk), but a scan filters `shard % n` over the
+        // primary key, which no index on `shard` serves: the index cost every write
+        // a page and no read used it.
+        conn.execute_batch(
+            "BEGIN;
+             DROP INDEX IF EXISTS items_shard;
+             PRAGMA user_version = 2;
+             COMMIT;",
+        )
+        .map_err(|e| sql_error("upgrade the schema to version 2", e))?;
     }
     Ok(())
 }
@@ -352,7 +375,7 @@ impl Table for SqliteTable {
     }
 
     async fn health(&self) -> StoreResult<()> {
-        self.with_conn("health check", |conn| {
+        self.with_conn("health check", Expect::Brief, |conn| {
             // Take the write lock and give it back: proves the file is writable.
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -370,12 +393,13 @@ impl Table for SqliteTable {
     async fn get(&self, key: &Key) -> StoreResult<Option<Item>> {
         validate_key(key)?;
         let key = key.clone();
-        self.with_conn("get", move |conn| load(conn, &key)).await
+        self.with_conn("get", Expect::Brief, move |conn| load(conn, &key))
+            .await
     }
 
     async fn put(&self, item: Item, condition: Condition) -> StoreResult<()> {
         validate_item(&item)?;
-        self.with_conn("put", move |conn| {
+        self.with_conn("put", Expect::Brief, move |conn| {
             run_transaction(conn, &[TxOp::Put { item, condition }]).map(drop)
         })
         .await
@@ -383,7 +407,7 @@ impl Table for SqliteTable {
 
     async fn update(&self, update: Update) -> StoreResult<Item> {
         update.validate()?;
-        self.with_conn("update", move |conn| {
+        self.with_conn("update", Expect::Brief, move |conn| {
             let mut results = run_transaction(conn, &[TxOp::Update(update)])?;
             Ok(results.pop().unwrap_or_default())
         })
@@ -393,7 +417,7 @@ impl Table for SqliteTable {
     async fn delete(&self, key: &Key, condition: Condition) -> StoreResult<()> {
         validate_key(key)?;
         let key = key.clone();
-        self.with_conn("delete", move |conn| {
+        self.with_conn("delete", Expect::Brief, move |conn| {
             run_transaction(conn, &[TxOp::Delete { key, condition }]).map(drop)
         })
         .await
@@ -401,7 +425,7 @@ impl Table for SqliteTable {
 
     async fn query(&self, query: &Query) -> StoreResult<Page> {
         let spec = prefix_query(false, query)?;
-        self.with_conn("query", move |conn| {
+        self.with_conn("query", Expect::Long, move |conn| {
             run_page(conn, spec, columns_cursor(&["sk"]))
         })
         .await
@@ -409,7 +433,7 @@ impl Table for SqliteTable {
 
     async fn query_gsi1(&self, query: &Query) -> StoreResult<Page> {
         let spec = prefix_query(true, query)?;
-        self.with_conn("query GSI1", move |conn| {
+        self.with_conn("query GSI1", Expect::Long, move |conn| {
             run_page(conn, spec, columns_cursor(&["gsi1sk", "pk", "sk"]))
         })
         .await
@@ -449,7 +473,7 @@ impl Table for SqliteTable {
             args,
             limit: DEFAULT_PAGE_ITEMS,
         };
-        self.with_conn("scan", move |conn| {
+        self.with_conn("scan", Expect::Long, move |conn| {
             run_page(conn, spec, columns_cursor(&["pk", "sk"]))
         })
         .await
@@ -457,9 +481,55 @@ impl Table for SqliteTable {
 
     async fn transact(&self, ops: Vec<TxOp>) -> StoreResult<()> {
         validate_transaction(&ops)?;
-        self.with_conn("transaction", move |conn| {
+        self.with_conn("transaction", Expect::Brief, move |conn| {
             run_transaction(conn, &ops).map(drop)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_version_1_file_loses_the_shard_index_and_keeps_its_items() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("v1.sqlite3");
+        {
+            let conn = Connection::open(&path).expect("open");
+            conn.execute_batch(
+                "CREATE TABLE items (pk TEXT NOT NULL, sk TEXT NOT NULL, gsi1pk TEXT,
+                     gsi1sk TEXT, shard INTEGER NOT NULL, body TEXT NOT NULL,
+                     PRIMARY KEY (pk, sk)) WITHOUT ROWID;
+                 CREATE INDEX items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk)
+                     WHERE gsi1pk IS NOT NULL;
+                 CREATE INDEX items_shard ON items (shard, pk, sk);
+                 INSERT INTO items VALUES ('CASE#1', 'CASE#1', NULL, NULL, 7,
+                     '{\"pk\":\"CASE#1\",\"sk\":\"CASE#1\",\"status\":\"open\"}');
+                 PRAGMA user_version = 1;",
+            )
+            .expect("a version-1 file");
+        }
+        let table = SqliteTable::open(&path).expect("upgrade");
+        let item = table
+            .get(&Key::new("CASE#1", "CASE#1"))
+            .await
+            .expect("get")
+            .expect("the item is kept");
+        assert_eq!(item["status"], "open");
+        let conn = Connection::open(&path).expect("reopen");
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |row| row.get(0))
+            .expect("version");
+        assert_eq!(version, SCHEMA_VERSION);
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+            .and_then(|mut stmt| stmt.query_map([], |row| row.get(0))?.collect())
+            .expect("indexes");
+        assert_eq!(indexes, ["items_gsi1"]);
+        // Opening it again changes nothing.
+        drop(table);
+        SqliteTable::open(&path).expect("open again");
     }
 }
