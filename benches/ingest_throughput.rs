@@ -83,7 +83,7 @@ fn main() {
 
     let start = Instant::now();
     for (name, bytes) in &docs {
-        let extracted = extract_isolated(bytes, &limits);
+        let extracted = extract_isolated(bytes.clone(), &limits);
         std::hint::black_box(analyse(&extracted, name, &sha256_hex(bytes), rules));
     }
     let extract_secs = start.elapsed().as_secs_f64();
@@ -167,7 +167,7 @@ fn main() {
             let (docs, limits) = (&docs, &limits);
             scope.spawn(move || {
                 for (name, bytes) in docs.iter().skip(half).step_by(2) {
-                    let extracted = extract_isolated(bytes, limits);
+                    let extracted = extract_isolated(bytes.clone(), limits);
                     std::hint::black_box(analyse(&extracted, name, &sha256_hex(bytes), rules));
                 }
             });

@@ -129,7 +129,7 @@ fn main() {
         let (reference, took) = pdftotext(path);
         theirs_time += took;
         let start = Instant::now();
-        let extracted = extract_isolated(&bytes, &limits);
+        let extracted = extract_isolated(bytes.clone(), &limits);
         let meta = postroom::metadata::analyse(
             &extracted,
             "bench",

@@ -6,6 +6,7 @@ mod docx;
 mod email;
 pub mod limits;
 mod pdf;
+mod pool;
 pub(crate) mod text;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -16,6 +17,8 @@ use sha2::{Digest, Sha256};
 pub use detect::{MediaType, detect};
 pub use email::EmailHeaders;
 pub use limits::{Budget, Limits};
+
+use bytes::Bytes;
 
 /// Stable, machine-readable warning codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -154,46 +157,25 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Extracted {
     extract_with(bytes, &budget, 0)
 }
 
-/// Stack for extraction threads: deep but bounded recursion in parsers of hostile input
-/// must not overflow the (small) stack of an async worker.
-pub const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
-
-/// A thread for extraction: named, with the large stack.
-fn extract_thread() -> std::thread::Builder {
-    std::thread::Builder::new()
-        .name("extract".into())
-        .stack_size(EXTRACT_STACK_BYTES)
-}
-
-/// Extracts on a dedicated thread with a large stack (what the CLI and the pipeline use).
-pub fn extract_isolated(bytes: &[u8], limits: &Limits) -> Extracted {
-    std::thread::scope(|scope| {
-        extract_thread()
-            .spawn_scoped(scope, || extract(bytes, limits))
-            .ok()
-            .and_then(|handle| handle.join().ok())
-            .unwrap_or_else(|| {
-                let mut e = Extracted::empty(detect(bytes));
-                e.warnings.add(Warning::InternalError);
-                e
-            })
+/// Extracts on an extraction thread, with the deep stack (what `postroom extract` and
+/// the tests use).
+pub fn extract_isolated(bytes: impl Into<Bytes>, limits: &Limits) -> Extracted {
+    let bytes: Bytes = bytes.into();
+    let limits = limits.clone();
+    let media_type = detect(&bytes);
+    pool::run(move || extract(&bytes, &limits)).unwrap_or_else(|_| {
+        let mut e = Extracted::empty(media_type);
+        e.warnings.add(Warning::InternalError);
+        e
     })
 }
 
-/// Runs `work` (an extraction and what follows it) on its own thread with the
-/// extraction stack, and waits for it without holding an async worker or a thread of
-/// the blocking pool: one thread start and one wake-up per document.
+/// Runs `work` (an extraction and what follows it) on an extraction thread, and waits
+/// for it without holding an async worker or a thread of the blocking pool.
 pub async fn on_extract_thread<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, String> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    extract_thread()
-        .spawn(move || {
-            let _ = tx.send(work());
-        })
-        .map_err(|e| format!("could not start an extraction thread: {e}"))?;
-    rx.await
-        .map_err(|_| "the extraction thread stopped without an answer".to_owned())
+    pool::run_async(work).await
 }
 
 pub(crate) fn extract_with(bytes: &[u8], budget: &Budget, depth: usize) -> Extracted {

@@ -48,7 +48,7 @@ fn every_corpus_pdf_is_read_without_an_internal_error() {
         let Ok(bytes) = std::fs::read(file) else {
             continue;
         };
-        let extracted = extract_isolated(&bytes, &limits);
+        let extracted = extract_isolated(bytes.clone(), &limits);
         if extracted.warnings.contains(Warning::InternalError) {
             failures.push(file.display().to_string());
         }

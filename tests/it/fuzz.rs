@@ -91,7 +91,7 @@ fn fuzz(kind: &str, seed: Vec<u8>, default_iters: usize) {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ kind.len() as u64 ^ u64::from(kind.as_bytes()[0]));
     for i in 0..iters {
         let input = mutate(&seed, &mut rng);
-        let extracted = extract_isolated(&input, &limits);
+        let extracted = extract_isolated(input.clone(), &limits);
         let meta = analyse(&extracted, "fuzz", &sha256_hex(&input), rules);
         if extracted.warnings.contains(Warning::InternalError)
             || meta.warnings.contains(&Warning::InternalError)

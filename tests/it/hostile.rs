@@ -95,7 +95,7 @@ fn cyclic_pages_pdf() -> Vec<u8> {
 
 #[test]
 fn a_page_tree_that_loops_is_walked_by_hand() {
-    let extracted = extract_isolated(&cyclic_pages_pdf(), &Limits::default());
+    let extracted = extract_isolated(cyclic_pages_pdf(), &Limits::default());
     assert_eq!(extracted.text.trim(), "cyclic");
     assert_eq!(extracted.pages, Some(1));
     assert!(extracted.warnings.contains(Warning::Malformed));
@@ -117,11 +117,11 @@ fn pdf_with_content_length(length: &str) -> Vec<u8> {
 #[test]
 fn a_stream_whose_length_names_no_number_is_read_to_its_endstream() {
     let limits = Limits::default();
-    let good = extract_isolated(&pdf_with_content_length("51"), &limits);
+    let good = extract_isolated(pdf_with_content_length("51"), &limits);
     assert_eq!(good.text.trim(), "Hello repaired world");
     assert!(!good.warnings.contains(Warning::Malformed));
     for length in ["4 0 R", "9 0 R"] {
-        let repaired = extract_isolated(&pdf_with_content_length(length), &limits);
+        let repaired = extract_isolated(pdf_with_content_length(length), &limits);
         assert_eq!(
             repaired.text.trim(),
             "Hello repaired world",
@@ -419,7 +419,7 @@ fn hostile_inputs_give_stable_codes_without_panics() {
             std::fs::create_dir_all(dir).expect("hostile dir");
             std::fs::write(dir.join(case.name), &case.bytes).expect("write hostile file");
         }
-        let extracted = extract_isolated(&case.bytes, &limits);
+        let extracted = extract_isolated(case.bytes.clone(), &limits);
         let codes: Vec<&str> = extracted
             .warnings
             .as_slice()

@@ -76,7 +76,7 @@ fn labelled_set_reaches_the_field_accuracy_goal() {
             .unwrap_or_default()
             .to_string_lossy()
             .into_owned();
-        let extracted = extract_isolated(&bytes, &limits);
+        let extracted = extract_isolated(bytes.clone(), &limits);
         assert!(
             !extracted.unreadable(),
             "{name} could not be read: {:?}",

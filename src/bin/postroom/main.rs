@@ -199,10 +199,10 @@ fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     for file in &args.files {
         let source = file.display().to_string();
         let (extracted, sha) = match std::fs::read(file) {
-            Ok(bytes) => (
-                postroom::extract::extract_isolated(&bytes, &limits),
-                postroom::extract::sha256_hex(&bytes),
-            ),
+            Ok(bytes) => {
+                let sha = postroom::extract::sha256_hex(&bytes);
+                (postroom::extract::extract_isolated(bytes, &limits), sha)
+            }
             Err(e) => {
                 eprintln!("postroom: cannot read {source}: {e}");
                 (
