@@ -10,9 +10,10 @@
 //! and the thread carries on.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 /// Stack for extraction threads: deep but bounded recursion in parsers of hostile input
 /// must not overflow the (small) stack of an async worker.
@@ -22,53 +23,65 @@ const EXTRACT_STACK_BYTES: usize = 256 * 1024 * 1024;
 const JOBS_PER_THREAD: usize = 64;
 
 type Job = Box<dyn FnOnce() + Send>;
-type Queue = Arc<Mutex<Receiver<Job>>>;
 
 /// Why a job gave no answer.
 pub type Panic = Box<dyn Any + Send>;
 
+/// Jobs waiting for a thread, and the threads waiting for a job, the one that went idle
+/// last on top: the next job goes to it, so that documents that come one at a time are
+/// all extracted on one thread, with one allocator arena's memory rather than one per
+/// thread (measured: the Lambda's peak for ten 20 MB documents, 102 MB handed round
+/// two threads, 62 MB on one).
+#[derive(Default)]
 struct Pool {
-    jobs: Sender<Job>,
+    queue: VecDeque<Job>,
+    idle: Vec<Sender<Job>>,
 }
 
-fn pool() -> Option<&'static Pool> {
-    static POOL: OnceLock<Option<Pool>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let (jobs, queue) = channel::<Job>();
-        let queue: Queue = Arc::new(Mutex::new(queue));
+fn pool() -> Option<MutexGuard<'static, Pool>> {
+    static POOL: OnceLock<Option<Mutex<Pool>>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8));
-        let started = (0..threads)
-            .filter(|_| start(Arc::clone(&queue)).is_ok())
-            .count();
+        let started = (0..threads).filter(|_| start().is_ok()).count();
         // Not one thread could start: callers fall back to a thread of their own.
-        (started > 0).then_some(Pool { jobs })
-    })
-    .as_ref()
+        (started > 0).then(|| Mutex::new(Pool::default()))
+    });
+    pool.as_ref()
+        .map(|p| p.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
 }
 
-fn start(queue: Queue) -> std::io::Result<()> {
+fn start() -> std::io::Result<()> {
     std::thread::Builder::new()
         .name("extract".into())
         .stack_size(EXTRACT_STACK_BYTES)
-        .spawn(move || serve(queue))
+        .spawn(serve)
         .map(drop)
 }
 
-/// A pool thread: runs jobs until it has served its share, then starts its successor
-/// (or, if none can start, goes on serving itself, so the pool never shrinks to none).
-fn serve(queue: Queue) {
+/// A pool thread: takes a waiting job, or waits on top of the idle stack for one; after
+/// its share it starts its successor (or, if none can start, goes on serving itself, so
+/// that the pool never shrinks to none).
+fn serve() {
+    let (me, jobs) = channel::<Job>();
+    let mut served = 0;
     loop {
-        for _ in 0..JOBS_PER_THREAD {
-            let job = match queue.lock() {
-                Ok(receiver) => receiver.recv(),
-                Err(poisoned) => poisoned.into_inner().recv(),
-            };
-            match job {
-                Ok(job) => job(),
-                Err(_) => return, // the pool is gone: the process is ending
-            }
-        }
-        if start(Arc::clone(&queue)).is_ok() {
+        let queued = match pool() {
+            Some(mut pool) => pool.queue.pop_front().or_else(|| {
+                pool.idle.push(me.clone());
+                None
+            }),
+            None => return,
+        };
+        let job = match queued {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        job();
+        served += 1;
+        if served >= JOBS_PER_THREAD && start().is_ok() {
             return;
         }
     }
@@ -81,17 +94,26 @@ pub fn submit<T: Send + 'static>(
     done: impl FnOnce(Result<T, Panic>) + Send + 'static,
 ) -> Result<(), String> {
     let job: Job = Box::new(move || done(catch_unwind(AssertUnwindSafe(work))));
-    match pool() {
-        Some(pool) => pool
-            .jobs
-            .send(job)
-            .map_err(|_| "the extraction threads stopped".to_owned()),
-        None => std::thread::Builder::new()
+    let Some(mut pool) = pool() else {
+        return std::thread::Builder::new()
             .name("extract".into())
             .stack_size(EXTRACT_STACK_BYTES)
             .spawn(job)
             .map(drop)
-            .map_err(|e| format!("could not start an extraction thread: {e}")),
+            .map_err(|e| format!("could not start an extraction thread: {e}"));
+    };
+    match pool.idle.pop() {
+        Some(thread) => {
+            drop(pool);
+            // An idle thread waits on its channel until it is sent a job.
+            thread
+                .send(job)
+                .map_err(|_| "an extraction thread stopped".to_owned())
+        }
+        None => {
+            pool.queue.push_back(job);
+            Ok(())
+        }
     }
 }
 
