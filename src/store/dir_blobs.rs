@@ -20,13 +20,13 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::Expect;
 use super::blobs::{
     Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, md5_hex, validate_blob_key,
     validate_metadata,
 };
 use super::error::{StoreError, StoreResult};
 use super::table::Cursor;
-use super::{BRIEF_BYTES, Expect};
 
 const BACKEND: &str = "local folder";
 /// The longest escaped piece of a segment kept in one file name (limit 255 bytes).
@@ -382,11 +382,7 @@ impl Blobs for DirBlobs {
             .await?
         };
         let (mut file, file_meta) = opened;
-        let expect = if file_meta.len() > BRIEF_BYTES {
-            Expect::Long
-        } else {
-            Expect::Brief
-        };
+        let expect = Expect::for_bytes(file_meta.len());
         let this = self.clone();
         let key = key.to_owned();
         blocking(expect, move || {
@@ -423,10 +419,10 @@ impl Blobs for DirBlobs {
         let key = key.to_owned();
         let options = options.clone();
         // A sync to the disk, or a large body, may take milliseconds.
-        let expect = if options.durable || body.len() as u64 > BRIEF_BYTES {
+        let expect = if options.durable {
             Expect::Long
         } else {
-            Expect::Brief
+            Expect::for_bytes(body.len() as u64)
         };
         blocking(expect, move || this.write(&key, &body, &options)).await
     }
@@ -782,7 +778,7 @@ mod tests {
         assert_eq!(blobs.get("new/deep/x").await.expect("get").body, body);
 
         // Over the brief size, and synced: the calls that hand the worker over.
-        let large = Bytes::from(vec![b'z'; 2 * BRIEF_BYTES as usize]);
+        let large = Bytes::from(vec![b'z'; 2 * crate::store::BRIEF_BYTES as usize]);
         let put = blobs
             .put("big/one.bin", large.clone(), &plain)
             .await

@@ -39,10 +39,21 @@ enum Expect {
 /// page cache).
 const BRIEF_BYTES: u64 = 1 << 20;
 
+impl Expect {
+    /// A read or unsynced write of `bytes`.
+    fn for_bytes(bytes: u64) -> Expect {
+        if bytes > BRIEF_BYTES {
+            Expect::Long
+        } else {
+            Expect::Brief
+        }
+    }
+}
+
 /// Runs a blocking call of an embedded adapter. On a multi-threaded runtime a brief call
 /// runs right here, on the async worker: handing the worker's other tasks to another
 /// thread first (`block_in_place`) wakes a thread and costs more than the call itself
-/// (measured: 12 % of `postroom ingest`'s CPU). A long call does hand them over, so
+/// (measured: about 11 % of `postroom ingest`'s CPU). A long call does hand them over, so
 /// that they are not held up. On a current-thread runtime, where that is not allowed,
 /// both go to the blocking pool.
 async fn local_blocking<T: Send + 'static>(

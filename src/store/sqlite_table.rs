@@ -57,8 +57,8 @@ impl SqliteTable {
         // filed writes some 25 pages, and each checkpoint syncs the disk twice.
         conn.pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
             .map_err(|e| sql_error("configure", e))?;
-        // Up to 16 MiB of pages in memory (SQLite's default is 2 MB, which a few thousand
-        // documents outgrow, so that every filing read its pages back from the file).
+        // Up to 16 MiB of pages in memory: SQLite's default of 2 MB is outgrown by a
+        // thousand documents or so, after which filing reads pages back from the file.
         conn.pragma_update(None, "cache_size", -CACHE_KIB)
             .map_err(|e| sql_error("configure", e))?;
 
@@ -75,7 +75,8 @@ impl SqliteTable {
 
     /// Runs `f` with the connection: in place for a point operation or a transaction,
     /// handing the async worker's other tasks over first for a query or a scan (up to
-    /// 1 MB of items).
+    /// 1 MB of items). A write that finds another process holding the file's write lock
+    /// waits in place for up to the busy timeout; only the CLI shares the file.
     async fn with_conn<T: Send + 'static>(
         &self,
         op: &'static str,
