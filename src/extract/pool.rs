@@ -50,12 +50,15 @@ fn pool() -> Option<MutexGuard<'static, Pool>> {
         .map(|p| p.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
 }
 
-fn start() -> std::io::Result<()> {
+/// An extraction thread: named, with the deep stack.
+fn thread() -> std::thread::Builder {
     std::thread::Builder::new()
         .name("extract".into())
         .stack_size(EXTRACT_STACK_BYTES)
-        .spawn(serve)
-        .map(drop)
+}
+
+fn start() -> std::io::Result<()> {
+    thread().spawn(serve).map(drop)
 }
 
 /// A pool thread: takes a waiting job, or waits on top of the idle stack for one; after
@@ -95,9 +98,7 @@ pub fn submit<T: Send + 'static>(
 ) -> Result<(), String> {
     let job: Job = Box::new(move || done(catch_unwind(AssertUnwindSafe(work))));
     let Some(mut pool) = pool() else {
-        return std::thread::Builder::new()
-            .name("extract".into())
-            .stack_size(EXTRACT_STACK_BYTES)
+        return thread()
             .spawn(job)
             .map(drop)
             .map_err(|e| format!("could not start an extraction thread: {e}"));
@@ -123,11 +124,7 @@ pub fn run<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Resu
     submit(work, move |result| {
         let _ = tx.send(result);
     })?;
-    match rx.recv() {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(_)) => Err("the extraction panicked".to_owned()),
-        Err(_) => Err("the extraction thread stopped without an answer".to_owned()),
-    }
+    answer(rx.recv().ok())
 }
 
 /// Runs `work` on an extraction thread and awaits it without holding an async worker or
@@ -139,10 +136,15 @@ pub async fn run_async<T: Send + 'static>(
     submit(work, move |result| {
         let _ = tx.send(result);
     })?;
-    match rx.await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(_)) => Err("the extraction panicked".to_owned()),
-        Err(_) => Err("the extraction thread stopped without an answer".to_owned()),
+    answer(rx.await.ok())
+}
+
+/// What a caller is told of its job: the value, or why there is none.
+fn answer<T>(received: Option<Result<T, Panic>>) -> Result<T, String> {
+    match received {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(_)) => Err("the extraction panicked".to_owned()),
+        None => Err("the extraction thread stopped without an answer".to_owned()),
     }
 }
 
