@@ -278,6 +278,27 @@ pub fn good_friday(year: i32) -> NaiveDate {
     easter - Days::new(2)
 }
 
+/// The date in the UK at an instant: British Summer Time (UTC+1) runs from 01:00 UTC on
+/// the last Sunday of March to 01:00 UTC on the last Sunday of October; GMT otherwise.
+/// What "the day of receipt" means for a document that arrived at that instant.
+pub fn uk_local_date(at: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    use chrono::{NaiveTime, TimeZone as _, Utc};
+    let year = at.year();
+    let last_sunday = |month: u32| {
+        let first_of_next = NaiveDate::from_ymd_opt(year, month + 1, 1).expect("a real month");
+        let back = (first_of_next.weekday().num_days_from_sunday() + 6) % 7 + 1;
+        first_of_next - Days::new(u64::from(back))
+    };
+    let one_am = NaiveTime::from_hms_opt(1, 0, 0).expect("a real time");
+    let starts = Utc.from_utc_datetime(&last_sunday(3).and_time(one_am));
+    let ends = Utc.from_utc_datetime(&last_sunday(10).and_time(one_am));
+    if at >= starts && at < ends {
+        (at + chrono::Duration::hours(1)).date_naive()
+    } else {
+        at.date_naive()
+    }
+}
+
 /// A date as UK letters write it: `5 January 2023`.
 pub fn uk_date(date: NaiveDate) -> String {
     format!(
@@ -346,6 +367,25 @@ mod tests {
         assert!(!all.is_working_day(d("2025-03-17")).unwrap());
         assert!(england.is_working_day(d("2025-03-17")).unwrap());
         assert_eq!(uk_date(d("2023-01-05")), "5 January 2023");
+    }
+
+    #[test]
+    fn the_uk_day_of_an_instant() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        // Summer: 23:30 UTC is 00:30 the next day in London.
+        assert_eq!(uk_local_date(at("2024-06-03T23:30:00Z")), d("2024-06-04"));
+        // Winter: UTC is London time.
+        assert_eq!(uk_local_date(at("2024-12-03T23:30:00Z")), d("2024-12-03"));
+        // 2024's changes: 31 March 01:00 UTC and 27 October 01:00 UTC.
+        assert_eq!(uk_local_date(at("2024-03-31T00:59:59Z")), d("2024-03-31"));
+        assert_eq!(uk_local_date(at("2024-03-30T23:30:00Z")), d("2024-03-30"));
+        assert_eq!(uk_local_date(at("2024-03-31T23:30:00Z")), d("2024-04-01"));
+        assert_eq!(uk_local_date(at("2024-10-26T23:30:00Z")), d("2024-10-27"));
+        assert_eq!(uk_local_date(at("2024-10-27T23:30:00Z")), d("2024-10-27"));
     }
 
     #[test]

@@ -76,6 +76,21 @@ pub async fn file_document(
     who: &str,
     clock: &dyn Clock,
 ) -> Result<(), CaseError> {
+    file_unfiled(table, doc_id, case_ref, who, clock, "filed_by_hand").await
+}
+
+/// Files an unfiled document under an existing case, recording `what` happened
+/// (`filed_by_hand`, or `filed_on_case_open` for a document that arrived before its
+/// case). A document filed meanwhile is `NotUnfiled`; a racing filing of the same
+/// document loses on the version (`ConditionFailed`), so each is filed once.
+pub async fn file_unfiled(
+    table: &dyn Table,
+    doc_id: &str,
+    case_ref: &str,
+    who: &str,
+    clock: &dyn Clock,
+    what: &str,
+) -> Result<(), CaseError> {
     let doc = show_document(table, doc_id)
         .await?
         .ok_or_else(|| CaseError::NoDocument(doc_id.to_owned()))?;
@@ -98,11 +113,15 @@ pub async fn file_document(
         return Err(CaseError::NoCase(case_ref.to_owned()));
     }
     let version = doc.get("version").and_then(Value::as_u64).unwrap_or(1);
-    let inbox_entry = inbox(table)
-        .await?
-        .into_iter()
-        .find(|i| i.get("doc_id").and_then(Value::as_str) == Some(doc_id))
-        .and_then(|i| i.get("SK").and_then(Value::as_str).map(str::to_owned));
+    // The inbox entry is keyed by the time the document was recorded.
+    let inbox_entry = match doc.get("received").and_then(Value::as_str) {
+        Some(received) => Some(keys::unfiled(received, doc_id)),
+        None => inbox(table)
+            .await?
+            .into_iter()
+            .find(|i| i.get("doc_id").and_then(Value::as_str) == Some(doc_id))
+            .and_then(|i| i.get("SK").and_then(Value::as_str).map(str::to_owned)),
+    };
     let now = clock.now().to_rfc3339_opts(SecondsFormat::Millis, true);
     let date = doc
         .get("document_date")
@@ -146,7 +165,7 @@ pub async fn file_document(
                 ("SK".to_owned(), json!(keys::event(&now, 2))),
                 ("at".to_owned(), json!(now)),
                 ("who".to_owned(), json!(who)),
-                ("what".to_owned(), json!("filed_by_hand")),
+                ("what".to_owned(), json!(what)),
                 ("details".to_owned(), json!({"case_ref": case_ref})),
             ]),
             condition: Condition::Absent,
@@ -155,7 +174,14 @@ pub async fn file_document(
     if let Some(sk) = inbox_entry {
         ops.push(TxOp::Delete {
             key: Key::new(keys::UNFILED, sk),
-            condition: Condition::Exists,
+            condition: Condition::None,
+        });
+    }
+    // No longer waiting for the case it named.
+    if let Some(awaited) = doc.get("awaiting_case").and_then(Value::as_str) {
+        ops.push(TxOp::Delete {
+            key: Key::new(keys::waiting(awaited), doc_id),
+            condition: Condition::None,
         });
     }
     table.transact(ops).await?;

@@ -44,6 +44,14 @@ fn text(v: &Value, path: &[&str]) -> Option<String> {
     cur.as_str().map(str::to_owned).filter(|s| !s.is_empty())
 }
 
+/// A timestamp (RFC 3339) at a path, if it is one.
+fn time(v: &Value, path: &[&str]) -> Option<chrono::DateTime<chrono::Utc>> {
+    let raw = text(v, path)?;
+    chrono::DateTime::parse_from_rfc3339(&raw)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
+}
+
 /// Decodes a notification body: an S3 notification (`Records`), an EventBridge event,
 /// or a test event. Records of other kinds (removals) are skipped.
 pub fn decode_notification(v: &Value) -> Result<Vec<Upload>, EventError> {
@@ -66,6 +74,7 @@ pub fn decode_notification(v: &Value) -> Result<Vec<Upload>, EventError> {
             key: decode_key(&key)?,
             version: text(detail, &["object", "version-id"]),
             etag: text(detail, &["object", "etag"]).map(|e| e.trim_matches('"').to_owned()),
+            received: time(v, &["time"]),
         })]);
     }
     let records = v.get("Records").and_then(Value::as_array).ok_or_else(|| {
@@ -89,6 +98,7 @@ pub fn decode_notification(v: &Value) -> Result<Vec<Upload>, EventError> {
             key: decode_key(&key)?,
             version: text(record, &["s3", "object", "versionId"]),
             etag: text(record, &["s3", "object", "eTag"]).map(|e| e.trim_matches('"').to_owned()),
+            received: time(record, &["eventTime"]),
         }));
     }
     Ok(uploads)
@@ -168,7 +178,8 @@ mod tests {
                 bucket: "docs".into(),
                 key: "inbox/a b.pdf".into(),
                 version: None,
-                etag: Some("abc".into())
+                etag: Some("abc".into()),
+                received: None,
             })]
         );
         let removal = serde_json::json!({"Records": [{"eventName": "ObjectRemoved:Delete", "s3": {"bucket": {"name": "docs"}, "object": {"key": "x"}}}]});

@@ -14,11 +14,11 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::extract::{Limits, Warning, extract, on_extract_thread, sha256_hex};
-use crate::metadata::{DocumentMetadata, Rules, analyse};
+use crate::extract::{Limits, Warning, on_extract_thread, sha256_hex};
+use crate::metadata::{DocumentMetadata, Rules};
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
 use crate::outbox::{LetterSink, OutboxError};
-use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp};
+use crate::store::{Condition, Item, Key, Pin, PutOptions, StoreError, TxOp};
 use crate::stores::Stores;
 
 /// The time, from a port so tests are repeatable.
@@ -43,6 +43,8 @@ pub struct ObjectRef {
     pub key: String,
     pub version: Option<String>,
     pub etag: Option<String>,
+    /// When the object reached postroom (the event's time), where the event says.
+    pub received: Option<DateTime<Utc>>,
 }
 
 /// What ingesting one object did (the JSON line of `postroom ingest --json`).
@@ -95,6 +97,8 @@ where
 pub struct Prepared {
     obj: ObjectRef,
     source: String,
+    /// The state of the object this delivery is about (its version, else its ETag).
+    pin: Option<Pin>,
     step: Step,
 }
 
@@ -105,16 +109,14 @@ enum Step {
     Done(Outcome),
     /// Recorded before: finish what a crash may have left (a quarantine half done, an
     /// acknowledgement not yet requested).
-    Seen {
-        doc_id: String,
-        existing: Item,
-        present: bool,
-    },
-    /// Move it to quarantine, for this reason.
+    Seen { doc_id: String, existing: Item },
+    /// Move it to quarantine, for this reason (or, too large to copy, record it as
+    /// refused where it is).
     Quarantine {
         doc_id: String,
         meta: Option<Box<DocumentMetadata>>,
         reason: String,
+        move_original: bool,
     },
     /// Its text is stored: file it.
     Read {
@@ -131,8 +133,6 @@ enum Step {
 pub enum IngestError {
     #[error("storage: {0}")]
     Store(#[from] StoreError),
-    #[error("the object {key} kept changing while it was read")]
-    Unstable { key: String },
     #[error("extraction stopped unexpectedly: {0}")]
     Task(String),
 }
@@ -142,7 +142,7 @@ impl IngestError {
     pub fn is_retryable(&self) -> bool {
         match self {
             IngestError::Store(e) => e.is_retryable(),
-            IngestError::Unstable { .. } | IngestError::Task(_) => true,
+            IngestError::Task(_) => true,
         }
     }
 }
@@ -214,6 +214,18 @@ pub struct Ingest {
     letters: Option<Arc<dyn LetterSink>>,
 }
 
+/// The largest object S3's CopyObject takes: a refused object above it stays where it
+/// is, recorded as quarantined.
+const MAX_COPY_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// How a document is refused.
+#[derive(Debug, Clone, Copy)]
+struct Quarantine<'a> {
+    pin: &'a Pin,
+    reason: &'a str,
+    move_original: bool,
+}
+
 /// One permit of the in-flight budget.
 const PERMIT_BYTES: u64 = 64 * 1024;
 
@@ -223,6 +235,77 @@ const OPENS_A_CLAIM: &[&str] = &[
     "letter_of_notification",
     "early_notification",
 ];
+
+/// The most a document's metadata may take in its record (DynamoDB's items hold 400 KB,
+/// with the rest of the record and the store's own overhead).
+const MAX_METADATA_BYTES: usize = 256 * 1024;
+
+/// Makes a JSON value fit `budget` bytes by halving its longest lists and cutting its
+/// longest strings, largest first; says whether it cut anything. What is cut stays in
+/// the document's text; the record keeps the first of each list.
+fn trim_to_fit(value: &mut Value, budget: usize) -> bool {
+    fn size(v: &Value) -> usize {
+        serde_json::to_string(v).map_or(0, |s| s.len())
+    }
+    /// The largest list or string below `v`, by its serialized size.
+    fn largest(v: &mut Value) -> Option<(&mut Value, usize)> {
+        let mut best: Option<(&mut Value, usize)> = None;
+        let children: Vec<&mut Value> = match v {
+            Value::Array(items) => items.iter_mut().collect(),
+            Value::Object(map) => map.values_mut().collect(),
+            _ => Vec::new(),
+        };
+        for child in children {
+            let candidate = match child {
+                Value::Array(_) | Value::Object(_) => {
+                    let own = matches!(child, Value::Array(a) if a.len() > 1).then(|| size(child));
+                    match own {
+                        // A list that is itself the largest thing: cut the list.
+                        Some(n) => Some((child, n)),
+                        None => largest(child),
+                    }
+                }
+                Value::String(text) if text.len() > 256 => {
+                    let n = text.len();
+                    Some((child, n))
+                }
+                _ => None,
+            };
+            if let Some((c, n)) = candidate
+                && best.as_ref().is_none_or(|(_, m)| n > *m)
+            {
+                best = Some((c, n));
+            }
+        }
+        best
+    }
+    let mut trimmed = false;
+    // Each round at least halves the largest part, so this ends quickly.
+    for _ in 0..64 {
+        if size(value) <= budget {
+            break;
+        }
+        let Some((part, _)) = largest(value) else {
+            break;
+        };
+        match part {
+            Value::Array(items) => {
+                let keep = items.len() / 2;
+                items.truncate(keep);
+            }
+            Value::String(text) => {
+                let mut end = text.len() / 2;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+            }
+            _ => break,
+        }
+        trimmed = true;
+    }
+    trimmed
+}
 
 fn item(value: Value) -> Item {
     match value {
@@ -371,54 +454,56 @@ impl Ingest {
         let source = format!("s3://{}/{}", obj.bucket, obj.key);
         let blobs = &self.stores.blobs;
         let table = &self.stores.table;
-        let prepared = |step| Prepared {
+        let gone = |doc_id: Option<String>| Prepared {
             obj: obj.clone(),
             source: source.clone(),
+            pin: None,
+            step: Step::Done(Outcome {
+                source: source.clone(),
+                doc_id,
+                case_ref: None,
+                status: IngestStatus::Unchanged,
+                reason: Some("object_gone".into()),
+            }),
+        };
+
+        // 1. Identify: the state the event names (its version, else its ETag); every
+        //    read, copy and delete below is of that state, never of a later upload to
+        //    the same key. An event that names neither pins what is there now.
+        let pin = match Pin::of(obj.version.as_deref(), obj.etag.as_deref()) {
+            Some(pin) => pin,
+            None => match blobs.head(&obj.key).await {
+                Ok(h) => Pin::of(h.version.as_deref(), Some(&h.etag)).unwrap_or(Pin::ETag(h.etag)),
+                Err(StoreError::NotFound { .. }) => return Ok(gone(None)),
+                Err(e) => return Err(e.into()),
+            },
+        };
+        let identity = match &pin {
+            Pin::Version(v) => v,
+            Pin::ETag(e) => e,
+        };
+        let doc_id = document_id(&obj.bucket, &obj.key, identity);
+        // The record keeps the state it describes.
+        let mut pinned = obj.clone();
+        match &pin {
+            Pin::Version(v) => pinned.version = Some(v.clone()),
+            Pin::ETag(e) => pinned.etag = pinned.etag.clone().or_else(|| Some(e.clone())),
+        }
+        let prepared = |step| Prepared {
+            obj: pinned.clone(),
+            source: source.clone(),
+            pin: Some(pin.clone()),
             step,
         };
 
-        // 1. Identify: from the event's version or ETag, else the object's.
-        let head = match blobs.head(&obj.key).await {
-            Ok(h) => Some(h),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
-        let identity = obj
-            .version
-            .clone()
-            .or_else(|| obj.etag.clone())
-            .or_else(|| {
-                head.as_ref()
-                    .and_then(|h| h.version.clone().or_else(|| Some(h.etag.clone())))
-            });
-        let Some(identity) = identity else {
-            // Gone before we could look, and the event named no version: nothing to do.
-            return Ok(prepared(Step::Done(Outcome {
-                source: source.clone(),
-                doc_id: None,
-                case_ref: None,
-                status: IngestStatus::Unchanged,
-                reason: Some("object_gone".into()),
-            })));
-        };
-        let doc_id = document_id(&obj.bucket, &obj.key, &identity);
-
         // 2. Seen before? Then the commit finishes what a crash may have left.
         if let Some(existing) = table.get(&Key::new(keys::doc(&doc_id), keys::META)).await? {
-            return Ok(prepared(Step::Seen {
-                doc_id,
-                existing,
-                present: head.is_some(),
-            }));
+            return Ok(prepared(Step::Seen { doc_id, existing }));
         }
-        let Some(head) = head else {
-            return Ok(prepared(Step::Done(Outcome {
-                source: source.clone(),
-                doc_id: Some(doc_id),
-                case_ref: None,
-                status: IngestStatus::Unchanged,
-                reason: Some("object_gone".into()),
-            })));
+        let head = match blobs.head_pinned(&obj.key, &pin).await {
+            Ok(h) => h,
+            Err(StoreError::NotFound { .. }) => return Ok(gone(Some(doc_id))),
+            Err(e) => return Err(e.into()),
         };
 
         // 3. Too large to read: quarantine without downloading.
@@ -427,6 +512,7 @@ impl Ingest {
                 doc_id,
                 meta: None,
                 reason: "too_large".into(),
+                move_original: head.size <= MAX_COPY_BYTES,
             }));
         }
 
@@ -439,12 +525,11 @@ impl Ingest {
             .acquire_many(wanted)
             .await
             .map_err(|e| IngestError::Task(e.to_string()))?;
-        let object = blobs.get(&obj.key).await?;
-        if object.meta.etag != head.etag && obj.version.is_none() {
-            return Err(IngestError::Unstable {
-                key: obj.key.clone(),
-            });
-        }
+        let object = match blobs.get_pinned(&obj.key, &pin).await {
+            Ok(object) => object,
+            Err(StoreError::NotFound { .. }) => return Ok(gone(Some(doc_id))),
+            Err(e) => return Err(e.into()),
+        };
         let bytes: Bytes = object.body;
         let sha = sha256_hex(&bytes);
         let limits = self.settings.limits.clone();
@@ -452,10 +537,10 @@ impl Ingest {
         let src = source.clone();
         let sha_for_task = sha.clone();
         let (meta, text, unreadable) = on_extract_thread(move || {
-            let extracted = extract(&bytes, &limits);
-            let meta = analyse(&extracted, &src, &sha_for_task, rules);
+            let (extracted, meta) =
+                crate::reading::read_document(&bytes, &src, &sha_for_task, &limits, rules);
             let unreadable =
-                extracted.unreadable() || extracted.warnings.contains(Warning::InternalError);
+                extracted.unreadable() || meta.warnings.contains(&Warning::InternalError);
             (meta, extracted.text, unreadable)
         })
         .await
@@ -472,6 +557,7 @@ impl Ingest {
                 doc_id,
                 meta: Some(Box::new(meta)),
                 reason,
+                move_original: true,
             }));
         }
         // 5. The text, for search. It is made again from the same bytes on a redelivery,
@@ -498,19 +584,37 @@ impl Ingest {
     /// The second half of `ingest`: record what `prepare` found (file the document in
     /// one transaction, or quarantine it), then request its acknowledgement.
     pub async fn commit(&self, prepared: Prepared) -> Result<Outcome, IngestError> {
-        let Prepared { obj, source, step } = prepared;
+        let Prepared {
+            obj,
+            source,
+            pin,
+            step,
+        } = prepared;
         let obj = &obj;
         let table = &self.stores.table;
         let (doc_id, sha, meta, request_text) = match step {
             Step::Done(outcome) => return Ok(outcome),
-            Step::Seen {
-                doc_id,
-                existing,
-                present,
-            } => {
+            Step::Seen { doc_id, existing } => {
                 let status = existing.get("status").and_then(Value::as_str).unwrap_or("");
-                if status == "quarantined" && present {
-                    self.finish_quarantine(&obj.key).await?;
+                let moved = existing.get("quarantine_key").is_some_and(Value::is_string);
+                if let (true, true, Some(pin)) = (status == "quarantined", moved, &pin) {
+                    self.finish_quarantine(&obj.key, pin).await?;
+                }
+                // What a crash after the record may have left: the documents waiting for
+                // the case this one opened, or this one's own case, opened since.
+                if existing.get("opened_case").and_then(Value::as_bool) == Some(true)
+                    && let Some(reference) = existing.get("case_ref").and_then(Value::as_str)
+                {
+                    self.file_waiting(reference).await?;
+                }
+                if status == "unfiled"
+                    && let Some(awaited) = existing.get("awaiting_case").and_then(Value::as_str)
+                    && table
+                        .get(&Key::new(keys::case(awaited), keys::META))
+                        .await?
+                        .is_some()
+                {
+                    self.file_one_waiting(&doc_id, awaited).await?;
                 }
                 let doc_type = existing.get("doc_type").and_then(Value::as_str);
                 self.acknowledge(&doc_id, doc_type.unwrap_or(""), Some(&existing))
@@ -521,9 +625,18 @@ impl Ingest {
                 doc_id,
                 meta,
                 reason,
+                move_original,
             } => {
+                let Some(pin) = &pin else {
+                    return Err(IngestError::Task("a quarantine without a pin".into()));
+                };
+                let quarantine = Quarantine {
+                    pin,
+                    reason: &reason,
+                    move_original,
+                };
                 return self
-                    .quarantine(obj, &doc_id, &source, meta.as_deref(), &reason)
+                    .quarantine(obj, &doc_id, &source, meta.as_deref(), quarantine)
                     .await;
             }
             Step::Read {
@@ -554,6 +667,23 @@ impl Ingest {
                         return Ok(unchanged(source, doc_id, &existing));
                     }
                 }
+                // The store refuses this record for good (too large, a value it cannot
+                // hold): retrying cannot help, so the document is refused with its
+                // reason, kept whole in quarantine, rather than sent to the DLQ.
+                Err(e) if !e.is_retryable() => {
+                    tracing::warn!(doc_id, error = %e, "the store refused the document's record");
+                    let Some(pin) = &pin else {
+                        return Err(e);
+                    };
+                    let quarantine = Quarantine {
+                        pin,
+                        reason: "store_refused",
+                        move_original: true,
+                    };
+                    return self
+                        .quarantine(obj, &doc_id, &source, None, quarantine)
+                        .await;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -574,6 +704,30 @@ impl Ingest {
         bucket: &str,
     ) -> Result<ObjectRef, IngestError> {
         let etag = crate::store::md5_hex(&bytes);
+        self.stage_as(key, bytes, bucket, etag).await
+    }
+
+    /// Stages a local file given by name (its path below the folder given, or its file
+    /// name) under a key of its own bytes (`keys::staged`): two different files never
+    /// overwrite each other, and the same file again is `unchanged`.
+    pub async fn stage_file(
+        &self,
+        name: &str,
+        bytes: Bytes,
+        bucket: &str,
+    ) -> Result<ObjectRef, IngestError> {
+        let etag = crate::store::md5_hex(&bytes);
+        let key = keys::staged(&etag, name);
+        self.stage_as(&key, bytes, bucket, etag).await
+    }
+
+    async fn stage_as(
+        &self,
+        key: &str,
+        bytes: Bytes,
+        bucket: &str,
+        etag: String,
+    ) -> Result<ObjectRef, IngestError> {
         // Already ingested from these very bytes (even if since moved to quarantine)?
         // Then write nothing.
         let known = self
@@ -606,6 +760,7 @@ impl Ingest {
             key: key.to_owned(),
             version: None,
             etag: Some(etag),
+            received: None,
         })
     }
 
@@ -628,6 +783,8 @@ impl Ingest {
             "status": filing.status,
             "case_ref": filing.case_ref,
             "received": filing.received,
+            "object_version": obj.version,
+            "etag": obj.etag,
             "version": 1,
         }));
         if let Some(meta) = meta {
@@ -648,6 +805,11 @@ impl Ingest {
                     .map(|a| json!({"source": a["source"], "doc_type": a["doc_type"]}))
                     .collect();
                 *atts = brief;
+            }
+            if trim_to_fit(&mut metadata, MAX_METADATA_BYTES)
+                && let Some(warnings) = metadata.get_mut("warnings").and_then(Value::as_array_mut)
+            {
+                warnings.push(json!("record_trimmed"));
             }
             it.insert("metadata".into(), metadata);
         }
@@ -721,6 +883,21 @@ impl Ingest {
         let mut case_ref = meta.references.case_ref.clone();
         let mut opened = false;
         let mut reason = None;
+        let mut awaiting = None;
+        // An FOI reference quoted in a new request that postroom never issued (another
+        // authority's, or one made up) opens nothing: the request gets the next number
+        // and the quoted one is kept as what the requester wrote.
+        let mut quoted = None;
+        if meta.doc_type == "foi_request"
+            && let Some(reference) = &case_ref
+            && CaseKind::of_reference(reference) == CaseKind::Foi
+            && table
+                .get(&Key::new(keys::case(reference), keys::META))
+                .await?
+                .is_none()
+        {
+            quoted = case_ref.take();
+        }
         if case_ref.is_none() && meta.doc_type == "foi_request" {
             // A new request from the public: issue the next FOI reference.
             let (reference, counter) =
@@ -740,7 +917,6 @@ impl Ingest {
             let kind = CaseKind::of_reference(reference);
             let opens = opened
                 || (kind == CaseKind::Claim && OPENS_A_CLAIM.contains(&meta.doc_type.as_str()))
-                || (kind == CaseKind::Foi && meta.doc_type == "foi_request")
                 || (kind == CaseKind::Appeal && meta.doc_type == "primary_care_appeal");
             if exists {
                 ops.push(TxOp::Check {
@@ -765,12 +941,19 @@ impl Ingest {
                     "opened_by": doc_id,
                     "version": 1,
                 }));
+                if let Some(quoted) = &quoted {
+                    case.insert("quoted_reference".into(), json!(quoted));
+                }
                 if kind == CaseKind::Foi {
-                    // The request's clock starts at the email's date (or the upload).
-                    let received = meta
-                        .document_date
-                        .unwrap_or_else(|| self.clock.now().date_naive());
+                    // The request's clock starts on the day it reached postroom (the
+                    // upload event's time, else now), in UK time; the date its sender
+                    // wrote is kept as written, never trusted for the clock.
+                    let arrived = obj.received.unwrap_or_else(|| self.clock.now());
+                    let received = crate::calendar::uk_local_date(arrived);
                     case.insert("received".into(), json!(received.to_string()));
+                    if let Some(sent) = meta.document_date {
+                        case.insert("sender_date".into(), json!(sent.to_string()));
+                    }
                     let text = request_text.unwrap_or_default();
                     let title = crate::foi::service::title_of(text);
                     match crate::foi::lifecycle::Request::new(
@@ -816,8 +999,15 @@ impl Ingest {
                     json!({"doc_id": doc_id, "doc_type": meta.doc_type}),
                 ));
             } else {
+                // Not open yet: the document waits for it, and is filed when it opens.
+                // The case must still be absent when this commits, so an opener racing
+                // this document either sees it waiting or makes it decide again.
                 reason = Some("case_not_found".to_owned());
-                case_ref = None;
+                ops.push(TxOp::Check {
+                    key: case_key,
+                    condition: Condition::Absent,
+                });
+                awaiting = case_ref.take();
             }
         } else {
             reason = Some("no_reference".to_owned());
@@ -829,18 +1019,37 @@ impl Ingest {
             IngestStatus::Unfiled
         };
         let date = meta.document_date.map(|d| d.to_string());
+        let mut doc = self.document_item(
+            obj,
+            doc_id,
+            source,
+            Some(meta),
+            Filing {
+                status: status.as_str(),
+                case_ref: case_ref.as_deref(),
+                received: &now,
+            },
+        );
+        if opened {
+            doc.insert("opened_case".into(), json!(true));
+        }
+        if let Some(quoted) = &quoted {
+            doc.insert("quoted_reference".into(), json!(quoted));
+        }
+        if let Some(awaited) = &awaiting {
+            doc.insert("awaiting_case".into(), json!(awaited));
+            ops.push(TxOp::Put {
+                item: item(json!({
+                    "PK": keys::waiting(awaited),
+                    "SK": doc_id,
+                    "doc_id": doc_id,
+                    "received": now,
+                })),
+                condition: Condition::None,
+            });
+        }
         ops.push(TxOp::Put {
-            item: self.document_item(
-                obj,
-                doc_id,
-                source,
-                Some(meta),
-                Filing {
-                    status: status.as_str(),
-                    case_ref: case_ref.as_deref(),
-                    received: &now,
-                },
-            ),
+            item: doc,
             condition: Condition::Absent,
         });
         match &case_ref {
@@ -881,6 +1090,9 @@ impl Ingest {
             status = status.as_str(),
             "document ingested"
         );
+        if let (true, Some(reference)) = (opened, &case_ref) {
+            self.file_waiting(reference).await?;
+        }
         Ok(Outcome {
             source: source.into(),
             doc_id: Some(doc_id.into()),
@@ -896,12 +1108,31 @@ impl Ingest {
         doc_id: &str,
         source: &str,
         meta: Option<&DocumentMetadata>,
-        reason: &str,
+        how: Quarantine<'_>,
     ) -> Result<Outcome, IngestError> {
         let blobs = &self.stores.blobs;
         let now = self.now();
-        let target = keys::quarantine(&obj.key);
-        blobs.copy(&obj.key, &target).await?;
+        let reason = how.reason;
+        // The exact bytes refused, under their own key; the record is written only once
+        // the copy exists, and the original leaves the inbox only once both do.
+        let target = how
+            .move_original
+            .then(|| keys::quarantine(doc_id, &obj.key));
+        if let Some(target) = &target {
+            match blobs.copy(&obj.key, Some(how.pin), target).await {
+                Ok(()) => {}
+                Err(StoreError::NotFound { .. }) => {
+                    return Ok(Outcome {
+                        source: source.into(),
+                        doc_id: Some(doc_id.into()),
+                        case_ref: None,
+                        status: IngestStatus::Unchanged,
+                        reason: Some("object_gone".into()),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         let mut doc = self.document_item(
             obj,
             doc_id,
@@ -932,7 +1163,9 @@ impl Ingest {
             Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e.into()),
         }
-        self.finish_quarantine(&obj.key).await?;
+        if target.is_some() {
+            self.finish_quarantine(&obj.key, how.pin).await?;
+        }
         tracing::warn!(doc_id, reason, "document quarantined");
         Ok(Outcome {
             source: source.into(),
@@ -943,12 +1176,59 @@ impl Ingest {
         })
     }
 
-    /// The last step of a move to quarantine: the original leaves the inbox (only once
-    /// the copy and the record exist).
-    async fn finish_quarantine(&self, key: &str) -> Result<(), IngestError> {
-        if self.stores.blobs.head(&keys::quarantine(key)).await.is_ok() {
-            self.stores.blobs.delete(key).await?;
+    /// Files every document waiting for a case that has just opened (each once, audited
+    /// as `filed_on_case_open`; one filed meanwhile, by hand or by a racing delivery, is
+    /// left as it is).
+    async fn file_waiting(&self, case_ref: &str) -> Result<(), IngestError> {
+        let waiting = self
+            .stores
+            .table
+            .query_all(&crate::store::Query::new(keys::waiting(case_ref)))
+            .await?;
+        for entry in waiting {
+            if let Some(doc_id) = entry.get("doc_id").and_then(Value::as_str) {
+                self.file_one_waiting(doc_id, case_ref).await?;
+            }
         }
+        Ok(())
+    }
+
+    async fn file_one_waiting(&self, doc_id: &str, case_ref: &str) -> Result<(), IngestError> {
+        use crate::cases::CaseError;
+        let table = self.stores.table.as_ref();
+        let filed = crate::cases::file_unfiled(
+            table,
+            doc_id,
+            case_ref,
+            &self.settings.actor,
+            self.clock.as_ref(),
+            "filed_on_case_open",
+        )
+        .await;
+        match filed {
+            Ok(()) => {
+                tracing::info!(doc_id, case_ref, "waiting document filed");
+                Ok(())
+            }
+            // Filed meanwhile (a racing delivery, or by hand): nothing left to do, but
+            // the waiting entry goes.
+            Err(CaseError::NotUnfiled { .. } | CaseError::NoDocument(_))
+            | Err(CaseError::Store(StoreError::ConditionFailed { .. })) => {
+                table
+                    .delete(&Key::new(keys::waiting(case_ref), doc_id), Condition::None)
+                    .await?;
+                Ok(())
+            }
+            Err(CaseError::Store(e)) => Err(e.into()),
+            Err(CaseError::NoCase(_)) => Ok(()),
+        }
+    }
+
+    /// The last step of a move to quarantine: the refused state leaves the inbox (only
+    /// once the copy and the record exist, which the caller knows). A later upload to the
+    /// same key stays; nothing under `quarantine/` is read back (the ingest role may not).
+    async fn finish_quarantine(&self, key: &str, pin: &Pin) -> Result<(), IngestError> {
+        self.stores.blobs.delete_pinned(key, pin).await?;
         Ok(())
     }
 }

@@ -17,6 +17,7 @@ pub mod letters;
 pub mod metadata;
 pub mod model;
 pub mod outbox;
+pub mod reading;
 pub mod store;
 pub mod stores;
 pub mod telemetry;

@@ -123,8 +123,42 @@ pub mod keys {
         format!("text/{doc_id}.txt")
     }
 
-    pub fn quarantine(key: &str) -> String {
-        format!("quarantine/{}", key.strip_prefix("inbox/").unwrap_or(key))
+    /// Where a refused upload is kept: under its document id, so two uploads to one key
+    /// (two versions) are two objects here, each the bytes that were refused.
+    /// The key is cut (at a character) to fit S3's 1,024 bytes: the id keeps it unique.
+    pub fn quarantine(doc_id: &str, key: &str) -> String {
+        let mut out = format!("quarantine/{doc_id}/");
+        let room = crate::store::MAX_KEY_BYTES.saturating_sub(out.len());
+        let rest = key.strip_prefix("inbox/").unwrap_or(key);
+        let mut end = rest.len().min(room);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&rest[..end]);
+        out
+    }
+
+    /// Where `postroom ingest` stages a local file: under the first 16 hex digits of its
+    /// MD5, so two files never share a key (the same name in two folders, names that
+    /// differ only by case or Unicode form on a file system that folds them) and each
+    /// stored original stays the bytes that were given; the same file again finds its
+    /// own key. Cut (at a character) to S3's 1,024 bytes.
+    pub fn staged(md5_hex: &str, name: &str) -> String {
+        let mut out = format!("inbox/{}/", &md5_hex[..md5_hex.len().min(16)]);
+        let name = name.trim_start_matches('/');
+        let room = crate::store::MAX_KEY_BYTES.saturating_sub(out.len());
+        let mut end = name.len().min(room);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str(&name[..end]);
+        out
+    }
+
+    /// Documents waiting for a case that is not open yet (`SK` = the document id): filed
+    /// under it when it opens.
+    pub fn waiting(case_ref: &str) -> String {
+        format!("WAIT#{case_ref}")
     }
 
     /// The FOI reference counter.

@@ -79,6 +79,34 @@ pub struct ObjectMeta {
     pub metadata: BTreeMap<String, String>,
 }
 
+/// One stored state of an object: what an upload event names. Reads, copies and deletes
+/// pinned to it act on those bytes only, never on a later upload to the same key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pin {
+    /// A version id, where the store keeps versions (S3 with versioning on).
+    Version(String),
+    /// The ETag (hex MD5, no quotes) the caller saw, where it keeps none: the operation
+    /// finds nothing (`NotFound`) once the key holds other bytes.
+    ETag(String),
+}
+
+impl Pin {
+    /// The pin an event gives: its version, else its ETag.
+    pub fn of(version: Option<&str>, etag: Option<&str>) -> Option<Pin> {
+        version
+            .map(|v| Pin::Version(v.to_owned()))
+            .or_else(|| etag.map(|e| Pin::ETag(e.trim_matches('"').to_owned())))
+    }
+
+    /// Whether an object's metadata is this state.
+    pub fn matches(&self, meta: &ObjectMeta) -> bool {
+        match self {
+            Pin::Version(v) => meta.version.as_deref() == Some(v.as_str()),
+            Pin::ETag(e) => meta.etag == *e,
+        }
+    }
+}
+
 /// An object read whole.
 #[derive(Debug, Clone)]
 pub struct Object {
@@ -129,11 +157,24 @@ pub trait Blobs: Send + Sync + std::fmt::Debug {
         limit: usize,
     ) -> StoreResult<ListPage>;
 
-    /// Copies an object with its content type and metadata.
-    async fn copy(&self, from: &str, to: &str) -> StoreResult<ObjectMeta>;
+    /// Reads the pinned state of an object whole. `NotFound` when that version is gone,
+    /// or (pinned by ETag) when the key now holds other bytes.
+    async fn get_pinned(&self, key: &str, pin: &Pin) -> StoreResult<Object>;
+
+    /// `head` of the pinned state; `NotFound` as for `get_pinned`.
+    async fn head_pinned(&self, key: &str, pin: &Pin) -> StoreResult<ObjectMeta>;
+
+    /// Copies an object (its pinned state, when a pin is given) with its content type
+    /// and metadata. Needs no read permission on `to`: nothing is read back.
+    async fn copy(&self, from: &str, pin: Option<&Pin>, to: &str) -> StoreResult<()>;
 
     /// Deletes an object; deleting an absent object succeeds (as on S3).
     async fn delete(&self, key: &str) -> StoreResult<()>;
+
+    /// Deletes only the pinned state: that version (for good), or the object if it still
+    /// holds the pinned bytes. A later upload to the same key is never touched; deleting
+    /// a state that is gone succeeds.
+    async fn delete_pinned(&self, key: &str, pin: &Pin) -> StoreResult<()>;
 }
 
 /// Rejects keys no adapter can store alike: empty, over 1,024 bytes, or with NUL.

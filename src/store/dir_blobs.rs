@@ -22,8 +22,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Expect;
 use super::blobs::{
-    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, md5_hex, validate_blob_key,
-    validate_metadata,
+    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, Pin, PutOptions, md5_hex,
+    validate_blob_key, validate_metadata,
 };
 use super::error::{StoreError, StoreResult};
 use super::table::Cursor;
@@ -113,7 +113,8 @@ impl DirBlobs {
     /// Uses `root` (created if missing) as the bucket.
     pub fn open(root: impl Into<PathBuf>) -> StoreResult<Self> {
         let root = root.into();
-        std::fs::create_dir_all(&root).map_err(|e| io_error("create the folder", &root, e))?;
+        super::create_private_dir_all(&root)
+            .map_err(|e| io_error("create the folder", &root, e))?;
         Ok(DirBlobs {
             root,
             etags: Arc::default(),
@@ -350,7 +351,7 @@ impl Blobs for DirBlobs {
     async fn health(&self) -> StoreResult<()> {
         let this = self.clone();
         blocking(Expect::Brief, move || {
-            std::fs::create_dir_all(&this.root)
+            super::create_private_dir_all(&this.root)
                 .map_err(|e| io_error("create the folder", &this.root, e))?;
             let probe = write_temp(&this.root, b"postroom doctor", false)?;
             drop(probe);
@@ -449,15 +450,37 @@ impl Blobs for DirBlobs {
         .await
     }
 
-    async fn copy(&self, from: &str, to: &str) -> StoreResult<ObjectMeta> {
-        let source = self.get(from).await?;
+    async fn get_pinned(&self, key: &str, pin: &Pin) -> StoreResult<Object> {
+        // A folder keeps one state per key: the pinned one, or none.
+        let object = self.get(key).await?;
+        if pin.matches(&object.meta) {
+            Ok(object)
+        } else {
+            Err(superseded(key))
+        }
+    }
+
+    async fn head_pinned(&self, key: &str, pin: &Pin) -> StoreResult<ObjectMeta> {
+        let meta = self.head(key).await?;
+        if pin.matches(&meta) {
+            Ok(meta)
+        } else {
+            Err(superseded(key))
+        }
+    }
+
+    async fn copy(&self, from: &str, pin: Option<&Pin>, to: &str) -> StoreResult<()> {
+        let source = match pin {
+            Some(pin) => self.get_pinned(from, pin).await?,
+            None => self.get(from).await?,
+        };
         let options = PutOptions {
             content_type: source.meta.content_type.clone(),
             metadata: source.meta.metadata.clone(),
             content_md5: Some(source.meta.etag.clone()),
             ..PutOptions::default()
         };
-        self.put(to, source.body, &options).await
+        self.put(to, source.body, &options).await.map(|_| ())
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
@@ -465,6 +488,21 @@ impl Blobs for DirBlobs {
         let key = key.to_owned();
         blocking(Expect::Brief, move || this.remove(&key)).await
     }
+
+    async fn delete_pinned(&self, key: &str, pin: &Pin) -> StoreResult<()> {
+        match self.head_pinned(key, pin).await {
+            Ok(_) => self.delete(key).await,
+            Err(StoreError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The key holds other bytes than the pinned ones (a folder keeps no versions).
+fn superseded(key: &str) -> StoreError {
+    StoreError::not_found(format!(
+        "object {key:?} as pinned (it now holds other bytes)"
+    ))
 }
 
 async fn blocking<T: Send + 'static>(
@@ -483,7 +521,7 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> StoreError {
 }
 
 fn create_dirs(root: &Path, dir: &Path, key: &str) -> StoreResult<()> {
-    match std::fs::create_dir_all(dir) {
+    match super::create_private_dir_all(dir) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == ErrorKind::AlreadyExists || e.kind() == ErrorKind::NotADirectory => {
             Err(StoreError::invalid(format!(

@@ -272,6 +272,9 @@ impl DynamoTable {
             Some("ValidationException") if message.contains("size") => {
                 StoreError::too_large(format!("{what}: {message}"))
             }
+            // A value the table cannot hold (a number out of range, say): the caller's
+            // to fix, never worth a retry.
+            Some("ValidationException") => StoreError::invalid(format!("{what}: {message}")),
             Some("ResourceNotFoundException") => {
                 StoreError::not_found(format!("table {}", self.table))
             }

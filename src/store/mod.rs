@@ -18,7 +18,8 @@ mod table;
 
 pub use aws::AwsSettings;
 pub use blobs::{
-    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, md5_hex, validate_blob_key,
+    Blobs, ListPage, MAX_KEY_BYTES, Object, ObjectMeta, ObjectSummary, Pin, PutOptions, md5_hex,
+    validate_blob_key,
 };
 pub use dir_blobs::DirBlobs;
 pub use dynamo_table::DynamoTable;
@@ -56,6 +57,36 @@ impl Expect {
 /// (measured: about 11 % of `postroom ingest`'s CPU). A long call does hand them over, so
 /// that they are not held up. On a current-thread runtime, where that is not allowed,
 /// both go to the blocking pool.
+/// Creates a folder and its missing parents readable by their owner only (0700 on Unix):
+/// local data holds names and request texts, which other users of the host must not read.
+pub(crate) fn create_private_dir_all(path: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
+}
+
+/// Makes sure a file exists and is readable by its owner only (0600 on Unix), before a
+/// library (SQLite) opens it with its own defaults; its journal files take its mode.
+pub(crate) fn ensure_private_file(path: &std::path::Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = file.metadata()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            file.set_permissions(std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    drop(file);
+    Ok(())
+}
+
 async fn local_blocking<T: Send + 'static>(
     backend: &'static str,
     op: &'static str,

@@ -15,7 +15,7 @@ use percent_encoding::{
 
 use super::aws::{AwsSettings, backend_error, code_of, status_of};
 use super::blobs::{
-    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, PutOptions, validate_blob_key,
+    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, Pin, PutOptions, validate_blob_key,
     validate_metadata,
 };
 use super::error::{StoreError, StoreResult};
@@ -82,19 +82,60 @@ impl S3Blobs {
         Ok(())
     }
 
-    /// Deletes every object and then the bucket (for stand-ins and tests).
+    /// Turns versioning on (for stand-ins and tests; the template turns it on in
+    /// production).
+    pub async fn enable_versioning(&self) -> StoreResult<()> {
+        use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+        self.client
+            .put_bucket_versioning()
+            .bucket(&self.bucket)
+            .versioning_configuration(
+                VersioningConfiguration::builder()
+                    .status(BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| backend_error(BACKEND, "turn on versioning", e))?;
+        Ok(())
+    }
+
+    /// Deletes every object, every version and delete marker, and then the bucket (for
+    /// stand-ins and tests).
     pub async fn destroy_bucket(&self) -> StoreResult<()> {
         loop {
-            let page = self.list("", None, 1000).await?;
-            if page.objects.is_empty() {
-                break;
-            }
-            let ids = page
-                .objects
+            let page = self
+                .client
+                .list_object_versions()
+                .bucket(&self.bucket)
+                .max_keys(1000)
+                .send()
+                .await
+                .map_err(|e| backend_error(BACKEND, "list object versions", e))?;
+            let versions = page
+                .versions()
                 .iter()
-                .map(|o| ObjectIdentifier::builder().key(&o.key).build())
+                .map(|v| (v.key(), v.version_id()))
+                .chain(
+                    page.delete_markers()
+                        .iter()
+                        .map(|m| (m.key(), m.version_id())),
+                );
+            let ids = versions
+                .filter_map(|(key, version)| {
+                    let key = key?;
+                    Some(
+                        ObjectIdentifier::builder()
+                            .key(key)
+                            .set_version_id(version.filter(|v| *v != "null").map(str::to_owned))
+                            .build(),
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| StoreError::backend(BACKEND, "delete objects", false, e))?;
+            if ids.is_empty() {
+                break;
+            }
             let delete = Delete::builder()
                 .set_objects(Some(ids))
                 .quiet(true)
@@ -119,6 +160,81 @@ impl S3Blobs {
 
     fn not_found(&self, key: &str) -> StoreError {
         StoreError::not_found(format!("object {key:?} in s3://{}", self.bucket))
+    }
+
+    /// GetObject, of a pinned state when a pin is given.
+    async fn read(&self, key: &str, pin: Option<&Pin>) -> StoreResult<Object> {
+        validate_blob_key(key)?;
+        let (version, if_match) = pin_parts(pin);
+        let out = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version)
+            .set_if_match(if_match)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if is_gone(&e, pin.is_some()) => return Err(self.not_found(key)),
+            Err(e) => return Err(backend_error(BACKEND, "get an object", e)),
+        };
+        let meta = ObjectMeta {
+            key: key.to_owned(),
+            size: out.content_length().unwrap_or_default().max(0) as u64,
+            etag: clean_etag(out.e_tag()),
+            version: out.version_id().map(str::to_owned),
+            content_type: out.content_type().map(str::to_owned),
+            metadata: decode_metadata(out.metadata()),
+        };
+        // Read straight into one buffer of the announced size: collecting the chunks and
+        // then joining them would hold the object twice.
+        let mut stream = out.body;
+        let mut buf = Vec::with_capacity(meta.size.min(512 * 1024 * 1024) as usize);
+        while let Some(chunk) = stream
+            .try_next()
+            .await
+            .map_err(|e| StoreError::backend(BACKEND, "read an object's body", true, e))?
+        {
+            buf.extend_from_slice(&chunk);
+        }
+        let body = Bytes::from(buf);
+        Ok(Object {
+            meta: ObjectMeta {
+                size: body.len() as u64,
+                ..meta
+            },
+            body,
+        })
+    }
+
+    /// HeadObject, of a pinned state when a pin is given.
+    async fn head_with(&self, key: &str, pin: Option<&Pin>) -> StoreResult<ObjectMeta> {
+        validate_blob_key(key)?;
+        let (version, if_match) = pin_parts(pin);
+        let out = match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .set_version_id(version)
+            .set_if_match(if_match)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) if is_gone(&e, pin.is_some()) => return Err(self.not_found(key)),
+            Err(e) => return Err(backend_error(BACKEND, "head an object", e)),
+        };
+        Ok(ObjectMeta {
+            key: key.to_owned(),
+            size: out.content_length().unwrap_or_default().max(0) as u64,
+            etag: clean_etag(out.e_tag()),
+            version: out.version_id().map(str::to_owned),
+            content_type: out.content_type().map(str::to_owned),
+            metadata: decode_metadata(out.metadata()),
+        })
     }
 }
 
@@ -166,48 +282,19 @@ impl Blobs for S3Blobs {
     }
 
     async fn get(&self, key: &str) -> StoreResult<Object> {
-        validate_blob_key(key)?;
-        let out = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if status_of(&e) == Some(404) || code_of(&e).as_deref() == Some("NoSuchKey") => {
-                return Err(self.not_found(key));
-            }
-            Err(e) => return Err(backend_error(BACKEND, "get an object", e)),
-        };
-        let meta = ObjectMeta {
-            key: key.to_owned(),
-            size: out.content_length().unwrap_or_default().max(0) as u64,
-            etag: clean_etag(out.e_tag()),
-            version: out.version_id().map(str::to_owned),
-            content_type: out.content_type().map(str::to_owned),
-            metadata: decode_metadata(out.metadata()),
-        };
-        // Read straight into one buffer of the announced size: collecting the chunks and
-        // then joining them would hold the object twice.
-        let mut stream = out.body;
-        let mut buf = Vec::with_capacity(meta.size.min(512 * 1024 * 1024) as usize);
-        while let Some(chunk) = stream
-            .try_next()
-            .await
-            .map_err(|e| StoreError::backend(BACKEND, "read an object's body", true, e))?
-        {
-            buf.extend_from_slice(&chunk);
-        }
-        let body = Bytes::from(buf);
-        Ok(Object {
-            meta: ObjectMeta {
-                size: body.len() as u64,
-                ..meta
-            },
-            body,
-        })
+        self.read(key, None).await
+    }
+
+    async fn get_pinned(&self, key: &str, pin: &Pin) -> StoreResult<Object> {
+        self.read(key, Some(pin)).await
+    }
+
+    async fn head_pinned(&self, key: &str, pin: &Pin) -> StoreResult<ObjectMeta> {
+        self.head_with(key, Some(pin)).await
+    }
+
+    async fn head(&self, key: &str) -> StoreResult<ObjectMeta> {
+        self.head_with(key, None).await
     }
 
     async fn put(&self, key: &str, body: Bytes, options: &PutOptions) -> StoreResult<ObjectMeta> {
@@ -239,30 +326,6 @@ impl Blobs for S3Blobs {
             version: out.version_id().map(str::to_owned),
             content_type: options.content_type.clone(),
             metadata: options.metadata.clone(),
-        })
-    }
-
-    async fn head(&self, key: &str) -> StoreResult<ObjectMeta> {
-        validate_blob_key(key)?;
-        let out = match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => out,
-            Err(e) if status_of(&e) == Some(404) => return Err(self.not_found(key)),
-            Err(e) => return Err(backend_error(BACKEND, "head an object", e)),
-        };
-        Ok(ObjectMeta {
-            key: key.to_owned(),
-            size: out.content_length().unwrap_or_default().max(0) as u64,
-            etag: clean_etag(out.e_tag()),
-            version: out.version_id().map(str::to_owned),
-            content_type: out.content_type().map(str::to_owned),
-            metadata: decode_metadata(out.metadata()),
         })
     }
 
@@ -302,27 +365,41 @@ impl Blobs for S3Blobs {
         Ok(ListPage { objects, next })
     }
 
-    async fn copy(&self, from: &str, to: &str) -> StoreResult<ObjectMeta> {
+    async fn copy(&self, from: &str, pin: Option<&Pin>, to: &str) -> StoreResult<()> {
         validate_blob_key(from)?;
         validate_blob_key(to)?;
-        let source =
+        let mut source =
             utf8_percent_encode(&format!("{}/{from}", self.bucket), COPY_SOURCE).to_string();
+        let mut if_match = None;
+        match pin {
+            Some(Pin::Version(v)) => {
+                source.push_str("?versionId=");
+                source.push_str(&utf8_percent_encode(v, NON_ALPHANUMERIC).to_string());
+            }
+            Some(Pin::ETag(e)) => {
+                // S3 refuses the copy itself when the bytes changed (x-amz-copy-source-
+                // if-match); a stand-in may not, so the state is checked first too.
+                self.head_with(from, pin).await?;
+                if_match = Some(format!("\"{e}\""));
+            }
+            None => {}
+        }
+        // Nothing is read back: a HeadObject on `to` would need s3:GetObject there,
+        // which a role that only files things away (quarantine/) does not have.
         match self
             .client
             .copy_object()
             .bucket(&self.bucket)
             .key(to)
             .copy_source(source)
+            .set_copy_source_if_match(if_match)
             .send()
             .await
         {
-            Ok(_) => {}
-            Err(e) if status_of(&e) == Some(404) || code_of(&e).as_deref() == Some("NoSuchKey") => {
-                return Err(self.not_found(from));
-            }
-            Err(e) => return Err(backend_error(BACKEND, "copy an object", e)),
+            Ok(_) => Ok(()),
+            Err(e) if is_gone(&e, pin.is_some()) => Err(self.not_found(from)),
+            Err(e) => Err(backend_error(BACKEND, "copy an object", e)),
         }
-        self.head(to).await
     }
 
     async fn delete(&self, key: &str) -> StoreResult<()> {
@@ -336,6 +413,57 @@ impl Blobs for S3Blobs {
             .map_err(|e| backend_error(BACKEND, "delete an object", e))?;
         Ok(())
     }
+
+    async fn delete_pinned(&self, key: &str, pin: &Pin) -> StoreResult<()> {
+        validate_blob_key(key)?;
+        match pin {
+            // That version, for good; a later upload stays the current one.
+            Pin::Version(v) => match self
+                .client
+                .delete_object()
+                .bucket(&self.bucket)
+                .key(key)
+                .version_id(v)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if is_gone(&e, true) => Ok(()),
+                Err(e) => Err(backend_error(BACKEND, "delete an object version", e)),
+            },
+            // No versions: delete only while the key still holds the pinned bytes.
+            Pin::ETag(_) => match self.head_with(key, Some(pin)).await {
+                Ok(_) => self.delete(key).await,
+                Err(StoreError::NotFound { .. }) => Ok(()),
+                Err(e) => Err(e),
+            },
+        }
+    }
+}
+
+/// The version id and If-Match header a pin asks for.
+fn pin_parts(pin: Option<&Pin>) -> (Option<String>, Option<String>) {
+    match pin {
+        Some(Pin::Version(v)) => (Some(v.clone()), None),
+        Some(Pin::ETag(e)) => (None, Some(format!("\"{e}\""))),
+        None => (None, None),
+    }
+}
+
+/// Whether an error says the object (or the pinned state of it) is not there: 404
+/// (`NoSuchKey`, `NoSuchVersion`), a failed If-Match (412, the key holds other bytes),
+/// or, for a pinned call, a version id S3 cannot parse (400): such a state never existed.
+fn is_gone<E: aws_sdk_s3::error::ProvideErrorMetadata>(
+    e: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    pinned: bool,
+) -> bool {
+    let code = code_of(e);
+    matches!(status_of(e), Some(404 | 412))
+        || matches!(
+            code.as_deref(),
+            Some("NoSuchKey" | "NoSuchVersion" | "PreconditionFailed")
+        )
+        || (pinned && status_of(e) == Some(400) && code.as_deref() == Some("InvalidArgument"))
 }
 
 /// S3's `Content-MD5` header (base64 of the digest) from a hex MD5.

@@ -42,10 +42,13 @@ impl SqliteTable {
     pub fn open(path: impl AsRef<Path>) -> StoreResult<Self> {
         let path = path.as_ref().to_path_buf();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
+            super::create_private_dir_all(dir).map_err(|e| {
                 StoreError::backend(BACKEND, format!("create {}", dir.display()), false, e)
             })?;
         }
+        super::ensure_private_file(&path).map_err(|e| {
+            StoreError::backend(BACKEND, format!("open {}", path.display()), false, e)
+        })?;
         let conn = Connection::open(&path).map_err(|e| sql_error("open", e))?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(|e| sql_error("configure", e))?;

@@ -156,6 +156,9 @@ impl Update {
                 return Err(StoreError::invalid("an attribute name may not be empty"));
             }
         }
+        for (name, value) in &self.set {
+            check_numbers(name, value)?;
+        }
         for name in [GSI1_PK, GSI1_SK] {
             if let Some(value) = self.set.get(name) {
                 check_index_key(name, value)?;
@@ -399,6 +402,9 @@ pub fn validate_item(item: &Item) -> StoreResult<()> {
             check_index_key(name, value)?;
         }
     }
+    for (name, value) in item {
+        check_numbers(name, value)?;
+    }
     let size = item_size(item);
     if size > MAX_ITEM_BYTES {
         return Err(StoreError::too_large(format!(
@@ -406,6 +412,29 @@ pub fn validate_item(item: &Item) -> StoreResult<()> {
         )));
     }
     Ok(())
+}
+
+/// The largest magnitude DynamoDB's numbers hold (just under 1E+126), and the smallest
+/// above zero (1E-130): every adapter refuses a number outside them alike.
+const MAX_NUMBER: f64 = 9.999_999_999_999_999e125;
+const MIN_NUMBER: f64 = 1e-130;
+
+/// Refuses numbers DynamoDB cannot hold, anywhere in an attribute's value.
+fn check_numbers(name: &str, value: &Value) -> StoreResult<()> {
+    match value {
+        Value::Number(n) => {
+            let f = n.as_f64().unwrap_or(0.0);
+            if !f.is_finite() || (f != 0.0 && !(MIN_NUMBER..=MAX_NUMBER).contains(&f.abs())) {
+                return Err(StoreError::invalid(format!(
+                    "attribute {name:?} holds the number {n}, outside what the store can hold (1E-130 to 9.99E+125)"
+                )));
+            }
+            Ok(())
+        }
+        Value::Array(items) => items.iter().try_for_each(|v| check_numbers(name, v)),
+        Value::Object(map) => map.values().try_for_each(|v| check_numbers(name, v)),
+        _ => Ok(()),
+    }
 }
 
 /// The smallest string greater than every string that starts with `prefix`, if any:

@@ -9,12 +9,18 @@ fn sample(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("sample event")).expect("JSON")
 }
 
-fn object(key: &str, version: Option<&str>, etag: &str) -> Upload {
+fn object(key: &str, version: Option<&str>, etag: &str, received: Option<&str>) -> Upload {
     Upload::Object(ObjectRef {
         bucket: "postroom-docs".into(),
         key: key.into(),
         version: version.map(Into::into),
         etag: Some(etag.into()),
+        // The event's time: when the object reached postroom (the FOI clock's receipt).
+        received: received.map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .expect("a time")
+                .with_timezone(&chrono::Utc)
+        }),
     })
 }
 
@@ -27,7 +33,8 @@ fn a_direct_s3_notification() {
         [object(
             "inbox/Zoë Pemberton, letter of claim #1.pdf",
             Some("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrH"),
-            "0123456789abcdef0123456789abcdef"
+            "0123456789abcdef0123456789abcdef",
+            Some("2025-03-04T09:30:00Z")
         )]
     );
 }
@@ -43,7 +50,8 @@ fn an_sqs_batch_of_s3_notifications_and_a_test_event() {
         [object(
             "inbox/expert report/Łukasz.pdf",
             None,
-            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            None
         )]
     );
     assert_eq!(
@@ -59,7 +67,8 @@ fn an_eventbridge_object_created_event() {
         [object(
             "inbox/FOI request – claims.eml",
             Some("v2"),
-            "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+            "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb",
+            Some("2025-03-04T09:30:00Z")
         )]
     );
 }

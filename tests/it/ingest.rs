@@ -157,7 +157,10 @@ async fn the_post_is_filed_where_a_case_handler_would_file_it() {
     assert!(
         stores
             .blobs
-            .head("quarantine/09-photo-named-as.pdf")
+            .head(&keys::quarantine(
+                bad.doc_id.as_deref().unwrap_or(""),
+                "inbox/09-photo-named-as.pdf"
+            ))
             .await
             .is_ok()
     );

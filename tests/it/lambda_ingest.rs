@@ -222,8 +222,17 @@ async fn uploads_flow_from_s3_through_sqs_to_filed_cases() {
     assert!(claim_case.starts_with("CNST/"));
     assert_eq!(status_of("foi/request.eml").0, IngestStatus::Filed);
     assert_eq!(status_of("photo.pdf").0, IngestStatus::Quarantined);
+    let photo_id = report
+        .outcomes
+        .iter()
+        .find(|o| o.source.contains("photo.pdf"))
+        .and_then(|o| o.doc_id.clone())
+        .expect("the photo's document id");
     assert!(
-        blobs.head("quarantine/photo.pdf").await.is_ok()
+        blobs
+            .head(&keys::quarantine(&photo_id, "inbox/photo.pdf"))
+            .await
+            .is_ok()
             && blobs.head("inbox/photo.pdf").await.is_err()
     );
 

@@ -288,7 +288,11 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
         !text(&quarantined, "reason").is_empty(),
         "a reason is recorded: {quarantined:?}"
     );
-    let moved = format!("quarantine/e2e-{run}/scan.pdf");
+    let moved = text(&quarantined, "quarantine_key");
+    assert!(
+        moved.starts_with("quarantine/") && moved.ends_with(&format!("e2e-{run}/scan.pdf")),
+        "{moved}"
+    );
     eventually("the quarantined copy", limit, || async {
         s3.head_object()
             .bucket(&stack.bucket)

@@ -1,14 +1,17 @@
 //! The one integration test binary: the storage contract over every adapter, the CLI,
 //! extraction on the real-world corpus, hostile inputs, fuzzing, and the labelled set.
 
+mod analysis;
 mod cli;
 mod contract;
 mod corpus;
+mod crash;
 mod events;
 mod foi;
 mod fuzz;
 mod hostile;
 mod ingest;
+mod ingest_faults;
 mod labelled;
 mod lambda_foi;
 mod lambda_ingest;

@@ -219,7 +219,10 @@ fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
             }
             continue;
         }
-        let meta = postroom::metadata::analyse(&extracted, &source, &sha, rules);
+        let meta = postroom::reading::analyse_guarded(&extracted, &source, &sha, rules);
+        failed |= meta
+            .warnings
+            .contains(&postroom::extract::Warning::InternalError);
         if args.json {
             serde_json::to_writer(&mut out, &meta)?;
             out.write_all(b"\n")?;
@@ -270,13 +273,21 @@ fn ingest_use_case(
     (ingest, letters)
 }
 
+/// Why a file given to `postroom ingest` was not read.
+#[derive(Debug)]
+enum ReadError {
+    Io(std::io::Error),
+    TooLarge(u64),
+}
+
 /// Acknowledgement letters rendered at once behind the filing loop.
 const LETTERS_IN_FLIGHT: usize = 4;
 
 /// The megabytes of files `postroom ingest` holds while reading ahead.
 const READ_AHEAD_MB: u64 = 64;
 
-/// Every file under the paths, with the inbox key it is staged under.
+/// Every file under the paths, with the name it is staged under (its path below the
+/// folder given, or its file name); `Ingest::stage_file` adds the bytes' own folder.
 fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, String)>> {
     let mut files = Vec::new();
     for path in paths {
@@ -288,7 +299,7 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, String)>> {
                     let rel = entry.path().strip_prefix(path).unwrap_or(entry.path());
                     files.push((
                         entry.path().to_path_buf(),
-                        format!("inbox/{}", rel.to_string_lossy()),
+                        rel.to_string_lossy().into_owned(),
                     ));
                 }
             }
@@ -297,7 +308,7 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, String)>> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "upload".into());
-            files.push((path.clone(), format!("inbox/{name}")));
+            files.push((path.clone(), name));
         }
     }
     Ok(files)
@@ -328,26 +339,35 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
     // of the next. The files read ahead hold at most READ_AHEAD_MB between them (a
     // larger one waits to be read alone).
     let ahead = postroom::ingest::read_ahead();
+    let max_bytes = postroom::ingest::IngestSettings::default().max_object_bytes;
     let budget = std::sync::Arc::new(tokio::sync::Semaphore::new(READ_AHEAD_MB as usize));
     let work = files
         .iter()
         .cloned()
-        .map(|(path, key)| {
+        .map(|(path, name)| {
             let use_case = use_case.clone();
             let bucket = bucket.clone();
             let budget = budget.clone();
             async move {
-                let mb = tokio::fs::metadata(&path)
-                    .await
-                    .map_or(1, |m| m.len().div_ceil(1024 * 1024))
+                let size = tokio::fs::metadata(&path).await.map(|m| m.len());
+                // A file over the limit is not read at all (the user still has it).
+                if let Ok(size) = size
+                    && size > max_bytes
+                {
+                    return (path, Err(ReadError::TooLarge(size)));
+                }
+                let mb = size
+                    .map_or(1, |s| s.div_ceil(1024 * 1024))
                     .clamp(1, READ_AHEAD_MB) as u32;
                 let _held = budget.acquire_many_owned(mb).await;
                 let result = match tokio::fs::read(&path).await {
-                    Ok(bytes) => Ok(match use_case.stage(&key, bytes.into(), &bucket).await {
-                        Ok(obj) => use_case.prepare(&obj).await,
-                        Err(e) => Err(e),
-                    }),
-                    Err(e) => Err(e),
+                    Ok(bytes) => Ok(
+                        match use_case.stage_file(&name, bytes.into(), &bucket).await {
+                            Ok(obj) => use_case.prepare(&obj).await,
+                            Err(e) => Err(e),
+                        },
+                    ),
+                    Err(e) => Err(ReadError::Io(e)),
                 };
                 (path, result)
             }
@@ -358,10 +378,25 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
         let outcome = match read {
             Ok(Ok(prepared)) => use_case.commit(prepared).await,
             Ok(Err(e)) => Err(e),
-            Err(e) => {
+            Err(ReadError::Io(e)) => {
                 eprintln!("postroom: cannot read {}: {e}", path.display());
                 bad += 1;
                 continue;
+            }
+            Err(ReadError::TooLarge(size)) => {
+                eprintln!(
+                    "postroom: {} is {} MB, over the {} MB a document may be: not read",
+                    path.display(),
+                    size.div_ceil(1024 * 1024),
+                    max_bytes / (1024 * 1024)
+                );
+                Ok(postroom::ingest::Outcome {
+                    source: path.display().to_string(),
+                    doc_id: None,
+                    case_ref: None,
+                    status: IngestStatus::Failed,
+                    reason: Some("too_large".into()),
+                })
             }
         };
         let outcome = outcome.unwrap_or_else(|e| {

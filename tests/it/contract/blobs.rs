@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use postroom::store::{Blobs, Cursor, PutOptions, StoreError};
+use postroom::store::{Blobs, Cursor, Pin, PutOptions, StoreError};
 
 fn md5_hex(bytes: &[u8]) -> String {
     use md5::{Digest, Md5};
@@ -218,7 +218,7 @@ pub async fn odd_keys(blobs: Arc<dyn Blobs>) {
     );
     // A copy between odd keys, and a delete.
     blobs
-        .copy(&keys[3], &keys[4].replace("docx", "copy"))
+        .copy(&keys[3], None, &keys[4].replace("docx", "copy"))
         .await
         .expect("copy odd key");
     blobs.delete(&keys[0]).await.expect("delete odd key");
@@ -238,7 +238,7 @@ pub async fn missing_objects(blobs: Arc<dyn Blobs>) {
         Err(StoreError::NotFound { .. })
     ));
     assert!(matches!(
-        blobs.copy("nope/missing.pdf", "nope/x").await,
+        blobs.copy("nope/missing.pdf", None, "nope/x").await,
         Err(StoreError::NotFound { .. })
     ));
     blobs
@@ -307,10 +307,11 @@ pub async fn copy_keeps_metadata(blobs: Arc<dyn Blobs>) {
         )
         .await
         .expect("put");
-    let copied = blobs
-        .copy("inbox/request.eml", "quarantine/request.eml")
+    blobs
+        .copy("inbox/request.eml", None, "quarantine/request.eml")
         .await
         .expect("copy");
+    let copied = blobs.head("quarantine/request.eml").await.expect("head");
     assert_eq!(copied.etag, put.etag);
     assert_eq!(copied.content_type.as_deref(), Some("message/rfc822"));
     assert_eq!(copied.metadata, options.metadata);
@@ -438,4 +439,88 @@ pub async fn concurrent_puts_are_atomic(blobs: Arc<dyn Blobs>) {
         keys.into_iter().collect::<BTreeSet<_>>(),
         BTreeSet::from(["race/doc.pdf".to_owned()])
     );
+}
+
+/// Two uploads to one key in quick succession are two states: a read, copy or delete
+/// pinned to the first never touches the second (a version where the store keeps them;
+/// else the first's ETag finds nothing once the key holds the second's bytes).
+pub async fn pinned_states(blobs: Arc<dyn Blobs>) {
+    let key = "inbox/scan.pdf";
+    let put = |body: &'static [u8]| {
+        let blobs = blobs.clone();
+        async move {
+            let meta = blobs
+                .put(key, Bytes::from_static(body), &PutOptions::default())
+                .await
+                .expect("put");
+            Pin::of(meta.version.as_deref(), Some(&meta.etag)).expect("a pin")
+        }
+    };
+    let first = put(b"letter A: from Ms Ada Example").await;
+    let second = put(b"letter B: from Mr Ben Sample").await;
+    let versioned = matches!(first, Pin::Version(_));
+
+    let b = blobs
+        .get_pinned(key, &second)
+        .await
+        .expect("the current state");
+    assert_eq!(b.body, Bytes::from_static(b"letter B: from Mr Ben Sample"));
+    assert!(second.matches(&blobs.head_pinned(key, &second).await.expect("head")));
+    match blobs.get_pinned(key, &first).await {
+        Ok(a) if versioned => {
+            assert_eq!(a.body, Bytes::from_static(b"letter A: from Ms Ada Example"));
+        }
+        Err(StoreError::NotFound { .. }) if !versioned => {}
+        other => panic!("the first state (versioned: {versioned}): {other:?}"),
+    }
+
+    // A copy of the first state is the first bytes, or nothing at all.
+    let copied = blobs.copy(key, Some(&first), "quarantine/scan.pdf").await;
+    if versioned {
+        copied.expect("copy of a version");
+        assert_eq!(
+            blobs.get("quarantine/scan.pdf").await.expect("copy").body,
+            Bytes::from_static(b"letter A: from Ms Ada Example")
+        );
+    } else {
+        assert!(
+            matches!(copied, Err(StoreError::NotFound { .. })),
+            "copy of overwritten bytes: {copied:?}"
+        );
+    }
+
+    // Deleting the first state leaves the second where it is.
+    blobs
+        .delete_pinned(key, &first)
+        .await
+        .expect("delete first");
+    assert_eq!(
+        blobs.get(key).await.expect("the later upload stays").body,
+        Bytes::from_static(b"letter B: from Mr Ben Sample")
+    );
+    blobs
+        .delete_pinned(key, &second)
+        .await
+        .expect("delete second");
+    assert!(matches!(
+        blobs.get(key).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    blobs
+        .delete_pinned(key, &second)
+        .await
+        .expect("deleting a state that is gone succeeds");
+    assert!(matches!(
+        blobs.head_pinned(key, &second).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        blobs
+            .get_pinned(
+                key,
+                &Pin::Version("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY".into())
+            )
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
 }

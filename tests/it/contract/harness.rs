@@ -133,6 +133,24 @@ pub async fn s3_blobs(test: String) -> Option<BlobFixture> {
     })
 }
 
+/// A bucket with versioning on, as the template makes it.
+pub async fn s3_versioned_blobs(test: String) -> Option<BlobFixture> {
+    let settings = aws_settings(&test).await?;
+    let blobs = S3Blobs::new(&settings, unique(&test));
+    blobs
+        .create_bucket()
+        .await
+        .unwrap_or_else(|e| panic!("{test}: could not create the test bucket: {e}"));
+    blobs
+        .enable_versioning()
+        .await
+        .unwrap_or_else(|e| panic!("{test}: could not turn on versioning: {e}"));
+    Some(BlobFixture {
+        blobs: Arc::new(blobs.clone()),
+        cleanup: Cleanup::Bucket(blobs),
+    })
+}
+
 pub async fn sqlite_table(_test: String) -> Option<TableFixture> {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let table = SqliteTable::open(dir.path().join("t.sqlite3")).expect("open SqliteTable");

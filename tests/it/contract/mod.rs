@@ -16,7 +16,7 @@ macro_rules! blobs_contract {
             blobs_contract!(@each $make;
                 round_trip, replacing_drops_old_metadata, put_with_the_callers_md5, empty_object, odd_keys, missing_objects, listing_pages,
                 listing_prefixes, copy_keeps_metadata, delete_removes, large_object,
-                key_limits, concurrent_puts_are_atomic);
+                key_limits, concurrent_puts_are_atomic, pinned_states);
         }
     };
     (@each $make:path; $($test:ident),* $(,)?) => {
@@ -42,7 +42,7 @@ macro_rules! table_contract {
                 racing_version_updates_one_wins, query_order_and_prefix, query_pages_by_limit,
                 query_pages_over_one_megabyte, gsi1_queries, scan_segments_cover_everything,
                 transaction_commits_all, transaction_rolls_back_on_one_failed_condition,
-                transaction_limits, item_size_limit);
+                transaction_limits, item_size_limit, values_the_store_cannot_hold);
         }
     };
     (@each $make:path; $($test:ident),* $(,)?) => {
@@ -61,5 +61,6 @@ macro_rules! table_contract {
 
 blobs_contract!(dir_blobs, crate::contract::harness::dir_blobs);
 blobs_contract!(s3_blobs, crate::contract::harness::s3_blobs);
+blobs_contract!(s3_versioned_blobs, crate::contract::harness::s3_versioned_blobs);
 table_contract!(sqlite_table, crate::contract::harness::sqlite_table);
 table_contract!(dynamo_table, crate::contract::harness::dynamo_table);

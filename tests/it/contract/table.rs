@@ -738,3 +738,42 @@ pub async fn item_size_limit(table: Arc<dyn Table>) {
         .await
         .expect("an item under 400 KB fits");
 }
+
+/// What DynamoDB cannot hold, no adapter accepts: numbers beyond its range (1E-130 to
+/// 9.99E+125, as a "£" and 130 digits would give) and keys over its limits, refused as
+/// the caller's error (never worth a retry); the edges of the range fit everywhere.
+pub async fn values_the_store_cannot_hold(table: Arc<dyn Table>) {
+    for (n, bad) in [
+        (json!(1e129), true),
+        (json!(-1e127), true),
+        (json!(1e-140), true),
+        (json!(9.9e125), false),
+        (json!(-1e-129), false),
+        (json!(0), false),
+        (json!(u64::MAX), false),
+    ] {
+        let mut item = doc("DOC#n", "META");
+        item.insert("metadata".into(), json!({"amounts_gbp": [12.5, n.clone()]}));
+        let result = table.put(item, Condition::None).await;
+        if bad {
+            assert!(
+                matches!(result, Err(StoreError::Invalid { .. })),
+                "{n}: {result:?}"
+            );
+            let update = Update::new(Key::new("DOC#n", "META")).set("amount", n.clone());
+            let result = table.update(update).await;
+            assert!(
+                matches!(result, Err(StoreError::Invalid { .. })),
+                "update with {n}: {result:?}"
+            );
+        } else {
+            result.unwrap_or_else(|e| panic!("{n} fits: {e}"));
+        }
+    }
+    let long_pk = format!("CASE#FOI_{}", "9".repeat(2100));
+    let result = table.put(doc(&long_pk, "META"), Condition::None).await;
+    assert!(
+        matches!(result, Err(StoreError::TooLarge { .. })),
+        "{result:?}"
+    );
+}
