@@ -138,6 +138,19 @@ pub enum IngestError {
 }
 
 impl IngestError {
+    /// A stable code for logs and handler errors (no keys, no content).
+    pub fn code(&self) -> &'static str {
+        match self {
+            IngestError::Store(StoreError::NotFound { .. }) => "not_found",
+            IngestError::Store(StoreError::ConditionFailed { .. }) => "conflict",
+            IngestError::Store(StoreError::TooLarge { .. }) => "too_large",
+            IngestError::Store(StoreError::Invalid { .. }) => "invalid",
+            IngestError::Store(e) if e.is_retryable() => "store_unavailable",
+            IngestError::Store(_) => "store_error",
+            IngestError::Task(_) => "internal_error",
+        }
+    }
+
     /// Whether a later try may succeed (throttling, timeouts, 5xx, races).
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -671,7 +684,7 @@ impl Ingest {
                 // hold): retrying cannot help, so the document is refused with its
                 // reason, kept whole in quarantine, rather than sent to the DLQ.
                 Err(e) if !e.is_retryable() => {
-                    tracing::warn!(doc_id, error = %e, "the store refused the document's record");
+                    tracing::warn!(doc_id, code = e.code(), "the store refused the document's record");
                     let Some(pin) = &pin else {
                         return Err(e);
                     };

@@ -2,6 +2,7 @@
 //! `Tuesday 5 March 2024`, `the 5th day of March 2024`, `05/03/2024` (day first), `5.3.24`,
 //! `2024-03-05`. Only real calendar dates are kept.
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -16,6 +17,10 @@ pub struct Found {
 }
 
 /// Space between the parts of a written date: blanks, or one line break (a wrapped line).
+// Word boundaries are ASCII ones (`(?-u:\b)`): a Unicode `\b` makes the regex engine give
+// up its fast automaton at the first non-ASCII byte ('£', 'ë') and read on ten to a hundred
+// times slower. Digits and month names are ASCII, so only a date glued to a non-ASCII
+// letter reads differently.
 const SP: &str = r"(?:[ \t]+|[ \t]*\r?\n[ \t]*)";
 const MONTH: &str = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?";
 
@@ -24,11 +29,11 @@ fn patterns() -> &'static [(Regex, Order)] {
     P.get_or_init(|| {
         let build = |p: &str| Regex::new(&format!("(?i){p}")).unwrap_or_else(|e| unreachable!("constant date pattern: {e}"));
         vec![
-            (build(&format!(r"\b(\d{{1,2}})(?:st|nd|rd|th)?{SP}day{SP}of{SP}{MONTH},?{SP}(\d{{4}})\b")), Order::Dmy),
-            (build(&format!(r"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:{SP}of)?(?:{SP}|-){MONTH},?(?:{SP}|-)(\d{{4}}|\d{{2}})\b")), Order::Dmy),
-            (build(&format!(r"\b{MONTH}{SP}(\d{{1,2}})(?:st|nd|rd|th)?,?{SP}(\d{{4}})\b")), Order::Mdy),
-            (build(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b"), Order::IsoNumeric),
-            (build(r"\b(\d{1,2})[ \t]*[/.\-][ \t]*(\d{1,2})[ \t]*[/.\-][ \t]*(\d{4}|\d{2})\b"), Order::DmyNumeric),
+            (build(&format!(r"(?-u:\b)(\d{{1,2}})(?:st|nd|rd|th)?{SP}day{SP}of{SP}{MONTH},?{SP}(\d{{4}})(?-u:\b)")), Order::Dmy),
+            (build(&format!(r"(?-u:\b)(\d{{1,2}})(?:st|nd|rd|th)?(?:{SP}of)?(?:{SP}|-){MONTH},?(?:{SP}|-)(\d{{4}}|\d{{2}})(?-u:\b)")), Order::Dmy),
+            (build(&format!(r"(?-u:\b){MONTH}{SP}(\d{{1,2}})(?:st|nd|rd|th)?,?{SP}(\d{{4}})(?-u:\b)")), Order::Mdy),
+            (build(r"(?-u:\b)(\d{4})-(\d{1,2})-(\d{1,2})(?-u:\b)"), Order::IsoNumeric),
+            (build(r"(?-u:\b)(\d{1,2})[ \t]*[/.\-][ \t]*(\d{1,2})[ \t]*[/.\-][ \t]*(\d{4}|\d{2})(?-u:\b)"), Order::DmyNumeric),
         ]
     })
 }
@@ -77,11 +82,39 @@ fn full_year(y: &str) -> Option<i32> {
 
 /// Every date in the text, in order, without overlaps.
 pub fn find_dates(text: &str) -> Vec<Found> {
-    let mut found: Vec<Found> = Vec::new();
+    find_dates_bounded(text, usize::MAX).0
+}
+
+/// The dates of the text as `find_dates` reads them, but no more than `max`: when there
+/// are more, the dates of the text up to a point (those the unbounded search finds there)
+/// and `true`. Each pattern looks at no more than a few times `max` candidates, so the
+/// work is linear in the text whatever it holds.
+pub fn find_dates_bounded(text: &str, max: usize) -> (Vec<Found>, bool) {
+    // Accepted spans by start; they never overlap one another, so the one starting last
+    // before a candidate's end is the only one that can overlap it.
+    let mut spans: BTreeMap<usize, Found> = BTreeMap::new();
+    // The text is read up to here: where a pattern reached its limit.
+    let mut horizon = text.len();
+    let mut truncated = false;
+    let max_candidates = max.saturating_mul(4);
     for (re, order) in patterns() {
+        let (mut accepted, mut candidates) = (0usize, 0usize);
         for caps in re.captures_iter(text) {
             let Some(m) = caps.get(0) else { continue };
-            if found.iter().any(|f| m.start() < f.end && f.start < m.end()) {
+            if m.start() >= horizon {
+                break;
+            }
+            candidates += 1;
+            if candidates > max_candidates {
+                horizon = m.start();
+                truncated = true;
+                break;
+            }
+            if spans
+                .range(..m.end())
+                .next_back()
+                .is_some_and(|(_, f)| m.start() < f.end)
+            {
                 continue;
             }
             let g = |i: usize| caps.get(i).map_or("", |c| c.as_str());
@@ -104,16 +137,32 @@ pub fn find_dates(text: &str) -> Vec<Found> {
                 {
                     continue;
                 }
-                found.push(Found {
-                    date,
-                    start: m.start(),
-                    end: m.end(),
-                });
+                spans.insert(
+                    m.start(),
+                    Found {
+                        date,
+                        start: m.start(),
+                        end: m.end(),
+                    },
+                );
+                accepted += 1;
+                if accepted >= max {
+                    // Later patterns read only as far as this one did.
+                    horizon = horizon.min(m.end());
+                    truncated = true;
+                    break;
+                }
             }
         }
     }
-    found.sort_by_key(|f| f.start);
-    found
+    // Every pattern read the text up to the horizon, so a date ending there is one the
+    // unbounded search finds too.
+    let mut found: Vec<Found> = spans.into_values().filter(|f| f.end <= horizon).collect();
+    if found.len() > max {
+        found.truncate(max);
+        truncated = true;
+    }
+    (found, truncated)
 }
 
 #[cfg(test)]
@@ -162,5 +211,18 @@ mod tests {
             two.iter().map(|f| f.date).collect::<Vec<_>>(),
             [d(2022, 5, 1), d(2022, 6, 3)]
         );
+    }
+
+    #[test]
+    fn a_bounded_search_keeps_a_prefix_of_the_dates() {
+        let text = "5 March 2024 01/02/2023 2024-01-31 ".repeat(10);
+        let all = find_dates(&text);
+        assert_eq!(all.len(), 30);
+        for max in [1, 2, 7, 29] {
+            let (some, truncated) = find_dates_bounded(&text, max);
+            assert!(truncated && some.len() <= max && !some.is_empty(), "{max}");
+            assert_eq!(some[..], all[..some.len()], "{max}");
+        }
+        assert_eq!(find_dates_bounded(&text, 30), (all, false));
     }
 }

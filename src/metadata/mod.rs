@@ -6,6 +6,9 @@ pub mod dates;
 pub mod personal;
 pub mod references;
 pub mod rules;
+mod scan;
+
+use std::collections::HashSet;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -15,6 +18,19 @@ use dates::Found;
 pub use personal::PersonalData;
 pub use references::References;
 pub use rules::{Rules, RulesError};
+use scan::{LastByte, Lines, NextByte, Words};
+
+/// The most dates analysis reads in one text: a document with more is adversarial, so the
+/// rest is not read and the document is flagged `truncated_at_limit`.
+pub const MAX_DATES: usize = 5_000;
+/// The most values kept in one list (references of a kind, amounts, defendants); more
+/// are not kept and the document is flagged `truncated_at_limit`.
+pub const MAX_LIST: usize = 1_000;
+/// The longest name kept (a person, an NHS body, a firm); a longer one is not a name.
+pub const MAX_NAME_BYTES: usize = 200;
+/// The largest amount kept: no claim is for a trillion pounds, and every store's number
+/// type holds what is below it.
+pub const MAX_AMOUNT_GBP: f64 = 1e12;
 
 /// The parties a document names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -142,12 +158,15 @@ pub fn analyse(
     rules: &Rules,
 ) -> DocumentMetadata {
     let text = normalise(&extracted.text);
-    let lower = text.to_lowercase();
-    let found_dates = dates::find_dates(&text);
+    // Offsets found in `lower` are offsets in `text`: only ASCII letters are lowered
+    // (full lower-casing changes the length of letters such as 'İ' and 'ẞ').
+    let lower = text.to_ascii_lowercase();
+    let (found_dates, mut truncated) = dates::find_dates_bounded(&text, MAX_DATES);
     let readable = !text.trim().is_empty();
 
-    // Phrases are matched on text whose line breaks are spaces (PDF lines wrap anywhere).
-    let flat = flatten(&lower);
+    // Phrases are matched on text whose line breaks are spaces (PDF lines wrap anywhere);
+    // this text is only searched, never a source of offsets into `text`.
+    let flat = flatten(&text.to_lowercase());
     let subject = extracted
         .email
         .as_ref()
@@ -159,7 +178,8 @@ pub fn analyse(
     } else {
         ("unknown".to_owned(), 0.0)
     };
-    let mut refs = references::find(&text, rules);
+    let (mut refs, refs_truncated) = references::find_bounded(&text, rules);
+    truncated |= refs_truncated;
     refs.case_ref = references::choose_case_ref(&refs, &doc_type);
 
     let document_date = match &extracted.email {
@@ -167,11 +187,11 @@ pub fn analyse(
             .date
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
-        None => document_date(&text, &found_dates),
+        None => document_date(&text, &lower, &found_dates),
     };
     let claimish = is_claim_type(&doc_type);
     let incident_date = if claimish {
-        incident_date(&text, &found_dates, document_date)
+        incident_date(&text, &lower, &found_dates, document_date)
     } else {
         None
     };
@@ -195,7 +215,17 @@ pub fn analyse(
             .then(|| best_code(&flat, &rules.injury, rules))
             .flatten(),
     };
-    let parties = parties(&text, &lower, &doc_type, extracted, rules);
+    let (parties, parties_truncated) = parties(&text, &lower, &doc_type, extracted, rules);
+    truncated |= parties_truncated;
+    let (amounts_gbp, amounts_truncated) = amounts(&text);
+    truncated |= amounts_truncated;
+    let (personal_data, personal_truncated) =
+        personal::count_bounded(&personal_text(&text, extracted), &found_dates);
+    truncated |= personal_truncated;
+    let mut warnings = extracted.warnings.clone();
+    if truncated {
+        warnings.add(Warning::TruncatedAtLimit);
+    }
 
     let attachments = extracted
         .attachments
@@ -223,10 +253,10 @@ pub fn analyse(
         references: refs,
         parties,
         clinical,
-        amounts_gbp: amounts(&text),
-        personal_data: personal::count(&personal_text(&text, extracted), &found_dates),
+        amounts_gbp,
+        personal_data,
         attachments,
-        warnings: extracted.warnings.as_slice().to_vec(),
+        warnings: warnings.as_slice().to_vec(),
     }
 }
 
@@ -257,10 +287,10 @@ fn classify(
 ) -> (String, f64) {
     let lower = flat;
     let head_lines: String = text
-        .to_lowercase()
         .lines()
         .filter(|l| !l.trim().is_empty())
         .take(rules.heading_lines)
+        .map(str::to_lowercase)
         .collect::<Vec<_>>()
         .join("\n");
     // An email's subject is its heading.
@@ -312,9 +342,11 @@ fn classify(
 /// Occurrences of a phrase as whole words.
 fn count_phrase(haystack: &str, phrase: &str) -> usize {
     let mut n = 0;
-    let mut from = 0;
-    while let Some(i) = haystack[from..].find(phrase) {
-        let start = from + i;
+    if phrase.is_empty() {
+        return 0;
+    }
+    // Non-overlapping occurrences, as `str::find` from the end of the last one.
+    for start in memchr::memmem::find_iter(haystack.as_bytes(), phrase.as_bytes()) {
         let end = start + phrase.len();
         let before = haystack[..start].chars().next_back();
         let after = haystack[end..].chars().next();
@@ -326,7 +358,6 @@ fn count_phrase(haystack: &str, phrase: &str) -> usize {
         if word_start && word_end {
             n += 1;
         }
-        from = end;
     }
     n
 }
@@ -374,57 +405,86 @@ const OTHER_DATE_LABELS: &[&str] = &[
     "date of request",
 ];
 
-fn line_of(text: &str, pos: usize) -> (usize, &str) {
-    let start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
-    let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i);
-    (start, &text[start..end])
+/// What stands before a date on its line, as `document_date` weighs it. Costs the length
+/// of the white space before the date and of a short label, never of the whole line.
+struct LabelBefore<'t> {
+    /// The text before the date on its line, white space trimmed, in its own case.
+    trimmed: &'t str,
 }
 
-fn label_before(text: &str, f: &Found) -> String {
-    let (start, _) = line_of(text, f.start);
-    text[start..f.start].to_lowercase()
+impl<'t> LabelBefore<'t> {
+    fn new(text: &'t str, content_start: usize, pos: usize) -> Self {
+        LabelBefore {
+            trimmed: text.get(content_start..pos).unwrap_or("").trim_end(),
+        }
+    }
+
+    /// The label, lower-cased, if it is at most `chars` characters long.
+    fn short(&self, chars: usize) -> Option<String> {
+        (self.trimmed.len() <= chars * 4 && self.trimmed.chars().count() <= chars)
+            .then(|| self.trimmed.to_lowercase())
+    }
 }
+
+/// Whether `rest` is only white space and full stops (`rest.trim()` is all dots), read
+/// forwards only as far as it takes to tell.
+fn only_dots(rest: &str) -> bool {
+    let after_space = rest.trim_start();
+    let after_dots = after_space.trim_start_matches('.');
+    after_dots.trim_start().is_empty()
+}
+
+const WEEKDAY_WORDS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "the",
+    "dated this",
+    "this",
+];
 
 /// The date the document bears: a date line near the top (alone, or after "Date:"), a
 /// "Dated this 5th day of ..." line, or a report's date label; else none.
-fn document_date(text: &str, found: &[Found]) -> Option<NaiveDate> {
+fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<NaiveDate> {
     let top_lines = 40;
-    let top_end = text
-        .match_indices('\n')
+    let top_end = memchr::memchr_iter(b'\n', text.as_bytes())
         .nth(top_lines)
-        .map_or(text.len(), |(i, _)| i);
+        .unwrap_or(text.len());
+    let mut lines = Lines::new(text);
+    let mut other_labels = Words::new(lower, OTHER_DATE_LABELS);
+    let mut dated_this = Words::new(lower, &["dated this"]);
     let mut candidates: Vec<(i32, NaiveDate)> = Vec::new();
     for f in found {
-        let label = label_before(text, f);
-        let (line_start, line) = line_of(text, f.start);
-        let rest = text.get(f.end..line_start + line.len()).unwrap_or("");
-        if OTHER_DATE_LABELS.iter().any(|l| label.contains(l)) {
+        let (line_start, line_end) = lines.at(f.start);
+        if other_labels.any_within(line_start, f.start) {
             continue;
         }
+        let label = LabelBefore::new(text, lines.content_start(f.start), f.start);
+        let short = label.short(24);
         // A label counts where it opens the line ("Date: 5 March 2024"), not mid-sentence
         // ("the decision dated 5 March").
-        let labelled = label.trim().chars().count() <= 24
-            && DATE_LABELS.iter().any(|l| {
-                label.trim_start().starts_with(l.trim_end())
-                    || label.trim().ends_with(l.trim_end()) && label.trim().len() <= l.len() + 2
-            });
-        let before_words = label.trim().trim_end_matches(',').trim();
+        let labelled = short.as_deref().is_some_and(|label| {
+            DATE_LABELS.iter().any(|l| {
+                label.starts_with(l.trim_end())
+                    || label.ends_with(l.trim_end()) && label.len() <= l.len() + 2
+            })
+        });
+        let before_words = label.trimmed.trim_end_matches(',').trim();
         let weekday_only = before_words.is_empty()
-            || [
-                "monday",
-                "tuesday",
-                "wednesday",
-                "thursday",
-                "friday",
-                "saturday",
-                "sunday",
-                "the",
-                "dated this",
-                "this",
-            ]
-            .contains(&before_words);
-        let alone = weekday_only && rest.trim().trim_end_matches('.').is_empty();
-        let day_of = label.contains("dated this") || label.trim().ends_with("this");
+            || before_words.len() <= 16
+                && WEEKDAY_WORDS.contains(&before_words.to_lowercase().as_str());
+        let alone = weekday_only
+            && f.start < top_end
+            && only_dots(text.get(f.end..line_end.max(f.end)).unwrap_or(""));
+        let day_of = dated_this.any_within(line_start, f.start)
+            || label
+                .trimmed
+                .get(label.trimmed.len().saturating_sub(4)..)
+                .is_some_and(|end| end.eq_ignore_ascii_case("this"));
         let score = if labelled && f.start < top_end {
             4
         } else if alone && f.start < top_end {
@@ -486,22 +546,31 @@ const INCIDENT_LABELS: &[&str] = &[
     "date of negligence",
 ];
 
-/// The first date of the care complained of, where the document states one.
+/// The first date of the care complained of, where the document states one. `lower` is
+/// `text` with ASCII letters lowered (the same offsets).
 fn incident_date(
     text: &str,
+    lower: &str,
     found: &[Found],
     document_date: Option<NaiveDate>,
 ) -> Option<NaiveDate> {
-    let lower = text.to_lowercase();
     // A labelled incident date wins.
+    let mut lines = Lines::new(text);
+    let mut incident_labels = Words::new(lower, INCIDENT_LABELS);
     for f in found {
-        let (line_start, _) = line_of(text, f.start);
-        let label = &lower[line_start..f.start];
-        if INCIDENT_LABELS.iter().any(|l| label.contains(l)) {
+        let (line_start, _) = lines.at(f.start);
+        if incident_labels.any_within(line_start, f.start) {
             return Some(f.date);
         }
     }
     // Otherwise the earliest date in a sentence about care, before the document's date.
+    let mut lines = Lines::new(text);
+    let mut stop_before = LastByte::new(lower, b'.', b'\n');
+    let mut stop_after = NextByte::new(lower, b'.', b'\n');
+    let mut newline_after = NextByte::new(lower, b'\n', b'\n');
+    let mut next_line_end = NextByte::new(lower, b'\n', b'\n');
+    let mut date_labels = Words::new(lower, DATE_LABELS);
+    let mut care_words = Words::new(lower, CARE_WORDS);
     let mut best: Option<NaiveDate> = None;
     for f in found {
         if personal::is_labelled_date_of_birth(text, f) {
@@ -510,29 +579,28 @@ fn incident_date(
         if document_date.is_some_and(|d| f.date >= d) {
             continue;
         }
-        let sentence_start = lower[..f.start].rfind(['.', '\n']).map_or(0, |i| i + 1);
-        let mut sentence_end = lower[f.end..]
-            .find(['.', '\n'])
-            .map_or(lower.len(), |i| f.end + i);
+        let (line_start, _) = lines.at(f.start);
         // A date opening a line (a diary or records entry) is about the rest of its line
         // and the line after it.
-        let line_start = lower[..f.start].rfind('\n').map_or(0, |i| i + 1);
-        let sentence_start = if lower[line_start..f.start].trim().is_empty() {
-            let line_end = lower[f.end..].find('\n').map_or(lower.len(), |i| f.end + i);
-            sentence_end = lower
-                .get(line_end + 1..)
-                .and_then(|rest| rest.find('\n'))
-                .map_or(lower.len(), |i| line_end + 1 + i);
-            line_start
+        let (sentence_start, sentence_end) = if lines.content_start(f.start) >= f.start {
+            let line_end = newline_after.at_or_after(f.end).unwrap_or(lower.len());
+            let end = if line_end < lower.len() {
+                next_line_end
+                    .at_or_after(line_end + 1)
+                    .unwrap_or(lower.len())
+            } else {
+                lower.len()
+            };
+            (line_start, end)
         } else {
-            sentence_start
+            let start = stop_before.before(f.start).map_or(0, |i| i + 1);
+            let end = stop_after.at_or_after(f.end).unwrap_or(lower.len());
+            (start, end)
         };
-        let sentence = lower.get(sentence_start..sentence_end).unwrap_or("");
-        let label = label_before(text, f);
-        if DATE_LABELS.iter().any(|l| label.contains(l)) {
+        if date_labels.any_within(line_start, f.start) {
             continue;
         }
-        if CARE_WORDS.iter().any(|w| sentence.contains(w)) {
+        if care_words.any_within(sentence_start, sentence_end) {
             best = Some(best.map_or(f.date, |b: NaiveDate| b.min(f.date)));
         }
     }
@@ -559,19 +627,24 @@ fn best_code(lower: &str, codes: &[rules::CodeRule], rules: &Rules) -> Option<St
 }
 
 /// Money amounts in pounds: `£1,250,000`, `£1.25m`, `£250k`, `250,000 pounds`, `GBP 1,000`.
-fn amounts(text: &str) -> Vec<f64> {
+/// An amount of more than twelve digits, or of `MAX_AMOUNT_GBP` or more, is not one. At
+/// most `MAX_LIST` amounts, and whether there were more.
+fn amounts(text: &str) -> (Vec<f64>, bool) {
     use std::sync::OnceLock;
     static RE: OnceLock<regex::Regex> = OnceLock::new();
     let re = RE.get_or_init(|| {
         regex::Regex::new(
             r"(?ix)
-            (?:£|\bGBP\s?)\s?(?P<a>\d{1,3}(?:,\d{3})+|\d+)(?P<af>\.\d{1,2})?(?:\s?(?P<am>m\b|mn\b|million\b|k\b|bn\b|billion\b))?
-            | \b(?P<b>\d{1,3}(?:,\d{3})+|\d+)(?P<bf>\.\d{1,2})?(?:\s?(?P<bm>million|m))?\s+(?:pounds(?:\s+sterling)?|sterling)\b",
+            (?:£|(?-u:\b)GBP\s?)\s?(?P<a>\d{1,3}(?:,\d{3})+|\d+)(?P<af>\.\d{1,2})?(?:\s?(?P<am>m(?-u:\b)|mn(?-u:\b)|million(?-u:\b)|k(?-u:\b)|bn(?-u:\b)|billion(?-u:\b)))?
+            | (?-u:\b)(?P<b>\d{1,3}(?:,\d{3})+|\d+)(?P<bf>\.\d{1,2})?(?:\s?(?P<bm>million|m))?\s+(?:pounds(?:\s+sterling)?|sterling)(?-u:\b)",
         )
         .unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
     });
     let mut out = Vec::new();
     for caps in re.captures_iter(text) {
+        if out.len() >= MAX_LIST {
+            return (out, true);
+        }
         let (whole, frac, mult) = if let Some(a) = caps.name("a") {
             (a.as_str(), caps.name("af"), caps.name("am"))
         } else if let Some(b) = caps.name("b") {
@@ -579,6 +652,14 @@ fn amounts(text: &str) -> Vec<f64> {
         } else {
             continue;
         };
+        let digits = whole
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .skip_while(|&b| b == b'0')
+            .count();
+        if digits > 12 {
+            continue;
+        }
         let number = format!(
             "{}{}",
             whole.replace(',', ""),
@@ -593,9 +674,12 @@ fn amounts(text: &str) -> Vec<f64> {
             Some(m) if m.starts_with('b') => value *= 1_000_000_000.0,
             _ => {}
         }
-        out.push((value * 100.0).round() / 100.0);
+        let value = (value * 100.0).round() / 100.0;
+        if value.is_finite() && value < MAX_AMOUNT_GBP {
+            out.push(value);
+        }
     }
-    out
+    (out, false)
 }
 
 const HONORIFICS: &[&str] = &[
@@ -653,21 +737,39 @@ fn name_at(s: &str) -> Option<String> {
             .iter()
             .all(|w| w.chars().all(|c| c.is_uppercase()) && w.len() > 3))
     .then(|| words.join(" ").replace('’', "'"))
+    .filter(|name| name.len() <= MAX_NAME_BYTES)
 }
 
-fn first_after_labels(text: &str, lower: &str, labels: &[String]) -> Option<String> {
+/// The first line of `s`, read no further than `max` bytes (then without the word cut).
+fn first_line(s: &str, max: usize) -> &str {
+    let window = &s[..scan::floor_boundary(s, max)];
+    match memchr::memchr(b'\n', window.as_bytes()) {
+        Some(i) => &window[..i],
+        None if window.len() < s.len() => window
+            .rfind(char::is_whitespace)
+            .map_or("", |i| &window[..i]),
+        None => window,
+    }
+}
+
+/// The name after the first of `labels` (each with its case-insensitive pattern) that
+/// is followed by one.
+fn first_after_labels(text: &str, labels: &[String], patterns: &[regex::Regex]) -> Option<String> {
     let mut best: Option<(usize, String)> = None;
-    for label in labels {
-        let mut from = 0;
-        while let Some(i) = lower[from..].find(label.as_str()) {
-            let start = from + i;
-            from = start + label.len();
-            let before_ok = !lower[..start]
+    for (label, pattern) in labels.iter().zip(patterns) {
+        for m in pattern.find_iter(text) {
+            let start = m.start();
+            if best.as_ref().is_some_and(|(pos, _)| *pos <= start) {
+                break;
+            }
+            let before_ok = !text[..start]
                 .chars()
                 .next_back()
                 .is_some_and(char::is_alphanumeric);
-            let rest = &text[start + label.len()..];
-            let rest_trim = rest.trim_start_matches([' ', '\t']);
+            if !before_ok {
+                continue;
+            }
+            let rest_trim = text[m.end()..].trim_start_matches([' ', '\t']);
             let Some(after) = rest_trim
                 .strip_prefix(':')
                 .or_else(|| rest_trim.strip_prefix('-'))
@@ -675,18 +777,59 @@ fn first_after_labels(text: &str, lower: &str, labels: &[String]) -> Option<Stri
             else {
                 continue;
             };
-            if !before_ok {
-                continue;
-            }
-            let line = after.lines().next().unwrap_or("");
-            if let Some(name) = name_at(line.trim())
-                && best.as_ref().is_none_or(|(pos, _)| start < *pos)
-            {
+            // A name is a few words: a line is read no further than that.
+            if let Some(name) = name_at(first_line(after, 4 * MAX_NAME_BYTES)) {
                 best = Some((start, name));
+                break;
             }
         }
     }
     best.map(|(_, n)| n)
+}
+
+/// The organisations a document names as possible defendants, each once, in order, with
+/// a name that is the tail of another left out. At most `MAX_LIST`, and whether there
+/// were more.
+fn defendants(text: &str, rules: &Rules) -> (Vec<String>, bool) {
+    let mut names: Vec<String> = Vec::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut truncated = false;
+    for m in rules
+        .nhs_body
+        .find_iter(text)
+        .chain(rules.practice.find_iter(text))
+    {
+        let name = clean_org(m.as_str());
+        if name.split_whitespace().count() < 2
+            || name.len() > MAX_NAME_BYTES
+            || seen.contains(&name)
+        {
+            continue;
+        }
+        // Room for the tails that are dropped below.
+        if names.len() >= 2 * MAX_LIST {
+            truncated = true;
+            break;
+        }
+        seen.insert(name.clone());
+        names.push(name);
+    }
+    // A name wrapped across lines also matches as its tail ("Fenbrook NHS Foundation
+    // Trust"): keep only names that are not the ending of another.
+    let tails: HashSet<&str> = names
+        .iter()
+        .flat_map(|n| n.match_indices(' ').map(move |(i, _)| &n[i + 1..]))
+        .collect();
+    let mut kept: Vec<String> = names
+        .iter()
+        .filter(|d| !tails.contains(d.as_str()))
+        .cloned()
+        .collect();
+    if kept.len() > MAX_LIST {
+        kept.truncate(MAX_LIST);
+        truncated = true;
+    }
+    (kept, truncated)
 }
 
 fn parties(
@@ -695,7 +838,7 @@ fn parties(
     doc_type: &str,
     extracted: &Extracted,
     rules: &Rules,
-) -> Parties {
+) -> (Parties, bool) {
     let mut parties = Parties::default();
     let is_foi = doc_type.starts_with("foi_");
     if is_foi {
@@ -704,39 +847,25 @@ fn parties(
             .as_ref()
             .and_then(|e| e.from_name.clone())
             .filter(|n| name_at(n).is_some())
-            .or_else(|| sign_off_name(text))
-            .or_else(|| first_after_labels(text, lower, &rules.requester_labels));
-        return parties;
+            .or_else(|| sign_off_name(text, lower))
+            .or_else(|| {
+                first_after_labels(text, &rules.requester_labels, &rules.requester_patterns)
+            });
+        return (parties, false);
     }
     if doc_type == "primary_care_appeal" || doc_type == "performance_concern" {
-        return parties;
+        return (parties, false);
     }
-    let mut defendants: Vec<String> = Vec::new();
-    for m in rules
-        .nhs_body
-        .find_iter(text)
-        .chain(rules.practice.find_iter(text))
-    {
-        let name = clean_org(m.as_str());
-        if name.split_whitespace().count() >= 2 && !defendants.contains(&name) {
-            defendants.push(name);
-        }
-    }
-    // A name wrapped across lines also matches as its tail ("Fenbrook NHS Foundation
-    // Trust"): keep only names that are not the ending of another.
-    let all = defendants.clone();
-    defendants.retain(|d| {
-        !all.iter()
-            .any(|other| other != d && other.ends_with(&format!(" {d}")))
-    });
     let about_a_claim =
         is_claim_type(doc_type) || (doc_type == "correspondence" && rules.claim.is_match(text));
+    let mut truncated = false;
     if about_a_claim {
-        parties.defendants = defendants;
-        parties.claimant = first_after_labels(text, lower, &rules.claimant_labels);
+        (parties.defendants, truncated) = defendants(text, rules);
+        parties.claimant =
+            first_after_labels(text, &rules.claimant_labels, &rules.claimant_patterns);
         parties.claimant_solicitor = claimant_solicitor(text, lower, rules);
     }
-    parties
+    (parties, truncated)
 }
 
 /// Words that open sentences or labels, never an organisation's name.
@@ -828,16 +957,15 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
         .law_firm
         .find_iter(text)
         .map(|m| (m.start(), clean_org(m.as_str())))
-        .filter(|(_, f)| f.split_whitespace().count() >= 2)
+        .filter(|(_, f)| f.split_whitespace().count() >= 2 && f.len() <= MAX_NAME_BYTES)
         .collect();
     if firms.is_empty() {
         return None;
     }
     // The author: a firm in the letterhead (first lines) or signing off.
-    let head_end = text
-        .match_indices('\n')
+    let head_end = memchr::memchr_iter(b'\n', text.as_bytes())
         .nth(8)
-        .map_or(text.len(), |(i, _)| i);
+        .unwrap_or(text.len());
     let sign_off = ["yours faithfully", "yours sincerely"]
         .iter()
         .filter_map(|m| lower.rfind(m))
@@ -873,9 +1001,9 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
     if ours { author } else { None }
 }
 
-/// The name under "Yours faithfully/sincerely" or "Kind regards".
-fn sign_off_name(text: &str) -> Option<String> {
-    let lower = text.to_lowercase();
+/// The name under "Yours faithfully/sincerely" or "Kind regards". `lower` is `text` with
+/// ASCII letters lowered (the same offsets).
+fn sign_off_name(text: &str, lower: &str) -> Option<String> {
     let markers = [
         "yours faithfully",
         "yours sincerely",
@@ -892,9 +1020,8 @@ fn sign_off_name(text: &str) -> Option<String> {
     text[pos..]
         .lines()
         .skip(1)
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .and_then(name_at)
+        .find(|l| !l.trim().is_empty())
+        .and_then(|l| name_at(first_line(l.trim_start(), 4 * MAX_NAME_BYTES)))
 }
 
 #[cfg(test)]
@@ -904,7 +1031,7 @@ mod tests {
     #[test]
     fn amounts_in_every_form() {
         assert_eq!(
-            amounts("£1,250,000 and £1.25m, £250k, 250,000 pounds, GBP 1,000.50"),
+            amounts("£1,250,000 and £1.25m, £250k, 250,000 pounds, GBP 1,000.50").0,
             [1_250_000.0, 1_250_000.0, 250_000.0, 250_000.0, 1000.5]
         );
     }
@@ -926,12 +1053,13 @@ mod tests {
     fn document_date_is_the_date_line_not_a_mentioned_date() {
         let text = "Smith & Co Solicitors\n1 High Street\n\n5 March 2024\n\nDear Sirs\nOur client (DOB 01/02/1980) was admitted on 3 January 2022.";
         let found = dates::find_dates(text);
+        let lower = text.to_ascii_lowercase();
         assert_eq!(
-            document_date(text, &found),
+            document_date(text, &lower, &found),
             NaiveDate::from_ymd_opt(2024, 3, 5)
         );
         assert_eq!(
-            incident_date(text, &found, NaiveDate::from_ymd_opt(2024, 3, 5)),
+            incident_date(text, &lower, &found, NaiveDate::from_ymd_opt(2024, 3, 5)),
             NaiveDate::from_ymd_opt(2022, 1, 3)
         );
     }

@@ -19,6 +19,8 @@ pub struct PersonalData {
     pub phone_numbers: u32,
 }
 
+/// Word boundaries in these patterns are ASCII ones (`(?-u:\b)`), which keep the regex
+/// engine's fast automaton on text with non-ASCII letters.
 fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
     cell.get_or_init(|| {
         Regex::new(pattern).unwrap_or_else(|e| unreachable!("constant pattern: {e}"))
@@ -63,14 +65,17 @@ pub fn is_labelled_date_of_birth(text: &str, found: &Found) -> bool {
     labelled_with(text, found, DOB_FIELD_LABELS)
 }
 
-/// Whether one of `labels` stands right before the date (within its line).
+/// Whether one of `labels` stands right before the date (within its line, and at most 40
+/// bytes before it: only those bytes are read).
 fn labelled_with(text: &str, found: &Found, labels: &[&str]) -> bool {
-    let line_start = text[..found.start].rfind('\n').map_or(0, |i| i + 1);
-    let window_start = found.start.saturating_sub(40).max(line_start);
-    let mut start = window_start;
+    let window_start = found.start.saturating_sub(40);
+    let line_start = memchr::memrchr(b'\n', &text.as_bytes()[window_start..found.start])
+        .map_or(window_start, |i| window_start + i + 1);
+    let mut start = line_start;
     while !text.is_char_boundary(start) {
         start += 1;
     }
+    // The lower-cased window is searched and sliced by its own offsets only.
     let before = text[start..found.start].to_lowercase();
     // The label must stand right before the date: only spaces and punctuation between.
     labels.iter().any(|l| {
@@ -83,68 +88,106 @@ fn labelled_with(text: &str, found: &Found, labels: &[&str]) -> bool {
     })
 }
 
+/// The most distinct values of one kind counted; a document with more is adversarial.
+pub const MAX_DISTINCT: usize = 100_000;
+
 pub fn count(text: &str, dates: &[Found]) -> PersonalData {
+    count_bounded(text, dates).0
+}
+
+/// Adds each value to `set` until it holds `MAX_DISTINCT`; whether values were left out.
+fn collect_bounded<T: std::hash::Hash + Eq>(
+    set: &mut HashSet<T>,
+    values: impl Iterator<Item = T>,
+) -> bool {
+    for v in values {
+        if set.len() >= MAX_DISTINCT && !set.contains(&v) {
+            return true;
+        }
+        set.insert(v);
+    }
+    false
+}
+
+/// The counts, with at most `MAX_DISTINCT` values of each kind, and whether there were
+/// more.
+pub fn count_bounded(text: &str, dates: &[Found]) -> (PersonalData, bool) {
     static NHS: OnceLock<Regex> = OnceLock::new();
     static POSTCODE: OnceLock<Regex> = OnceLock::new();
     static EMAIL: OnceLock<Regex> = OnceLock::new();
     static PHONE: OnceLock<Regex> = OnceLock::new();
 
+    let mut truncated = false;
     let mut nhs = HashSet::new();
-    for m in re(&NHS, r"\b\d{3}[ -]?\d{3}[ -]?\d{4}\b").find_iter(text) {
-        let digits: Vec<u8> = m
-            .as_str()
-            .bytes()
-            .filter(u8::is_ascii_digit)
-            .map(|b| b - b'0')
-            .collect();
-        if let Ok(d) = <[u8; 10]>::try_from(digits.as_slice())
-            && nhs_number_valid(&d)
-        {
-            nhs.insert(d);
-        }
-    }
+    truncated |= collect_bounded(
+        &mut nhs,
+        re(&NHS, r"(?-u:\b)\d{3}[ -]?\d{3}[ -]?\d{4}(?-u:\b)")
+            .find_iter(text)
+            .filter_map(|m| {
+                let digits: Vec<u8> = m
+                    .as_str()
+                    .bytes()
+                    .filter(u8::is_ascii_digit)
+                    .map(|b| b - b'0')
+                    .collect();
+                <[u8; 10]>::try_from(digits.as_slice())
+                    .ok()
+                    .filter(nhs_number_valid)
+            }),
+    );
+    // The dates are bounded already (`MAX_DATES`).
     let dobs: HashSet<_> = dates
         .iter()
         .filter(|f| is_date_of_birth(text, f))
         .map(|f| f.date)
         .collect();
-    let postcodes: HashSet<String> = re(
-        &POSTCODE,
-        r"\b(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})\b",
-    )
-    .find_iter(text)
-    .map(|m| m.as_str().replace(' ', ""))
-    .collect();
-    let emails: HashSet<String> = re(
-        &EMAIL,
-        r"(?i)\b[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b",
-    )
-    .find_iter(text)
-    .map(|m| m.as_str().to_lowercase())
-    .collect();
-    let phones: HashSet<String> = re(
-        &PHONE,
-        r"(?:\+44\s?\(0\)\s?|\+44\s?|\b0)\d[\d \-]{8,12}\d\b",
-    )
-    .find_iter(text)
-    .filter_map(|m| {
-        let mut digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
-        if let Some(rest) = digits.strip_prefix("440") {
-            digits = format!("0{rest}");
-        } else if let Some(rest) = digits.strip_prefix("44") {
-            digits = format!("0{rest}");
-        }
-        (digits.len() == 11 && digits.starts_with('0')).then_some(digits)
-    })
-    .collect();
+    let mut postcodes = HashSet::new();
+    truncated |= collect_bounded(
+        &mut postcodes,
+        re(
+            &POSTCODE,
+            r"(?-u:\b)(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]? ?\d[ABD-HJLNP-UW-Z]{2})(?-u:\b)",
+        )
+        .find_iter(text)
+        .map(|m| m.as_str().replace(' ', "")),
+    );
+    let mut emails = HashSet::new();
+    truncated |= collect_bounded(
+        &mut emails,
+        re(
+            &EMAIL,
+            r"(?i)(?-u:\b)[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?-u:\b)",
+        )
+        .find_iter(text)
+        .map(|m| m.as_str().to_lowercase()),
+    );
+    let mut phones = HashSet::new();
+    truncated |= collect_bounded(
+        &mut phones,
+        re(
+            &PHONE,
+            r"(?:\+44\s?\(0\)\s?|\+44\s?|(?-u:\b)0)\d[\d \-]{8,12}\d(?-u:\b)",
+        )
+        .find_iter(text)
+        .filter_map(|m| {
+            let mut digits: String = m.as_str().chars().filter(char::is_ascii_digit).collect();
+            if let Some(rest) = digits.strip_prefix("440") {
+                digits = format!("0{rest}");
+            } else if let Some(rest) = digits.strip_prefix("44") {
+                digits = format!("0{rest}");
+            }
+            (digits.len() == 11 && digits.starts_with('0')).then_some(digits)
+        }),
+    );
     let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
-    PersonalData {
+    let counts = PersonalData {
         nhs_numbers: n(nhs.len()),
         dates_of_birth: n(dobs.len()),
         postcodes: n(postcodes.len()),
         emails: n(emails.len()),
         phone_numbers: n(phones.len()),
-    }
+    };
+    (counts, truncated)
 }
 
 #[cfg(test)]

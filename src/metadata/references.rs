@@ -1,7 +1,13 @@
 //! References: the organisation's own (claims, FOI requests, appeals), normalised to their
 //! canonical form, court claim numbers, and other parties' labelled references.
 
+use std::collections::HashSet;
+
 use super::rules::Rules;
+use super::{MAX_LIST, scan};
+
+/// The longest reference kept: every store takes it inside a key, and no format is near it.
+pub const MAX_REFERENCE_BYTES: usize = 64;
 
 /// Every reference found, de-duplicated, in order of first appearance.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -14,9 +20,58 @@ pub struct References {
     pub other: Vec<String>,
 }
 
-fn push_unique(list: &mut Vec<String>, value: String) {
-    if !list.contains(&value) {
-        list.push(value);
+/// A list that keeps each value once, in order of first appearance, at most `MAX_LIST`
+/// values of at most `MAX_REFERENCE_BYTES`.
+#[derive(Debug, Default)]
+struct Unique {
+    items: Vec<String>,
+    seen: HashSet<String>,
+    /// A value was left out for want of room.
+    full: bool,
+}
+
+impl Unique {
+    fn push(&mut self, value: String) {
+        if value.len() > MAX_REFERENCE_BYTES || self.seen.contains(&value) {
+            return;
+        }
+        if self.items.len() >= MAX_LIST {
+            self.full = true;
+            return;
+        }
+        self.seen.insert(value.clone());
+        self.items.push(value);
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        self.seen.contains(value)
+    }
+}
+
+/// Spans of the text, asked whether any overlaps a given span.
+#[derive(Debug)]
+struct Spans {
+    /// By start, each with the largest end of it and all before it.
+    starts: Vec<(usize, usize)>,
+}
+
+impl Spans {
+    fn new(mut spans: Vec<(usize, usize)>) -> Self {
+        spans.sort_unstable();
+        let mut reach = 0;
+        let starts = spans
+            .into_iter()
+            .map(|(s, e)| {
+                reach = reach.max(e);
+                (s, reach)
+            })
+            .collect();
+        Spans { starts }
+    }
+
+    fn overlaps(&self, start: usize, end: usize) -> bool {
+        let before_end = self.starts.partition_point(|(s, _)| *s < end);
+        before_end > 0 && self.starts[before_end - 1].1 > start
     }
 }
 
@@ -36,7 +91,19 @@ fn standalone(text: &str, start: usize, end: usize) -> bool {
 }
 
 pub fn find(text: &str, rules: &Rules) -> References {
-    let mut refs = References::default();
+    find_bounded(text, rules).0
+}
+
+/// The references of the text, at most `MAX_LIST` of each kind, each at most
+/// `MAX_REFERENCE_BYTES`; and whether some were left out for want of room.
+pub fn find_bounded(text: &str, rules: &Rules) -> (References, bool) {
+    let (mut claim, mut court, mut foi, mut appeal, mut other) = (
+        Unique::default(),
+        Unique::default(),
+        Unique::default(),
+        Unique::default(),
+        Unique::default(),
+    );
     let mut ours: Vec<(usize, usize)> = Vec::new();
     for caps in rules.claim.captures_iter(text) {
         let (Some(m), Some(scheme), Some(year), Some(number)) =
@@ -51,10 +118,7 @@ pub fn find(text: &str, rules: &Rules) -> References {
         if !rules.claim_schemes.contains(&scheme) {
             continue;
         }
-        push_unique(
-            &mut refs.claim,
-            format!("{scheme}/{}/{}", year.as_str(), number.as_str()),
-        );
+        claim.push(format!("{scheme}/{}/{}", year.as_str(), number.as_str()));
         ours.push((m.start(), m.end()));
     }
     for caps in rules.foi.captures_iter(text) {
@@ -72,65 +136,80 @@ pub fn find(text: &str, rules: &Rules) -> References {
             continue;
         }
         let review = caps.get(2).is_some();
-        push_unique(
-            &mut refs.foi,
-            format!("FOI_{n}{}", if review { "/IR" } else { "" }),
-        );
+        foi.push(format!("FOI_{n}{}", if review { "/IR" } else { "" }));
         ours.push((m.start(), m.end()));
     }
     for m in rules.appeal.find_iter(text) {
         if standalone(text, m.start(), m.end()) {
-            push_unique(&mut refs.appeal, compact(m.as_str()));
+            appeal.push(compact(m.as_str()));
             ours.push((m.start(), m.end()));
         }
     }
+    let ours = Spans::new(ours);
     for m in rules.court.find_iter(text) {
-        if standalone(text, m.start(), m.end())
-            && !ours.iter().any(|(s, e)| m.start() < *e && *s < m.end())
-        {
-            push_unique(&mut refs.court, m.as_str().to_uppercase());
+        if standalone(text, m.start(), m.end()) && !ours.overlaps(m.start(), m.end()) {
+            court.push(m.as_str().to_uppercase());
         }
     }
     // Other parties' references after "Our ref:" / "Your ref:".
+    let mut line_ends = scan::NextByte::new(text, b'\n', b'\n');
     for m in rules.other_label.find_iter(text) {
-        let rest = &text[m.end()..];
-        let line = rest.lines().next().unwrap_or("");
+        if other.full {
+            break;
+        }
+        let line_end = line_ends.at_or_after(m.end()).unwrap_or(text.len());
+        let line = &text[m.end()..line_end];
+        let line = if line_end < text.len() {
+            line.strip_suffix('\r').unwrap_or(line)
+        } else {
+            line
+        };
         // Our own references (written with spaces, or after a second label) are listed above.
         let bare = line
             .trim_start()
             .trim_start_matches(|c: char| c.is_alphabetic())
             .trim_start_matches([':', '.', ' ']);
-        let owns = |r: &regex::Regex| {
-            r.find(line.trim_start()).is_some_and(|f| f.start() == 0)
-                || r.find(bare).is_some_and(|f| f.start() == 0)
-        };
-        if owns(&rules.claim) || owns(&rules.foi) || owns(&rules.appeal) {
+        // Whether our own reference opens the line (anchored: the rest of a long line is
+        // never searched).
+        let owns = |r: &regex::Regex| r.is_match(line.trim_start()) || r.is_match(bare);
+        if owns(&rules.claim_at_start) || owns(&rules.foi_at_start) || owns(&rules.appeal_at_start)
+        {
             continue;
         }
         let token: String = line
-            .trim()
+            .trim_start()
             .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
             .next()
             .unwrap_or("")
             .trim_end_matches(['.', ')', ']'])
             .to_owned();
-        if token.len() < 3 || token.ends_with(':') || !token.chars().any(|c| c.is_ascii_digit()) {
+        if token.len() < 3
+            || token.len() > MAX_REFERENCE_BYTES
+            || token.ends_with(':')
+            || !token.chars().any(|c| c.is_ascii_digit())
+        {
             continue;
         }
         let upper = compact(&token);
-        let already = refs.claim.contains(&upper)
-            || refs.appeal.contains(&upper)
-            || refs.court.contains(&upper)
-            || refs
-                .foi
-                .iter()
-                .any(|f| upper.starts_with(f.trim_end_matches("/IR")))
+        // (Every FOI reference starts "FOI", so that test covers the FOI list too.)
+        let already = claim.contains(&upper)
+            || appeal.contains(&upper)
+            || court.contains(&upper)
             || upper.starts_with("FOI");
         if !already {
-            push_unique(&mut refs.other, token);
+            other.push(token);
         }
     }
-    refs
+    let truncated = claim.full || court.full || foi.full || appeal.full || other.full;
+    let refs = References {
+        case_ref: None,
+        claim: claim.items,
+        court: court.items,
+        foi: foi.items,
+        appeal: appeal.items,
+        other: other.items,
+    };
+    (refs, truncated)
 }
 
 /// Chooses the reference the document is filed under, by its type.
@@ -173,5 +252,14 @@ mod tests {
             choose_case_ref(&refs, "letter_of_claim").as_deref(),
             Some("CNST/24/004512")
         );
+    }
+
+    #[test]
+    fn overlapping_spans() {
+        let spans = Spans::new(vec![(10, 20), (0, 3), (12, 14)]);
+        assert!(spans.overlaps(2, 5));
+        assert!(!spans.overlaps(3, 10));
+        assert!(spans.overlaps(19, 30));
+        assert!(!spans.overlaps(20, 30));
     }
 }

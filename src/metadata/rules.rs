@@ -136,6 +136,15 @@ pub struct Rules {
     pub law_firm: Regex,
     pub claimant_labels: Vec<String>,
     pub requester_labels: Vec<String>,
+    /// Each claimant label as a case-insensitive pattern (the text is searched in its own
+    /// case, so offsets found are offsets in the text).
+    pub claimant_patterns: Vec<Regex>,
+    /// Each requester label as a case-insensitive pattern.
+    pub requester_patterns: Vec<Regex>,
+    /// `claim`, `foi` and `appeal` anchored at the start of the text searched.
+    pub claim_at_start: Regex,
+    pub foi_at_start: Regex,
+    pub appeal_at_start: Regex,
     pub code_min_score: f64,
     pub code_margin: f64,
     pub specialty: Vec<CodeRule>,
@@ -169,6 +178,21 @@ impl Builder {
                 Regex::new("$^").unwrap_or_else(|_| unreachable!("a constant pattern compiles"))
             }
         }
+    }
+
+    /// `pattern` matching only at the start of the text searched (a pattern that does not
+    /// compile is reported once, by `regex`).
+    fn anchored(&mut self, what: &str, pattern: &str, case_insensitive: bool) -> Regex {
+        if Regex::new(pattern).is_err() {
+            return Regex::new("$^")
+                .unwrap_or_else(|_| unreachable!("a constant pattern compiles"));
+        }
+        self.regex(what, &format!("^(?:{pattern})"), case_insensitive)
+    }
+
+    /// A label as a case-insensitive literal pattern.
+    fn label(&mut self, what: &str, label: &str) -> Regex {
+        self.regex(what, &regex::escape(label), true)
     }
 
     fn weights(&mut self, what: &str, phrases: Vec<(String, f64)>) -> Vec<(String, f64)> {
@@ -263,7 +287,30 @@ impl Rules {
             .collect();
         let p = file.parties;
         let c = file.codes;
+        let claimant_labels: Vec<String> =
+            p.claimant_labels.iter().map(|l| l.to_lowercase()).collect();
+        let requester_labels: Vec<String> = p
+            .requester_labels
+            .iter()
+            .map(|l| l.to_lowercase())
+            .collect();
+        for l in claimant_labels.iter().chain(&requester_labels) {
+            if l.trim().is_empty() {
+                b.problems.push("parties: an empty label".into());
+            }
+        }
+        let claimant_patterns = claimant_labels
+            .iter()
+            .map(|l| b.label("parties.claimant_labels", l))
+            .collect();
+        let requester_patterns = requester_labels
+            .iter()
+            .map(|l| b.label("parties.requester_labels", l))
+            .collect();
         let rules = Rules {
+            claim_at_start: b.anchored("references.claim", &r.claim, true),
+            foi_at_start: b.anchored("references.foi", &r.foi, true),
+            appeal_at_start: b.anchored("references.appeal", &r.appeal, true),
             claim,
             claim_schemes: r.claim_schemes.iter().map(|s| s.to_uppercase()).collect(),
             foi: b.regex("references.foi", &r.foi, true),
@@ -277,12 +324,10 @@ impl Rules {
             nhs_body: b.regex("parties.nhs_body", &p.nhs_body, false),
             practice: b.regex("parties.practice", &p.practice, false),
             law_firm: b.regex("parties.law_firm", &p.law_firm, false),
-            claimant_labels: p.claimant_labels.iter().map(|l| l.to_lowercase()).collect(),
-            requester_labels: p
-                .requester_labels
-                .iter()
-                .map(|l| l.to_lowercase())
-                .collect(),
+            claimant_labels,
+            requester_labels,
+            claimant_patterns,
+            requester_patterns,
             code_min_score: c.min_score,
             code_margin: c.margin,
             specialty: b.codes("specialty", c.specialty),
@@ -333,7 +378,7 @@ mod tests {
             .replacen("version = 1", "version = 9", 1)
             .replacen("name = \"letter_of_claim\"", "name = \"letter_of_clam\"", 1)
             .replacen("[\"obstetric\", 2]", "[\"obstetric\", 0]", 1)
-            .replacen(r"appeal = '\b(SHA", r"appeal = '\b((SHA", 1);
+            .replacen(r"appeal = '(?-u:\b)(SHA", r"appeal = '(?-u:\b)((SHA", 1);
         let err = Rules::parse(&bad, "mine.toml").unwrap_err();
         assert_eq!(err.problems.len(), 4, "{err}");
         assert!(err.to_string().contains("mine.toml"));

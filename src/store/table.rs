@@ -414,9 +414,10 @@ pub fn validate_item(item: &Item) -> StoreResult<()> {
     Ok(())
 }
 
-/// The largest magnitude DynamoDB's numbers hold (just under 1E+126), and the smallest
-/// above zero (1E-130): every adapter refuses a number outside them alike.
-const MAX_NUMBER: f64 = 9.999_999_999_999_999e125;
+/// DynamoDB's numbers are below 1E+126 in magnitude (its largest is 38 nines E+125, and
+/// no f64 lies between that and 1E+126) and at least 1E-130 above zero: every adapter
+/// refuses a number outside them alike.
+const NUMBER_BOUND: f64 = 1e126;
 const MIN_NUMBER: f64 = 1e-130;
 
 /// Refuses numbers DynamoDB cannot hold, anywhere in an attribute's value.
@@ -424,7 +425,7 @@ fn check_numbers(name: &str, value: &Value) -> StoreResult<()> {
     match value {
         Value::Number(n) => {
             let f = n.as_f64().unwrap_or(0.0);
-            if !f.is_finite() || (f != 0.0 && !(MIN_NUMBER..=MAX_NUMBER).contains(&f.abs())) {
+            if !f.is_finite() || (f != 0.0 && !(MIN_NUMBER..NUMBER_BOUND).contains(&f.abs())) {
                 return Err(StoreError::invalid(format!(
                     "attribute {name:?} holds the number {n}, outside what the store can hold (1E-130 to 9.99E+125)"
                 )));

@@ -188,6 +188,39 @@ struct IngestRolePolicy {
     inner: Arc<dyn Blobs>,
 }
 
+/// The template's ingest role grants exactly what `IngestRolePolicy` allows (a change to
+/// either shows here).
+#[test]
+fn the_policy_in_front_of_the_store_is_the_templates() {
+    let template = include_str!("../../infra/template.yaml");
+    let role = &template[template.find("  IngestRole:").expect("the ingest role")..];
+    let role = &role[..role.find("\n  LettersRole:").expect("the next role")];
+    let s3_grants: Vec<(&str, &str)> = role
+        .lines()
+        .zip(role.lines().skip(1))
+        .filter_map(|(action, resource)| {
+            let action = action.trim().strip_prefix("Action: ")?;
+            action.contains("s3:").then_some((action, resource.trim()))
+        })
+        .collect();
+    assert_eq!(
+        s3_grants,
+        [
+            (
+                "[s3:GetObject, s3:GetObjectVersion, s3:DeleteObject, s3:DeleteObjectVersion]",
+                "Resource: !Sub ${DocumentsBucket.Arn}/inbox/*"
+            ),
+            (
+                "[s3:GetObject]",
+                "Resource: !Sub ${DocumentsBucket.Arn}/text/*"
+            ),
+            ("[s3:PutObject]", "Resource:"),
+            ("s3:ListBucket", "Resource: !GetAtt DocumentsBucket.Arn"),
+        ]
+    );
+    assert!(role.contains("- !Sub ${DocumentsBucket.Arn}/text/*\n                  - !Sub ${DocumentsBucket.Arn}/quarantine/*"));
+}
+
 impl IngestRolePolicy {
     fn allow(&self, action: &str, key: &str) -> StoreResult<()> {
         let prefixes: &[&str] = match action {
