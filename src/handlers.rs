@@ -36,11 +36,14 @@ impl HandlerError {
 }
 
 impl From<IngestError> for HandlerError {
+    /// A code and a fixed sentence: the runtime logs this, and an ingest error's own
+    /// message can name an object key (an uploader's file name, which can name a person).
     fn from(e: IngestError) -> Self {
+        let message = format!("{}: ingesting an upload failed", e.code());
         if e.is_retryable() {
-            HandlerError::Retryable(e.to_string())
+            HandlerError::Retryable(message)
         } else {
-            HandlerError::Permanent(e.to_string())
+            HandlerError::Permanent(message)
         }
     }
 }
@@ -172,52 +175,207 @@ pub async fn handle_letters(
     }
 }
 
+/// How the FOI function is set up.
+#[derive(Debug, Clone, Default)]
+pub struct FoiSettings {
+    /// Reminders for requests due within this many working days.
+    pub remind_within: u32,
+    /// The ARN of the schedule (an EventBridge Scheduler schedule, or an EventBridge rule)
+    /// whose events may start the daily sweep (`POSTROOM_SWEEP_RULE_ARN`). A scheduled
+    /// event whose `resources` do not name it is refused; with none set, every one is.
+    pub sweep_rule_arn: Option<String>,
+}
+
+/// The environment variable that names the sweep's schedule ([`FoiSettings`]).
+pub const SWEEP_RULE_ARN_VAR: &str = "POSTROOM_SWEEP_RULE_ARN";
+
+/// A refusal: a stable code and a message that carries no data from the caller (no
+/// request text, names, keys or values echoed), since the runtime logs it.
+fn refused(code: &str, message: &str) -> HandlerError {
+    HandlerError::Permanent(format!("{code}: {message}"))
+}
+
+/// An FOI failure as a code and a message without user data.
+fn foi_failure(e: crate::foi::service::FoiError) -> HandlerError {
+    use crate::foi::lifecycle::LifecycleError;
+    use crate::foi::service::FoiError;
+    match e {
+        FoiError::NotFound(reference) => refused(
+            "not_found",
+            &format!("no FOI request {}", shown_reference(&reference)),
+        ),
+        // The lifecycle's messages name the reference, statuses, commands and dates.
+        FoiError::Lifecycle(e @ LifecycleError::IllegalMove { .. }) => {
+            refused("illegal_move", &e.to_string())
+        }
+        FoiError::Lifecycle(e) => refused("refused", &e.to_string()),
+        FoiError::Invalid(message) => refused("invalid", &message),
+        FoiError::Busy(_) => HandlerError::Retryable(
+            "busy: the request kept changing or no FOI number could be reserved; try again".into(),
+        ),
+        FoiError::Store(e) if e.is_retryable() => {
+            HandlerError::Retryable("store_unavailable: the store failed; try again".into())
+        }
+        FoiError::Store(_) => refused("store_error", "the store refused the operation"),
+    }
+}
+
+/// An FOI reference is `FOI_` and digits; anything else is not echoed.
+fn is_foi_reference(s: &str) -> bool {
+    s.strip_prefix("FOI_")
+        .is_some_and(|n| !n.is_empty() && n.len() <= 12 && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn shown_reference(s: &str) -> &str {
+    if is_foi_reference(s) {
+        s
+    } else {
+        "(not an FOI reference)"
+    }
+}
+
+/// A caller-supplied name or id: present, at most `max` characters, no control characters.
+fn token(payload: &Value, field: &str, max: usize) -> Result<Option<String>, HandlerError> {
+    match payload.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s))
+            if !s.trim().is_empty()
+                && s.chars().count() <= max
+                && !s.chars().any(char::is_control) =>
+        {
+            Ok(Some(s.trim().to_string()))
+        }
+        Some(_) => Err(refused(
+            &format!("bad_{field}"),
+            &format!(
+                "\"{field}\" must be text of 1 to {max} characters, without control characters"
+            ),
+        )),
+    }
+}
+
+/// The daily sweep, started by the schedule named in the settings, for the schedule's
+/// day (today or yesterday, by the function's clock: a late retry still counts; a
+/// forged day does not).
+async fn scheduled_sweep(
+    foi: &crate::foi::service::Foi,
+    payload: &Value,
+    settings: &FoiSettings,
+) -> Result<Value, HandlerError> {
+    use serde_json::json;
+    let from_rule = settings.sweep_rule_arn.as_deref().is_some_and(|arn| {
+        payload
+            .get("resources")
+            .and_then(Value::as_array)
+            .is_some_and(|r| r.iter().any(|v| v.as_str() == Some(arn)))
+    });
+    if !from_rule {
+        return Err(refused(
+            "not_our_schedule",
+            &format!(
+                "a scheduled event is accepted only from the sweep's own schedule (its ARN in {SWEEP_RULE_ARN_VAR})"
+            ),
+        ));
+    }
+    let today = foi.today();
+    let day = match payload.get("time").and_then(Value::as_str) {
+        None => today,
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.date_naive())
+            .map_err(|_| refused("bad_time", "the scheduled event's time is not RFC 3339"))?,
+    };
+    if day > today || day < today - chrono::Days::new(1) {
+        return Err(refused(
+            "stale_schedule",
+            "the scheduled event is not for today or yesterday",
+        ));
+    }
+    let sweeper = crate::foi::service::Foi {
+        actor: format!("{} via schedule", foi.actor),
+        ..foi.clone()
+    };
+    let reminders = sweeper
+        .sweep(day, settings.remind_within)
+        .await
+        .map_err(foi_failure)?;
+    tracing::info!(
+        count = reminders.len(),
+        new = reminders.iter().filter(|r| r.new).count(),
+        "FOI sweep done"
+    );
+    Ok(json!({ "date": day, "reminders": reminders }))
+}
+
 /// The FOI function: commands as JSON (`open`, `move`, `show`, `due_list`), invoked
-/// directly or from an API, and the daily EventBridge schedule, which sweeps for
-/// requests due soon or overdue and records one reminder per request and day.
-/// Commands carry a `request_id`, so a redelivered event changes nothing.
+/// directly or from an API, and the daily schedule, which sweeps for requests due soon
+/// or overdue and records one reminder per request and day.
+///
+/// - Every command names its caller in `actor` (refused without one); the audit records
+///   `<function> via <actor>`, with the invocation's own identity (`invoker`, a Cognito
+///   identity when there is one) after it.
+/// - Every command that changes something (`open`, `move`) carries a `request_id`, so a
+///   redelivered command changes nothing; refused without one.
+/// - A scheduled event is accepted only from the schedule in `settings`, for today.
+/// - Errors are a stable code and a message without the caller's data.
 pub async fn handle_foi(
     foi: &crate::foi::service::Foi,
     payload: Value,
-    remind_within: u32,
+    settings: &FoiSettings,
+    invoker: Option<&str>,
 ) -> Result<Value, HandlerError> {
     use crate::foi::lifecycle::Command;
-    use crate::foi::service::{FoiError, NewRequest};
+    use crate::foi::service::NewRequest;
     use serde_json::json;
-    let fail = |e: FoiError| {
-        if e.is_retryable() {
-            HandlerError::Retryable(e.to_string())
+    if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+        return scheduled_sweep(foi, &payload, settings).await;
+    }
+    let text = |k: &str| payload.get(k).and_then(Value::as_str).map(str::to_string);
+    let action =
+        text("action").ok_or_else(|| refused("no_action", "an FOI command needs an \"action\""))?;
+    let actor = token(&payload, "actor", 200)?.ok_or_else(|| {
+        refused(
+            "no_actor",
+            "an FOI command needs an \"actor\": who is asking (recorded in the audit)",
+        )
+    })?;
+    let who = match invoker {
+        Some(identity) => format!("{} via {actor} (identity {identity})", foi.actor),
+        None => format!("{} via {actor}", foi.actor),
+    };
+    let foi = &crate::foi::service::Foi {
+        actor: who,
+        ..foi.clone()
+    };
+    let request_id = token(&payload, "request_id", 200)?;
+    let needs_request_id = |what: &str| {
+        request_id.clone().ok_or_else(|| {
+            refused(
+                "no_request_id",
+                &format!("{what} changes the request: it needs a \"request_id\", so that sending it again changes nothing"),
+            )
+        })
+    };
+    let reference = || {
+        let r = text("reference")
+            .ok_or_else(|| refused("no_reference", "the command needs a \"reference\""))?;
+        if is_foi_reference(&r) {
+            Ok(r)
         } else {
-            HandlerError::Permanent(e.to_string())
+            Err(refused(
+                "bad_reference",
+                "the reference is not an FOI reference (FOI_ and digits)",
+            ))
         }
     };
-    let text = |k: &str| payload.get(k).and_then(Value::as_str).map(str::to_string);
-    if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
-        let today = text("time")
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
-            .map(|t| t.date_naive())
-            .unwrap_or_else(|| foi.today());
-        let reminders = foi.sweep(today, remind_within).await.map_err(fail)?;
-        tracing::info!(
-            count = reminders.len(),
-            new = reminders.iter().filter(|r| r.new).count(),
-            "FOI sweep done"
-        );
-        return Ok(json!({ "date": today, "reminders": reminders }));
-    }
-    let action = text("action")
-        .ok_or_else(|| HandlerError::Permanent("an FOI command needs an \"action\"".into()))?;
-    let request_id = text("request_id");
     match action.as_str() {
         "open" => {
+            let id = needs_request_id("open")?;
             let received = match text("received") {
                 Some(d) => Some(crate::calendar::parse_date(&d).ok_or_else(|| {
-                    HandlerError::Permanent(format!("received: {d:?} is not a date"))
+                    refused("bad_date", "\"received\" is not a date (YYYY-MM-DD)")
                 })?),
                 None => None,
             };
-            let id = request_id
-                .ok_or_else(|| HandlerError::Permanent("open needs a request_id".into()))?;
             let new = NewRequest {
                 requester: text("requester").unwrap_or_default(),
                 request_text: text("request_text").unwrap_or_default(),
@@ -225,50 +383,54 @@ pub async fn handle_foi(
                 title: text("title"),
                 source_doc: None,
             };
-            let (case, created) = foi.open_once(new, &id).await.map_err(fail)?;
+            let (case, created) = foi.open_once(new, &id).await.map_err(foi_failure)?;
             Ok(
-                json!({ "reference": case.request.reference, "due": case.request.due, "created": created, "duplicate_of": case.duplicate_of }),
+                json!({ "reference": case.request.reference, "due": case.request.due, "created": created, "duplicate_of": case.duplicate_of, "clock_error": case.request.clock_error }),
             )
         }
         "move" => {
-            let reference = text("reference")
-                .ok_or_else(|| HandlerError::Permanent("move needs a reference".into()))?;
+            let id = needs_request_id("move")?;
+            let reference = reference()?;
             let cmd: Command =
                 serde_json::from_value(payload.get("command").cloned().unwrap_or(Value::Null))
-                    .map_err(|e| {
-                        HandlerError::Permanent(format!("not a lifecycle command: {e}"))
+                    .map_err(|_| {
+                        refused(
+                            "bad_command",
+                            "\"command\" is not a lifecycle command (see events/foi-move-*.json)",
+                        )
                     })?;
             let (case, applied) = foi
-                .apply_once(&reference, &cmd, request_id.as_deref())
+                .apply_once(&reference, &cmd, Some(&id))
                 .await
-                .map_err(fail)?;
+                .map_err(foi_failure)?;
             Ok(
-                json!({ "reference": reference, "status": case.request.status, "due": case.request.due, "applied": applied }),
+                json!({ "reference": reference, "status": case.request.status, "due": case.request.due, "applied": applied, "clock_error": case.request.clock_error }),
             )
         }
         "show" => {
-            let reference = text("reference")
-                .ok_or_else(|| HandlerError::Permanent("show needs a reference".into()))?;
-            let case =
-                foi.get(&reference).await.map_err(fail)?.ok_or_else(|| {
-                    HandlerError::Permanent(format!("no FOI request {reference}"))
-                })?;
+            let reference = reference()?;
+            let case = foi
+                .get(&reference)
+                .await
+                .map_err(foi_failure)?
+                .ok_or_else(|| refused("not_found", &format!("no FOI request {reference}")))?;
             Ok(serde_json::to_value(case).unwrap_or(Value::Null))
         }
         "due_list" => {
-            let cases = foi.pending().await.map_err(fail)?;
+            let cases = foi.pending().await.map_err(foi_failure)?;
             let today = foi.today();
             let list: Vec<Value> = cases
                 .iter()
                 .map(|c| {
                     let due = c.request.deadline();
-                    json!({ "reference": c.request.reference, "status": c.request.status, "due": due, "overdue": due.is_some_and(|d| today > d) })
+                    json!({ "reference": c.request.reference, "status": c.request.status, "due": due, "overdue": due.is_some_and(|d| today > d), "clock_error": c.request.clock_error })
                 })
                 .collect();
             Ok(json!({ "requests": list }))
         }
-        other => Err(HandlerError::Permanent(format!(
-            "unknown FOI action {other:?} (open, move, show, due_list)"
-        ))),
+        _ => Err(refused(
+            "unknown_action",
+            "unknown FOI action (open, move, show, due_list)",
+        )),
     }
 }

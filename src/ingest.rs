@@ -435,6 +435,13 @@ impl Ingest {
                 Ok(())
             }
             Err(OutboxError::Store(e)) => Err(e.into()),
+            // Busy (a clash that did not settle): try again with the delivery.
+            Err(e) if e.is_retryable() => Err(IngestError::Store(StoreError::Backend {
+                backend: "outbox",
+                op: "request an acknowledgement".into(),
+                retryable: true,
+                source: e.code().into(),
+            })),
             Err(e) => {
                 tracing::warn!(doc_id, code = e.code(), "acknowledgement refused");
                 Ok(())
@@ -684,7 +691,11 @@ impl Ingest {
                 // hold): retrying cannot help, so the document is refused with its
                 // reason, kept whole in quarantine, rather than sent to the DLQ.
                 Err(e) if !e.is_retryable() => {
-                    tracing::warn!(doc_id, code = e.code(), "the store refused the document's record");
+                    tracing::warn!(
+                        doc_id,
+                        code = e.code(),
+                        "the store refused the document's record"
+                    );
                     let Some(pin) = &pin else {
                         return Err(e);
                     };
@@ -963,42 +974,35 @@ impl Ingest {
                     // wrote is kept as written, never trusted for the clock.
                     let arrived = obj.received.unwrap_or_else(|| self.clock.now());
                     let received = crate::calendar::uk_local_date(arrived);
-                    case.insert("received".into(), json!(received.to_string()));
-                    if let Some(sent) = meta.document_date {
-                        case.insert("sender_date".into(), json!(sent.to_string()));
-                    }
                     let text = request_text.unwrap_or_default();
                     let title = crate::foi::service::title_of(text);
-                    match crate::foi::lifecycle::Request::new(
+                    // Never without its clock: a date the calendar cannot count from is
+                    // still listed, flagged (`clock_error`).
+                    let opening = crate::foi::service::opening_fields(
                         reference,
                         received,
+                        meta.document_date,
+                        meta.parties.requester.as_deref(),
+                        text,
+                        &title,
                         &self.settings.calendar,
-                    ) {
-                        Ok(request) => {
-                            case.extend(crate::foi::service::case_fields(
-                                &request,
-                                meta.parties.requester.as_deref(),
-                                text,
-                                &title,
-                            ));
-                            let requester = meta.parties.requester.as_deref().unwrap_or("");
-                            let (duplicate_of, dup_op) = crate::foi::service::duplicate_check(
-                                &self.stores,
-                                requester,
-                                text,
-                                reference,
-                            )
-                            .await?;
-                            if let Some(first) = duplicate_of {
-                                case.insert("duplicate_of".into(), json!(first));
-                            }
-                            ops.extend(dup_op);
-                        }
-                        Err(e) => {
-                            tracing::warn!(case_ref = %reference, error = %e, "FOI clock not started");
-                            case.insert("requester".into(), json!(meta.parties.requester));
-                        }
+                    );
+                    if let Some(code) = opening.clock_error {
+                        tracing::warn!(case_ref = %reference, code, "FOI clock not computed: listed, flagged");
                     }
+                    case.extend(opening.fields);
+                    let requester = meta.parties.requester.as_deref().unwrap_or("");
+                    let (duplicate_of, dup_op) = crate::foi::service::duplicate_check(
+                        &self.stores,
+                        requester,
+                        text,
+                        reference,
+                    )
+                    .await?;
+                    if let Some(first) = duplicate_of {
+                        case.insert("duplicate_of".into(), json!(first));
+                    }
+                    ops.extend(dup_op);
                 }
                 ops.push(TxOp::Put {
                     item: case,

@@ -197,6 +197,11 @@ pub struct Request {
     pub closed: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub complaint_noted: Option<NaiveDate>,
+    /// Why the due date could not be worked out (a stable code such as
+    /// `date_outside_calendar`): the request is kept, flagged, until a move with a
+    /// calendar that covers it works the date out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_error: Option<String>,
 }
 
 /// A move in the lifecycle.
@@ -341,7 +346,20 @@ impl Request {
         received: NaiveDate,
         cal: &Calendar,
     ) -> Result<Request, LifecycleError> {
-        let mut r = Request {
+        let mut r = Request::unclocked(reference, received, None);
+        r.recompute_due(cal)?;
+        Ok(r)
+    }
+
+    /// A new request whose due date could not be worked out, flagged with why (a stable
+    /// code): it is listed, shown and moved like any other, and a move whose calendar
+    /// covers it works the due date out and clears the flag.
+    pub fn flagged(reference: &str, received: NaiveDate, clock_error: &str) -> Request {
+        Request::unclocked(reference, received, Some(clock_error.to_string()))
+    }
+
+    fn unclocked(reference: &str, received: NaiveDate, clock_error: Option<String>) -> Request {
+        Request {
             reference: reference.to_string(),
             status: Status::Received,
             received,
@@ -364,9 +382,8 @@ impl Request {
             review_result: None,
             closed: None,
             complaint_noted: None,
-        };
-        r.recompute_due(cal)?;
-        Ok(r)
+            clock_error,
+        }
     }
 
     fn clock_input(&self) -> ClockInput {
@@ -380,12 +397,21 @@ impl Request {
     }
 
     fn recompute_due(&mut self, cal: &Calendar) -> Result<(), LifecycleError> {
-        self.due = match clock::due_date(cal, &self.clock_input()) {
-            Ok(d) => Some(d),
-            // Paused for a fee, or waiting for clarification: no due date until it moves.
-            Err(ClockError::Paused) => None,
-            Err(e) => return Err(LifecycleError::Clock(e, self.reference.clone())),
-        };
+        self.due =
+            match clock::due_date(cal, &self.clock_input()) {
+                Ok(d) => {
+                    self.clock_error = None;
+                    Some(d)
+                }
+                // Paused for a fee, or waiting for clarification: no due date until it moves.
+                Err(ClockError::Paused) => None,
+                // A request already flagged stays flagged (and movable) while the calendar
+                // does not cover it.
+                Err(ClockError::Calendar(crate::calendar::CalendarError::NotCovered {
+                    ..
+                })) if self.clock_error.is_some() => None,
+                Err(e) => return Err(LifecycleError::Clock(e, self.reference.clone())),
+            };
         if self.status == Status::AwaitingClarification {
             self.due = None;
         }
@@ -488,13 +514,15 @@ impl Request {
                         outcome.as_str()
                     )));
                 }
-                if let Some(e) = exemptions
+                // Which one by its place in the list: the caller's words are not echoed.
+                if let Some(n) = exemptions
                     .iter()
-                    .find(|e| e.section.trim().is_empty() || e.reason.trim().is_empty())
+                    .position(|e| e.section.trim().is_empty() || e.reason.trim().is_empty())
                 {
                     return Err(self.invalid(format!(
-                        "exemption {:?} needs its section and its reason",
-                        e.title
+                        "exemption {} of {} needs its section and its reason",
+                        n + 1,
+                        exemptions.len()
                     )));
                 }
                 if matches!(

@@ -64,6 +64,10 @@ pub struct FoiCase {
     pub title: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub duplicate_of: Option<String>,
+    /// The date the sender wrote on an emailed request (its `Date:` header), kept as
+    /// written; the clock runs from `request.received`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sender_date: Option<NaiveDate>,
     #[serde(skip)]
     pub version: u64,
 }
@@ -72,7 +76,10 @@ pub struct FoiCase {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Reminder {
     pub reference: String,
-    pub due: NaiveDate,
+    /// None for a request whose due date could not be worked out (kind `clock_error`).
+    pub due: Option<NaiveDate>,
+    /// `due_soon`, `overdue`, `review_due_soon`, `review_overdue`, or `clock_error` (the
+    /// due date could not be worked out: someone must look at it).
     pub kind: &'static str,
     /// False when the same reminder was recorded earlier the same day.
     pub new: bool,
@@ -178,26 +185,140 @@ pub fn case_fields(
     m
 }
 
+/// How many numbers `next_reference` looks at, in all, for one not in use.
+const REFERENCE_LOOKAHEAD: u64 = 1024;
+/// Every this many numbers in use in a row, the counter is moved past them for good.
+const REFERENCE_WINDOW: u64 = 32;
+
+/// The fields of an FOI case opened from an email, and why its clock could not be
+/// started if it could not (a stable code for a warning).
+#[derive(Debug, Clone)]
+pub struct OpeningFields {
+    pub fields: Map<String, Value>,
+    pub clock_error: Option<&'static str>,
+}
+
+/// The stable code for a request whose due date cannot be worked out.
+pub fn clock_error_code(e: &LifecycleError) -> &'static str {
+    use super::clock::ClockError;
+    use crate::calendar::CalendarError;
+    match e {
+        LifecycleError::Clock(ClockError::Calendar(CalendarError::NotCovered { .. }), _) => {
+            "date_outside_calendar"
+        }
+        _ => "clock_not_computed",
+    }
+}
+
+/// What ingestion puts on a new FOI case opened from an email: the request's state with
+/// its clock started on `received` (the day the email reached postroom, not the date its
+/// sender wrote, which is kept as `sender_date`), the requester, text and title, and the
+/// GSI1 keys that put it in the due list.
+///
+/// A case is never opened without its clock: when the due date cannot be worked out
+/// (`received` outside the bank holiday table), the fields still carry the request and
+/// its GSI1 keys, with no due date and flagged `clock_error` (also on the item), so the
+/// due list, `foi show`, moves and the sweep all see it; `clock_error` says why.
+pub fn opening_fields(
+    reference: &str,
+    received: NaiveDate,
+    sender_date: Option<NaiveDate>,
+    requester: Option<&str>,
+    text: &str,
+    title: &str,
+    calendar: &Calendar,
+) -> OpeningFields {
+    let (request, clock_error) = match Request::new(reference, received, calendar) {
+        Ok(r) => (r, None),
+        Err(e) => {
+            let code = clock_error_code(&e);
+            (Request::flagged(reference, received, code), Some(code))
+        }
+    };
+    let mut fields = case_fields(&request, requester, text, title);
+    fields.insert("received".into(), json!(received.to_string()));
+    if let Some(d) = sender_date {
+        fields.insert("sender_date".into(), json!(d.to_string()));
+    }
+    if let Some(code) = clock_error {
+        fields.insert("clock_error".into(), json!(code));
+    }
+    OpeningFields {
+        fields,
+        clock_error,
+    }
+}
+
 /// Reserves the next FOI reference: the counter update to put in the same transaction.
+///
+/// A number already in use (a case `CASE#FOI_n` exists, however it came to be) is never
+/// handed out: the counter moves past it. The update is conditional on the counter's
+/// version, so of two openers that read the same counter only one commits; the other
+/// reads it again. After [`REFERENCE_WINDOW`] numbers in use in a row the counter is
+/// moved past them at once, so the next caller does not look at them again; after
+/// [`REFERENCE_LOOKAHEAD`] the error is retryable.
 pub async fn next_reference(stores: &Stores, first: u64) -> Result<(String, TxOp), StoreError> {
     let counter_key = Key::new(keys::FOI_COUNTER, keys::META);
-    let counter = stores.table.get(&counter_key).await?;
-    let (next, version) = match &counter {
+    let read = |counter: &Option<Item>| match counter {
         Some(c) => (
             c.get("next").and_then(Value::as_u64).unwrap_or(first),
             c.get("version").and_then(Value::as_u64).unwrap_or(0),
         ),
         None => (first, 0),
     };
+    let mut counter = stores.table.get(&counter_key).await?;
+    let (mut start, mut version) = read(&counter);
+    let mut n = start;
+    let mut looked = 0;
+    loop {
+        let case = Key::new(keys::case(&format!("FOI_{n}")), keys::META);
+        if stores.table.get(&case).await?.is_none() {
+            break;
+        }
+        n += 1;
+        looked += 1;
+        if looked >= REFERENCE_LOOKAHEAD {
+            return Err(StoreError::Backend {
+                backend: "foi",
+                op: "reserve an FOI reference".into(),
+                retryable: true,
+                source: format!("{looked} FOI numbers in a row are in use").into(),
+            });
+        }
+        if n - start >= REFERENCE_WINDOW {
+            // Move the counter past the numbers in use, so they are looked at once.
+            let skip = Update::new(counter_key.clone())
+                .set("next", n)
+                .set("version", version + 1)
+                .when(if counter.is_some() {
+                    Condition::VersionEquals(version)
+                } else {
+                    Condition::Absent
+                });
+            match stores.table.update(skip).await {
+                Ok(item) => {
+                    tracing::warn!(from = start, to = n, "FOI numbers in use skipped");
+                    counter = Some(item);
+                }
+                // Another opener moved it: go on from where it is now.
+                Err(StoreError::ConditionFailed { .. }) => {
+                    counter = stores.table.get(&counter_key).await?;
+                }
+                Err(e) => return Err(e),
+            }
+            (start, version) = read(&counter);
+            n = n.max(start);
+        }
+    }
     let update = Update::new(counter_key)
-        .set("next", next + 1)
+        .set("next", n + 1)
         .set("version", version + 1);
     let op = TxOp::Update(update.when(if counter.is_some() {
         Condition::VersionEquals(version)
     } else {
         Condition::Absent
     }));
-    Ok((format!("FOI_{next}"), op))
+    Ok((format!("FOI_{n}"), op))
 }
 
 /// The duplicate index entry for a requester and request (and the earlier request with
@@ -234,6 +355,23 @@ pub async fn duplicate_check(
             ))
         }
     }
+}
+
+/// How often `open` tries to reserve a number before it answers `Busy`: enough for
+/// dozens of openers racing for the counter (each round, one of them wins).
+const OPEN_TRIES: u32 = 48;
+
+/// A short wait before trying again, longer each time (up to about 50 ms) and spread so
+/// that openers that lost the same race do not meet again at once.
+async fn backoff(attempt: u32) {
+    let spread = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(attempt)
+        .wrapping_mul(2_654_435_761);
+    let ceiling = 2u64.saturating_pow(attempt.min(6)).min(50);
+    let ms = 1 + u64::from(spread) % ceiling;
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
 /// FOI casework on the configured stores.
@@ -314,8 +452,15 @@ impl Foi {
             ));
         }
         let received = new.received.unwrap_or_else(|| self.today());
-        for _ in 0..4 {
-            let (reference, counter) = next_reference(&self.stores, FIRST_FOI_NUMBER).await?;
+        for attempt in 0..OPEN_TRIES {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
+            let (reference, counter) = match next_reference(&self.stores, FIRST_FOI_NUMBER).await {
+                Ok(r) => r,
+                Err(e) if e.is_retryable() => continue,
+                Err(e) => return Err(e.into()),
+            };
             let request = Request::new(&reference, received, &self.calendar)?;
             let (duplicate_of, dup_op) =
                 duplicate_check(&self.stores, &new.requester, &new.request_text, &reference)
@@ -380,17 +525,20 @@ impl Foi {
                         request_text: new.request_text.trim().to_string(),
                         title,
                         duplicate_of,
+                        sender_date: None,
                         version: 1,
                     });
                 }
-                // Another request took the number (or the fingerprint) first: again.
+                // Another request took the number (or the fingerprint) first, or a
+                // transaction conflicted with it: again, from the counter as it is now.
                 Err(StoreError::ConditionFailed { .. }) => continue,
+                Err(e) if e.is_retryable() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(FoiError::Busy(
-            "could not reserve an FOI reference after 4 tries".into(),
-        ))
+        Err(FoiError::Busy(format!(
+            "could not reserve an FOI reference after {OPEN_TRIES} tries"
+        )))
     }
 
     pub async fn get(&self, reference: &str) -> Result<Option<FoiCase>, FoiError> {
@@ -434,10 +582,16 @@ impl Foi {
             let next = case.request.apply(cmd, &self.calendar)?;
             let (gpk, gsk) = gsi_keys(&next);
             let now = self.now();
-            let update = Update::new(Key::new(keys::case(reference), keys::META))
+            let mut update = Update::new(Key::new(keys::case(reference), keys::META))
                 .set("foi", serde_json::to_value(&next).unwrap_or(Value::Null))
                 .set("GSI1PK", gpk)
-                .set("GSI1SK", gsk)
+                .set("GSI1SK", gsk);
+            update = match &next.clock_error {
+                Some(code) => update.set("clock_error", code.as_str()),
+                None if case.request.clock_error.is_some() => update.remove("clock_error"),
+                None => update,
+            };
+            let update = update
                 .set(
                     "status",
                     if next.status == Status::Closed {
@@ -506,7 +660,13 @@ impl Foi {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                out.push(case_of(&item, &reference)?);
+                // One unreadable item does not hide every other request.
+                match case_of(&item, &reference) {
+                    Ok(case) => out.push(case),
+                    Err(e) => {
+                        tracing::warn!(case_ref = %reference, error = %e, "FOI case unreadable")
+                    }
+                }
             }
         }
         out.sort_by(|a, b| {
@@ -537,27 +697,37 @@ impl Foi {
         let mut reminders = Vec::new();
         for case in self.pending().await? {
             let r = &case.request;
-            let Some(due) = r.deadline() else { continue };
-            let review = r.status == Status::ReviewRequested;
-            let kind = match (review, today > due) {
-                (true, true) => "review_overdue",
-                (true, false) => "review_due_soon",
-                (false, true) => "overdue",
-                (false, false) => "due_soon",
+            let (due, kind) = match r.deadline() {
+                Some(due) => {
+                    let review = r.status == Status::ReviewRequested;
+                    let kind = match (review, today > due) {
+                        (true, true) => "review_overdue",
+                        (true, false) => "review_due_soon",
+                        (false, true) => "overdue",
+                        (false, false) => "due_soon",
+                    };
+                    let soon = due >= today
+                        && self
+                            .calendar
+                            .working_days_between(today, due)
+                            .is_ok_and(|n| n <= within);
+                    if !(today > due || soon) {
+                        continue;
+                    }
+                    (Some(due), kind)
+                }
+                // No due date because it could not be worked out: a reminder every day
+                // until someone does.
+                None if r.clock_error.is_some() && r.status.awaits_response() => {
+                    (None, "clock_error")
+                }
+                None => continue,
             };
-            let soon = due >= today
-                && self
-                    .calendar
-                    .working_days_between(today, due)
-                    .is_ok_and(|n| n <= within);
-            if !(today > due || soon) {
-                continue;
-            }
             let mut item = Item::new();
             item.insert("PK".into(), json!(keys::case(&r.reference)));
             item.insert("SK".into(), json!(format!("REMINDER#{today}")));
             item.insert("kind".into(), json!(kind));
-            item.insert("due".into(), json!(due.to_string()));
+            item.insert("due".into(), json!(due.map(|d| d.to_string())));
             item.insert("at".into(), json!(self.now()));
             item.insert("who".into(), json!(self.actor));
             let new = match self.stores.table.put(item, Condition::Absent).await {
@@ -593,6 +763,21 @@ impl Foi {
         reference: &str,
         registry: &crate::letters::Registry,
     ) -> Result<super::disclosure::Entry, FoiError> {
+        Ok(self
+            .publish_reviewed(reference, registry, true)
+            .await?
+            .entry)
+    }
+
+    /// As `publish`, and says, field by field, what was removed and what is left, for the
+    /// reviewer. With `store` false nothing is written: a preview.
+    pub async fn publish_reviewed(
+        &self,
+        reference: &str,
+        registry: &crate::letters::Registry,
+        store: bool,
+    ) -> Result<Publication, FoiError> {
+        use super::disclosure::{kept_for_review, redact_report};
         let item = self
             .stores
             .table
@@ -616,35 +801,73 @@ impl Foi {
             )));
         };
         let requester = case.requester.as_deref();
+        let mut review = Vec::new();
+        let mut clean = |field: String, text: &str| -> String {
+            let redacted = redact_report(text, requester);
+            review.push(FieldReview {
+                field,
+                kept_for_review: kept_for_review(&redacted.text),
+                removed: redacted.removed,
+                public: redacted.text.clone(),
+            });
+            redacted.text
+        };
         data.remove("recipient_address");
         data.remove("your_ref");
         data.insert("salutation".into(), json!("Requester"));
-        for field in ["request_text", "information", "advice"] {
+        for field in [
+            "request_text",
+            "information",
+            "advice",
+            "statistics_caption",
+        ] {
             if let Some(Value::String(t)) = data.get(field) {
-                let clean = super::disclosure::redact(t, requester);
-                data.insert(field.into(), json!(clean));
+                let public = clean(field.to_string(), &t.clone());
+                data.insert(field.into(), json!(public));
             }
         }
-        let letter = registry
-            .render(
-                "foi-response",
-                &Value::Object(data),
-                crate::letters::Format::Pdf,
-            )
-            .map_err(|e| FoiError::Invalid(e.to_string()))?;
-        let key = format!("disclosure/{reference}/response.pdf");
-        self.stores
-            .blobs
-            .put(
-                &key,
-                letter.bytes.into(),
-                &crate::store::PutOptions::content_type("application/pdf"),
-            )
-            .await?;
+        if let Some(Value::Array(exemptions)) = data.get_mut("exemptions") {
+            for (i, e) in exemptions.iter_mut().enumerate() {
+                if let Value::Object(e) = e {
+                    for part in ["title", "reason"] {
+                        if let Some(Value::String(t)) = e.get(part) {
+                            let public = clean(format!("exemptions[{i}].{part}"), &t.clone());
+                            e.insert(part.into(), json!(public));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(Value::Object(table)) = data.get_mut("statistics") {
+            if let Some(Value::Array(columns)) = table.get_mut("columns") {
+                for (j, c) in columns.iter_mut().enumerate() {
+                    if let Value::String(t) = c {
+                        *t = clean(format!("statistics.columns[{j}]"), &t.clone());
+                    }
+                }
+            }
+            if let Some(Value::Array(rows)) = table.get_mut("rows") {
+                for (i, row) in rows.iter_mut().enumerate() {
+                    if let Value::Array(cells) = row {
+                        for (j, c) in cells.iter_mut().enumerate() {
+                            if let Value::String(t) = c {
+                                *t = clean(format!("statistics.rows[{i}][{j}]"), &t.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let title = clean("title".into(), &case.title);
+        // Only what changed or may need a second look is worth the reviewer's time.
+        review.retain(|f| {
+            !f.removed.is_empty() || !f.kept_for_review.is_empty() || f.field == "title"
+        });
         let date = r.responded.unwrap_or(r.received).to_string();
+        let key = format!("disclosure/{reference}/response.pdf");
         let entry = super::disclosure::Entry {
             reference: reference.to_string(),
-            title: super::disclosure::redact(&case.title, requester),
+            title,
             date: date.clone(),
             outcome: r
                 .outcome
@@ -653,16 +876,33 @@ impl Foi {
             themes: super::disclosure::themes(&case.request_text),
             document: key.clone(),
         };
-        let mut log_item = Item::new();
-        log_item.insert("PK".into(), json!("DISCLOSURE"));
-        log_item.insert("SK".into(), json!(format!("{date}#{reference}")));
-        log_item.insert(
-            "entry".into(),
-            serde_json::to_value(&entry).unwrap_or(Value::Null),
-        );
-        self.stores.table.put(log_item, Condition::None).await?;
-        tracing::info!(case_ref = %reference, "FOI response published");
-        Ok(entry)
+        let letter = registry
+            .render(
+                "foi-response",
+                &Value::Object(data),
+                crate::letters::Format::Pdf,
+            )
+            .map_err(|e| FoiError::Invalid(e.to_string()))?;
+        if store {
+            self.stores
+                .blobs
+                .put(
+                    &key,
+                    letter.bytes.into(),
+                    &crate::store::PutOptions::content_type("application/pdf"),
+                )
+                .await?;
+            let mut log_item = Item::new();
+            log_item.insert("PK".into(), json!("DISCLOSURE"));
+            log_item.insert("SK".into(), json!(format!("{date}#{reference}")));
+            log_item.insert(
+                "entry".into(),
+                serde_json::to_value(&entry).unwrap_or(Value::Null),
+            );
+            self.stores.table.put(log_item, Condition::None).await?;
+            tracing::info!(case_ref = %reference, "FOI response published");
+        }
+        Ok(Publication { entry, review })
     }
 
     /// The disclosure log, newest first.
@@ -681,26 +921,60 @@ impl Foi {
     }
 }
 
-/// Reads an FOI case item.
+/// A response made public, and what the redaction did to it, field by field.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub entry: super::disclosure::Entry,
+    pub review: Vec<FieldReview>,
+}
+
+/// One field of a public response, for the reviewer: what was removed (by kind, with the
+/// text as it was: for the reviewer's terminal only, never for logs), the public text
+/// left, and runs of capitalised words left in it that may be names to check.
+#[derive(Debug, Clone)]
+pub struct FieldReview {
+    pub field: String,
+    pub removed: Vec<super::disclosure::Redaction>,
+    pub public: String,
+    pub kept_for_review: Vec<String>,
+}
+
+/// Reads an FOI case item. An FOI case stored without its request state (opened before
+/// every case had its clock) is read as a request received on its `received` date (or
+/// the day it was opened), flagged `clock_not_started`, so it can be shown and moved.
 pub fn case_of(item: &Item, reference: &str) -> Result<FoiCase, FoiError> {
-    let request: Request = item
-        .get("foi")
-        .cloned()
-        .map(serde_json::from_value)
-        .transpose()
-        .map_err(|e| {
-            FoiError::Invalid(format!(
-                "{reference}: the stored request is unreadable: {e}"
-            ))
-        })?
-        .ok_or_else(|| FoiError::Invalid(format!("{reference} is not an FOI request")))?;
     let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    let date = |k: &str| {
+        text(k).and_then(|d| {
+            crate::calendar::parse_date(&d)
+                .or_else(|| d.get(..10).and_then(crate::calendar::parse_date))
+        })
+    };
+    let request: Request = match item.get("foi") {
+        // The parser's message may quote the stored values: it is not passed on.
+        Some(v) if !v.is_null() => serde_json::from_value(v.clone()).map_err(|_| {
+            FoiError::Invalid(format!("{reference}: the stored request is unreadable"))
+        })?,
+        _ if text("kind").as_deref() == Some("foi") => {
+            let received = date("received").or_else(|| date("opened")).ok_or_else(|| {
+                FoiError::Invalid(format!("{reference}: the request has no date received"))
+            })?;
+            let code = text("clock_error").unwrap_or_else(|| "clock_not_started".into());
+            Request::flagged(reference, received, &code)
+        }
+        _ => {
+            return Err(FoiError::Invalid(format!(
+                "{reference} is not an FOI request"
+            )));
+        }
+    };
     Ok(FoiCase {
         request,
         requester: text("requester"),
         request_text: text("request_text").unwrap_or_default(),
         title: text("title").unwrap_or_default(),
         duplicate_of: text("duplicate_of"),
+        sender_date: date("sender_date"),
         version: item.get("version").and_then(Value::as_u64).unwrap_or(0),
     })
 }

@@ -880,6 +880,70 @@ mod cli {
         assert!(err.contains("at most 20 working days"), "{err}");
     }
 
+    /// A request whose clock could not be started (received in 2031) is listed by `foi
+    /// due-list` (with or without `--within`), flagged, and `foi show` shows why.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_due_list_shows_a_request_without_its_clock() {
+        use postroom::calendar::Calendar;
+        use postroom::foi::service::opening_fields;
+        use postroom::model::keys;
+        use postroom::store::{Condition, Item, SqliteTable, Table};
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path();
+        {
+            let table = SqliteTable::open(home.join("postroom.sqlite3")).unwrap();
+            let mut item = Item::new();
+            for (k, v) in [
+                ("PK", keys::case("FOI_7100")),
+                ("SK", keys::META.into()),
+                ("case_ref", "FOI_7100".into()),
+                ("kind", "foi".into()),
+                ("status", "open".into()),
+            ] {
+                item.insert(k.into(), v.into());
+            }
+            item.insert("version".into(), 1.into());
+            item.extend(
+                opening_fields(
+                    "FOI_7100",
+                    super::d("2031-01-06"),
+                    Some(super::d("2031-01-05")),
+                    Some("Tomasz Wren"),
+                    "How many maternity claims?",
+                    "How many maternity claims",
+                    Calendar::embedded(),
+                )
+                .fields,
+            );
+            table.put(item, Condition::Absent).await.unwrap();
+        }
+        for args in [
+            vec!["foi", "due-list"],
+            vec!["foi", "due-list", "--within", "5"],
+        ] {
+            let (code, out, err) = postroom(home, &args);
+            assert_eq!(code, 0, "{err}");
+            assert!(
+                out.contains("FOI_7100")
+                    && out.contains("CLOCK NOT STARTED (date_outside_calendar"),
+                "{args:?}: {out}"
+            );
+        }
+        let (code, out, err) = postroom(home, &["foi", "show", "FOI_7100"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("NOT WORKED OUT (date_outside_calendar)")
+                && out.contains("dated    2031-01-05 (by the sender)"),
+            "{out}"
+        );
+        let (code, out, err) = postroom(home, &["foi", "sweep"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(
+            out.contains("FOI_7100") && out.contains("clock_error"),
+            "{out}"
+        );
+    }
+
     #[test]
     fn a_request_logged_by_hand_moves_through_its_lifecycle() {
         let dir = tempfile::tempdir().unwrap();
@@ -971,9 +1035,18 @@ mod cli {
         assert!(out.contains("FOI requests received in 2024: 2"), "{out}");
         assert!(out.contains("Answered: 1; in time: 1 (100.0%)"), "{out}");
         assert!(out.contains("s.40(2) Personal information 1"), "{out}");
+        let (code, out, err) = postroom(home, &["foi", "publish", "FOI_7001", "--dry-run"]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("not published (--dry-run)"), "{out}");
         let (code, out, err) = postroom(home, &["foi", "publish", "FOI_7001"]);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("published FOI_7001"), "{out}");
+        assert!(
+            out.contains("Removed from the public version")
+                && out.contains("Kept (the public text):")
+                && out.contains("How many maternity claims"),
+            "{out}"
+        );
         let log = home.join("log");
         let (code, _, err) = postroom(home, &["foi", "log", "--out-dir", log.to_str().unwrap()]);
         assert_eq!(code, 0, "{err}");
@@ -992,5 +1065,530 @@ mod cli {
         )
         .unwrap();
         assert_eq!(json[0]["outcome"], "refused");
+    }
+}
+
+/// FOI casework over the stores: numbers are never handed out twice, a request whose
+/// clock cannot be worked out is still listed (flagged), and the disclosure log's
+/// redaction. Fictional people throughout.
+mod service {
+    use std::sync::Arc;
+
+    use postroom::calendar::Calendar;
+    use postroom::foi::lifecycle::Command;
+    use postroom::foi::service::{FIRST_FOI_NUMBER, Foi, NewRequest, opening_fields, title_of};
+    use postroom::ingest::Clock;
+    use postroom::model::keys;
+    use postroom::store::{
+        Condition, Cursor, DirBlobs, DynamoTable, Item, Key, Page, Query, SqliteTable, StoreError,
+        Table, TxOp, Update,
+    };
+    use postroom::stores::Stores;
+    use serde_json::json;
+
+    use crate::contract::harness::{aws_settings, unique};
+
+    #[derive(Debug)]
+    struct Fixed;
+
+    impl Clock for Fixed {
+        fn now(&self) -> chrono::DateTime<chrono::Utc> {
+            "2024-04-25T09:00:00Z".parse().expect("time")
+        }
+    }
+
+    fn foi(blobs: &std::path::Path, table: Arc<dyn Table>) -> Foi {
+        Foi {
+            stores: Stores {
+                blobs: Arc::new(DirBlobs::open(blobs).expect("blobs")),
+                table,
+            },
+            clock: Arc::new(Fixed),
+            calendar: Calendar::embedded().clone(),
+            actor: "test:foi".into(),
+        }
+    }
+
+    fn request(n: usize) -> NewRequest {
+        NewRequest {
+            requester: format!("Requester Number{n}"),
+            request_text: format!("How many maternity claims were received in 20{n:02}?"),
+            received: Some(super::d("2024-03-28")),
+            title: None,
+            source_doc: None,
+        }
+    }
+
+    /// Sixteen opens at once, each on its own task (so they interleave on the runtime's
+    /// threads): sixteen cases, sixteen distinct numbers, none refused.
+    async fn sixteen_at_once(foi: &Foi) {
+        let start = Arc::new(tokio::sync::Barrier::new(16));
+        let opens = (0..16).map(|n| {
+            let (foi, start) = (foi.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                foi.open(request(n)).await
+            })
+        });
+        let results = futures::future::join_all(opens).await;
+        let mut numbers: Vec<String> = results
+            .into_iter()
+            .map(|r| {
+                r.expect("task")
+                    .expect("every open succeeds")
+                    .request
+                    .reference
+            })
+            .collect();
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), 16, "{numbers:?}");
+        for n in &numbers {
+            assert!(foi.get(n).await.expect("get").is_some(), "{n} not stored");
+        }
+    }
+
+    /// The embedded table with a network's latency on every read (2 ms), so that racing
+    /// openers read the counter before any of them writes it, as they do on DynamoDB.
+    #[derive(Debug)]
+    struct Slow(SqliteTable);
+
+    #[async_trait::async_trait]
+    impl Table for Slow {
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+        async fn health(&self) -> Result<(), StoreError> {
+            self.0.health().await
+        }
+        async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+            let item = self.0.get(key).await;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            item
+        }
+        async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+            self.0.put(item, condition).await
+        }
+        async fn update(&self, update: Update) -> Result<Item, StoreError> {
+            self.0.update(update).await
+        }
+        async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+            self.0.delete(key, condition).await
+        }
+        async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+            self.0.query(query).await
+        }
+        async fn query_gsi1(&self, query: &Query) -> Result<Page, StoreError> {
+            self.0.query_gsi1(query).await
+        }
+        async fn scan(
+            &self,
+            segment: u32,
+            total_segments: u32,
+            cursor: Option<&Cursor>,
+        ) -> Result<Page, StoreError> {
+            self.0.scan(segment, total_segments, cursor).await
+        }
+        async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+            self.0.transact(ops).await
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sixteen_concurrent_opens_get_sixteen_numbers_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = SqliteTable::open(dir.path().join("t.sqlite")).expect("table");
+        sixteen_at_once(&foi(&dir.path().join("blobs"), Arc::new(Slow(table)))).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn sixteen_concurrent_opens_get_sixteen_numbers_on_dynamodb() {
+        let Some(settings) =
+            aws_settings("foi::service::sixteen_concurrent_opens_get_sixteen_numbers_on_dynamodb")
+                .await
+        else {
+            return;
+        };
+        let table = DynamoTable::new(&settings, unique("foi-race"));
+        table.create_table().await.expect("table");
+        let dir = tempfile::tempdir().expect("tempdir");
+        sixteen_at_once(&foi(&dir.path().join("blobs"), Arc::new(table.clone()))).await;
+        table.delete_table().await.ok();
+    }
+
+    #[tokio::test]
+    async fn a_number_already_in_use_is_skipped() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = Arc::new(SqliteTable::open(dir.path().join("t.sqlite")).expect("table"));
+        let foi = foi(&dir.path().join("blobs"), table.clone());
+        // FOI_7001 and FOI_7002 exist already (say, quoted by a requester and opened).
+        for n in [FIRST_FOI_NUMBER, FIRST_FOI_NUMBER + 1] {
+            let mut item = Item::new();
+            item.insert("PK".into(), json!(keys::case(&format!("FOI_{n}"))));
+            item.insert("SK".into(), json!(keys::META));
+            item.insert("kind".into(), json!("foi"));
+            table.put(item, Condition::Absent).await.expect("put");
+        }
+        let first = foi
+            .open(request(1))
+            .await
+            .expect("open skips the numbers in use");
+        assert_eq!(first.request.reference, "FOI_7003");
+        let second = foi.open(request(2)).await.expect("open again");
+        assert_eq!(second.request.reference, "FOI_7004");
+        // Forty in a row in use (more than one look-ahead window): skipped, and the
+        // counter moved past them for good.
+        for n in 7005..7045 {
+            let mut item = Item::new();
+            item.insert("PK".into(), json!(keys::case(&format!("FOI_{n}"))));
+            item.insert("SK".into(), json!(keys::META));
+            table.put(item, Condition::Absent).await.expect("put");
+        }
+        let third = foi.open(request(3)).await.expect("open past forty");
+        assert_eq!(third.request.reference, "FOI_7045");
+        let counter = table
+            .get(&Key::new(keys::FOI_COUNTER, keys::META))
+            .await
+            .expect("get")
+            .expect("counter");
+        assert_eq!(counter["next"], 7046);
+    }
+
+    /// `publish` redacts the exemptions, the table's caption and cells too, and tells
+    /// the reviewer what it removed; the public PDF holds none of it.
+    #[tokio::test]
+    async fn publish_redacts_exemptions_captions_and_tables() {
+        use postroom::extract::{Limits, extract};
+        use postroom::foi::lifecycle::{Exemption, Outcome};
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = Arc::new(SqliteTable::open(dir.path().join("t.sqlite")).expect("table"));
+        let foi = foi(&dir.path().join("blobs"), table);
+        let case = foi
+            .open(NewRequest {
+                requester: "Ms Jo Ng".into(),
+                request_text: "Dear FOI Team,\nHow many maternity claims in 2023? Please reply to Jo at 14 Larkspur Close, Leeds LS1 4AP.\nKind regards\nJo Ng".into(),
+                received: Some(super::d("2024-03-28")),
+                title: None,
+                source_doc: None,
+            })
+            .await
+            .expect("open");
+        let reference = case.request.reference.clone();
+        let exemption = Exemption {
+            section: "40(2)".into(),
+            title: "Personal information".into(),
+            reason: "Dr Hollis Vane, the consultant, was named by Ms Ng on 3rd March 2024.".into(),
+        };
+        foi.apply(
+            &reference,
+            &Command::Respond {
+                on: super::d("2024-04-24"),
+                outcome: Outcome::PartlyGranted,
+                exemptions: vec![exemption.clone()],
+            },
+        )
+        .await
+        .expect("respond");
+        let data = json!({
+            "salutation": "Ms Ng",
+            "our_ref": reference,
+            "letter_date": "2024-04-24",
+            "signatory_name": "Freedom of Information Team",
+            "signatory_role": "Information Governance",
+            "received_date": "2024-03-28",
+            "request_text": case.request_text,
+            "outcome": "partly-granted",
+            "information": "The figures are below.",
+            "exemptions": [exemption],
+            "statistics_caption": "Claims Jo Ng asked about, by year",
+            "statistics": {"columns": ["Specialty", "2023"], "rows": [["Obstetrics (Jo Ng)", "12"], ["Total", "12"]]},
+        });
+        foi.record_response(&reference, &data)
+            .await
+            .expect("record");
+        let published = foi
+            .publish_reviewed(&reference, postroom::letters::Registry::embedded(), true)
+            .await
+            .expect("publish");
+        let removed: Vec<(String, &str, &str)> = published
+            .review
+            .iter()
+            .flat_map(|f| {
+                f.removed
+                    .iter()
+                    .map(move |r| (f.field.clone(), r.kind, r.text.as_str()))
+            })
+            .collect();
+        for (field, kind, text) in [
+            ("request_text", "address", "14 Larkspur Close"),
+            ("request_text", "postcode", "LS1 4AP"),
+            ("request_text", "name", "Jo"),
+            ("exemptions[0].reason", "name", "Dr Hollis Vane"),
+            ("exemptions[0].reason", "date", "3rd March 2024"),
+            ("statistics_caption", "name", "Jo Ng"),
+            ("statistics.rows[0][0]", "name", "Jo Ng"),
+        ] {
+            assert!(
+                removed.contains(&(field.to_string(), kind, text)),
+                "{field} {kind} {text} not in {removed:?}"
+            );
+        }
+        let pdf = foi
+            .stores
+            .blobs
+            .get(&published.entry.document)
+            .await
+            .expect("public pdf");
+        let public = extract(&pdf.body, &Limits::default()).text;
+        assert!(public.contains("Obstetrics"), "{public}");
+        for gone in ["Jo", "Ng", "Hollis", "Vane", "Larkspur", "LS1", "3rd March"] {
+            assert!(
+                !public
+                    .split(|c: char| !c.is_alphanumeric())
+                    .any(|w| w == gone)
+                    && !public.contains(gone),
+                "{gone:?} in the public response: {public}"
+            );
+        }
+    }
+
+    /// The case item an emailed request opens, built as the ingest builds it.
+    fn emailed_case(reference: &str, received: &str, sender_date: Option<&str>) -> Item {
+        let mut item = Item::new();
+        item.insert("PK".into(), json!(keys::case(reference)));
+        item.insert("SK".into(), json!(keys::META));
+        item.insert("case_ref".into(), json!(reference));
+        item.insert("kind".into(), json!("foi"));
+        item.insert("status".into(), json!("open"));
+        item.insert("version".into(), json!(1));
+        let text = "Under the Freedom of Information Act, how many maternity claims were there?";
+        let opened = opening_fields(
+            reference,
+            super::d(received),
+            sender_date.map(super::d),
+            Some("Tomasz Wren"),
+            text,
+            &title_of(text),
+            Calendar::embedded(),
+        );
+        item.extend(opened.fields);
+        item
+    }
+
+    /// An emailed request received in 2031, outside the bank holiday table: it is in the
+    /// due list, flagged, can be shown and moved, and the sweep reminds about it daily.
+    #[tokio::test]
+    async fn a_request_outside_the_calendar_is_listed_flagged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = Arc::new(SqliteTable::open(dir.path().join("t.sqlite")).expect("table"));
+        let foi = foi(&dir.path().join("blobs"), table.clone());
+        let opened = opening_fields(
+            "FOI_7100",
+            super::d("2031-01-06"),
+            None,
+            None,
+            "text",
+            "title",
+            Calendar::embedded(),
+        );
+        assert_eq!(opened.clock_error, Some("date_outside_calendar"));
+        table
+            .put(
+                emailed_case("FOI_7100", "2031-01-06", Some("2030-12-24")),
+                Condition::Absent,
+            )
+            .await
+            .expect("put");
+        // One inside the table, for comparison: received Thu 28 Mar 2024, due Mon 29 Apr.
+        table
+            .put(
+                emailed_case("FOI_7101", "2024-03-28", None),
+                Condition::Absent,
+            )
+            .await
+            .expect("put");
+        let due = foi.pending().await.expect("due list");
+        let listed: Vec<(&str, Option<&str>)> = due
+            .iter()
+            .map(|c| {
+                (
+                    c.request.reference.as_str(),
+                    c.request.clock_error.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("FOI_7100", Some("date_outside_calendar")),
+                ("FOI_7101", None)
+            ]
+        );
+        let shown = foi.get("FOI_7100").await.expect("shown").expect("case");
+        assert_eq!(shown.request.due, None);
+        assert_eq!(shown.sender_date, Some(super::d("2030-12-24")));
+        assert_eq!(shown.request.received, super::d("2031-01-06"));
+        assert_eq!(
+            foi.get("FOI_7101")
+                .await
+                .expect("get")
+                .expect("case")
+                .request
+                .due,
+            Some(super::d("2024-04-29"))
+        );
+        // The sweep reminds about it (its due date could not be worked out).
+        let reminders = foi.sweep(super::d("2024-04-25"), 5).await.expect("sweep");
+        assert!(
+            reminders
+                .iter()
+                .any(|r| r.reference == "FOI_7100" && r.kind == "clock_error" && r.due.is_none()),
+            "{reminders:?}"
+        );
+        // It can be moved; it stays flagged while the calendar does not cover it.
+        let moved = foi
+            .apply(
+                "FOI_7100",
+                &Command::Acknowledge {
+                    on: super::d("2031-01-07"),
+                },
+            )
+            .await
+            .expect("acknowledge");
+        assert_eq!(moved.request.status.as_str(), "acknowledged");
+        assert_eq!(
+            moved.request.clock_error.as_deref(),
+            Some("date_outside_calendar")
+        );
+        let item = table
+            .get(&Key::new(keys::case("FOI_7100"), keys::META))
+            .await
+            .expect("get")
+            .expect("item");
+        assert_eq!(item["clock_error"], "date_outside_calendar");
+        assert_eq!(item["GSI1PK"], "FOI#acknowledged");
+    }
+
+    /// An FOI case stored without its clock (as ingestion opened one before) can still be
+    /// shown and moved: it reads as flagged `clock_not_started`.
+    #[tokio::test]
+    async fn a_case_stored_without_its_clock_can_be_shown_and_moved() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = Arc::new(SqliteTable::open(dir.path().join("t.sqlite")).expect("table"));
+        let foi = foi(&dir.path().join("blobs"), table.clone());
+        let mut item = Item::new();
+        item.insert("PK".into(), json!(keys::case("FOI_7200")));
+        item.insert("SK".into(), json!(keys::META));
+        item.insert("case_ref".into(), json!("FOI_7200"));
+        item.insert("kind".into(), json!("foi"));
+        item.insert("received".into(), json!("2029-01-01"));
+        item.insert("requester".into(), json!("Tomasz Wren"));
+        item.insert("version".into(), json!(1));
+        table.put(item, Condition::Absent).await.expect("put");
+        let case = foi.get("FOI_7200").await.expect("shown").expect("case");
+        assert_eq!(
+            case.request.clock_error.as_deref(),
+            Some("clock_not_started")
+        );
+        foi.apply(
+            "FOI_7200",
+            &Command::Acknowledge {
+                on: super::d("2029-01-02"),
+            },
+        )
+        .await
+        .expect("moved");
+        // Moved, it has GSI1 keys: it is in the due list from now on.
+        assert_eq!(foi.pending().await.expect("due").len(), 1);
+    }
+}
+
+/// The disclosure log's redaction: every part of a name, names in the text when no
+/// requester is recorded, dates in words, street lines. Fictional people.
+mod redaction {
+    use postroom::foi::disclosure::redact;
+
+    fn gone(out: &str, words: &[&str]) {
+        for w in words {
+            assert!(!out.contains(w), "{w:?} left in {out:?}");
+        }
+    }
+
+    #[test]
+    fn every_part_of_the_requesters_name_goes_short_parts_too() {
+        let out = redact(
+            "Please send it to Jo at the address below. Ng family records are not wanted.",
+            Some("Ms Jo Ng"),
+        );
+        gone(&out, &["Jo ", "Ng "]);
+        assert!(out.contains("family records"), "{out}");
+    }
+
+    #[test]
+    fn names_in_the_text_go_when_no_requester_is_recorded() {
+        let text = "Dear FOI Team,\nMy name is Perpetua Quill and I would like the number of claims.\nKind regards\nPerpetua Quill-Harrow\n";
+        let out = redact(text, None);
+        gone(&out, &["Perpetua", "Quill"]);
+        assert!(
+            out.contains("number of claims") && out.contains("Dear FOI Team"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn titles_are_not_names_and_what_is_not_a_name_stays() {
+        let text = "Dear Sir or Madam,\nMr Mr. Ms: I am a journalist. Thank you for your help.\nYours faithfully\nFOI Officer";
+        let out = redact(text, Some("Mr Osric Pell"));
+        assert_eq!(out, text, "nothing personal here");
+    }
+
+    #[test]
+    fn numbers_addresses_and_contact_details_go() {
+        let out = redact(
+            "Write to Flat 2, 7 Rowan Terrace or call 07700 900123 or (0113) 496 0000; NHS number 999 000 0018; email j.ng@example.org; seen on 2024-03-03.",
+            None,
+        );
+        gone(
+            &out,
+            &[
+                "Rowan Terrace",
+                "07700 900123",
+                "496 0000",
+                "999 000 0018",
+                "j.ng@",
+                "2024-03-03",
+            ],
+        );
+    }
+
+    #[test]
+    fn the_reviewer_is_told_what_was_removed() {
+        let r = postroom::foi::disclosure::redact_report(
+            "My name is Perpetua Quill, born 3rd March 1961.",
+            None,
+        );
+        let kinds: Vec<(&str, &str)> = r
+            .removed
+            .iter()
+            .map(|x| (x.kind, x.text.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [("date", "3rd March 1961"), ("name", "Perpetua Quill")]
+        );
+        assert_eq!(r.text, "My name is [name removed], born [date removed].");
+    }
+
+    #[test]
+    fn dates_in_words_and_street_lines_go() {
+        let out = redact(
+            "I was born on 3rd March 1961 and moved on March 3, 2024 to 14 Larkspur Close, Leeds.",
+            Some("Ivo Stenning"),
+        );
+        gone(
+            &out,
+            &["3rd March 1961", "March 3, 2024", "14 Larkspur Close"],
+        );
+        assert!(out.contains("Leeds"), "{out}");
     }
 }

@@ -451,6 +451,26 @@ async fn the_foi_clock_starts_on_receipt() {
     .expect("show")
     .expect("case");
     assert_eq!(case["received"], "2025-06-04");
+
+    // Received where the calendar cannot count (no bank holidays known for 2031): the
+    // case still opens, on the due list, flagged.
+    let bytes = foi_email("radiology", "Tue, 04 Feb 2025 10:15:00 +0000");
+    let mut obj = ingest
+        .stage("inbox/far.eml", Bytes::from(bytes), "local")
+        .await
+        .expect("stage");
+    obj.received = Some(Utc.with_ymd_and_hms(2031, 6, 3, 9, 0, 0).unwrap());
+    let far = ingest.ingest(&obj).await.expect("ingest");
+    let (case, _) = postroom::cases::show_case(
+        stores.table.as_ref(),
+        far.case_ref.as_deref().expect("number"),
+    )
+    .await
+    .expect("show")
+    .expect("case");
+    assert_eq!(case["received"], "2031-06-03");
+    assert_eq!(case["clock_error"], "date_outside_calendar");
+    assert!(case.contains_key("GSI1PK"), "on the due list: {case:?}");
 }
 
 /// Finding 7(a): metadata too large for one record is trimmed, with a warning, and the

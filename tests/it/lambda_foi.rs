@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use postroom::calendar::Calendar;
 use postroom::foi::service::Foi;
-use postroom::handlers::handle_foi;
+use postroom::handlers::{FoiSettings, HandlerError, handle_foi};
 use postroom::ingest::Clock;
 use postroom::letters::Registry;
 use postroom::model::keys;
@@ -26,11 +26,29 @@ impl Clock for Fixed {
     }
 }
 
+/// A sample event; a command gets an `actor` (who is asking), which every command needs.
 fn sample(name: &str) -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("events")
         .join(name);
-    serde_json::from_str(&std::fs::read_to_string(path).expect("sample event")).expect("json")
+    let mut event: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("sample event")).expect("json");
+    if event.get("action").is_some() && event.get("actor").is_none() {
+        event["actor"] = json!("officer:aoife");
+    }
+    event
+}
+
+/// The ARN of the schedule in events/foi-daily-sweep.json.
+const SWEEP_RULE: &str =
+    "arn:aws:scheduler:eu-west-2:123456789012:schedule/default/postroom-prod-foi-daily-sweep";
+
+async fn call(foi: &Foi, payload: Value) -> Result<Value, HandlerError> {
+    let settings = FoiSettings {
+        remind_within: 5,
+        sweep_rule_arn: Some(SWEEP_RULE.into()),
+    };
+    handle_foi(foi, payload, &settings, None).await
 }
 
 async fn exercise(stores: Stores) {
@@ -41,13 +59,11 @@ async fn exercise(stores: Stores) {
         actor: "test:foi".into(),
     };
     // Open, twice: one request. Received Thu 28 Mar 2024 → due Mon 29 Apr (Easter).
-    let first = handle_foi(&foi, sample("foi-open.json"), 5)
-        .await
-        .expect("open");
+    let first = call(&foi, sample("foi-open.json")).await.expect("open");
     assert_eq!(first["reference"], "FOI_7001");
     assert_eq!(first["due"], "2024-04-29");
     assert_eq!(first["created"], true);
-    let again = handle_foi(&foi, sample("foi-open.json"), 5)
+    let again = call(&foi, sample("foi-open.json"))
         .await
         .expect("open again");
     assert_eq!(
@@ -57,18 +73,18 @@ async fn exercise(stores: Stores) {
     // The same request under another id: opened, and flagged as a duplicate.
     let mut other = sample("foi-open.json");
     other["request_id"] = json!("email-2024-03-29");
-    let dup = handle_foi(&foi, other, 5).await.expect("open other");
+    let dup = call(&foi, other).await.expect("open other");
     assert_eq!(dup["duplicate_of"], "FOI_7001");
 
     // Moves, each once however often delivered.
-    let ack = handle_foi(&foi, sample("foi-move-acknowledge.json"), 5)
+    let ack = call(&foi, sample("foi-move-acknowledge.json"))
         .await
         .expect("ack");
     assert_eq!(
         (ack["status"].clone(), ack["applied"].clone()),
         (json!("acknowledged"), json!(true))
     );
-    let ack = handle_foi(&foi, sample("foi-move-acknowledge.json"), 5)
+    let ack = call(&foi, sample("foi-move-acknowledge.json"))
         .await
         .expect("ack again");
     assert_eq!(ack["applied"], false);
@@ -76,13 +92,13 @@ async fn exercise(stores: Stores) {
     let mut close = sample("foi-move-acknowledge.json");
     close["request_id"] = json!("close-too-early");
     close["command"] = json!({"command": "close", "on": "2024-04-03"});
-    let err = handle_foi(&foi, close, 5).await.unwrap_err();
+    let err = call(&foi, close).await.unwrap_err();
     assert_eq!(err.kind(), "Permanent");
     assert!(err.to_string().contains("cannot be sent `close`"), "{err}");
 
     // The daily sweep on Thu 25 Apr: FOI_7001 and its duplicate are due within 5 working
     // days; run twice, each reminder is recorded once.
-    let sweep = handle_foi(&foi, sample("foi-daily-sweep.json"), 5)
+    let sweep = call(&foi, sample("foi-daily-sweep.json"))
         .await
         .expect("sweep");
     let reminders = sweep["reminders"].as_array().expect("reminders");
@@ -92,7 +108,7 @@ async fn exercise(stores: Stores) {
             .iter()
             .all(|r| r["new"] == true && r["kind"] == "due_soon")
     );
-    let sweep = handle_foi(&foi, sample("foi-daily-sweep.json"), 5)
+    let sweep = call(&foi, sample("foi-daily-sweep.json"))
         .await
         .expect("sweep again");
     assert!(
@@ -104,11 +120,11 @@ async fn exercise(stores: Stores) {
     );
 
     // Respond, then the public version of the response.
-    let responded = handle_foi(&foi, sample("foi-move-respond.json"), 5)
+    let responded = call(&foi, sample("foi-move-respond.json"))
         .await
         .expect("respond");
     assert_eq!(responded["status"], "responded");
-    let list = handle_foi(&foi, sample("foi-due-list.json"), 5)
+    let list = call(&foi, sample("foi-due-list.json"))
         .await
         .expect("due list");
     assert_eq!(
@@ -194,4 +210,168 @@ async fn foi_handler_on_s3_and_dynamodb() {
     })
     .await;
     table.delete_table().await.ok();
+}
+
+/// Who may do what through the FOI function (finding 12), on the embedded store.
+mod callers {
+    use super::*;
+
+    fn service(dir: &std::path::Path) -> Foi {
+        Foi {
+            stores: Stores {
+                blobs: Arc::new(DirBlobs::open(dir.join("blobs")).expect("blobs")),
+                table: Arc::new(SqliteTable::open(dir.join("postroom.sqlite")).expect("table")),
+            },
+            clock: Arc::new(Fixed),
+            calendar: Calendar::embedded().clone(),
+            actor: "lambda:foi".into(),
+        }
+    }
+
+    async fn audit_who(foi: &Foi, reference: &str) -> Vec<String> {
+        foi.stores
+            .table
+            .query_all(&Query {
+                sk_prefix: "EVENT#".into(),
+                ..Query::new(keys::case(reference))
+            })
+            .await
+            .expect("events")
+            .iter()
+            .filter_map(|e| e.get("who").and_then(Value::as_str).map(str::to_string))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_caller_is_in_the_audit_and_a_command_without_one_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let foi = service(dir.path());
+        let mut open = sample("foi-open.json");
+        open["actor"] = json!("arn:aws:iam::123456789012:role/foi-officers/aoife");
+        call(&foi, open).await.expect("open");
+        let who = audit_who(&foi, "FOI_7001").await;
+        assert_eq!(
+            who,
+            ["lambda:foi via arn:aws:iam::123456789012:role/foi-officers/aoife"]
+        );
+        let mut anonymous = sample("foi-move-acknowledge.json");
+        anonymous["request_id"] = json!("ack-anonymous");
+        anonymous.as_object_mut().expect("object").remove("actor");
+        let err = call(&foi, anonymous).await.unwrap_err();
+        assert_eq!(err.kind(), "Permanent");
+        assert!(err.to_string().contains("no_actor:"), "{err}");
+        let case = foi.get("FOI_7001").await.expect("get").expect("case");
+        assert_eq!(case.request.status.as_str(), "received", "nothing moved");
+        // The invocation's own identity, when the runtime has one, is recorded too.
+        let settings = FoiSettings {
+            remind_within: 5,
+            sweep_rule_arn: None,
+        };
+        handle_foi(
+            &foi,
+            sample("foi-move-acknowledge.json"),
+            &settings,
+            Some("cognito:eu-west-2:0b6c"),
+        )
+        .await
+        .expect("acknowledge");
+        let who = audit_who(&foi, "FOI_7001").await;
+        assert_eq!(
+            who.last().map(String::as_str),
+            Some("lambda:foi via officer:aoife (identity cognito:eu-west-2:0b6c)")
+        );
+    }
+
+    #[tokio::test]
+    async fn every_move_needs_a_request_id() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let foi = service(dir.path());
+        let mut open = sample("foi-open.json");
+        open["actor"] = json!("officer:aoife");
+        call(&foi, open).await.expect("open");
+        let mut ack = sample("foi-move-acknowledge.json");
+        ack["actor"] = json!("officer:aoife");
+        ack.as_object_mut().expect("object").remove("request_id");
+        let err = call(&foi, ack.clone()).await.unwrap_err();
+        assert_eq!(err.kind(), "Permanent");
+        assert!(err.to_string().contains("no_request_id:"), "{err}");
+        let mut open = sample("foi-open.json");
+        open.as_object_mut().expect("object").remove("request_id");
+        let err = call(&foi, open).await.unwrap_err();
+        assert!(err.to_string().contains("no_request_id:"), "{err}");
+        // Nothing moved.
+        let case = foi.get("FOI_7001").await.expect("get").expect("case");
+        assert_eq!(case.request.status.as_str(), "received");
+    }
+
+    #[tokio::test]
+    async fn a_scheduled_event_from_another_rule_or_another_day_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let foi = service(dir.path());
+        let mut open = sample("foi-open.json");
+        open["actor"] = json!("officer:aoife");
+        call(&foi, open).await.expect("open");
+        let mut forged = sample("foi-daily-sweep.json");
+        forged["resources"] = json!(["arn:aws:events:eu-west-2:123456789012:rule/someone-else"]);
+        let err = call(&foi, forged).await.unwrap_err();
+        assert_eq!(err.kind(), "Permanent");
+        assert!(err.to_string().contains("not_our_schedule:"), "{err}");
+        let mut ahead = sample("foi-daily-sweep.json");
+        ahead["time"] = json!("2024-05-20T06:00:00Z");
+        let err = call(&foi, ahead).await.unwrap_err();
+        assert_eq!(err.kind(), "Permanent");
+        assert!(err.to_string().contains("stale_schedule:"), "{err}");
+        // With no schedule configured, no scheduled event is accepted.
+        let unset = FoiSettings {
+            remind_within: 5,
+            sweep_rule_arn: None,
+        };
+        let err = handle_foi(&foi, sample("foi-daily-sweep.json"), &unset, None)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("not_our_schedule:"), "{err}");
+        // No reminder was written.
+        let items = foi
+            .stores
+            .table
+            .query_all(&Query {
+                sk_prefix: "REMINDER#".into(),
+                ..Query::new(keys::case("FOI_7001"))
+            })
+            .await
+            .expect("reminders");
+        assert!(items.is_empty(), "{items:?}");
+    }
+
+    #[tokio::test]
+    async fn errors_carry_no_user_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let foi = service(dir.path());
+        let secret = "Jo Bloggs of 14 Larkspur Close";
+        let mut open = sample("foi-open.json");
+        open["actor"] = json!("officer:aoife");
+        open["received"] = json!(secret);
+        let err = call(&foi, open).await.unwrap_err();
+        assert!(!format!("{err:?}").contains("Bloggs"), "{err:?}");
+        let mut open = sample("foi-open.json");
+        open["actor"] = json!("officer:aoife");
+        call(&foi, open).await.expect("open");
+        let mut mv = sample("foi-move-acknowledge.json");
+        mv["actor"] = json!("officer:aoife");
+        mv["command"] = json!({"command": secret, "on": "2024-04-02"});
+        let err = call(&foi, mv).await.unwrap_err();
+        assert!(!format!("{err:?}").contains("Bloggs"), "{err:?}");
+        // An exemption without its reason is refused without quoting it.
+        let mut respond = sample("foi-move-respond.json");
+        respond["request_id"] = json!("respond-bad");
+        respond["command"]["exemptions"] =
+            json!([{"section": "40(2)", "title": secret, "reason": ""}]);
+        let err = call(&foi, respond).await.unwrap_err();
+        assert!(err.to_string().contains("refused:"), "{err}");
+        assert!(!format!("{err:?}").contains("Bloggs"), "{err:?}");
+        let mut show = json!({"action": "show", "actor": "officer:aoife"});
+        show["reference"] = json!(secret);
+        let err = call(&foi, show).await.unwrap_err();
+        assert!(!format!("{err:?}").contains("Bloggs"), "{err:?}");
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use postroom::calendar::{Calendar, Nation};
 use postroom::foi::service::Foi;
-use postroom::handlers::handle_foi;
+use postroom::handlers::{FoiSettings, SWEEP_RULE_ARN_VAR, handle_foi};
 use postroom::ingest::SystemClock;
 use postroom::stores::Stores;
 use postroom::telemetry::{self, LogFormat};
@@ -18,7 +18,19 @@ use serde_json::Value;
 async fn main() -> Result<(), Error> {
     telemetry::init(LogFormat::Json, "info");
     let config = config()?;
-    let within = env_number("POSTROOM_FOI_REMIND_WITHIN", 5);
+    let settings = FoiSettings {
+        remind_within: env_number("POSTROOM_FOI_REMIND_WITHIN", 5),
+        // The schedule allowed to start the sweep; unset, every scheduled event is refused.
+        sweep_rule_arn: std::env::var(SWEEP_RULE_ARN_VAR)
+            .ok()
+            .filter(|v| !v.trim().is_empty()),
+    };
+    if settings.sweep_rule_arn.is_none() {
+        lambda_runtime::tracing::warn!(
+            variable = SWEEP_RULE_ARN_VAR,
+            "no sweep schedule configured: scheduled events will be refused"
+        );
+    }
     let nations = Nation::parse_list([std::env::var("POSTROOM_FOI_NATIONS")
         .unwrap_or_default()
         .as_str()])
@@ -30,9 +42,15 @@ async fn main() -> Result<(), Error> {
         calendar,
         actor: "lambda:foi".into(),
     };
-    let foi = &foi;
+    let (foi, settings) = (&foi, &settings);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle_foi(foi, event.payload, within)
+        // The caller's own identity, when the runtime knows it (Cognito credentials).
+        let invoker = event
+            .context
+            .identity
+            .as_ref()
+            .map(|i| format!("cognito:{}", i.identity_id));
+        handle_foi(foi, event.payload, settings, invoker.as_deref())
             .await
             .map_err(Failure)
     }))

@@ -143,7 +143,13 @@ pub enum FoiCmd {
         calendar: CalendarArgs,
     },
     /// Publish a response: its public version (personal data removed) and a log entry.
-    Publish { reference: String },
+    /// Prints, for you only, what was removed (by kind, as it was) and the public text.
+    Publish {
+        reference: String,
+        /// Show what would be removed and published, and publish nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Write the disclosure log (HTML and JSON, with the public responses) to a folder.
     Log {
         #[arg(long, default_value = "disclosure-log")]
@@ -357,6 +363,17 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             for case in &cases {
                 let r = &case.request;
                 let due = r.deadline();
+                // A request whose due date could not be worked out is always listed.
+                if let Some(code) = r.clock_error.as_deref().filter(|_| due.is_none()) {
+                    shown += 1;
+                    out!(
+                        "{:<12} {:<23} due ?           CLOCK NOT STARTED ({code}; received {})",
+                        r.reference,
+                        r.status.as_str(),
+                        r.received
+                    );
+                    continue;
+                }
                 let overdue = due.is_some_and(|d| today > d);
                 let soon = due.is_some_and(|d| {
                     d >= today
@@ -578,16 +595,30 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        FoiCmd::Publish { reference } => {
+        FoiCmd::Publish { reference, dry_run } => {
             let foi = service(config, Calendar::embedded().clone()).await?;
-            let entry = foi.publish(reference, Registry::embedded()).await?;
-            out!(
-                "published {} ({}, {}): {}",
-                entry.reference,
-                entry.outcome,
-                entry.date,
-                entry.document
-            );
+            let published = foi
+                .publish_reviewed(reference, Registry::embedded(), !dry_run)
+                .await?;
+            // The reviewer's own data, on their terminal: never logged.
+            print_review(&published.review);
+            let entry = &published.entry;
+            if *dry_run {
+                out!(
+                    "not published (--dry-run): {} ({}, {})",
+                    entry.reference,
+                    entry.outcome,
+                    entry.date
+                );
+            } else {
+                out!(
+                    "published {} ({}, {}): {}",
+                    entry.reference,
+                    entry.outcome,
+                    entry.date,
+                    entry.document
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         FoiCmd::Log { out_dir } => {
@@ -622,7 +653,9 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                     "{:<12} {:<16} due {}{}",
                     r.reference,
                     r.kind,
-                    r.due,
+                    r.due
+                        .map(|d| d.to_string())
+                        .unwrap_or_else(|| "not worked out".into()),
                     if r.new {
                         ""
                     } else {
@@ -679,6 +712,37 @@ async fn stats_table(
     Ok((suppress(counts, threshold), caption))
 }
 
+/// What the redaction removed and kept, field by field, for the reviewer.
+fn print_review(review: &[postroom::foi::service::FieldReview]) {
+    let removed: usize = review.iter().map(|f| f.removed.len()).sum();
+    out!("Removed from the public version: {removed} item(s).");
+    for f in review {
+        if f.removed.is_empty() && f.kept_for_review.is_empty() {
+            continue;
+        }
+        out!("  {}:", f.field);
+        for r in &f.removed {
+            out!("    removed {:<10} {:?}", r.kind, r.text);
+        }
+        if !f.kept_for_review.is_empty() {
+            out!(
+                "    kept (check these are not names): {}",
+                f.kept_for_review.join("; ")
+            );
+        }
+    }
+    out!("Kept (the public text):");
+    for f in review {
+        for (n, line) in f.public.lines().enumerate() {
+            if n == 0 {
+                out!("  {:<22} {line}", f.field);
+            } else {
+                out!("  {:<22} {line}", "");
+            }
+        }
+    }
+}
+
 fn print_case(case: &FoiCase, today: NaiveDate, cal: &Calendar) {
     let r = &case.request;
     out!("{}  {}", r.reference, case.title);
@@ -694,12 +758,20 @@ fn print_case(case: &FoiCase, today: NaiveDate, cal: &Calendar) {
         }
     );
     out!("  received {}", r.received);
-    out!(
-        "  due      {}",
-        r.due
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "paused (clarification or fee awaited)".into())
-    );
+    if let Some(d) = case.sender_date {
+        out!("  dated    {d} (by the sender)");
+    }
+    match &r.clock_error {
+        Some(code) if r.due.is_none() => out!(
+            "  due      NOT WORKED OUT ({code}): the received date is outside the bank holiday table; work the date out by hand, or move it with a newer table (--holidays)"
+        ),
+        _ => out!(
+            "  due      {}",
+            r.due
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "paused (clarification or fee awaited)".into())
+        ),
+    }
     if let Some(reason) = &r.pit_reason {
         out!("  extended {} working days: {reason}", r.pit_extension);
     }
