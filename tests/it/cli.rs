@@ -2,7 +2,8 @@
 
 use std::process::Command;
 
-fn postroom() -> Command {
+/// The binary with no postroom settings from the environment.
+pub(crate) fn postroom() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_postroom"));
     for var in [
         "POSTROOM_BACKEND",

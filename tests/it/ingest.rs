@@ -12,8 +12,9 @@ use postroom::store::{Key, Query};
 use postroom::stores::Stores;
 use serde_json::Value;
 
+/// 4 March 2025, 09:30 UTC.
 #[derive(Debug)]
-struct FixedClock;
+pub(crate) struct FixedClock;
 
 impl Clock for FixedClock {
     fn now(&self) -> DateTime<Utc> {

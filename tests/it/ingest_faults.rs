@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use postroom::config::{BackendKind, Config};
-use postroom::ingest::{Clock, Ingest, IngestSettings, ObjectRef, Outcome};
+use postroom::ingest::{Ingest, IngestSettings, ObjectRef, Outcome};
 use postroom::model::{IngestStatus, keys};
 use postroom::store::{
     Blobs, Cursor, Key, ListPage, Object, ObjectMeta, Pin, PutOptions, Query, S3Blobs, StoreError,
@@ -20,18 +20,9 @@ use postroom::store::{
 use postroom::stores::Stores;
 use serde_json::Value;
 
+use crate::cli::postroom;
 use crate::contract::harness::{aws_settings, unique};
-
-#[derive(Debug)]
-struct FixedClock;
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2025, 3, 4, 9, 30, 0)
-            .single()
-            .unwrap_or_default()
-    }
-}
+use crate::ingest::FixedClock;
 
 fn sample(name: &str) -> &'static [u8] {
     postroom::demo::SAMPLES
@@ -436,41 +427,37 @@ async fn the_foi_clock_starts_on_receipt() {
     assert!(case.contains_key("GSI1PK"), "on the due list: {case:?}");
 
     // With an event time, that time's UK day: 23:30 UTC in June is the next day.
-    let bytes = foi_email("surgery", "Tue, 04 Feb 2025 10:15:00 +0000");
-    let mut obj = ingest
-        .stage("inbox/late.eml", Bytes::from(bytes), "local")
-        .await
-        .expect("stage");
-    obj.received = Some(Utc.with_ymd_and_hms(2025, 6, 3, 23, 30, 0).unwrap());
-    let late = ingest.ingest(&obj).await.expect("ingest");
-    let (case, _) = postroom::cases::show_case(
-        stores.table.as_ref(),
-        late.case_ref.as_deref().expect("number"),
-    )
-    .await
-    .expect("show")
-    .expect("case");
-    assert_eq!(case["received"], "2025-06-04");
+    let late = received_at(&stores, &ingest, "surgery", (2025, 6, 3, 23, 30)).await;
+    assert_eq!(late["received"], "2025-06-04");
 
     // Received where the calendar cannot count (no bank holidays known for 2031): the
     // case still opens, on the due list, flagged.
-    let bytes = foi_email("radiology", "Tue, 04 Feb 2025 10:15:00 +0000");
+    let far = received_at(&stores, &ingest, "radiology", (2031, 6, 3, 9, 0)).await;
+    assert_eq!(far["received"], "2031-06-03");
+    assert_eq!(far["clock_error"], "date_outside_calendar");
+    assert!(far.contains_key("GSI1PK"), "on the due list: {far:?}");
+}
+
+/// The case opened by an FOI request about `topic` whose upload event came at `at`.
+async fn received_at(
+    stores: &Stores,
+    ingest: &Ingest,
+    topic: &str,
+    (y, mo, d, h, mi): (i32, u32, u32, u32, u32),
+) -> serde_json::Map<String, Value> {
+    let bytes = foi_email(topic, "Tue, 04 Feb 2025 10:15:00 +0000");
     let mut obj = ingest
-        .stage("inbox/far.eml", Bytes::from(bytes), "local")
+        .stage(&format!("inbox/{topic}.eml"), Bytes::from(bytes), "local")
         .await
         .expect("stage");
-    obj.received = Some(Utc.with_ymd_and_hms(2031, 6, 3, 9, 0, 0).unwrap());
-    let far = ingest.ingest(&obj).await.expect("ingest");
-    let (case, _) = postroom::cases::show_case(
-        stores.table.as_ref(),
-        far.case_ref.as_deref().expect("number"),
-    )
-    .await
-    .expect("show")
-    .expect("case");
-    assert_eq!(case["received"], "2031-06-03");
-    assert_eq!(case["clock_error"], "date_outside_calendar");
-    assert!(case.contains_key("GSI1PK"), "on the due list: {case:?}");
+    obj.received = Some(Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap());
+    let outcome = ingest.ingest(&obj).await.expect("ingest");
+    let reference = outcome.case_ref.expect("an FOI number");
+    postroom::cases::show_case(stores.table.as_ref(), &reference)
+        .await
+        .expect("show")
+        .expect("case")
+        .0
 }
 
 /// Finding 7(a): metadata too large for one record is trimmed, with a warning, and the
@@ -566,19 +553,6 @@ async fn documents_that_arrive_before_their_case_are_filed_when_it_opens() {
             .expect("waiting")
             .is_empty()
     );
-}
-
-fn postroom() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_postroom"));
-    for var in [
-        "POSTROOM_BACKEND",
-        "POSTROOM_HOME",
-        "POSTROOM_TABLE",
-        "POSTROOM_BUCKET",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
 }
 
 /// Finding 9: `postroom ingest a/letter.pdf b/letter.pdf` (and names that differ only by

@@ -121,30 +121,27 @@ pub async fn dir_blobs(_test: String) -> Option<BlobFixture> {
 }
 
 pub async fn s3_blobs(test: String) -> Option<BlobFixture> {
-    let settings = aws_settings(&test).await?;
-    let blobs = S3Blobs::new(&settings, unique(&test));
-    blobs
-        .create_bucket()
-        .await
-        .unwrap_or_else(|e| panic!("{test}: could not create the test bucket: {e}"));
-    Some(BlobFixture {
-        blobs: Arc::new(blobs.clone()),
-        cleanup: Cleanup::Bucket(blobs),
-    })
+    bucket(test, false).await
 }
 
 /// A bucket with versioning on, as the template makes it.
 pub async fn s3_versioned_blobs(test: String) -> Option<BlobFixture> {
+    bucket(test, true).await
+}
+
+async fn bucket(test: String, versioned: bool) -> Option<BlobFixture> {
     let settings = aws_settings(&test).await?;
     let blobs = S3Blobs::new(&settings, unique(&test));
     blobs
         .create_bucket()
         .await
         .unwrap_or_else(|e| panic!("{test}: could not create the test bucket: {e}"));
-    blobs
-        .enable_versioning()
-        .await
-        .unwrap_or_else(|e| panic!("{test}: could not turn on versioning: {e}"));
+    if versioned {
+        blobs
+            .enable_versioning()
+            .await
+            .unwrap_or_else(|e| panic!("{test}: could not turn on versioning: {e}"));
+    }
     Some(BlobFixture {
         blobs: Arc::new(blobs.clone()),
         cleanup: Cleanup::Bucket(blobs),
