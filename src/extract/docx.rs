@@ -7,7 +7,7 @@ use quick_xml::Reader;
 use quick_xml::events::Event;
 
 use super::limits::Budget;
-use super::{Extracted, Warning};
+use super::{Extracted, Warning, Warnings};
 
 /// Reads one zip member whole, within the stream limit.
 fn member(
@@ -30,8 +30,16 @@ fn member(
     }
 }
 
-/// The text of one WordprocessingML part.
-fn part_text(xml: &[u8], budget: &Budget, out: &mut String) -> Result<(), Warning> {
+/// The text of one WordprocessingML part, up to what the document may still keep. A DTD
+/// is skipped and entities other than XML's own are not expanded (`entities_refused`):
+/// Word writes neither.
+fn part_text(
+    xml: &[u8],
+    budget: &Budget,
+    out: &mut String,
+    warnings: &mut Warnings,
+) -> Result<(), Warning> {
+    let max_text = budget.text_left();
     let mut reader = Reader::from_reader(xml);
     reader.config_mut().check_end_names = false;
     let mut buf = Vec::new();
@@ -64,10 +72,13 @@ fn part_text(xml: &[u8], budget: &Budget, out: &mut String) -> Result<(), Warnin
                     Err(_) => out.push_str(&String::from_utf8_lossy(&raw)),
                 }
             }
-            Ok(Event::GeneralRef(r)) if in_text && skip_depth == 0 => {
+            Ok(Event::DocType(_)) => warnings.add(Warning::EntitiesRefused),
+            Ok(Event::GeneralRef(r)) => {
                 let name = String::from_utf8_lossy(&r);
-                if let Ok(s) = quick_xml::escape::unescape(&format!("&{name};")) {
-                    out.push_str(&s);
+                match quick_xml::escape::unescape(&format!("&{name};")) {
+                    Ok(s) if in_text && skip_depth == 0 => out.push_str(&s),
+                    Ok(_) => {}
+                    Err(_) => warnings.add(Warning::EntitiesRefused),
                 }
             }
             Ok(Event::End(e)) => match e.name().as_ref() {
@@ -95,7 +106,7 @@ fn part_text(xml: &[u8], budget: &Budget, out: &mut String) -> Result<(), Warnin
             Ok(_) => {}
             Err(_) => return Err(Warning::Malformed),
         }
-        if out.len() > budget.limits.max_text_bytes {
+        if out.len() > max_text {
             return Err(Warning::TruncatedAtLimit);
         }
         buf.clear();
@@ -137,18 +148,27 @@ pub fn extract(bytes: &[u8], budget: &Budget, out: &mut Extracted) {
     parts.push(body.to_owned());
     parts.extend(numbered(&names, "word/footnotes"));
     parts.extend(numbered(&names, "word/footer"));
+    // One text allowance for the whole document (and its siblings, when it is an
+    // attachment): once it is used up, no further part is opened.
     let mut text = String::new();
     for name in parts {
+        if budget.text_left() == 0 {
+            out.warnings.add(Warning::TruncatedAtLimit);
+            break;
+        }
         match member(&mut archive, &name, budget.limits.max_stream_bytes) {
             Ok(Some(xml)) => {
                 let mut part = String::new();
-                if let Err(w) = part_text(&xml, budget, &mut part) {
+                if let Err(w) = part_text(&xml, budget, &mut part, &mut out.warnings) {
                     out.warnings.add(w);
                 }
                 let part = part.trim_matches('\n');
                 if !part.is_empty() {
-                    text.push_str(part);
-                    text.push('\n');
+                    let mut piece = format!("{part}\n");
+                    if budget.keep_text(&mut piece) {
+                        out.warnings.add(Warning::TruncatedAtLimit);
+                    }
+                    text.push_str(&piece);
                 }
             }
             Ok(None) => {

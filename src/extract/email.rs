@@ -1,5 +1,6 @@
-//! Email (RFC 5322 / MIME): headers, the text body (HTML converted), and every
-//! attachment extracted as a child document, to a bounded depth and count.
+//! Email (RFC 5322 / MIME): headers (each of bounded length), the text body (HTML
+//! converted), and every attachment extracted as a child document, to a bounded depth
+//! and count, the body and all attachments sharing the document's one text allowance.
 
 use mail_parser::{Address, MessageParser, MimeHeaders, PartType};
 use serde::Serialize;
@@ -21,37 +22,70 @@ pub struct EmailHeaders {
     pub date_time: Option<String>,
 }
 
-fn addresses(address: Option<&Address<'_>>) -> Vec<String> {
-    address
-        .map(|a| {
-            a.iter()
-                .filter_map(|addr| addr.address().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The longest header value kept, in bytes (a subject, a name, an address).
+const MAX_HEADER_BYTES: usize = 4096;
+/// The most recipients kept.
+const MAX_RECIPIENTS: usize = 200;
+
+/// Keeps headers within their bounds, noting whether any was cut.
+#[derive(Default)]
+struct Cut {
+    any: bool,
+}
+
+impl Cut {
+    fn value(&mut self, value: &str) -> String {
+        if value.len() <= MAX_HEADER_BYTES {
+            return value.to_owned();
+        }
+        self.any = true;
+        let mut at = MAX_HEADER_BYTES;
+        while !value.is_char_boundary(at) {
+            at -= 1;
+        }
+        value[..at].to_owned()
+    }
+
+    fn addresses(&mut self, address: Option<&Address<'_>>) -> Vec<String> {
+        let mut out = Vec::new();
+        for addr in address.into_iter().flat_map(Address::iter) {
+            if let Some(a) = addr.address() {
+                if out.len() == MAX_RECIPIENTS {
+                    self.any = true;
+                    break;
+                }
+                out.push(self.value(a));
+            }
+        }
+        out
+    }
 }
 
 pub fn extract(bytes: &[u8], budget: &Budget, depth: usize, out: &mut Extracted) {
     let Some(message) = MessageParser::default().parse(bytes) else {
         out.warnings.add(Warning::Malformed);
-        out.text = text::decode(bytes);
+        out.keep_text(budget, text::decode(bytes));
         return;
     };
     let from = message.from().and_then(|a| a.first());
     let date = message.date();
+    let mut cut = Cut::default();
     out.email = Some(EmailHeaders {
         from_name: from
             .and_then(|a| a.name())
-            .map(|n| n.trim().to_owned())
+            .map(|n| cut.value(n.trim()))
             .filter(|n| !n.is_empty()),
-        from_address: from.and_then(|a| a.address()).map(str::to_owned),
-        to: addresses(message.to()),
-        subject: message.subject().map(str::to_owned),
+        from_address: from.and_then(|a| a.address()).map(|a| cut.value(a)),
+        to: cut.addresses(message.to()),
+        subject: message.subject().map(|s| cut.value(s)),
         date: date
             .filter(|d| d.year > 0 && (1..=12).contains(&d.month) && (1..=31).contains(&d.day))
             .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)),
         date_time: date.map(|d| d.to_rfc3339()),
     });
+    if cut.any {
+        out.warnings.add(Warning::HeaderTruncated);
+    }
 
     // The body: every text part; an HTML-only message through the HTML converter.
     let mut body = String::new();
@@ -72,7 +106,8 @@ pub fn extract(bytes: &[u8], budget: &Budget, depth: usize, out: &mut Extracted)
             }
         }
     }
-    out.text = body.replace("\r\n", "\n");
+    // The body is kept first; the attachments share what is left of the document's text.
+    out.keep_text(budget, body.replace("\r\n", "\n"));
 
     // Attachments, each read as a document of its own.
     for part in message.attachments() {

@@ -13,7 +13,8 @@ pub struct Limits {
     pub max_input_bytes: usize,
     /// The most one stream (PDF stream, zip member, email part) may decompress to.
     pub max_stream_bytes: usize,
-    /// The most text kept per document, in bytes.
+    /// The most text kept per document, in bytes: its parts (a Word file's headers, body,
+    /// footnotes and footers) and its attachments, at every depth, together.
     pub max_text_bytes: usize,
     /// Pages read from one PDF.
     pub max_pages: usize,
@@ -51,6 +52,8 @@ pub struct Budget {
     pub limits: Limits,
     deadline: Instant,
     attachments: std::cell::Cell<usize>,
+    /// Text bytes kept so far, the document's parts and attachments together.
+    text: std::cell::Cell<usize>,
 }
 
 impl Budget {
@@ -59,7 +62,29 @@ impl Budget {
             limits: limits.clone(),
             deadline: Instant::now() + Duration::from_millis(limits.max_millis),
             attachments: std::cell::Cell::new(0),
+            text: std::cell::Cell::new(0),
         }
+    }
+
+    /// Text bytes the document may still keep.
+    pub fn text_left(&self) -> usize {
+        self.limits.max_text_bytes.saturating_sub(self.text.get())
+    }
+
+    /// Keeps as much of `text` as the document may still keep (cut at a character
+    /// boundary) and counts it; true if any was cut.
+    pub fn keep_text(&self, text: &mut String) -> bool {
+        let left = self.text_left();
+        let cut = text.len() > left;
+        if cut {
+            let mut at = left;
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            text.truncate(at);
+        }
+        self.text.set(self.text.get() + text.len());
+        cut
     }
 
     /// Counts one more attachment; false once the document has used its allowance.
@@ -75,5 +100,28 @@ impl Budget {
     /// True once the document's time is up.
     pub fn expired(&self) -> bool {
         Instant::now() >= self.deadline
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_counted_across_calls_and_cut_at_a_character() {
+        let budget = Budget::start(&Limits {
+            max_text_bytes: 10,
+            ..Limits::default()
+        });
+        let mut first = String::from("Zoë ");
+        assert!(!budget.keep_text(&mut first));
+        assert_eq!(budget.text_left(), 5);
+        let mut second = String::from("Łukasz");
+        assert!(budget.keep_text(&mut second));
+        assert_eq!(second, "Łuka");
+        let mut third = String::from("x");
+        assert!(budget.keep_text(&mut third));
+        assert_eq!(third, "");
+        assert_eq!(budget.text_left(), 0);
     }
 }

@@ -25,8 +25,18 @@ use bytes::Bytes;
 pub enum Warning {
     /// The format is not one postroom reads.
     UnsupportedType,
-    /// Encrypted and not readable without a password.
+    /// Encrypted and not readable without a password (code `encrypted`).
     Encrypted,
+    /// Encrypted, but opened without a password (an empty user password, as most
+    /// "restricted" PDFs have): the text is kept. Code `encrypted`, as for [`Self::Encrypted`].
+    EncryptedOpened,
+    /// The file's structure was damaged and rebuilt as a viewer would (a cross-reference
+    /// table, a looping page tree, a stream's length); the text read is kept.
+    Repaired,
+    /// A Word part declared a DTD or used entities; they were not expanded.
+    EntitiesRefused,
+    /// An email header was longer than postroom keeps; it was cut.
+    HeaderTruncated,
     /// A PDF with no text to extract (a scan without OCR, or drawings).
     NoTextLayer,
     /// A limit (size, pages, streams, nesting, time) was hit; what was read is kept.
@@ -47,7 +57,10 @@ impl Warning {
     pub fn code(self) -> &'static str {
         match self {
             Warning::UnsupportedType => "unsupported_type",
-            Warning::Encrypted => "encrypted",
+            Warning::Encrypted | Warning::EncryptedOpened => "encrypted",
+            Warning::Repaired => "repaired",
+            Warning::EntitiesRefused => "entities_refused",
+            Warning::HeaderTruncated => "header_truncated",
             Warning::NoTextLayer => "no_text_layer",
             Warning::TruncatedAtLimit => "truncated_at_limit",
             Warning::TooLarge => "too_large",
@@ -58,7 +71,9 @@ impl Warning {
         }
     }
 
-    /// Whether the document could not be read at all (so `extract` exits 1).
+    /// Whether the document could not be read at all (so `extract` exits 1). A damaged
+    /// input whose text was recovered (`repaired`, an `encrypted` file opened without a
+    /// password, `entities_refused`, `header_truncated`) is flagged, not unreadable.
     pub fn is_unreadable(self) -> bool {
         matches!(
             self,
@@ -78,14 +93,21 @@ impl Serialize for Warning {
     }
 }
 
-/// Warnings in the order first seen, each once.
+/// Warnings in the order first seen, each code once.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Warnings(Vec<Warning>);
 
 impl Warnings {
     pub fn add(&mut self, w: Warning) {
-        if !self.0.contains(&w) {
-            self.0.push(w);
+        match self.0.iter_mut().find(|seen| seen.code() == w.code()) {
+            // Two warnings with one code (`encrypted`): the one that makes the document
+            // unreadable wins.
+            Some(seen) => {
+                if w.is_unreadable() {
+                    *seen = w;
+                }
+            }
+            None => self.0.push(w),
         }
     }
 
@@ -135,6 +157,15 @@ impl Extracted {
         let mut e = Extracted::empty(MediaType::Other("application/octet-stream"));
         e.warnings.add(Warning::Unreadable);
         e
+    }
+
+    /// Sets the text, as much of it as the document may still keep (`truncated_at_limit`
+    /// if cut).
+    pub(crate) fn keep_text(&mut self, budget: &Budget, mut text: String) {
+        if budget.keep_text(&mut text) {
+            self.warnings.add(Warning::TruncatedAtLimit);
+        }
+        self.text = text;
     }
 
     /// Whether nothing could be read from the document itself.
@@ -189,34 +220,27 @@ pub(crate) fn extract_with(bytes: &[u8], budget: &Budget, depth: usize) -> Extra
         out.warnings.add(Warning::TooLarge);
         return out;
     }
+    // The document's text allowance is shared by all its parts and attachments: each
+    // format keeps its text through the budget (Word part by part, an email its body
+    // before its attachments).
     let result = catch_unwind(AssertUnwindSafe(|| {
         let mut done = Extracted::empty(media_type);
         match media_type {
             MediaType::Pdf => {
                 let pdf = pdf::extract(bytes, budget, &mut done.warnings);
                 done.pages = pdf.page_count;
-                done.text = pdf.pages.join("\u{c}");
+                done.keep_text(budget, pdf.pages.join("\u{c}"));
             }
             MediaType::Docx => docx::extract(bytes, budget, &mut done),
             MediaType::Email => email::extract(bytes, budget, depth, &mut done),
-            MediaType::Html => done.text = text::html_to_text(&text::decode(bytes)),
-            MediaType::Text => done.text = text::decode(bytes),
+            MediaType::Html => done.keep_text(budget, text::html_to_text(&text::decode(bytes))),
+            MediaType::Text => done.keep_text(budget, text::decode(bytes)),
             MediaType::Other(_) | MediaType::Empty => done.warnings.add(Warning::UnsupportedType),
         }
         done
     }));
     match result {
-        Ok(mut done) => {
-            if done.text.len() > budget.limits.max_text_bytes {
-                let mut cut = budget.limits.max_text_bytes;
-                while !done.text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                done.text.truncate(cut);
-                done.warnings.add(Warning::TruncatedAtLimit);
-            }
-            done
-        }
+        Ok(done) => done,
         Err(_) => {
             out.warnings.add(Warning::InternalError);
             out

@@ -1,6 +1,9 @@
 //! Hostile inputs, built in code: decompression and zip bombs, truncated and corrupt
-//! files, cyclic page trees, deep nesting, nested emails, wrong types, empty files.
-//! Each must give its stable warning code, never a panic, hang or out-of-memory.
+//! files, damaged cross-reference tables and stream lengths, cyclic page trees,
+//! encryption, DTDs and entities, over-long headers, text over the document's cap in
+//! many parts, deep nesting, nested emails, wrong types, empty files. Each must give its
+//! stable warning code, never a panic, hang or out-of-memory: no hostile input passes
+//! silently, even when its text is recovered (it is then kept, and not unreadable).
 //!
 //! With `POSTROOM_HOSTILE_DIR` set, the corpus is also written there, so that
 //! `scripts/measure-hostile` can time each file through the release binary.
@@ -9,13 +12,15 @@ use std::io::Write as _;
 
 use flate2::Compression;
 use flate2::write::ZlibEncoder;
-use postroom::extract::{Limits, Warning, extract_isolated};
+use postroom::extract::{Extracted, Limits, extract_isolated};
 
-/// One hostile input and the warning it must produce.
+/// One hostile input, the warning code it must produce, and the text it must still give
+/// when its text is recoverable (a damaged input that is flagged but not unreadable).
 pub struct Case {
     pub name: &'static str,
     pub bytes: Vec<u8>,
-    pub expect: Warning,
+    pub expect: &'static str,
+    pub keeps: Option<&'static str>,
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {
@@ -98,7 +103,18 @@ fn a_page_tree_that_loops_is_walked_by_hand() {
     let extracted = extract_isolated(cyclic_pages_pdf(), &Limits::default());
     assert_eq!(extracted.text.trim(), "cyclic");
     assert_eq!(extracted.pages, Some(1));
-    assert!(extracted.warnings.contains(Warning::Malformed));
+    assert_eq!(codes(&extracted), ["malformed", "repaired"]);
+    assert!(!extracted.unreadable());
+}
+
+/// The warning codes of an extraction, in order.
+fn codes(extracted: &Extracted) -> Vec<&'static str> {
+    extracted
+        .warnings
+        .as_slice()
+        .iter()
+        .map(|w| w.code())
+        .collect()
 }
 
 /// A one-page PDF saying "Hello repaired world", its content stream's `/Length` given.
@@ -119,19 +135,203 @@ fn a_stream_whose_length_names_no_number_is_read_to_its_endstream() {
     let limits = Limits::default();
     let good = extract_isolated(pdf_with_content_length("51"), &limits);
     assert_eq!(good.text.trim(), "Hello repaired world");
-    assert!(!good.warnings.contains(Warning::Malformed));
-    for length in ["4 0 R", "9 0 R"] {
+    assert_eq!(codes(&good), Vec::<&str>::new());
+    // Named elsewhere, named nowhere, too short, too long: each read to its `endstream`.
+    for length in ["4 0 R", "9 0 R", "20", "70"] {
         let repaired = extract_isolated(pdf_with_content_length(length), &limits);
         assert_eq!(
             repaired.text.trim(),
             "Hello repaired world",
             "/Length {length}"
         );
-        assert!(
-            repaired.warnings.contains(Warning::Malformed),
+        assert_eq!(
+            codes(&repaired),
+            ["malformed", "repaired"],
             "/Length {length}"
         );
+        assert!(!repaired.unreadable(), "/Length {length}");
     }
+}
+
+#[test]
+fn a_damaged_cross_reference_table_is_rebuilt_and_said() {
+    let hello = simple_pdf(b"BT /F1 12 Tf 72 700 Td (Letter of claim) Tj ET");
+    let limits = Limits::default();
+    assert_eq!(
+        codes(&extract_isolated(hello.clone(), &limits)),
+        Vec::<&str>::new()
+    );
+    for (what, bytes) in [
+        ("offset", with_startxref_moved(&hello, 7)),
+        ("table", without_xref_table(&hello)),
+    ] {
+        let repaired = extract_isolated(bytes, &limits);
+        assert_eq!(repaired.text.trim(), "Letter of claim", "{what}");
+        assert!(
+            codes(&repaired).contains(&"repaired"),
+            "{what}: {:?}",
+            codes(&repaired)
+        );
+        assert!(!repaired.unreadable(), "{what}");
+    }
+}
+
+#[test]
+fn any_encryption_is_said_and_the_text_kept_when_no_password_is_needed() {
+    let hello = simple_pdf(b"BT /F1 12 Tf 72 700 Td (Letter of claim) Tj ET");
+    let limits = Limits::default();
+    let open = extract_isolated(encrypted(&hello, ""), &limits);
+    assert_eq!(open.text.trim(), "Letter of claim");
+    assert_eq!(codes(&open), ["encrypted"]);
+    assert!(!open.unreadable(), "readable without a password");
+    let locked = extract_isolated(encrypted(&hello, "secret"), &limits);
+    assert_eq!(locked.text, "");
+    assert_eq!(codes(&locked), ["encrypted"]);
+    assert!(locked.unreadable(), "not readable without its password");
+}
+
+#[test]
+fn word_entities_and_dtds_are_refused_and_said() {
+    let docx = zip(&[("word/document.xml", ENTITY_BOMB.as_bytes())]);
+    let extracted = extract_isolated(docx, &Limits::default());
+    assert_eq!(extracted.text.trim(), "Dear Sir & Madam,");
+    assert_eq!(codes(&extracted), ["entities_refused"]);
+    assert!(!extracted.unreadable());
+    // An undeclared entity, without a DTD, is refused as well.
+    let docx = zip(&[(
+        "word/document.xml",
+        br#"<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>Dear &name; &#90;o&#xEB;</w:t></w:r></w:p></w:body></w:document>"#.as_slice(),
+    )]);
+    let extracted = extract_isolated(docx, &Limits::default());
+    assert_eq!(extracted.text.trim(), "Dear  Zoë");
+    assert_eq!(codes(&extracted), ["entities_refused"]);
+}
+
+#[test]
+fn an_over_long_email_header_is_cut_and_said() {
+    let subject = "FOI request ".repeat(90_000);
+    let eml = email(
+        &format!(
+            "From: Zoë Example <a@example.org>\r\nTo: b@example.org\r\nSubject: {subject}\r\nDate: Tue, 5 Mar 2024 09:30:00 +0000"
+        ),
+        "Please send the 2023 figures.",
+    );
+    let extracted = extract_isolated(eml, &Limits::default());
+    assert_eq!(extracted.text.trim(), "Please send the 2023 figures.");
+    assert_eq!(codes(&extracted), ["header_truncated"]);
+    assert!(!extracted.unreadable());
+    let headers = extracted.email.expect("headers");
+    let kept = headers.subject.expect("subject");
+    assert!(kept.len() <= 4096, "subject of {} bytes kept", kept.len());
+    assert!(subject.starts_with(&kept));
+    assert_eq!(headers.from_name.as_deref(), Some("Zoë Example"));
+    // A header of ordinary length is not cut.
+    let eml = email(
+        "From: a@example.org\r\nTo: b@example.org\r\nSubject: FOI request: waiting times\r\nDate: Tue, 5 Mar 2024 09:30:00 +0000",
+        "Please send the 2023 figures.",
+    );
+    assert_eq!(
+        codes(&extract_isolated(eml, &Limits::default())),
+        Vec::<&str>::new()
+    );
+}
+
+/// A Word part (body, header, footer...) holding one paragraph of `bytes` of text.
+fn word_part(root: &str, bytes: usize) -> Vec<u8> {
+    let words = "claimant ".repeat(bytes / 9);
+    format!(r#"<w:{root} xmlns:w="x"><w:p><w:r><w:t>{words}</w:t></w:r></w:p></w:{root}>"#)
+        .into_bytes()
+}
+
+/// The text of a document and of all its attachments, at every depth.
+fn all_text(extracted: &Extracted) -> usize {
+    extracted.text.len()
+        + extracted
+            .attachments
+            .iter()
+            .map(|a| all_text(&a.extracted))
+            .sum::<usize>()
+}
+
+#[test]
+fn word_text_is_capped_per_document_not_per_part() {
+    let limits = Limits {
+        max_text_bytes: 64 * 1024,
+        ..Limits::default()
+    };
+    let near_cap = 60 * 1024;
+    let parts: Vec<(&str, Vec<u8>)> = vec![
+        ("word/header1.xml", word_part("hdr", near_cap)),
+        ("word/document.xml", word_part("document", near_cap)),
+        ("word/footnotes.xml", word_part("footnotes", near_cap)),
+        ("word/footer1.xml", word_part("ftr", near_cap)),
+        ("word/footer2.xml", word_part("ftr", near_cap)),
+        // Read only if reading went on after the document's text was used up.
+        (
+            "word/footer3.xml",
+            b"<w:ftr><w:p><w:r><w:t>late</w:t></w:r></w:p></w:ftr><w:p".to_vec(),
+        ),
+    ];
+    let entries: Vec<(&str, &[u8])> = parts.iter().map(|(n, d)| (*n, d.as_slice())).collect();
+    let extracted = extract_isolated(zip(&entries), &limits);
+    assert!(
+        extracted.text.len() <= limits.max_text_bytes,
+        "{} bytes of text",
+        extracted.text.len()
+    );
+    assert!(extracted.text.starts_with("claimant claimant"));
+    assert_eq!(
+        codes(&extracted),
+        ["truncated_at_limit"],
+        "parts after the cap were read"
+    );
+}
+
+#[test]
+fn email_attachments_share_the_document_text_cap() {
+    let limits = Limits {
+        max_text_bytes: 64 * 1024,
+        ..Limits::default()
+    };
+    let attachment = "The claimant attended on 5 March 2024.\r\n".repeat(500); // 20 KB
+    let mut inner = String::new();
+    for i in 0..3 {
+        inner.push_str(&format!("--in\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"n{i}.txt\"\r\n\r\n{attachment}\r\n"));
+    }
+    inner.push_str("--in--\r\n");
+    let inner = email(
+        "From: c@example.org\r\nTo: a@example.org\r\nSubject: forwarded\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"in\"",
+        &format!("--in\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n{inner}"),
+    );
+    let mut body = String::from("--sep\r\nContent-Type: text/plain\r\n\r\nCovering note.\r\n");
+    for i in 0..8 {
+        body.push_str(&format!("--sep\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=\"a{i}.txt\"\r\n\r\n{attachment}\r\n"));
+    }
+    body.push_str(&format!(
+        "--sep\r\nContent-Type: message/rfc822\r\n\r\n{}\r\n--sep--\r\n",
+        String::from_utf8_lossy(&inner)
+    ));
+    let eml = email(
+        "From: a@example.org\r\nTo: b@example.org\r\nSubject: bundle\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"sep\"",
+        &body,
+    );
+    let extracted = extract_isolated(eml, &limits);
+    assert_eq!(extracted.attachments.len(), 9);
+    assert!(extracted.text.contains("Covering note."));
+    assert!(
+        extracted.attachments[0].extracted.text.len() >= 19_000,
+        "the first attachment is whole"
+    );
+    let total = all_text(&extracted);
+    assert!(
+        total <= limits.max_text_bytes,
+        "{total} bytes of text in all"
+    );
+    assert!(
+        codes(&extracted).contains(&"truncated_at_limit"),
+        "{:?}",
+        codes(&extracted)
+    );
 }
 
 fn email(headers: &str, body: &str) -> Vec<u8> {
@@ -155,6 +355,74 @@ fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
     out.into_inner()
 }
 
+/// The PDF with its `startxref` offset moved `by` bytes further on.
+fn with_startxref_moved(pdf: &[u8], by: usize) -> Vec<u8> {
+    let at = memchr::memmem::rfind(pdf, b"startxref\n").expect("startxref") + 10;
+    let end = at
+        + pdf[at..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .expect("offset line");
+    let offset: usize = std::str::from_utf8(&pdf[at..end])
+        .expect("offset")
+        .parse()
+        .expect("offset");
+    let mut out = pdf[..at].to_vec();
+    out.extend_from_slice((offset + by).to_string().as_bytes());
+    out.extend_from_slice(&pdf[end..]);
+    out
+}
+
+/// The PDF with its cross-reference table blanked out (the trailer kept).
+fn without_xref_table(pdf: &[u8]) -> Vec<u8> {
+    let start = memchr::memmem::rfind(pdf, b"xref\n0 ").expect("xref");
+    let end = memchr::memmem::rfind(pdf, b"trailer").expect("trailer");
+    let mut out = pdf.to_vec();
+    out[start..end].fill(b' ');
+    out
+}
+
+/// The PDF encrypted (RC4, 128-bit) with the given user password.
+fn encrypted(pdf: &[u8], user_password: &str) -> Vec<u8> {
+    use lopdf::{Document, EncryptionState, EncryptionVersion, Object, Permissions};
+    let mut doc = Document::load_mem(pdf).expect("load");
+    doc.trailer.set(
+        "ID",
+        Object::Array(vec![
+            Object::string_literal(b"0123456789abcdef".to_vec()),
+            Object::string_literal(b"fedcba9876543210".to_vec()),
+        ]),
+    );
+    let state = EncryptionState::try_from(EncryptionVersion::V2 {
+        document: &doc,
+        owner_password: "owner",
+        user_password,
+        key_length: 128,
+        permissions: Permissions::all(),
+    })
+    .expect("encryption state");
+    doc.encrypt(&state).expect("encrypt");
+    let mut out = Vec::new();
+    doc.save_to(&mut out).expect("save");
+    out
+}
+
+/// A Word body with a DTD declaring a billion-laughs entity and an external one.
+const ENTITY_BOMB: &str = r#"<?xml version="1.0"?>
+<!DOCTYPE w:document [
+<!ENTITY a "aaaaaaaaaa">
+<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">
+<!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">
+<!ENTITY e "&d;&d;&d;&d;&d;&d;&d;&d;&d;&d;">
+<!ENTITY f "&e;&e;&e;&e;&e;&e;&e;&e;&e;&e;">
+<!ENTITY g "&f;&f;&f;&f;&f;&f;&f;&f;&f;&f;">
+<!ENTITY h "&g;&g;&g;&g;&g;&g;&g;&g;&g;&g;">
+<!ENTITY i "&h;&h;&h;&h;&h;&h;&h;&h;&h;&h;">
+<!ENTITY secret SYSTEM "file:///etc/passwd">
+]>
+<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>Dear Sir &amp; Madam,</w:t></w:r></w:p><w:p><w:r><w:t>&i;&secret;</w:t></w:r></w:p></w:body></w:document>"#;
+
 pub fn corpus() -> Vec<Case> {
     let hello = simple_pdf(b"BT /F1 12 Tf 72 700 Td (Letter of claim) Tj ET");
     let mut cases = Vec::new();
@@ -170,20 +438,50 @@ pub fn corpus() -> Vec<Case> {
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".to_vec(),
             stream("/Filter /FlateDecode", &bomb),
         ]),
-        expect: Warning::TruncatedAtLimit,
+        expect: "truncated_at_limit",
+        keeps: None,
     });
-    // A content stream whose /Length names itself, or an object that is not there:
-    // read up to its `endstream` (see the test below).
+    // A content stream whose /Length names itself, an object that is not there, or the
+    // wrong number: read up to its `endstream` (see the test below), and said so.
     for (name, length) in [
         ("pdf-length-names-itself.pdf", "4 0 R"),
         ("pdf-length-names-nothing.pdf", "9 0 R"),
+        ("pdf-length-wrong.pdf", "20"),
     ] {
         cases.push(Case {
             name,
             bytes: pdf_with_content_length(length),
-            expect: Warning::Malformed,
+            expect: "repaired",
+            keeps: Some("Hello repaired world"),
         });
     }
+    // A cross-reference table that is off by some bytes, and one that is not there: the
+    // reader finds or rebuilds the table.
+    cases.push(Case {
+        name: "pdf-xref-offset-wrong.pdf",
+        bytes: with_startxref_moved(&hello, 7),
+        expect: "repaired",
+        keeps: Some("Letter of claim"),
+    });
+    cases.push(Case {
+        name: "pdf-xref-missing.pdf",
+        bytes: without_xref_table(&hello),
+        expect: "repaired",
+        keeps: Some("Letter of claim"),
+    });
+    // Encrypted with an empty user password (opened without asking), and with a real one.
+    cases.push(Case {
+        name: "pdf-encrypted-empty-password.pdf",
+        bytes: encrypted(&hello, ""),
+        expect: "encrypted",
+        keeps: Some("Letter of claim"),
+    });
+    cases.push(Case {
+        name: "pdf-encrypted-password.pdf",
+        bytes: encrypted(&hello, "secret"),
+        expect: "encrypted",
+        keeps: None,
+    });
     // An object stream bomb, decoded while the file loads.
     cases.push(Case {
         name: "pdf-objstm-bomb.pdf",
@@ -193,7 +491,8 @@ pub fn corpus() -> Vec<Case> {
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>".to_vec(),
             stream("/Type /ObjStm /N 1 /First 4 /Filter /FlateDecode", &bomb),
         ]),
-        expect: Warning::TruncatedAtLimit,
+        expect: "truncated_at_limit",
+        keeps: None,
     });
     // Truncated at several places.
     for (name, cut) in [
@@ -204,7 +503,8 @@ pub fn corpus() -> Vec<Case> {
         cases.push(Case {
             name,
             bytes: hello[..cut].to_vec(),
-            expect: Warning::Malformed,
+            expect: "malformed",
+            keeps: None,
         });
     }
     // Corrupt: every 7th byte flipped after the header.
@@ -217,13 +517,15 @@ pub fn corpus() -> Vec<Case> {
     cases.push(Case {
         name: "pdf-corrupt.pdf",
         bytes: corrupt,
-        expect: Warning::Malformed,
+        expect: "malformed",
+        keeps: None,
     });
     // A page tree whose Pages node lists itself among its kids.
     cases.push(Case {
         name: "pdf-cyclic-pages.pdf",
         bytes: cyclic_pages_pdf(),
-        expect: Warning::Malformed,
+        expect: "repaired",
+        keeps: Some("cyclic"),
     });
     // 100,000-deep nested arrays, in an object and in a content stream.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
@@ -235,14 +537,16 @@ pub fn corpus() -> Vec<Case> {
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Deep 4 0 R >>".to_vec(),
             deep.clone(),
         ]),
-        expect: Warning::NoTextLayer,
+        expect: "no_text_layer",
+        keeps: None,
     });
     let mut deep_content = deep.clone();
     deep_content.extend_from_slice(b" TJ");
     cases.push(Case {
         name: "pdf-deep-content.pdf",
         bytes: simple_pdf(&deep_content),
-        expect: Warning::Malformed,
+        expect: "malformed",
+        keeps: None,
     });
     // A form XObject that draws itself.
     cases.push(Case {
@@ -254,7 +558,8 @@ pub fn corpus() -> Vec<Case> {
             stream("/Type /XObject /Subtype /Form /BBox [0 0 10 10] /Resources << /XObject << /X 4 0 R >> >>", b"/X Do /X Do"),
             stream("", b"/X Do"),
         ]),
-        expect: Warning::NoTextLayer,
+        expect: "no_text_layer",
+        keeps: None,
     });
     // Millions of operators on one page (about 1 MB compressed).
     let ops = b"0 0 m ".repeat(3_000_000);
@@ -266,25 +571,29 @@ pub fn corpus() -> Vec<Case> {
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".to_vec(),
             stream("/Filter /FlateDecode", &zlib(&ops)),
         ]),
-        expect: Warning::TruncatedAtLimit,
+        expect: "truncated_at_limit",
+        keeps: None,
     });
     // A JPEG named .pdf, an empty file, random bytes.
     cases.push(Case {
         name: "photo-named.pdf",
         bytes: b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00".repeat(50),
-        expect: Warning::UnsupportedType,
+        expect: "unsupported_type",
+        keeps: None,
     });
     cases.push(Case {
         name: "empty.pdf",
         bytes: Vec::new(),
-        expect: Warning::Empty,
+        expect: "empty",
+        keeps: None,
     });
     cases.push(Case {
         name: "random.bin",
         bytes: (0..4096u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect(),
-        expect: Warning::UnsupportedType,
+        expect: "unsupported_type",
+        keeps: None,
     });
     // Zip bomb: a DOCX whose body inflates to 256 MiB.
     cases.push(Case {
@@ -307,7 +616,8 @@ pub fn corpus() -> Vec<Case> {
             }
             w.into_inner()
         },
-        expect: Warning::TruncatedAtLimit,
+        expect: "truncated_at_limit",
+        keeps: None,
     });
     // A DOCX with 20,000 entries.
     cases.push(Case {
@@ -323,14 +633,36 @@ pub fn corpus() -> Vec<Case> {
             entries.push(("word/document.xml", b"<w:document/>"));
             zip(&entries)
         },
-        expect: Warning::TruncatedAtLimit,
+        expect: "truncated_at_limit",
+        keeps: None,
     });
     // A truncated DOCX.
     let docx = zip(&[("word/document.xml", br#"<w:document xmlns:w="x"><w:body><w:p><w:r><w:t>Hello</w:t></w:r></w:p></w:body></w:document>"#)]);
     cases.push(Case {
         name: "docx-truncated.docx",
         bytes: docx[..docx.len() * 2 / 3].to_vec(),
-        expect: Warning::Malformed,
+        expect: "malformed",
+        keeps: None,
+    });
+    // A Word body with a DTD: an entity expanding a billion times, and one naming a file.
+    cases.push(Case {
+        name: "docx-entities.docx",
+        bytes: zip(&[("word/document.xml", ENTITY_BOMB.as_bytes())]),
+        expect: "entities_refused",
+        keeps: Some("Dear Sir"),
+    });
+    // An email whose Subject is a megabyte long.
+    cases.push(Case {
+        name: "email-long-header.eml",
+        bytes: email(
+            &format!(
+                "From: a@example.org\r\nTo: b@example.org\r\nSubject: {}\r\nDate: Tue, 5 Mar 2024 09:30:00 +0000",
+                "FOI request ".repeat(90_000)
+            ),
+            "Please send the 2023 figures.",
+        ),
+        expect: "header_truncated",
+        keeps: Some("Please send the 2023 figures."),
     });
     // 500-deep nested emails.
     let mut nested = email(
@@ -353,7 +685,8 @@ pub fn corpus() -> Vec<Case> {
     cases.push(Case {
         name: "email-nested-500.eml",
         bytes: nested,
-        expect: Warning::TruncatedAtLimit,
+        expect: "truncated_at_limit",
+        keeps: None,
     });
     // An email with 1,000 attachments.
     let mut many = String::new();
@@ -364,13 +697,48 @@ pub fn corpus() -> Vec<Case> {
     cases.push(Case {
         name: "email-many-attachments.eml",
         bytes: email("From: a@example.org\r\nTo: b@example.org\r\nSubject: many\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"sep\"", &many),
-        expect: Warning::TruncatedAtLimit,
+        expect: "truncated_at_limit",
+        keeps: None,
+    });
+    // Text over the document's cap in every part: a DOCX with a header, a body, footnotes
+    // and 20 footers of 17 MiB of text each (17 KB each in the zip), and an email with 200
+    // such DOCX attachments. Each part or attachment alone is just over the cap; read one
+    // at a time, they came to gigabytes.
+    let big = word_part("document", 17 << 20);
+    let mut names = vec![
+        "word/header1.xml".to_owned(),
+        "word/document.xml".to_owned(),
+    ];
+    names.push("word/footnotes.xml".to_owned());
+    names.extend((1..=20).map(|i| format!("word/footer{i}.xml")));
+    let entries: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), big.as_slice())).collect();
+    cases.push(Case {
+        name: "docx-parts-over-text-cap.docx",
+        bytes: zip(&entries),
+        expect: "truncated_at_limit",
+        keeps: Some("claimant claimant"),
+    });
+    let one = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(zip(&[("word/document.xml", &big)]))
+    };
+    let mut parts = String::from("--sep\r\nContent-Type: text/plain\r\n\r\nCovering note.\r\n");
+    for i in 0..200 {
+        parts.push_str(&format!("--sep\r\nContent-Type: application/vnd.openxmlformats-officedocument.wordprocessingml.document\r\nContent-Disposition: attachment; filename=\"r{i}.docx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{one}\r\n"));
+    }
+    parts.push_str("--sep--\r\n");
+    cases.push(Case {
+        name: "email-attachments-over-text-cap.eml",
+        bytes: email("From: a@example.org\r\nTo: b@example.org\r\nSubject: records\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"sep\"", &parts),
+        expect: "truncated_at_limit",
+        keeps: Some("Covering note."),
     });
     // An input over the size limit.
     cases.push(Case {
         name: "too-large.txt",
         bytes: vec![b'a'; Limits::default().max_input_bytes + 1],
-        expect: Warning::TooLarge,
+        expect: "too_large",
+        keeps: None,
     });
     cases
 }
@@ -426,13 +794,26 @@ fn hostile_inputs_give_stable_codes_without_panics() {
             .iter()
             .map(|w| w.code())
             .collect();
-        if extracted.warnings.contains(Warning::InternalError)
-            || !extracted.warnings.contains(case.expect)
-        {
+        // No hostile input passes silently: each has a warning, and the one it is known by.
+        if codes.is_empty() || codes.contains(&"internal_error") || !codes.contains(&case.expect) {
             failures.push(format!(
                 "{}: expected {}, got {codes:?}",
+                case.name, case.expect
+            ));
+        }
+        // The document's text, attachments included, is within its cap.
+        let total = all_text(&extracted);
+        if total > limits.max_text_bytes {
+            failures.push(format!("{}: {total} bytes of text", case.name));
+        }
+        // Flagged, but its text is recovered: it is not quarantined as unreadable.
+        if let Some(keeps) = case.keeps
+            && (extracted.unreadable() || !extracted.text.contains(keeps))
+        {
+            failures.push(format!(
+                "{}: expected to keep {keeps:?} and be readable, got unreadable={} {codes:?}",
                 case.name,
-                case.expect.code()
+                extracted.unreadable()
             ));
         }
     }

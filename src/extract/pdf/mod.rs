@@ -42,12 +42,15 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
             return PdfText::default();
         }
     };
-    if repair_stream_lengths(&mut doc, bytes, budget.limits.max_stream_bytes) {
+    // Every repair is said (`malformed` and `repaired`), and what was read is kept: a
+    // stream whose length was read again up to its `endstream` (by lopdf or here), a
+    // cross-reference table found nearby or rebuilt, a page tree walked by hand.
+    let mut repaired = !doc.was_encrypted() && lengths_recovered(&doc, bytes);
+    repaired |= repair_stream_lengths(&mut doc, bytes, budget.limits.max_stream_bytes);
+    repaired |= doc.xref_recovery.is_some();
+    if repaired {
         warnings.add(Warning::Malformed);
-    }
-    if doc.xref_recovery.is_some() {
-        // The cross-reference data was damaged and rebuilt: say so, keep what was read.
-        warnings.add(Warning::Malformed);
+        warnings.add(Warning::Repaired);
     }
     if doc.is_encrypted() && !doc.was_encrypted() {
         warnings.add(Warning::Encrypted);
@@ -55,6 +58,10 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
             pages: Vec::new(),
             page_count: Some(doc.get_pages().len() as u32),
         };
+    }
+    if doc.was_encrypted() {
+        // Opened with the empty user password: encrypted all the same, and said so.
+        warnings.add(Warning::EncryptedOpened);
     }
     let mut page_ids: Vec<lopdf::ObjectId> = doc.get_pages().into_values().collect();
     if page_ids.is_empty() {
@@ -65,15 +72,15 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
         if page_ids.is_empty() {
             return PdfText::default();
         }
+        warnings.add(Warning::Repaired);
     }
     let mut fonts = interp::FontCache::default();
     let mut pages = Vec::with_capacity(page_ids.len().min(budget.limits.max_pages));
     let mut text_bytes = 0usize;
+    // What the document (with its siblings, when it is an attachment) may still keep.
+    let max_text = budget.text_left();
     for (n, page_id) in page_ids.iter().enumerate() {
-        if n >= budget.limits.max_pages
-            || budget.expired()
-            || text_bytes > budget.limits.max_text_bytes
-        {
+        if n >= budget.limits.max_pages || budget.expired() || text_bytes > max_text {
             warnings.add(Warning::TruncatedAtLimit);
             break;
         }
@@ -94,6 +101,74 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
     PdfText {
         pages,
         page_count: Some(page_ids.len() as u32),
+    }
+}
+
+/// Whether lopdf read a stream whose `/Length` was wrong up to its `endstream`: it only
+/// logs it, and gives the stream a `/Length` that fits its data. So the length written in
+/// the file is read back here and compared with the data. An encrypted file's streams
+/// change length when decrypted, so this is not asked of one.
+fn lengths_recovered(doc: &Document, bytes: &[u8]) -> bool {
+    doc.objects
+        .iter()
+        .filter_map(|(id, obj)| match obj {
+            Object::Stream(stream) => Some((id, stream)),
+            _ => None,
+        })
+        .take(10_000)
+        .any(|(id, stream)| {
+            let Some(lopdf::xref::XrefEntry::Normal { offset, generation }) =
+                doc.reference_table.get(id.0)
+            else {
+                return false;
+            };
+            *generation == id.1
+                && written_length(doc, bytes, *offset as usize)
+                    .is_some_and(|n| n != stream.content.len() as u64)
+        })
+}
+
+/// The `/Length` written in the dictionary of the stream object at `offset`, when it is a
+/// whole number or a reference to one.
+fn written_length(doc: &Document, bytes: &[u8], offset: usize) -> Option<u64> {
+    let rest = bytes.get(offset..)?;
+    let head = &rest[..rest.len().min(4096)];
+    let dict = &head[..memchr::memmem::find(head, b"stream")?];
+    let is_delimiter = |b: &u8| b.is_ascii_whitespace() || b"()<>[]{}/%".contains(b);
+    let mut from = 0;
+    let value = loop {
+        let end = from + memchr::memmem::find(&dict[from..], b"/Length")? + b"/Length".len();
+        if dict.get(end).is_some_and(is_delimiter) {
+            break &dict[end..];
+        }
+        from = end; // `/Length1` and the like, of an embedded font
+    };
+    // A number, or two numbers and `R`.
+    let mut numbers = [None, None];
+    let mut rest = value;
+    for n in &mut numbers {
+        rest = rest.trim_ascii_start();
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits == 0 || digits > 18 {
+            break;
+        }
+        *n = std::str::from_utf8(&rest[..digits])
+            .ok()?
+            .parse::<u64>()
+            .ok();
+        rest = &rest[digits..];
+    }
+    match numbers {
+        [Some(id), Some(generation)] if rest.trim_ascii_start().starts_with(b"R") => {
+            let id = (u32::try_from(id).ok()?, u16::try_from(generation).ok()?);
+            match doc.objects.get(&id) {
+                Some(Object::Integer(n)) => u64::try_from(*n).ok(),
+                _ => None,
+            }
+        }
+        // A real (`42.`) is read by lopdf to the letter; not checked.
+        [Some(n), _] if !rest.starts_with(b".") => Some(n),
+        _ => None,
     }
 }
 
@@ -212,4 +287,25 @@ fn pages_by_hand(doc: &Document, max_nodes: usize) -> Vec<lopdf::ObjectId> {
         }
     }
     pages
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_length_is_read_back() {
+        let mut doc = Document::new();
+        doc.objects.insert((9, 0), Object::Integer(51));
+        let length =
+            |dict: &str| written_length(&doc, format!("4 0 obj\n{dict}\nstream\n").as_bytes(), 0);
+        assert_eq!(length("<< /Length 20 >>"), Some(20));
+        assert_eq!(length("<</Length 20/Filter/FlateDecode>>"), Some(20));
+        assert_eq!(length("<< /Length1 500 /Length\n20 >>"), Some(20));
+        assert_eq!(length("<< /Length 9 0 R >>"), Some(51));
+        assert_eq!(length("<< /Length 8 0 R >>"), None);
+        assert_eq!(length("<< /Length 42. >>"), None);
+        assert_eq!(length("<< /Length -1 >>"), None);
+        assert_eq!(length("<< /Length1 500 >>"), None);
+    }
 }
