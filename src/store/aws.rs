@@ -162,6 +162,13 @@ where
             };
             format!("{kind}: {cause}")
         }
+        // The service's code and message (not the whole response: headers and ids).
+        SdkError::ServiceError(se) => format!(
+            "{} (HTTP {}): {}",
+            se.err().code().unwrap_or("unknown error"),
+            se.raw().status().as_u16(),
+            se.err().message().unwrap_or("no message")
+        ),
         _ => DisplayErrorContext(&err).to_string(),
     };
     StoreError::backend(backend, op, retryable, message)

@@ -125,6 +125,28 @@ impl DirBlobs {
         &self.root
     }
 
+    /// Removes the temporary files (`.tmp-*`) that a process killed in the middle of a
+    /// put left behind, if older than `older_than` (a live writer's are younger); says
+    /// how many went. They were never visible as objects: this only frees the disk.
+    pub fn remove_stale_temp_files(&self, older_than: std::time::Duration) -> usize {
+        let now = std::time::SystemTime::now();
+        walkdir::WalkDir::new(&self.root)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| {
+                e.file_type().is_file() && e.file_name().to_string_lossy().starts_with(".tmp-")
+            })
+            .filter(|e| {
+                e.metadata()
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(|t| now.duration_since(t).ok())
+                    .is_some_and(|age| age >= older_than)
+            })
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
     /// The path of an object's bytes.
     pub fn path_of(&self, key: &str) -> PathBuf {
         let mut path = self.root.clone();
@@ -690,6 +712,24 @@ fn key_of(path: &Path, root: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn temporary_files_a_killed_write_left_are_removed_once_stale() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = DirBlobs::open(dir.path()).unwrap();
+        std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+        std::fs::write(dir.path().join("inbox/.tmp-abc123"), b"half a letter").unwrap();
+        std::fs::write(dir.path().join("inbox/letter.pdf"), b"%PDF-").unwrap();
+        let hour = std::time::Duration::from_secs(3600);
+        assert_eq!(
+            blobs.remove_stale_temp_files(hour),
+            0,
+            "a live write's is young"
+        );
+        assert_eq!(blobs.remove_stale_temp_files(std::time::Duration::ZERO), 1);
+        assert!(!dir.path().join("inbox/.tmp-abc123").exists());
+        assert!(dir.path().join("inbox/letter.pdf").exists());
+    }
 
     fn round_trip(key: &str) {
         let root = Path::new("/r");

@@ -18,4 +18,5 @@ mod lambda_ingest;
 mod lambda_letters;
 mod letters;
 mod local_stack;
+mod local_stack_faults;
 mod pdf_text;

@@ -273,6 +273,9 @@ fn ingest_use_case(
     (ingest, letters)
 }
 
+/// A temporary file of the local store this old belongs to no live write.
+const STALE_TEMP_FILES: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// Why a file given to `postroom ingest` was not read.
 #[derive(Debug)]
 enum ReadError {
@@ -318,6 +321,14 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
     use postroom::model::IngestStatus;
     use std::io::IsTerminal as _;
     let stores = postroom::stores::Stores::open(config).await?;
+    if config.backend == postroom::config::BackendKind::Local {
+        // What a run killed in the middle of a write left on the disk (never an object).
+        let blobs = postroom::store::DirBlobs::open(config.blobs_dir())?;
+        let removed = blobs.remove_stale_temp_files(STALE_TEMP_FILES);
+        if removed > 0 {
+            tracing::info!(removed, "stale temporary files removed");
+        }
+    }
     let (use_case, letters) = ingest_use_case(stores);
     let files = collect_files(paths)?;
     let bar = (files.len() > 3 && std::io::stderr().is_terminal()).then(|| {

@@ -61,6 +61,9 @@ macro_rules! table_contract {
 
 blobs_contract!(dir_blobs, crate::contract::harness::dir_blobs);
 blobs_contract!(s3_blobs, crate::contract::harness::s3_blobs);
-blobs_contract!(s3_versioned_blobs, crate::contract::harness::s3_versioned_blobs);
+blobs_contract!(
+    s3_versioned_blobs,
+    crate::contract::harness::s3_versioned_blobs
+);
 table_contract!(sqlite_table, crate::contract::harness::sqlite_table);
 table_contract!(dynamo_table, crate::contract::harness::dynamo_table);
