@@ -1216,6 +1216,71 @@ mod service {
         table.delete_table().await.ok();
     }
 
+    /// Eight officers acknowledge one request at once (each command with its own request
+    /// id): one move is applied and audited, the others are refused as illegal (it is
+    /// acknowledged already), none is lost or applied twice, and nothing is left `Busy`.
+    async fn racing_moves_apply_once(foi: &Foi) {
+        let opened = foi.open(request(1)).await.expect("open");
+        let reference = opened.request.reference.clone();
+        let start = Arc::new(tokio::sync::Barrier::new(8));
+        let moves = (0..8).map(|n| {
+            let (foi, start, reference) = (foi.clone(), start.clone(), reference.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                let cmd = Command::Acknowledge {
+                    on: super::d("2024-03-29"),
+                };
+                foi.apply_once(&reference, &cmd, Some(&format!("officer-{n}")))
+                    .await
+            })
+        });
+        let results = futures::future::join_all(moves).await;
+        let mut applied = 0;
+        for result in results {
+            match result.expect("task") {
+                Ok((_, true)) => applied += 1,
+                Ok((_, false)) => panic!("no command was sent twice"),
+                Err(postroom::foi::service::FoiError::Lifecycle(_)) => {}
+                Err(e) => panic!("a racing move must be applied or refused, not {e}"),
+            }
+        }
+        assert_eq!(applied, 1);
+        let case = foi.get(&reference).await.expect("get").expect("case");
+        assert_eq!(case.request.status.as_str(), "acknowledged");
+        let events = foi
+            .stores
+            .table
+            .query_all(&Query::new(keys::case(&reference)))
+            .await
+            .expect("items");
+        let acknowledged = events
+            .iter()
+            .filter(|e| e.get("what").and_then(|w| w.as_str()) == Some("acknowledge"))
+            .count();
+        assert_eq!(acknowledged, 1, "one audit event for the one move");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn racing_moves_apply_once_on_sqlite() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let table = SqliteTable::open(dir.path().join("t.sqlite")).expect("table");
+        racing_moves_apply_once(&foi(&dir.path().join("blobs"), Arc::new(Slow(table)))).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn racing_moves_apply_once_on_dynamodb() {
+        let Some(settings) =
+            aws_settings("foi::service::racing_moves_apply_once_on_dynamodb").await
+        else {
+            return;
+        };
+        let table = DynamoTable::new(&settings, unique("foi-moves"));
+        table.create_table().await.expect("table");
+        let dir = tempfile::tempdir().expect("tempdir");
+        racing_moves_apply_once(&foi(&dir.path().join("blobs"), Arc::new(table.clone()))).await;
+        table.delete_table().await.ok();
+    }
+
     #[tokio::test]
     async fn a_number_already_in_use_is_skipped() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -78,8 +78,12 @@ impl Moto {
     fn start(path: &std::path::Path, log: &std::path::Path) -> Moto {
         let port = free_port();
         let log = std::fs::File::create(log).expect("moto log");
-        let child = Command::new(path)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // As scripts/test starts it: DynamoDB requests one at a time (scripts/moto_server.py).
+        let python = path.with_file_name("python");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/moto_server.py");
+        let child = Command::new(python)
+            .arg(script)
+            .args(["127.0.0.1", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
             .stderr(log)
