@@ -58,6 +58,15 @@ fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
                     b"\xFF\xFE",
                     b"BT",
                     b"Tj",
+                    // Letters whose case mapping changes their length in UTF-8, and the
+                    // labels analysis reads after them.
+                    "İ".as_bytes(),
+                    "ẞ".as_bytes(),
+                    "Ⱥ".as_bytes(),
+                    "\u{2126}".as_bytes(),
+                    b"Claimant: ",
+                    b"Kind regards\n",
+                    b"01/01/2000 ",
                 ];
                 let token = interesting[rng.below(interesting.len())];
                 data.splice(at..at, token.iter().copied());
