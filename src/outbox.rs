@@ -1,12 +1,32 @@
 //! The letters use case: a letter request (template, data, case reference, request id)
-//! is rendered, stored at `letters/<case_ref>/<letter_id>.pdf` and recorded under its
-//! case with an audit event. Written against the storage ports only.
+//! for a case that exists is rendered, stored at `letters/<case_ref>/<letter_id>.pdf`
+//! and recorded under its case with an audit event. Written against the storage ports
+//! only.
 //!
-//! Idempotent by request id: the letter id is derived from it, the PDF bytes are a pure
-//! function of the template version and data, and the record is written only if absent,
-//! so a request delivered twice (or by two workers at once) gives one letter and one
-//! audit event. A request whose data is invalid is recorded as `invalid` with every
-//! problem by field name (nothing the sender gave is lost) and is not retried.
+//! Idempotent by request id: the letter id is derived from it, and the record
+//! (`CASE#<case_ref>` / `LETTER#<letter_id>`) is written only if absent, so a request
+//! delivered twice (or by two workers at once) gives one letter and one audit event.
+//!
+//! The record is written first and is the commit point. It is written as `rendering`
+//! and holds what reproduces the PDF exactly: the template's name and version, the
+//! request's data and the SHA-256 of the PDF. Only then is the PDF put at the letter's
+//! one key, and the record marked `stored` (conditional on its version, in one
+//! transaction with the `letter_generated` audit event). So:
+//! - a delivery that loses the race for the record (another delivery, perhaps with other
+//!   data, an acknowledgement dated another day, recorded it first) never writes the
+//!   PDF of its own data: it finishes the recorded letter, or answers `unchanged`;
+//! - a delivery that stopped after the record (before the PDF, or before the record was
+//!   marked) is finished by the next delivery of the same request id, whatever data that
+//!   one carries: the PDF is rendered again from the recorded template version and data
+//!   (the same bytes: rendering is deterministic, and the hash is checked before the put);
+//! - if the recorded template version is no longer the registry's, the letter stays
+//!   `rendering` and the request fails with `template_version_changed`, rather than
+//!   storing a different letter under the record.
+//!
+//! A request whose data is invalid is recorded as `invalid` with every problem by field
+//! name (nothing the sender gave is lost) and is not retried; a later try with the same
+//! request id, once the data or the template is fixed, replaces that record with the
+//! letter (the replacement is conditional on the refusal's `version`).
 
 use std::sync::Arc;
 
@@ -15,9 +35,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::ingest::Clock;
-use crate::letters::{Format, LetterError, Registry};
+use crate::letters::{Format, LetterError, Registry, Rendered};
 use crate::model::keys;
-use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp};
+use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp, VERSION};
 use crate::stores::Stores;
 
 /// A request for one letter.
@@ -35,7 +55,8 @@ pub struct LetterRequest {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LetterStatus {
-    /// Rendered, stored and recorded now.
+    /// Rendered, stored and recorded now (perhaps finishing a letter an earlier delivery
+    /// of the same request recorded and did not finish).
     Stored,
     /// Already done by an earlier delivery of the same request.
     Unchanged,
@@ -55,15 +76,42 @@ pub struct LetterOutcome {
     pub errors: Vec<String>,
 }
 
-/// Why a request could not be handled.
+/// Why a request could not be handled. The messages carry ids, template names and
+/// versions, never the letter's data.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxError {
     #[error("the letter request is not usable: {0}")]
     BadRequest(String),
+    /// No case has this reference: a letter is recorded only under a case that exists.
+    #[error("no case {0}: a letter is recorded only under a case that exists")]
+    CaseNotFound(String),
+    /// The request's data is too large for the letter's record to hold.
+    #[error(
+        "the letter data is {bytes} bytes as JSON; a letter's record holds at most {MAX_DATA_BYTES}"
+    )]
+    DataTooLarge { bytes: usize },
+    /// The letter was recorded with a template version the registry no longer has: it
+    /// stays `rendering` rather than being finished with a different letter.
+    #[error(
+        "letter {letter_id} was recorded with {template} {recorded}, but the templates now have {current}: left unfinished"
+    )]
+    TemplateVersionChanged {
+        letter_id: String,
+        template: String,
+        recorded: String,
+        current: String,
+    },
+    /// The letter's record does not reproduce the PDF it describes (its data is missing,
+    /// or no longer renders to the recorded bytes): it stays `rendering`.
+    #[error("letter {letter_id} cannot be rendered again as recorded: {reason}")]
+    NotReproducible { letter_id: String, reason: String },
     #[error(transparent)]
     Letter(#[from] LetterError),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// The letter's record or its case's audit keys kept changing under each try.
+    #[error("letter {0} could not be recorded: its case was busy; try again")]
+    Busy(String),
 }
 
 impl OutboxError {
@@ -71,7 +119,13 @@ impl OutboxError {
     pub fn is_retryable(&self) -> bool {
         match self {
             OutboxError::Store(e) => e.is_retryable(),
-            OutboxError::BadRequest(_) | OutboxError::Letter(_) => false,
+            OutboxError::Busy(_) => true,
+            OutboxError::BadRequest(_)
+            | OutboxError::CaseNotFound(_)
+            | OutboxError::DataTooLarge { .. }
+            | OutboxError::TemplateVersionChanged { .. }
+            | OutboxError::NotReproducible { .. }
+            | OutboxError::Letter(_) => false,
         }
     }
 
@@ -79,11 +133,34 @@ impl OutboxError {
     pub fn code(&self) -> &'static str {
         match self {
             OutboxError::BadRequest(_) => "bad_request",
+            OutboxError::CaseNotFound(_) => "case_not_found",
+            OutboxError::DataTooLarge { .. } => "data_too_large",
+            OutboxError::TemplateVersionChanged { .. } => "template_version_changed",
+            OutboxError::NotReproducible { .. } => "letter_not_reproducible",
             OutboxError::Letter(e) => e.code(),
             OutboxError::Store(_) => "store_error",
+            OutboxError::Busy(_) => "busy",
         }
     }
 }
+
+/// How many times a record is tried when a condition fails (the record changed, or an
+/// audit event of the same millisecond holds the key) before the request is reported as
+/// busy, to be retried later.
+const RECORD_TRIES: u32 = 4;
+
+/// The most request data (as JSON) a letter's record holds while the letter is rendered:
+/// with the record's other attributes it stays well inside DynamoDB's 400 KB item. A
+/// request with more is refused (`data_too_large`) before anything is written.
+pub const MAX_DATA_BYTES: usize = 300 * 1024;
+
+/// The letter's status while its record holds what reproduces it and its PDF may not be
+/// stored yet.
+const RENDERING: &str = "rendering";
+/// The letter's status once its PDF is stored.
+const STORED: &str = "stored";
+/// A refused request's status.
+const INVALID: &str = "invalid";
 
 /// The letter id for a request id: stable, short, safe in a key.
 pub fn letter_id(request_id: &str) -> String {
@@ -93,9 +170,13 @@ pub fn letter_id(request_id: &str) -> String {
     )
 }
 
-/// The S3 key of a letter.
+/// The S3 key of a letter: `letters/<case_ref>/<letter_id>.pdf` (its record's `s3_key`).
 pub fn letter_key(case_ref: &str, letter_id: &str) -> String {
     format!("letters/{case_ref}/{letter_id}.pdf")
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 fn check_request(r: &LetterRequest) -> Result<(), OutboxError> {
@@ -222,125 +303,379 @@ pub struct Outbox {
     pub actor: String,
 }
 
+/// What a request renders to, worked out at most once per `send`.
+enum Prepared {
+    /// Rendered; `data_json` is the request's data as its record keeps it.
+    Letter {
+        rendered: Rendered,
+        data_json: String,
+    },
+    /// Refused: every problem, and the fields they concern.
+    Invalid {
+        errors: Vec<String>,
+        fields: Vec<String>,
+    },
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name).and_then(Value::as_str)
+}
+
+fn text_list(item: &Item, name: &str) -> Vec<String> {
+    item.get(name)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn outcome(
+    request: &LetterRequest,
+    letter_id: &str,
+    status: LetterStatus,
+    s3_key: Option<String>,
+    errors: Vec<String>,
+) -> LetterOutcome {
+    LetterOutcome {
+        request_id: request.request_id.clone(),
+        letter_id: letter_id.to_owned(),
+        case_ref: request.case_ref.clone(),
+        status,
+        s3_key,
+        errors,
+    }
+}
+
 impl Outbox {
     pub async fn send(&self, request: &LetterRequest) -> Result<LetterOutcome, OutboxError> {
         check_request(request)?;
         let letter_id = letter_id(&request.request_id);
         let key = Key::new(keys::case(&request.case_ref), format!("LETTER#{letter_id}"));
-        let outcome = |status, s3_key, errors| LetterOutcome {
-            request_id: request.request_id.clone(),
-            letter_id: letter_id.clone(),
-            case_ref: request.case_ref.clone(),
-            status,
-            s3_key,
-            errors,
-        };
-        if let Some(existing) = self.stores.table.get(&key).await? {
-            let status = match existing.get("status").and_then(Value::as_str) {
-                Some("invalid") => LetterStatus::Invalid,
-                _ => LetterStatus::Unchanged,
-            };
-            let s3_key = existing
-                .get("s3_key")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let errors = existing
-                .get("errors")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|e| e.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            return Ok(outcome(status, s3_key, errors));
-        }
         let now = self
             .clock
             .now()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let rendered = match self
+        let mut prepared: Option<Prepared> = None;
+        for attempt in 0..RECORD_TRIES {
+            let existing = match self.stores.table.get(&key).await? {
+                // Recorded and not finished: finish it as recorded, whatever this
+                // delivery's data says.
+                Some(record) if text(&record, "status") == Some(RENDERING) => {
+                    return self
+                        .finish(request, &letter_id, record, prepared.as_ref(), &now)
+                        .await;
+                }
+                // A letter already stored is final.
+                Some(record) if text(&record, "status") != Some(INVALID) => {
+                    let s3_key = text(&record, "s3_key").map(str::to_string);
+                    return Ok(outcome(
+                        request,
+                        &letter_id,
+                        LetterStatus::Unchanged,
+                        s3_key,
+                        Vec::new(),
+                    ));
+                }
+                // None yet, or a refusal, tried again (the template or the data may have
+                // been fixed since).
+                other => other,
+            };
+            if prepared.is_none() {
+                let case = Key::new(keys::case(&request.case_ref), keys::META);
+                if self.stores.table.get(&case).await?.is_none() {
+                    tracing::warn!(letter_id = %letter_id, template = %request.template, "no case for the letter");
+                    return Err(OutboxError::CaseNotFound(request.case_ref.clone()));
+                }
+                prepared = Some(self.prepare(request)?);
+            }
+            let Some(this) = prepared.as_ref() else {
+                continue;
+            };
+            // Only absent, or the refusal just read, may be written over.
+            let (condition, version) = match &existing {
+                None => (Condition::Absent, 1),
+                Some(item) => match item.get(VERSION).and_then(Value::as_u64) {
+                    Some(v) => (Condition::VersionEquals(v), v + 1),
+                    // A refusal recorded before refusals had a version.
+                    None => (Condition::Exists, 1),
+                },
+            };
+            match this {
+                Prepared::Invalid { errors, fields } => {
+                    if let Some(item) = &existing
+                        && text_list(item, "errors") == *errors
+                    {
+                        // Refused before for the same reasons: nothing new to record.
+                        return Ok(outcome(
+                            request,
+                            &letter_id,
+                            LetterStatus::Invalid,
+                            None,
+                            errors.clone(),
+                        ));
+                    }
+                    let record = self.record(
+                        request,
+                        &letter_id,
+                        &now,
+                        INVALID,
+                        version,
+                        json!({ "errors": errors }),
+                    );
+                    let audit = self.audit(
+                        request,
+                        &now,
+                        attempt,
+                        "letter_refused",
+                        json!({ "letter_id": letter_id, "fields": fields }),
+                    );
+                    let ops = vec![
+                        TxOp::Put {
+                            item: record,
+                            condition,
+                        },
+                        audit,
+                    ];
+                    match self.stores.table.transact(ops).await {
+                        Ok(()) => {
+                            tracing::warn!(letter_id = %letter_id, template = %request.template, fields = ?fields, "letter data invalid");
+                            return Ok(outcome(
+                                request,
+                                &letter_id,
+                                LetterStatus::Invalid,
+                                None,
+                                errors.clone(),
+                            ));
+                        }
+                        // The record changed since it was read (another delivery), or an
+                        // audit event of the same millisecond holds the key: read again.
+                        Err(StoreError::ConditionFailed { .. }) => {
+                            tracing::info!(letter_id = %letter_id, attempt, "letter record or audit key taken; trying again");
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Prepared::Letter {
+                    rendered,
+                    data_json,
+                } => {
+                    let record = self.record(
+                        request,
+                        &letter_id,
+                        &now,
+                        RENDERING,
+                        version,
+                        json!({
+                            "template_version": rendered.version,
+                            "data_hash": rendered.data_hash,
+                            "data_json": data_json,
+                            "pdf_sha256": sha256_hex(&rendered.bytes),
+                            "s3_key": letter_key(&request.case_ref, &letter_id),
+                            "pages": rendered.pages,
+                            "bytes": rendered.bytes.len(),
+                        }),
+                    );
+                    match self.stores.table.put(record.clone(), condition).await {
+                        Ok(()) => {
+                            return self
+                                .finish(request, &letter_id, record, Some(this), &now)
+                                .await;
+                        }
+                        // Another delivery recorded the letter (or a refusal) first: read
+                        // it again; nothing of this delivery's rendering has been written.
+                        Err(StoreError::ConditionFailed { .. }) => {
+                            tracing::info!(letter_id = %letter_id, attempt, "letter record taken; reading it again");
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+            }
+        }
+        Err(OutboxError::Busy(letter_id))
+    }
+
+    /// Checks the request's size and renders it (nothing is written).
+    fn prepare(&self, request: &LetterRequest) -> Result<Prepared, OutboxError> {
+        let data_json = serde_json::to_string(&request.data)
+            .map_err(|e| OutboxError::BadRequest(format!("the data is not JSON: {e}")))?;
+        if data_json.len() > MAX_DATA_BYTES {
+            return Err(OutboxError::DataTooLarge {
+                bytes: data_json.len(),
+            });
+        }
+        match self
             .registry
             .render(&request.template, &request.data, Format::Pdf)
         {
-            Ok(r) => r,
-            Err(LetterError::Invalid(problems)) => {
-                let fields: Vec<&str> = problems.iter().map(|p| p.field.as_str()).collect();
-                let errors: Vec<String> = problems.iter().map(ToString::to_string).collect();
-                tracing::warn!(letter_id = %letter_id, template = %request.template, fields = ?fields, "letter data invalid");
-                let record = self.record(
-                    request,
-                    &letter_id,
-                    &now,
-                    "invalid",
-                    json!({ "errors": errors }),
-                );
-                let audit = self.audit(
-                    request,
-                    &now,
-                    "letter_refused",
-                    json!({ "letter_id": letter_id, "fields": fields }),
-                );
-                return match self.stores.table.transact(vec![record, audit]).await {
-                    Ok(()) | Err(StoreError::ConditionFailed { .. }) => {
-                        Ok(outcome(LetterStatus::Invalid, None, errors))
-                    }
-                    Err(e) => Err(e.into()),
-                };
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let s3_key = letter_key(&request.case_ref, &letter_id);
-        let options = PutOptions::content_type("application/pdf")
-            .with_meta("letter-id", letter_id.clone())
-            .with_meta(
-                "template",
-                format!("{} {}", rendered.template, rendered.version),
-            );
-        self.stores
-            .blobs
-            .put(&s3_key, rendered.bytes.clone().into(), &options)
-            .await?;
-        let record = self.record(
-            request,
-            &letter_id,
-            &now,
-            "stored",
-            json!({
-                "template_version": rendered.version,
-                "data_hash": rendered.data_hash,
-                "s3_key": s3_key,
-                "pages": rendered.pages,
-                "bytes": rendered.bytes.len(),
+            Ok(rendered) => Ok(Prepared::Letter {
+                rendered,
+                data_json,
             }),
-        );
-        let audit = self.audit(
-            request,
-            &now,
-            "letter_generated",
-            json!({ "letter_id": letter_id, "template": rendered.template, "version": rendered.version, "s3_key": s3_key }),
-        );
-        match self.stores.table.transact(vec![record, audit]).await {
-            Ok(()) => {
-                tracing::info!(letter_id = %letter_id, template = %rendered.template, pages = rendered.pages, "letter stored");
-                Ok(outcome(LetterStatus::Stored, Some(s3_key), Vec::new()))
-            }
-            // Another delivery of the same request recorded it first.
-            Err(StoreError::ConditionFailed { .. }) => {
-                Ok(outcome(LetterStatus::Unchanged, Some(s3_key), Vec::new()))
-            }
+            Err(LetterError::Invalid(problems)) => Ok(Prepared::Invalid {
+                errors: problems.iter().map(ToString::to_string).collect(),
+                fields: problems.iter().map(|p| p.field.clone()).collect(),
+            }),
             Err(e) => Err(e.into()),
         }
     }
 
+    /// Finishes a letter whose record says `rendering`: puts its PDF (this delivery's
+    /// rendering if it is the recorded one, byte for byte; otherwise rendered again from
+    /// the record) at the letter's key, then marks the record `stored` (conditional on its
+    /// version) with the audit event.
+    async fn finish(
+        &self,
+        request: &LetterRequest,
+        letter_id: &str,
+        mut record: Item,
+        this: Option<&Prepared>,
+        now: &str,
+    ) -> Result<LetterOutcome, OutboxError> {
+        let key = Key::new(keys::case(&request.case_ref), format!("LETTER#{letter_id}"));
+        let s3_key = letter_key(&request.case_ref, letter_id);
+        let Some(version) = record.get(VERSION).and_then(Value::as_u64) else {
+            return Err(OutboxError::NotReproducible {
+                letter_id: letter_id.to_owned(),
+                reason: "its record has no version".into(),
+            });
+        };
+        let template = text(&record, "template").unwrap_or_default().to_owned();
+        let template_version = text(&record, "template_version")
+            .unwrap_or_default()
+            .to_owned();
+        let want = text(&record, "pdf_sha256").unwrap_or_default();
+        let bytes = match this {
+            Some(Prepared::Letter { rendered, .. }) if sha256_hex(&rendered.bytes) == want => {
+                rendered.bytes.clone()
+            }
+            _ => self.render_recorded(letter_id, &record)?,
+        };
+        let options = PutOptions::content_type("application/pdf")
+            .with_meta("letter-id", letter_id.to_owned())
+            .with_meta("template", format!("{template} {template_version}"));
+        self.stores
+            .blobs
+            .put(&s3_key, bytes.into(), &options)
+            .await?;
+        for attempt in 0..RECORD_TRIES {
+            let mut done = record.clone();
+            done.insert("status".into(), json!(STORED));
+            done.insert(VERSION.into(), json!(version + 1));
+            done.insert("s3_key".into(), json!(s3_key));
+            done.insert("stored_at".into(), json!(now));
+            // The PDF holds the data now; the record keeps its hash.
+            done.remove("data_json");
+            let audit = self.audit(
+                request,
+                now,
+                attempt,
+                "letter_generated",
+                json!({ "letter_id": letter_id, "template": template, "version": template_version, "s3_key": s3_key }),
+            );
+            let ops = vec![
+                TxOp::Put {
+                    item: done,
+                    condition: Condition::VersionEquals(version),
+                },
+                audit,
+            ];
+            match self.stores.table.transact(ops).await {
+                Ok(()) => {
+                    let pages = record.get("pages").and_then(Value::as_u64).unwrap_or(0);
+                    tracing::info!(letter_id = %letter_id, template = %template, pages, "letter stored");
+                    return Ok(outcome(
+                        request,
+                        letter_id,
+                        LetterStatus::Stored,
+                        Some(s3_key),
+                        Vec::new(),
+                    ));
+                }
+                Err(StoreError::ConditionFailed { .. }) => {
+                    match self.stores.table.get(&key).await? {
+                        // Still as read: an audit event of the same millisecond holds
+                        // the key; try the next sequence number.
+                        Some(current)
+                            if text(&current, "status") == Some(RENDERING)
+                                && current.get(VERSION).and_then(Value::as_u64)
+                                    == Some(version) =>
+                        {
+                            tracing::info!(letter_id = %letter_id, attempt, "audit key taken; trying again");
+                            record = current;
+                        }
+                        // Another delivery finished it (with the same bytes).
+                        Some(current) if text(&current, "status") == Some(STORED) => {
+                            let s3_key = text(&current, "s3_key").map(str::to_string);
+                            return Ok(outcome(
+                                request,
+                                letter_id,
+                                LetterStatus::Unchanged,
+                                s3_key,
+                                Vec::new(),
+                            ));
+                        }
+                        // Changed in some other way: let a later delivery read it afresh.
+                        _ => return Err(OutboxError::Busy(letter_id.to_owned())),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(OutboxError::Busy(letter_id.to_owned()))
+    }
+
+    /// The recorded letter's PDF, rendered again from its record: the same template
+    /// version and data give the same bytes, which are checked against the recorded hash.
+    fn render_recorded(&self, letter_id: &str, record: &Item) -> Result<Vec<u8>, OutboxError> {
+        let field = |name| text(record, name).unwrap_or_default();
+        let (template, recorded) = (field("template"), field("template_version"));
+        let current = match self.registry.get(template) {
+            Ok(t) => t.spec.version.clone(),
+            Err(_) => "no such template".to_owned(),
+        };
+        if current != recorded {
+            tracing::warn!(letter_id = %letter_id, template = %template, recorded = %recorded, current = %current, "letter left unfinished: its template version changed");
+            return Err(OutboxError::TemplateVersionChanged {
+                letter_id: letter_id.to_owned(),
+                template: template.to_owned(),
+                recorded: recorded.to_owned(),
+                current,
+            });
+        }
+        let unreproducible = |reason: String| {
+            tracing::warn!(letter_id = %letter_id, template = %template, reason = %reason, "letter left unfinished");
+            OutboxError::NotReproducible {
+                letter_id: letter_id.to_owned(),
+                reason,
+            }
+        };
+        let data: Value = serde_json::from_str(field("data_json"))
+            .map_err(|_| unreproducible("its record holds no data".into()))?;
+        let rendered = self
+            .registry
+            .render(template, &data, Format::Pdf)
+            .map_err(|e| unreproducible(format!("rendering it again failed ({})", e.code())))?;
+        if sha256_hex(&rendered.bytes) != field("pdf_sha256") {
+            return Err(unreproducible(
+                "its data renders to other bytes than the recorded PDF".into(),
+            ));
+        }
+        Ok(rendered.bytes)
+    }
+
+    /// A letter's record: `status` and the attributes in `extra`, at `version`.
     fn record(
         &self,
         r: &LetterRequest,
         letter_id: &str,
         now: &str,
         status: &str,
+        version: u64,
         extra: Value,
-    ) -> TxOp {
+    ) -> Item {
         let mut item = Item::new();
         item.insert("PK".into(), json!(keys::case(&r.case_ref)));
         item.insert("SK".into(), json!(format!("LETTER#{letter_id}")));
@@ -350,18 +685,26 @@ impl Outbox {
         item.insert("status".into(), json!(status));
         item.insert("created_at".into(), json!(now));
         item.insert("created_by".into(), json!(self.actor));
+        item.insert(VERSION.into(), json!(version));
         if let Value::Object(extra) = extra {
             item.extend(extra);
         }
-        TxOp::Put {
-            item,
-            condition: Condition::Absent,
-        }
+        item
     }
 
-    fn audit(&self, r: &LetterRequest, now: &str, what: &str, details: Value) -> TxOp {
+    /// The audit event; `attempt` moves it to another sequence number when an event of
+    /// the same case and millisecond already holds the first one.
+    fn audit(
+        &self,
+        r: &LetterRequest,
+        now: &str,
+        attempt: u32,
+        what: &str,
+        details: Value,
+    ) -> TxOp {
         // The letter id in the sequence keeps two letters of the same millisecond apart.
-        let seq = u32::from_str_radix(&letter_id(&r.request_id)[2..6], 16).unwrap_or(0) % 10_000;
+        let base = u32::from_str_radix(&letter_id(&r.request_id)[2..6], 16).unwrap_or(0);
+        let seq = (base + attempt * 1_009) % 10_000;
         crate::model::audit_event(
             keys::case(&r.case_ref),
             now,

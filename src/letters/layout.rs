@@ -19,6 +19,8 @@ const LEFT: f32 = 25.0 * MM;
 const RIGHT: f32 = PAGE_W - 20.0 * MM;
 const TOP: f32 = 20.0 * MM;
 const BOTTOM: f32 = PAGE_H - 27.0 * MM;
+/// The height of a page's text area (pages after the first).
+const BODY_H: f32 = BOTTOM - TOP;
 const FOOTER_Y: f32 = PAGE_H - 18.0 * MM;
 
 /// The DL window: 24.6–120 mm across, 39.5–66.3 mm down.
@@ -512,7 +514,9 @@ fn line_boxes(
 struct Flow<'a, 'b> {
     ctx: &'a mut Ctx<'b>,
     boxes: Vec<FlowBox>,
-    headers: Vec<FlowBox>,
+    /// Per table, the header row repeated on each page it continues on (none when the
+    /// header is too tall to repeat).
+    headers: Vec<Option<FlowBox>>,
     tables: usize,
 }
 
@@ -698,66 +702,99 @@ impl Flow<'_, '_> {
                 .map(|(n, m)| m.min(width / cols as f32 * 2.0) + spare * (n - m) / want)
                 .collect()
         };
-        let row_box = |ctx: &mut Ctx<'_>, cells: &[Vec<Inline>], header: bool| -> FlowBox {
-            let tr = ctx.elem(Role::TR, Some(table));
-            let mut items = Vec::new();
-            let mut height: f32 = 0.0;
-            let mut cx = x;
-            for (c, &w) in widths.iter().enumerate() {
-                let cell_elem = ctx.elem(if header { Role::TH } else { Role::TD }, Some(tr));
-                let empty = Vec::new();
-                let cell = cells.get(c).unwrap_or(&empty);
-                let lines = ctx.lines(
-                    cell,
-                    TABLE_SIZE,
-                    (w - 2.0 * CELL_PAD).max(1.0),
-                    header,
-                    cell_elem,
-                );
-                let align = right
-                    .get(c)
-                    .copied()
-                    .unwrap_or(false)
-                    .then_some(w - 2.0 * CELL_PAD);
-                let boxes = line_boxes(lines, cx + CELL_PAD, TABLE_SIZE, cell_elem, align);
-                let mut y = CELL_PAD;
-                for b in boxes {
-                    items.extend(b.items.iter().map(|i| i.shifted(0.0, y)));
-                    y += b.height;
+        // A row is split by lines into parts no taller than `max_h`, so that no part is
+        // taller than a page: a cell of many lines continues on the next page.
+        let row_parts =
+            |ctx: &mut Ctx<'_>, cells: &[Vec<Inline>], header: bool, max_h: f32| -> Vec<FlowBox> {
+                let tr = ctx.elem(Role::TR, Some(table));
+                let mut columns: Vec<Vec<FlowBox>> = Vec::with_capacity(widths.len());
+                let mut cx = x;
+                for (c, &w) in widths.iter().enumerate() {
+                    let cell_elem = ctx.elem(if header { Role::TH } else { Role::TD }, Some(tr));
+                    let empty = Vec::new();
+                    let cell = cells.get(c).unwrap_or(&empty);
+                    let lines = ctx.lines(
+                        cell,
+                        TABLE_SIZE,
+                        (w - 2.0 * CELL_PAD).max(1.0),
+                        header,
+                        cell_elem,
+                    );
+                    let align = right
+                        .get(c)
+                        .copied()
+                        .unwrap_or(false)
+                        .then_some(w - 2.0 * CELL_PAD);
+                    columns.push(line_boxes(
+                        lines,
+                        cx + CELL_PAD,
+                        TABLE_SIZE,
+                        cell_elem,
+                        align,
+                    ));
+                    cx += w;
                 }
-                height = height.max(y + CELL_PAD);
-                cx += w;
-            }
-            items.push(Item::Line {
-                x1: x,
-                y1: height,
-                x2: x + width,
-                y2: height,
-                width: if header { 1.0 } else { 0.4 },
-            });
-            FlowBox {
-                height,
-                gap_before: 0.0,
-                keep_with_next: header,
-                items,
-                table: Some((id, header)),
-            }
-        };
-        let mut header = row_box(self.ctx, head, true);
-        header.gap_before = PARA_GAP;
-        // The repeat on later pages is a pagination artifact.
-        let mut repeat = header.clone();
-        for item in &mut repeat.items {
-            if let Item::Text(run) = item {
-                run.leaf = None;
-            }
+                let leading = TABLE_SIZE * LEADING;
+                let per = (((max_h - 2.0 * CELL_PAD) / leading).floor() as usize).max(1);
+                let tallest = columns.iter().map(Vec::len).max().unwrap_or(0);
+                let parts = tallest.div_ceil(per).max(1);
+                (0..parts)
+                    .map(|k| {
+                        let mut items = Vec::new();
+                        let mut height: f32 = 0.0;
+                        for column in &columns {
+                            let mut y = CELL_PAD;
+                            for b in column.iter().skip(k * per).take(per) {
+                                items.extend(b.items.iter().map(|i| i.shifted(0.0, y)));
+                                y += b.height;
+                            }
+                            height = height.max(y + CELL_PAD);
+                        }
+                        // The rule goes under the row's last part only.
+                        if k + 1 == parts {
+                            items.push(Item::Line {
+                                x1: x,
+                                y1: height,
+                                x2: x + width,
+                                y2: height,
+                                width: if header { 1.0 } else { 0.4 },
+                            });
+                        }
+                        FlowBox {
+                            height,
+                            gap_before: 0.0,
+                            keep_with_next: header,
+                            items,
+                            table: Some((id, header)),
+                        }
+                    })
+                    .collect()
+            };
+        let mut header = row_parts(self.ctx, head, true, BODY_H - 1.0);
+        if let Some(first) = header.first_mut() {
+            first.gap_before = PARA_GAP;
         }
-        repeat.gap_before = 0.0;
+        // The repeat on later pages is a pagination artifact. A header of more than one
+        // part, or taller than a quarter of a page, is not repeated.
+        let repeat = match header.as_slice() {
+            [one] if one.height <= BODY_H / 4.0 => {
+                let mut repeat = one.clone();
+                for item in &mut repeat.items {
+                    if let Item::Text(run) = item {
+                        run.leaf = None;
+                    }
+                }
+                repeat.gap_before = 0.0;
+                Some(repeat)
+            }
+            _ => None,
+        };
+        let row_max = BODY_H - repeat.as_ref().map_or(0.0, |r| r.height) - 1.0;
         self.headers.push(repeat);
-        self.boxes.push(header);
+        self.boxes.extend(header);
         for row in rows {
-            let b = row_box(self.ctx, row, false);
-            self.boxes.push(b);
+            let parts = row_parts(self.ctx, row, false, row_max);
+            self.boxes.extend(parts);
         }
     }
 }
@@ -994,19 +1031,33 @@ fn place_address(
 }
 
 /// Moves boxes onto pages. Returns the pages' items.
-fn paginate(boxes: &[FlowBox], headers: &[FlowBox], first_top: f32) -> Vec<Vec<Item>> {
-    // (page, box index or header repeat, y)
+///
+/// Bounded: every page takes at least one box (a repeated table header alone does not
+/// count), and a page that ends early to keep boxes together starts the next with a
+/// later box than the one it began with, so there are at most as many pages as boxes.
+/// A box taller than a page (none is: table rows are split) would overrun its page
+/// rather than loop.
+fn paginate(boxes: &[FlowBox], headers: &[Option<FlowBox>], first_top: f32) -> Vec<Vec<Item>> {
+    // (page, box index or header repeat, table, y)
     let mut placed: Vec<(usize, Option<usize>, usize, f32)> = Vec::new();
     let mut page = 0;
     let mut y = first_top;
     let mut page_first = 0; // index into placed of the page's first placement
     let mut i = 0;
     let top_of = |p: usize| if p == 0 { first_top } else { TOP };
+    let repeat_of = |b: &FlowBox| match b.table {
+        Some((t, false)) => headers[t].as_ref(),
+        _ => None,
+    };
     while i < boxes.len() {
         let b = &boxes[i];
-        let at_top = placed.len() == page_first;
+        let at_top = !placed[page_first..].iter().any(|p| p.1.is_some());
         let gap = if at_top { 0.0 } else { b.gap_before };
-        if !at_top && y + gap + b.height > BOTTOM {
+        let overflows = y + gap + b.height > BOTTOM;
+        // Page one's text starts lower (under the address): a box too tall for what is
+        // left there, but not for a later page, goes to page two.
+        let fits_later = TOP + repeat_of(b).map_or(0.0, |h| h.height) + b.height <= BOTTOM;
+        if overflows && (!at_top || (page == 0 && fits_later)) {
             // Walk back over what must stay with this box.
             let mut j = i;
             while j > 0 && boxes[j - 1].keep_with_next {
@@ -1025,8 +1076,9 @@ fn paginate(boxes: &[FlowBox], headers: &[FlowBox], first_top: f32) -> Vec<Vec<I
             y = top_of(page);
             page_first = placed.len();
             // A table continued on a new page repeats its header row.
-            if let Some((t, false)) = boxes[i].table {
-                let h = &headers[t];
+            if let Some((t, false)) = boxes[i].table
+                && let Some(h) = &headers[t]
+            {
                 placed.push((page, None, t, y));
                 y += h.height;
             }
@@ -1041,7 +1093,10 @@ fn paginate(boxes: &[FlowBox], headers: &[FlowBox], first_top: f32) -> Vec<Vec<I
     for (p, b, t, y) in placed {
         let src = match b {
             Some(k) => &boxes[k],
-            None => &headers[t],
+            None => match &headers[t] {
+                Some(h) => h,
+                None => continue,
+            },
         };
         pages[p].extend(src.items.iter().map(|i| i.shifted(0.0, y)));
     }
@@ -1143,6 +1198,111 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Lays out `markup` on a thread; fails if that takes over 30 s (a loop without a
+    /// bound would otherwise hang the test run).
+    fn laid_within(markup: String) -> Laid {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let blocks = markup::parse(&markup).expect("parses");
+            let _ = tx.send(layout(&blocks, Options::default()));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(30))
+            .expect("laid out in bounded time")
+    }
+
+    /// Every flowed word (artifacts left out), and checks that no text runs below the
+    /// text area.
+    fn words_within_pages(laid: &Laid) -> Vec<String> {
+        let mut words = Vec::new();
+        for (p, page) in laid.pages.iter().enumerate() {
+            for item in page {
+                let Item::Text(run) = item else { continue };
+                let Some(_) = run.leaf else { continue };
+                assert!(
+                    run.y <= BOTTOM,
+                    "page {p}: text at {} below {BOTTOM}",
+                    run.y
+                );
+                let text: String = run
+                    .gids
+                    .iter()
+                    .map(|g| {
+                        laid.unicode[run.style.index()]
+                            .get(g)
+                            .copied()
+                            .unwrap_or('?')
+                    })
+                    .collect();
+                words.extend(text.split_whitespace().map(str::to_string));
+            }
+        }
+        words
+    }
+
+    fn numbered(tag: &str, n: usize) -> String {
+        (0..n)
+            .map(|i| format!("{tag}{i:04}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn assert_all_there(words: &[String], tag: &str, n: usize) {
+        for i in 0..n {
+            let w = format!("{tag}{i:04}");
+            let count = words.iter().filter(|x| **x == w).count();
+            assert_eq!(count, 1, "{w} laid out {count} times");
+        }
+    }
+
+    #[test]
+    fn rows_headers_and_keeps_taller_than_a_page_are_laid_out_in_bounded_time() {
+        // A table first in the body whose one row is over two pages tall.
+        let md = format!(
+            "| A | B |\n| --- | --- |\n| {} | x |\n",
+            numbered("r", 2000)
+        );
+        let laid = laid_within(md);
+        assert!(laid.pages.len() >= 3, "{} pages", laid.pages.len());
+        assert_all_there(&words_within_pages(&laid), "r", 2000);
+
+        // The same after some text, with a row after it.
+        let md = format!(
+            "::: address\nMs A Person\\\n1 Road\\\nLeeds LS1 4AP\n:::\nSome text.\n\n| A | B |\n| --- | --- |\n| {} | {} |\n| after | row |\n",
+            numbered("s", 2000),
+            numbered("t", 1000)
+        );
+        let laid = laid_within(md);
+        let words = words_within_pages(&laid);
+        assert_all_there(&words, "s", 2000);
+        assert_all_there(&words, "t", 1000);
+        assert!(words.iter().any(|w| w == "after"));
+
+        // A header row taller than a page, and a row under it.
+        let md = format!(
+            "| {} | B |\n| --- | --- |\n| {} | x |\n",
+            numbered("h", 2000),
+            numbered("u", 50)
+        );
+        let laid = laid_within(md);
+        let words = words_within_pages(&laid);
+        assert_all_there(&words, "h", 2000);
+        assert_all_there(&words, "u", 50);
+
+        // A keep region taller than a page, and a table inside one.
+        let mut md = String::from("Before.\n\n::: keep\n");
+        for i in 0..150 {
+            md.push_str(&format!("k{i:04} is a line of its own.\n\n"));
+        }
+        md.push_str(&format!(
+            "| A | B |\n| --- | --- |\n| {} | x |\n:::\n",
+            numbered("v", 2000)
+        ));
+        let laid = laid_within(md);
+        let words = words_within_pages(&laid);
+        assert_all_there(&words, "k", 150);
+        assert_all_there(&words, "v", 2000);
     }
 
     #[test]

@@ -10,7 +10,7 @@ use postroom::calendar::Calendar;
 use postroom::foi::clock::{ClockInput, due_date};
 use postroom::foi::service::Foi;
 use postroom::model::{document_id, keys};
-use postroom::outbox::{letter_id, letter_key};
+use postroom::outbox::letter_id;
 use postroom::store::{AwsSettings, DynamoTable, Item, Key, S3Blobs, Table};
 use postroom::stores::Stores;
 use serde_json::Value;
@@ -102,6 +102,29 @@ async fn doc(table: &DynamoTable, ids: &[String; 2]) -> Option<Item> {
         }
     }
     None
+}
+
+/// The object a letter's record names, once the letter is recorded.
+async fn letter_object(
+    table: &DynamoTable,
+    case_ref: &str,
+    request_id: &str,
+    limit: Duration,
+) -> String {
+    let key = Key::new(
+        keys::case(case_ref),
+        format!("LETTER#{}", letter_id(request_id)),
+    );
+    let record = eventually("the letter recorded", limit, || async {
+        table.get(&key).await.ok().flatten()
+    })
+    .await;
+    let object = text(&record, "s3_key");
+    assert!(
+        object.starts_with(&format!("letters/{case_ref}/")),
+        "{object}"
+    );
+    object
 }
 
 fn text(item: &Item, field: &str) -> String {
@@ -217,10 +240,13 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
     let case_ref = text(&filed, "case_ref");
     assert!(case_ref.starts_with("CNST/"), "filed under {case_ref:?}");
     assert_eq!(text(&filed, "doc_type"), "letter_of_claim");
-    let claim_letter = letter_key(
+    let claim_letter = letter_object(
+        &table,
         &case_ref,
-        &letter_id(&format!("claim-acknowledgement:{}", text(&filed, "doc_id"))),
-    );
+        &format!("claim-acknowledgement:{}", text(&filed, "doc_id")),
+        limit,
+    )
+    .await;
     let pdf = eventually("the claim acknowledgement in S3", limit, || async {
         s3.get_object()
             .bucket(&stack.bucket)
@@ -263,10 +289,13 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
     )
     .expect("due date");
     assert_eq!(case.request.due, Some(expected), "the s.10 due date");
-    let foi_letter = letter_key(
+    let foi_letter = letter_object(
+        &table,
         &reference,
-        &letter_id(&format!("foi-acknowledgement:{reference}")),
-    );
+        &format!("foi-acknowledgement:{reference}"),
+        limit,
+    )
+    .await;
     eventually("the FOI acknowledgement in S3", limit, || async {
         s3.head_object()
             .bucket(&stack.bucket)

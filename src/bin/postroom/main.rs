@@ -694,6 +694,10 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
                     "  {reference:<16} {}: not sent, the data did not fit the template",
                     field(letter, "template")
                 ),
+                "rendering" => out!(
+                    "  {reference:<16} {}: not finished (the next delivery finishes it)",
+                    field(letter, "template")
+                ),
                 _ => out!(
                     "  {reference:<16} {}: {}",
                     field(letter, "template"),
