@@ -18,9 +18,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use postroom::clock::SystemClock;
 use postroom::config::{BackendKind, Config};
 use postroom::extract::{Limits, extract_isolated, sha256_hex};
-use postroom::ingest::{Ingest, IngestSettings, ObjectRef, SystemClock};
+use postroom::ingest::{Ingest, IngestSettings, ObjectRef};
 use postroom::metadata::{Rules, analyse};
 use postroom::stores::Stores;
 

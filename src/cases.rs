@@ -4,7 +4,7 @@
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
-use crate::ingest::Clock;
+use crate::clock::Clock;
 use crate::model::keys;
 use crate::store::{Condition, Item, Key, Query, StoreError, Table, TxOp, Update};
 

@@ -47,7 +47,7 @@ pub const SAMPLES: &[(&str, &[u8])] = &[
 /// Run again, it changes nothing.
 pub async fn foi(
     stores: &crate::stores::Stores,
-    clock: std::sync::Arc<dyn crate::ingest::Clock>,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
 ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
     use crate::foi::lifecycle::{Command, Outcome, Status};
     use crate::foi::service::Foi;

@@ -14,27 +14,13 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use crate::clock::Clock;
 use crate::extract::{Limits, Warning, on_extract_thread, sha256_hex};
 use crate::metadata::{DocumentMetadata, Rules};
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
 use crate::outbox::{LetterSink, OutboxError};
 use crate::store::{Condition, Item, Key, Pin, PutOptions, StoreError, TxOp};
 use crate::stores::Stores;
-
-/// The time, from a port so tests are repeatable.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
 
 /// Where an uploaded object is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 pub mod acknowledge;
 pub mod calendar;
 pub mod cases;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod doctor;

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::ingest::Clock;
+use crate::clock::Clock;
 use crate::letters::{Format, LetterError, Registry, Rendered};
 use crate::model::keys;
 use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp, VERSION};

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::lifecycle::{Command, LifecycleError, Request, Status};
 use crate::calendar::Calendar;
-use crate::ingest::Clock;
+use crate::clock::Clock;
 use crate::model::keys;
 use crate::store::{Condition, Item, Key, Query, StoreError, TxOp, Update};
 use crate::stores::Stores;

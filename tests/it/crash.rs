@@ -1318,7 +1318,7 @@ fn ingest_killed_at_random_moments_records_every_file_once() {
 #[derive(Debug)]
 struct FixedClock;
 
-impl postroom::ingest::Clock for FixedClock {
+impl postroom::clock::Clock for FixedClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         use chrono::TimeZone as _;
         chrono::Utc

@@ -1075,9 +1075,9 @@ mod service {
     use std::sync::Arc;
 
     use postroom::calendar::Calendar;
+    use postroom::clock::Clock;
     use postroom::foi::lifecycle::Command;
     use postroom::foi::service::{FIRST_FOI_NUMBER, Foi, NewRequest, opening_fields, title_of};
-    use postroom::ingest::Clock;
     use postroom::model::keys;
     use postroom::store::{
         Condition, Cursor, DirBlobs, DynamoTable, Item, Key, Page, Query, SqliteTable, StoreError,

@@ -5,8 +5,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
+use postroom::clock::Clock;
 use postroom::config::{BackendKind, Config};
-use postroom::ingest::{Clock, Ingest, IngestSettings, ObjectRef};
+use postroom::ingest::{Ingest, IngestSettings, ObjectRef};
 use postroom::model::{IngestStatus, keys};
 use postroom::store::{Key, Query};
 use postroom::stores::Stores;

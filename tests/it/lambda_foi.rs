@@ -6,9 +6,9 @@
 use std::sync::Arc;
 
 use postroom::calendar::Calendar;
+use postroom::clock::Clock;
 use postroom::foi::service::Foi;
 use postroom::handlers::{FoiSettings, HandlerError, handle_foi};
-use postroom::ingest::Clock;
 use postroom::letters::Registry;
 use postroom::model::keys;
 use postroom::store::{DirBlobs, DynamoTable, Query, S3Blobs, SqliteTable};

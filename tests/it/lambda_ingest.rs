@@ -8,8 +8,9 @@ use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
     QueueConfiguration, S3KeyFilter,
 };
+use postroom::clock::SystemClock;
 use postroom::handlers::ingest_sqs_batch;
-use postroom::ingest::{Ingest, IngestSettings, SystemClock};
+use postroom::ingest::{Ingest, IngestSettings};
 use postroom::model::{IngestStatus, keys};
 use postroom::store::{AwsSettings, Blobs, DynamoTable, PutOptions, Query, S3Blobs, Table};
 use postroom::stores::Stores;

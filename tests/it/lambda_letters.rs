@@ -11,8 +11,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use postroom::clock::SystemClock;
 use postroom::handlers::handle_letters;
-use postroom::ingest::SystemClock;
 use postroom::letters::Registry;
 use postroom::model::keys;
 use postroom::outbox::{LetterRequest, LetterStatus, Outbox, letter_id, letter_key};
@@ -301,7 +301,7 @@ async fn requests_queued_with_sqs_reach_the_letters_handler() {
 #[derive(Debug)]
 struct FixedClock;
 
-impl postroom::ingest::Clock for FixedClock {
+impl postroom::clock::Clock for FixedClock {
     fn now(&self) -> chrono::DateTime<chrono::Utc> {
         use chrono::TimeZone;
         chrono::Utc

@@ -274,7 +274,7 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
     };
     let foi = Foi {
         stores,
-        clock: std::sync::Arc::new(postroom::ingest::SystemClock),
+        clock: std::sync::Arc::new(postroom::clock::SystemClock),
         calendar: Calendar::embedded().clone(),
         actor: "e2e".into(),
     };

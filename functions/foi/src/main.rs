@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use postroom::calendar::{Calendar, Nation};
+use postroom::clock::SystemClock;
 use postroom::foi::service::Foi;
 use postroom::handlers::{FoiSettings, SWEEP_RULE_ARN_VAR, handle_foi};
-use postroom::ingest::SystemClock;
 use postroom::stores::Stores;
 use postroom::telemetry::{self, LogFormat};
 use postroom_lambda::{Failure, config, env_number};

@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use postroom::clock::SystemClock;
 use postroom::handlers::handle_ingest;
-use postroom::ingest::{Ingest, IngestSettings, SystemClock};
+use postroom::ingest::{Ingest, IngestSettings};
 use postroom::metadata::Rules;
 use postroom::store::{AwsSettings, SqsQueue};
 use postroom::stores::Stores;

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use postroom::clock::SystemClock;
 use postroom::handlers::handle_letters;
-use postroom::ingest::SystemClock;
 use postroom::letters::Registry;
 use postroom::outbox::Outbox;
 use postroom::stores::Stores;

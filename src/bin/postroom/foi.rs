@@ -229,7 +229,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 async fn service(config: &Config, calendar: Calendar) -> anyhow::Result<Foi> {
     Ok(Foi {
         stores: postroom::stores::Stores::open(config).await?,
-        clock: Arc::new(postroom::ingest::SystemClock),
+        clock: Arc::new(postroom::clock::SystemClock),
         calendar,
         actor: std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into()),
     })

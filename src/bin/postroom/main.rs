@@ -249,7 +249,7 @@ fn ingest_use_case(
     std::sync::Arc<postroom::outbox::Background>,
 ) {
     let actor = std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into());
-    let clock = std::sync::Arc::new(postroom::ingest::SystemClock);
+    let clock = std::sync::Arc::new(postroom::clock::SystemClock);
     let outbox = postroom::outbox::Outbox {
         stores: stores.clone(),
         registry: postroom::letters::Registry::embedded(),
@@ -605,7 +605,7 @@ async fn file(config: &Config, args: &FileArgs) -> anyhow::Result<ExitCode> {
         &args.doc_id,
         &args.case_ref,
         &who,
-        &postroom::ingest::SystemClock,
+        &postroom::clock::SystemClock,
     )
     .await?;
     out!("Filed {} under {}.", args.doc_id, args.case_ref);
@@ -707,7 +707,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         }
     }
     out!("\n  freedom of information:");
-    let lines = postroom::demo::foi(&stores, std::sync::Arc::new(postroom::ingest::SystemClock))
+    let lines = postroom::demo::foi(&stores, std::sync::Arc::new(postroom::clock::SystemClock))
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     for line in lines {
