@@ -31,7 +31,7 @@ pub async fn list_cases(table: &dyn Table) -> Result<Vec<Item>, StoreError> {
             i.get("SK").and_then(Value::as_str) == Some(keys::META)
                 && i.get("PK")
                     .and_then(Value::as_str)
-                    .is_some_and(|p| p.starts_with("CASE#"))
+                    .is_some_and(|p| p.starts_with(keys::CASE_PREFIX))
         }));
         match page.next {
             Some(next) => cursor = Some(next),

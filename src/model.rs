@@ -94,16 +94,19 @@ pub mod keys {
     pub const UNFILED: &str = "INBOX#UNFILED";
 
     pub fn doc(doc_id: &str) -> String {
-        format!("DOC#{doc_id}")
+        format!("{DOC_PREFIX}{doc_id}")
     }
 
     pub fn case(case_ref: &str) -> String {
-        format!("CASE#{case_ref}")
+        format!("{CASE_PREFIX}{case_ref}")
     }
 
     /// A document's entry under its case, sorted by the date it bears.
     pub fn case_doc(document_date: Option<&str>, doc_id: &str) -> String {
-        format!("DOC#{}#{doc_id}", document_date.unwrap_or("0000-00-00"))
+        format!(
+            "{DOC_PREFIX}{}#{doc_id}",
+            document_date.unwrap_or("0000-00-00")
+        )
     }
 
     /// The content index: the first document with these bytes.
@@ -112,8 +115,50 @@ pub mod keys {
     }
 
     pub fn event(timestamp: &str, seq: u32) -> String {
-        format!("EVENT#{timestamp}#{seq:04}")
+        format!("{EVENT_PREFIX}{timestamp}#{seq:04}")
     }
+
+    /// Sort-key prefixes of what lies under a case: its documents, audit events, letters
+    /// and reminders.
+    pub const DOC_PREFIX: &str = "DOC#";
+    pub const EVENT_PREFIX: &str = "EVENT#";
+    pub const LETTER_PREFIX: &str = "LETTER#";
+    pub const REMINDER_PREFIX: &str = "REMINDER#";
+    /// The partition key prefix of cases.
+    pub const CASE_PREFIX: &str = "CASE#";
+
+    /// A letter under its case (`SK`).
+    pub fn letter(letter_id: &str) -> String {
+        format!("{LETTER_PREFIX}{letter_id}")
+    }
+
+    /// An FOI request's reminder of one day (`SK` under its case).
+    pub fn reminder(day: impl std::fmt::Display) -> String {
+        format!("{REMINDER_PREFIX}{day}")
+    }
+
+    /// The marker of an FOI command applied once (`SK` under its case).
+    pub fn command(request_id: &str) -> String {
+        format!("CMD#{request_id}")
+    }
+
+    /// The marker of an FOI request opened once from a request id.
+    pub fn foi_request_marker(request_id: &str) -> String {
+        format!("FOIREQ#{request_id}")
+    }
+
+    /// The index of FOI requests by requester and text (possible duplicates).
+    pub fn foi_duplicate(fingerprint: &str) -> String {
+        format!("FOIDUP#{fingerprint}")
+    }
+
+    /// GSI1's partition for FOI requests in one state.
+    pub fn foi_status(status: &str) -> String {
+        format!("FOI#{status}")
+    }
+
+    /// The disclosure log's partition (`SK` = `<date>#<reference>`).
+    pub const DISCLOSURE: &str = "DISCLOSURE";
 
     pub fn unfiled(received: &str, doc_id: &str) -> String {
         format!("{received}#{doc_id}")

@@ -353,7 +353,7 @@ impl Outbox {
     pub async fn send(&self, request: &LetterRequest) -> Result<LetterOutcome, OutboxError> {
         check_request(request)?;
         let letter_id = letter_id(&request.request_id);
-        let key = Key::new(keys::case(&request.case_ref), format!("LETTER#{letter_id}"));
+        let key = Key::new(keys::case(&request.case_ref), keys::letter(&letter_id));
         let now = self
             .clock
             .now()
@@ -534,7 +534,7 @@ impl Outbox {
         this: Option<&Prepared>,
         now: &str,
     ) -> Result<LetterOutcome, OutboxError> {
-        let key = Key::new(keys::case(&request.case_ref), format!("LETTER#{letter_id}"));
+        let key = Key::new(keys::case(&request.case_ref), keys::letter(letter_id));
         let s3_key = letter_key(&request.case_ref, letter_id);
         let Some(version) = record.get(VERSION).and_then(Value::as_u64) else {
             return Err(OutboxError::NotReproducible {
@@ -678,7 +678,7 @@ impl Outbox {
     ) -> Item {
         let mut item = Item::new();
         item.insert("PK".into(), json!(keys::case(&r.case_ref)));
-        item.insert("SK".into(), json!(format!("LETTER#{letter_id}")));
+        item.insert("SK".into(), json!(keys::letter(letter_id)));
         item.insert("letter_id".into(), json!(letter_id));
         item.insert("request_id".into(), json!(r.request_id));
         item.insert("template".into(), json!(r.template));

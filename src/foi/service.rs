@@ -155,7 +155,7 @@ pub fn gsi_keys(r: &Request) -> (String, String) {
         .map(|d| d.to_string())
         .unwrap_or_else(|| "9999-12-31".into());
     (
-        format!("FOI#{}", r.status.as_str()),
+        keys::foi_status(r.status.as_str()),
         format!("{due}#{}", r.reference),
     )
 }
@@ -330,7 +330,7 @@ pub async fn duplicate_check(
     reference: &str,
 ) -> Result<(Option<String>, Option<TxOp>), StoreError> {
     let key = Key::new(
-        format!("FOIDUP#{}", fingerprint(requester, text)),
+        keys::foi_duplicate(&fingerprint(requester, text)),
         keys::META,
     );
     match stores.table.get(&key).await? {
@@ -405,7 +405,7 @@ impl Foi {
         new: NewRequest,
         request_id: &str,
     ) -> Result<(FoiCase, bool), FoiError> {
-        let marker = Key::new(format!("FOIREQ#{request_id}"), keys::META);
+        let marker = Key::new(keys::foi_request_marker(request_id), keys::META);
         if let Some(m) = self.stores.table.get(&marker).await?
             && let Some(reference) = m.get("case_ref").and_then(Value::as_str)
             && let Some(case) = self.get(reference).await?
@@ -568,7 +568,7 @@ impl Foi {
         cmd: &Command,
         request_id: Option<&str>,
     ) -> Result<(FoiCase, bool), FoiError> {
-        let marker = request_id.map(|id| Key::new(keys::case(reference), format!("CMD#{id}")));
+        let marker = request_id.map(|id| Key::new(keys::case(reference), keys::command(id)));
         for _ in 0..4 {
             let case = self
                 .get(reference)
@@ -644,7 +644,7 @@ impl Foi {
     pub async fn in_statuses(&self, statuses: &[Status]) -> Result<Vec<FoiCase>, FoiError> {
         let mut out = Vec::new();
         for s in statuses {
-            let mut query = Query::new(format!("FOI#{}", s.as_str()));
+            let mut query = Query::new(keys::foi_status(s.as_str()));
             let mut items = Vec::new();
             loop {
                 let page = self.stores.table.query_gsi1(&query).await?;
@@ -725,7 +725,7 @@ impl Foi {
             };
             let mut item = Item::new();
             item.insert("PK".into(), json!(keys::case(&r.reference)));
-            item.insert("SK".into(), json!(format!("REMINDER#{today}")));
+            item.insert("SK".into(), json!(keys::reminder(today)));
             item.insert("kind".into(), json!(kind));
             item.insert("due".into(), json!(due.map(|d| d.to_string())));
             item.insert("at".into(), json!(self.now()));
@@ -893,7 +893,7 @@ impl Foi {
                 )
                 .await?;
             let mut log_item = Item::new();
-            log_item.insert("PK".into(), json!("DISCLOSURE"));
+            log_item.insert("PK".into(), json!(keys::DISCLOSURE));
             log_item.insert("SK".into(), json!(format!("{date}#{reference}")));
             log_item.insert(
                 "entry".into(),
@@ -907,7 +907,7 @@ impl Foi {
 
     /// The disclosure log, newest first.
     pub async fn disclosure_log(&self) -> Result<Vec<super::disclosure::Entry>, FoiError> {
-        let mut q = Query::new("DISCLOSURE");
+        let mut q = Query::new(keys::DISCLOSURE);
         q.descending = true;
         let items = self.stores.table.query_all(&q).await?;
         Ok(items

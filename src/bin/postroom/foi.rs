@@ -14,6 +14,7 @@ use postroom::foi::lifecycle::{Command, Exemption, Outcome, ReviewResult};
 use postroom::foi::service::{Foi, FoiCase, NewRequest};
 use postroom::foi::stats::{Dim, count, suppress};
 use postroom::letters::{Format, Registry};
+use postroom::model::keys;
 use serde_json::{Value, json};
 
 #[derive(Debug, clap::Args)]
@@ -330,14 +331,16 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             {
                 for item in under {
                     let sk = item.get("SK").and_then(Value::as_str).unwrap_or_default();
-                    if sk.starts_with("EVENT#") {
+                    if sk.starts_with(keys::EVENT_PREFIX) {
                         out!(
                             "  event   {}  {} by {}",
                             item.get("at").and_then(Value::as_str).unwrap_or_default(),
                             item.get("what").and_then(Value::as_str).unwrap_or_default(),
                             item.get("who").and_then(Value::as_str).unwrap_or_default()
                         );
-                    } else if sk.starts_with("LETTER#") || sk.starts_with("REMINDER#") {
+                    } else if sk.starts_with(keys::LETTER_PREFIX)
+                        || sk.starts_with(keys::REMINDER_PREFIX)
+                    {
                         out!(
                             "  {:<7} {}  {}",
                             sk.split('#').next().unwrap_or_default().to_lowercase(),

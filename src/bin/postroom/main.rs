@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use postroom::config::{BackendKind, Config, Overrides};
+use postroom::model::keys;
 use postroom::telemetry::{self, LogFormat};
 
 /// `println!` for the CLI's output: a closed pipe (`postroom cases list | head`) ends
@@ -524,21 +525,21 @@ async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
                     );
                     for item in under {
                         let sk = field(&item, "SK");
-                        if sk.starts_with("DOC#") {
+                        if sk.starts_with(keys::DOC_PREFIX) {
                             out!(
                                 "  document {}  {}  {}",
                                 field(&item, "document_date"),
                                 field(&item, "doc_type"),
                                 field(&item, "doc_id")
                             );
-                        } else if sk.starts_with("EVENT#") {
+                        } else if sk.starts_with(keys::EVENT_PREFIX) {
                             out!(
                                 "  event    {}  {} by {}",
                                 field(&item, "at"),
                                 field(&item, "what"),
                                 field(&item, "who")
                             );
-                        } else if sk.starts_with("LETTER#") {
+                        } else if sk.starts_with(keys::LETTER_PREFIX) {
                             out!(
                                 "  letter   {}  {}  {}  {}",
                                 field(&item, "created_at"),
@@ -658,7 +659,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
             .map_or(0, |(_, under)| {
                 under
                     .iter()
-                    .filter(|i| field(i, "SK").starts_with("DOC#"))
+                    .filter(|i| field(i, "SK").starts_with(keys::DOC_PREFIX))
                     .count()
             });
         out!(
@@ -687,7 +688,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         };
         for letter in under
             .iter()
-            .filter(|i| field(i, "SK").starts_with("LETTER#"))
+            .filter(|i| field(i, "SK").starts_with(keys::LETTER_PREFIX))
         {
             match field(letter, "status") {
                 "invalid" => out!(
