@@ -19,11 +19,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use postroom::clock::SystemClock;
-use postroom::config::{BackendKind, Config};
+use postroom::config::Config;
 use postroom::extract::{Limits, extract_isolated, sha256_hex};
 use postroom::ingest::{Ingest, IngestSettings, ObjectRef};
 use postroom::metadata::{Rules, analyse};
-use postroom::stores::Stores;
 
 fn corpus(n: usize) -> Vec<(String, Vec<u8>)> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/documents");
@@ -90,12 +89,8 @@ fn main() {
     let extract_secs = start.elapsed().as_secs_f64();
 
     let home = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        backend: BackendKind::Local,
-        home: home.path().to_path_buf(),
-        aws: None,
-    };
-    let stores = Stores::local(&config).expect("stores");
+    let config = Config::local(home.path().to_path_buf());
+    let stores = postroom::app::local_stores(&config).expect("stores");
     let ingest = Ingest::new(
         stores,
         rules,
@@ -125,12 +120,8 @@ fn main() {
     // As `postroom ingest` runs: the next documents read and extracted (two at a time)
     // while each is filed in turn, on a fresh store with the same objects.
     let home2 = tempfile::tempdir().expect("temp dir");
-    let stores2 = Stores::local(&Config {
-        backend: BackendKind::Local,
-        home: home2.path().to_path_buf(),
-        aws: None,
-    })
-    .expect("stores");
+    let stores2 =
+        postroom::app::local_stores(&Config::local(home2.path().to_path_buf())).expect("stores");
     let ingest2 = Ingest::new(
         stores2,
         rules,

@@ -6,8 +6,8 @@
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
+use crate::letter_service::LetterRequest;
 use crate::letters::fields::is_postcode;
-use crate::outbox::LetterRequest;
 
 /// Who signs acknowledgements, and where claimants' representatives write to.
 #[derive(Debug, Clone)]
@@ -37,6 +37,12 @@ impl Signatory {
             handler_name: "the Freedom of Information Team".into(),
             handler_email: "foi@resolution.example".into(),
         }
+    }
+}
+
+impl crate::failure::ErrorCode for AckError {
+    fn code(&self) -> crate::failure::Code {
+        crate::failure::Code::NotApplicable
     }
 }
 

@@ -8,6 +8,79 @@ use crate::clock::Clock;
 use crate::model::keys;
 use crate::store::{Condition, Item, Key, Query, StoreError, Table, TxOp, Update};
 
+/// The case-handling use case: lists, a case with its documents and events, the unfiled
+/// inbox, and filing by hand (audited with the person).
+#[derive(Debug, Clone)]
+pub struct Cases {
+    table: std::sync::Arc<dyn Table>,
+    clock: std::sync::Arc<dyn Clock>,
+    actor: String,
+}
+
+impl Cases {
+    pub fn new(
+        table: std::sync::Arc<dyn Table>,
+        clock: std::sync::Arc<dyn Clock>,
+        actor: String,
+    ) -> Cases {
+        Cases {
+            table,
+            clock,
+            actor,
+        }
+    }
+
+    /// Every case, by reference.
+    pub async fn list(&self) -> Result<Vec<Item>, StoreError> {
+        list_cases(self.table.as_ref()).await
+    }
+
+    /// A case and what is recorded under it, or `None` when there is no such case.
+    pub async fn show(&self, case_ref: &str) -> Result<Option<(Item, Vec<Item>)>, StoreError> {
+        show_case(self.table.as_ref(), case_ref).await
+    }
+
+    /// A document's record.
+    pub async fn document(&self, doc_id: &str) -> Result<Option<Item>, StoreError> {
+        show_document(self.table.as_ref(), doc_id).await
+    }
+
+    /// The unfiled documents, oldest first.
+    pub async fn inbox(&self) -> Result<Vec<Item>, StoreError> {
+        inbox(self.table.as_ref()).await
+    }
+
+    /// Files an unfiled document under an existing case, by hand, as `who` (the person
+    /// asking; the use case's own actor when `None`).
+    pub async fn file(
+        &self,
+        doc_id: &str,
+        case_ref: &str,
+        who: Option<&str>,
+    ) -> Result<(), CaseError> {
+        file_document(
+            self.table.as_ref(),
+            doc_id,
+            case_ref,
+            who.unwrap_or(&self.actor),
+            self.clock.as_ref(),
+        )
+        .await
+    }
+}
+
+impl crate::failure::ErrorCode for CaseError {
+    fn code(&self) -> crate::failure::Code {
+        use crate::failure::Code;
+        match self {
+            CaseError::NoDocument(_) => Code::NotFound,
+            CaseError::NoCase(_) => Code::CaseNotFound,
+            CaseError::NotUnfiled { .. } => Code::NotUnfiled,
+            CaseError::Store(e) => e.code(),
+        }
+    }
+}
+
 /// Why a case action was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseError {

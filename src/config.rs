@@ -1,9 +1,13 @@
 //! Configuration, read once from the environment and command-line flags, with every
-//! missing or invalid setting reported together.
+//! missing or invalid setting reported together. Every front (the CLI, each Lambda, the
+//! console) reads its settings here and nowhere else: a bad value stops the front at
+//! start-up with a message naming the variable, never a silent default.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+
+use crate::calendar::{Calendar, Nation};
 
 /// Where state lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,13 +48,42 @@ pub struct AwsNames {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     pub backend: BackendKind,
     /// The local data folder (always set; used by the local backend).
     pub home: PathBuf,
     /// Set when the backend is AWS.
     pub aws: Option<AwsNames>,
+    /// How many messages of a batch a function handles at once (`POSTROOM_CONCURRENCY`).
+    pub concurrency: usize,
+    /// The queue the ingest function sends acknowledgement requests to
+    /// (`POSTROOM_LETTERS_QUEUE`); none: acknowledgements are not requested from Lambda.
+    pub letters_queue: Option<String>,
+    /// The working-day calendar for FOI deadlines: the shipped bank holiday table or
+    /// `POSTROOM_HOLIDAYS`, counting the nations in `POSTROOM_FOI_NATIONS` (all if unset).
+    pub calendar: Calendar,
+    /// FOI reminders are recorded for requests due within this many working days
+    /// (`POSTROOM_FOI_REMIND_WITHIN`).
+    pub remind_within: u32,
+    /// The schedule whose events may start the FOI sweep (`POSTROOM_SWEEP_RULE_ARN`).
+    pub sweep_rule_arn: Option<String>,
+}
+
+impl Default for Config {
+    /// The embedded default under `.postroom`, with every default setting.
+    fn default() -> Self {
+        Config {
+            backend: BackendKind::Local,
+            home: PathBuf::from(DEFAULT_HOME),
+            aws: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            letters_queue: None,
+            calendar: Calendar::embedded().clone(),
+            remind_within: DEFAULT_REMIND_WITHIN,
+            sweep_rule_arn: None,
+        }
+    }
 }
 
 /// Values given on the command line, which win over the environment.
@@ -58,6 +91,10 @@ pub struct Config {
 pub struct Overrides {
     pub backend: Option<BackendKind>,
     pub home: Option<PathBuf>,
+    /// Nations given as a flag (`--nations`), instead of `POSTROOM_FOI_NATIONS`.
+    pub nations: Option<Vec<String>>,
+    /// A holiday table given as a flag (`--holidays`), instead of `POSTROOM_HOLIDAYS`.
+    pub holidays: Option<PathBuf>,
 }
 
 /// Every problem found in the configuration, reported together.
@@ -67,11 +104,26 @@ pub struct ConfigError {
     pub problems: Vec<String>,
 }
 
+impl crate::failure::ErrorCode for ConfigError {
+    fn code(&self) -> crate::failure::Code {
+        crate::failure::Code::ConfigInvalid
+    }
+}
+
 pub const ENV_BACKEND: &str = "POSTROOM_BACKEND";
 pub const ENV_HOME: &str = "POSTROOM_HOME";
 pub const ENV_TABLE: &str = "POSTROOM_TABLE";
 pub const ENV_BUCKET: &str = "POSTROOM_BUCKET";
+pub const ENV_CONCURRENCY: &str = "POSTROOM_CONCURRENCY";
+pub const ENV_LETTERS_QUEUE: &str = "POSTROOM_LETTERS_QUEUE";
+pub const ENV_HOLIDAYS: &str = "POSTROOM_HOLIDAYS";
+pub const ENV_FOI_NATIONS: &str = "POSTROOM_FOI_NATIONS";
+pub const ENV_REMIND_WITHIN: &str = "POSTROOM_FOI_REMIND_WITHIN";
+pub const ENV_SWEEP_RULE_ARN: &str = "POSTROOM_SWEEP_RULE_ARN";
 pub const DEFAULT_HOME: &str = ".postroom";
+pub const DEFAULT_CONCURRENCY: usize = 4;
+pub const MAX_CONCURRENCY: usize = 64;
+pub const DEFAULT_REMIND_WITHIN: u32 = 5;
 
 impl Config {
     /// Reads the process environment, then applies the overrides.
@@ -125,10 +177,101 @@ impl Config {
             None
         };
 
+        let concurrency = match get(ENV_CONCURRENCY) {
+            None => DEFAULT_CONCURRENCY,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if (1..=MAX_CONCURRENCY).contains(&n) => n,
+                _ => {
+                    problems.push(format!(
+                        "{ENV_CONCURRENCY}: {v:?} is not a whole number from 1 to {MAX_CONCURRENCY}"
+                    ));
+                    DEFAULT_CONCURRENCY
+                }
+            },
+        };
+        let remind_within = match get(ENV_REMIND_WITHIN) {
+            None => DEFAULT_REMIND_WITHIN,
+            Some(v) => match v.trim().parse::<u32>() {
+                Ok(n) if n <= 20 => n,
+                _ => {
+                    problems.push(format!(
+                        "{ENV_REMIND_WITHIN}: {v:?} is not a number of working days from 0 to 20"
+                    ));
+                    DEFAULT_REMIND_WITHIN
+                }
+            },
+        };
+        let base = match overrides
+            .holidays
+            .clone()
+            .or_else(|| get(ENV_HOLIDAYS).map(PathBuf::from))
+        {
+            None => Calendar::embedded().clone(),
+            Some(path) => match std::fs::read_to_string(&path) {
+                Err(e) => {
+                    problems.push(format!(
+                        "{ENV_HOLIDAYS}: cannot read the bank holiday table {}: {e}",
+                        path.display()
+                    ));
+                    Calendar::embedded().clone()
+                }
+                Ok(text) => match Calendar::from_csv(&text) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        problems.push(format!(
+                            "{ENV_HOLIDAYS}: the bank holiday table {}: {e}",
+                            path.display()
+                        ));
+                        Calendar::embedded().clone()
+                    }
+                },
+            },
+        };
+        let nations = match &overrides.nations {
+            Some(list) => Nation::parse_list(list.iter().map(String::as_str)),
+            None => Nation::parse_list([get(ENV_FOI_NATIONS).unwrap_or_default().as_str()]),
+        };
+        let calendar = match nations {
+            Ok(nations) => base.counting(&nations),
+            Err(e) => {
+                problems.push(format!("{ENV_FOI_NATIONS}: {e}"));
+                base
+            }
+        };
+
         if problems.is_empty() {
-            Ok(Config { backend, home, aws })
+            Ok(Config {
+                backend,
+                home,
+                aws,
+                concurrency,
+                letters_queue: get(ENV_LETTERS_QUEUE).map(|v| v.trim().to_owned()),
+                calendar,
+                remind_within,
+                sweep_rule_arn: get(ENV_SWEEP_RULE_ARN).map(|v| v.trim().to_owned()),
+            })
         } else {
             Err(ConfigError { problems })
+        }
+    }
+
+    /// The embedded default under `home`, with every other setting at its default.
+    pub fn local(home: impl Into<PathBuf>) -> Self {
+        Config {
+            home: home.into(),
+            ..Config::default()
+        }
+    }
+
+    /// The AWS backend on the named table and bucket, every other setting at its default.
+    pub fn aws(table: impl Into<String>, bucket: impl Into<String>) -> Self {
+        Config {
+            backend: BackendKind::Aws,
+            aws: Some(AwsNames {
+                table: table.into(),
+                bucket: bucket.into(),
+            }),
+            ..Config::default()
         }
     }
 
@@ -187,12 +330,58 @@ mod tests {
     }
 
     #[test]
+    fn a_bad_function_setting_stops_start_up_with_the_others() {
+        let err = config(
+            &[
+                (ENV_CONCURRENCY, "abc"),
+                (ENV_REMIND_WITHIN, "-1"),
+                (ENV_FOI_NATIONS, "wales,atlantis"),
+                (ENV_HOLIDAYS, "/no/such/table.csv"),
+            ],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert_eq!(err.problems.len(), 4, "{text}");
+        for name in [
+            ENV_CONCURRENCY,
+            ENV_REMIND_WITHIN,
+            ENV_FOI_NATIONS,
+            ENV_HOLIDAYS,
+        ] {
+            assert!(text.contains(name), "{name} missing from {text}");
+        }
+        assert!(text.contains("\"abc\""), "{text}");
+        let err = config(&[(ENV_CONCURRENCY, "0")], Overrides::default()).unwrap_err();
+        assert!(err.problems[0].contains(ENV_CONCURRENCY));
+    }
+
+    #[test]
+    fn function_settings_are_read_when_valid() {
+        let c = config(
+            &[
+                (ENV_CONCURRENCY, "8"),
+                (ENV_LETTERS_QUEUE, "https://sqs.example/q"),
+                (ENV_FOI_NATIONS, "scotland"),
+                (ENV_REMIND_WITHIN, "3"),
+            ],
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.concurrency, 8);
+        assert_eq!(c.letters_queue.as_deref(), Some("https://sqs.example/q"));
+        assert_eq!(c.remind_within, 3);
+        assert!(c.sweep_rule_arn.is_none());
+    }
+
+    #[test]
     fn flags_win_over_the_environment() {
         let c = config(
             &[(ENV_BACKEND, "aws"), (ENV_HOME, "/env/home")],
             Overrides {
                 backend: Some(BackendKind::Local),
                 home: Some(PathBuf::from("/flag/home")),
+                ..Overrides::default()
             },
         )
         .unwrap();
@@ -203,6 +392,7 @@ mod tests {
             Overrides {
                 backend: Some(BackendKind::Aws),
                 home: None,
+                ..Overrides::default()
             },
         )
         .unwrap();

@@ -46,14 +46,14 @@ pub const SAMPLES: &[(&str, &[u8])] = &[
 /// published to the disclosure log. Returns what to print (ids, dates and paths only).
 /// Run again, it changes nothing.
 pub async fn foi(
-    stores: &crate::stores::Stores,
+    stores: &crate::store::Stores,
     clock: std::sync::Arc<dyn crate::clock::Clock>,
 ) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
     use crate::foi::lifecycle::{Command, Outcome, Status};
     use crate::foi::service::Foi;
     use crate::foi::stats::{Dim, count, suppress};
+    use crate::letter_service::{LetterRequest, Letters};
     use crate::letters::Registry;
-    use crate::outbox::{LetterRequest, Outbox};
     use serde_json::json;
 
     let foi = Foi {
@@ -62,7 +62,7 @@ pub async fn foi(
         calendar: crate::calendar::Calendar::embedded().clone(),
         actor: "demo".into(),
     };
-    let outbox = Outbox {
+    let outbox = Letters {
         stores: stores.clone(),
         registry: Registry::embedded(),
         clock,

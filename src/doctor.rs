@@ -1,9 +1,12 @@
 //! `postroom doctor`: says which backend would be used and checks that it can be reached.
 
 use crate::config::{BackendKind, Config};
-use crate::store::{
-    AwsSettings, Blobs, DirBlobs, DynamoTable, S3Blobs, SqliteTable, StoreError, Table,
-};
+#[cfg(feature = "aws")]
+use crate::store::{AwsSettings, DynamoTable, S3Blobs, StoreError};
+#[allow(unused_imports)]
+use crate::store::{Blobs, Table};
+#[cfg(feature = "embedded")]
+use crate::store::{DirBlobs, SqliteTable};
 
 /// One check and what it found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +43,23 @@ pub async fn run(config: &Config) -> Vec<Check> {
     }
 }
 
+#[cfg(not(feature = "embedded"))]
+async fn local(_: &Config) -> Vec<Check> {
+    vec![Check::fail(
+        "backend",
+        "local, but this build has no embedded store",
+    )]
+}
+
+#[cfg(not(feature = "aws"))]
+async fn aws(_: &Config) -> Vec<Check> {
+    vec![Check::fail(
+        "backend",
+        "aws, but this build has no AWS adapters",
+    )]
+}
+
+#[cfg(feature = "embedded")]
 async fn local(config: &Config) -> Vec<Check> {
     let mut checks = vec![Check::pass(
         "backend",
@@ -76,6 +96,7 @@ async fn local(config: &Config) -> Vec<Check> {
     checks
 }
 
+#[cfg(feature = "aws")]
 async fn aws(config: &Config) -> Vec<Check> {
     let Some(names) = &config.aws else {
         return vec![Check::fail(

@@ -23,6 +23,12 @@ pub enum Upload {
 #[error("undecodable event: {0}")]
 pub struct EventError(pub String);
 
+impl crate::failure::ErrorCode for EventError {
+    fn code(&self) -> crate::failure::Code {
+        crate::failure::Code::BadEvent
+    }
+}
+
 /// Decodes an S3 object key from a notification: `+` is a space, then percent-decoding.
 pub fn decode_key(raw: &str) -> Result<String, EventError> {
     let spaced = raw.replace('+', " ");

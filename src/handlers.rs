@@ -6,7 +6,9 @@ use futures::StreamExt as _;
 use serde_json::Value;
 
 use crate::events::{EventError, Payload, Upload, classify, decode_notification, decode_sqs_body};
+use crate::failure::{Code, ErrorCode as _};
 use crate::ingest::{Ingest, IngestError, Outcome};
+use crate::letter_service::SendError;
 
 /// What a batch did.
 #[derive(Debug, Default)]
@@ -16,21 +18,30 @@ pub struct BatchReport {
     pub outcomes: Vec<Outcome>,
 }
 
-/// Why a direct invocation failed, marked for the Lambda diagnostic.
+/// Why an invocation failed: a code from the one failure table (which says whether a
+/// retry may help: the Lambda diagnostic's `Retryable` or `Permanent`) and a message
+/// that carries no data from the caller or the documents, since the runtime logs it.
 #[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    #[error("permanent: {0}")]
-    Permanent(String),
-    #[error("retryable: {0}")]
-    Retryable(String),
+#[error("{code}: {message}")]
+pub struct HandlerError {
+    pub code: Code,
+    pub message: String,
 }
 
 impl HandlerError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        HandlerError {
+            code,
+            message: message.into(),
+        }
+    }
+
     /// The error type Lambda records: `Retryable` or `Permanent`.
     pub fn kind(&self) -> &'static str {
-        match self {
-            HandlerError::Permanent(_) => "Permanent",
-            HandlerError::Retryable(_) => "Retryable",
+        if self.code.retryable() {
+            "Retryable"
+        } else {
+            "Permanent"
         }
     }
 }
@@ -39,18 +50,19 @@ impl From<IngestError> for HandlerError {
     /// A code and a fixed sentence: the runtime logs this, and an ingest error's own
     /// message can name an object key (an uploader's file name, which can name a person).
     fn from(e: IngestError) -> Self {
-        let message = format!("{}: ingesting an upload failed", e.code());
-        if e.is_retryable() {
-            HandlerError::Retryable(message)
-        } else {
-            HandlerError::Permanent(message)
-        }
+        HandlerError::new(e.code(), "ingesting an upload failed")
     }
 }
 
 impl From<EventError> for HandlerError {
     fn from(e: EventError) -> Self {
-        HandlerError::Permanent(e.to_string())
+        HandlerError::new(e.code(), e.0)
+    }
+}
+
+impl From<SendError> for HandlerError {
+    fn from(e: SendError) -> Self {
+        HandlerError::new(e.code(), e.to_string())
     }
 }
 
@@ -92,7 +104,7 @@ pub async fn ingest_sqs_batch(
         match result {
             Ok(outcomes) => report.outcomes.extend(outcomes),
             Err(e) => {
-                tracing::warn!(message_id = %id, kind = e.kind(), "message failed");
+                tracing::warn!(message_id = %id, code = %e.code, kind = e.kind(), "message failed");
                 report.failed.push(id);
             }
         }
@@ -132,25 +144,18 @@ pub async fn handle_ingest(
 /// message in the dead-letter queue: nothing is dropped. A direct invocation with one
 /// request gives its outcome, or an error marked retryable or permanent.
 pub async fn handle_letters(
-    outbox: &crate::outbox::Outbox,
+    outbox: &crate::letter_service::Letters,
     payload: Value,
     concurrency: usize,
 ) -> Result<Value, HandlerError> {
-    use crate::outbox::{LetterRequest, OutboxError};
-    let to_handler = |e: OutboxError| {
-        if e.is_retryable() {
-            HandlerError::Retryable(e.to_string())
-        } else {
-            HandlerError::Permanent(e.to_string())
-        }
-    };
+    use crate::letter_service::LetterRequest;
     match classify(payload) {
         Payload::Sqs(messages) => {
-            let results: Vec<(String, Result<(), OutboxError>)> = futures::stream::iter(messages)
+            let results: Vec<(String, Result<(), SendError>)> = futures::stream::iter(messages)
                 .map(|(id, body)| async move {
                     let result = match serde_json::from_str::<LetterRequest>(&body) {
                         Ok(request) => outbox.send(&request).await.map(|_| ()),
-                        Err(e) => Err(OutboxError::BadRequest(e.to_string())),
+                        Err(e) => Err(SendError::BadRequest(e.to_string())),
                     };
                     (id, result)
                 })
@@ -160,16 +165,17 @@ pub async fn handle_letters(
             let mut failures = Vec::new();
             for (id, result) in results {
                 if let Err(e) = result {
-                    tracing::warn!(message_id = %id, code = e.code(), retryable = e.is_retryable(), "letter request failed");
+                    tracing::warn!(message_id = %id, code = %e.code(), retryable = e.is_retryable(), "letter request failed");
                     failures.push(serde_json::json!({ "itemIdentifier": id }));
                 }
             }
             Ok(serde_json::json!({ "batchItemFailures": failures }))
         }
         Payload::Direct(v) => {
-            let request: LetterRequest = serde_json::from_value(v)
-                .map_err(|e| HandlerError::Permanent(format!("not a letter request: {e}")))?;
-            let outcome = outbox.send(&request).await.map_err(to_handler)?;
+            let request: LetterRequest = serde_json::from_value(v).map_err(|e| {
+                HandlerError::new(Code::InvalidRequest, format!("not a letter request: {e}"))
+            })?;
+            let outcome = outbox.send(&request).await?;
             Ok(serde_json::to_value(outcome).unwrap_or(Value::Null))
         }
     }
@@ -187,36 +193,51 @@ pub struct FoiSettings {
 }
 
 /// The environment variable that names the sweep's schedule ([`FoiSettings`]).
-pub const SWEEP_RULE_ARN_VAR: &str = "POSTROOM_SWEEP_RULE_ARN";
+pub const SWEEP_RULE_ARN_VAR: &str = crate::config::ENV_SWEEP_RULE_ARN;
 
-/// A refusal: a stable code and a message that carries no data from the caller (no
-/// request text, names, keys or values echoed), since the runtime logs it.
-fn refused(code: &str, message: &str) -> HandlerError {
-    HandlerError::Permanent(format!("{code}: {message}"))
+impl FoiSettings {
+    /// The settings from the configuration; warns once when no sweep schedule is set.
+    pub fn from_config(config: &crate::config::Config) -> FoiSettings {
+        if config.sweep_rule_arn.is_none() {
+            tracing::warn!(
+                variable = SWEEP_RULE_ARN_VAR,
+                "no sweep schedule configured: scheduled events will be refused"
+            );
+        }
+        FoiSettings {
+            remind_within: config.remind_within,
+            sweep_rule_arn: config.sweep_rule_arn.clone(),
+        }
+    }
+}
+
+/// A refusal of a malformed command: `invalid_request`, the reason and a message that
+/// carries no data from the caller (no request text, names, keys or values echoed),
+/// since the runtime logs it.
+fn refused(reason: &str, message: &str) -> HandlerError {
+    HandlerError::new(Code::InvalidRequest, format!("{reason}: {message}"))
 }
 
 /// An FOI failure as a code and a message without user data.
 fn foi_failure(e: crate::foi::service::FoiError) -> HandlerError {
-    use crate::foi::lifecycle::LifecycleError;
     use crate::foi::service::FoiError;
+    let code = e.code();
     match e {
-        FoiError::NotFound(reference) => refused(
-            "not_found",
-            &format!("no FOI request {}", shown_reference(&reference)),
+        FoiError::NotFound(reference) => HandlerError::new(
+            code,
+            format!("no FOI request {}", shown_reference(&reference)),
         ),
         // The lifecycle's messages name the reference, statuses, commands and dates.
-        FoiError::Lifecycle(e @ LifecycleError::IllegalMove { .. }) => {
-            refused("illegal_move", &e.to_string())
-        }
-        FoiError::Lifecycle(e) => refused("refused", &e.to_string()),
-        FoiError::Invalid(message) => refused("invalid", &message),
-        FoiError::Busy(_) => HandlerError::Retryable(
-            "busy: the request kept changing or no FOI number could be reserved; try again".into(),
+        FoiError::Lifecycle(e) => HandlerError::new(code, e.to_string()),
+        FoiError::Invalid(message) => HandlerError::new(code, message),
+        FoiError::Busy(_) => HandlerError::new(
+            code,
+            "the request kept changing or no FOI number could be reserved; try again",
         ),
         FoiError::Store(e) if e.is_retryable() => {
-            HandlerError::Retryable("store_unavailable: the store failed; try again".into())
+            HandlerError::new(code, "the store failed; try again")
         }
-        FoiError::Store(_) => refused("store_error", "the store refused the operation"),
+        FoiError::Store(_) => HandlerError::new(code, "the store refused the operation"),
     }
 }
 
@@ -413,7 +434,9 @@ pub async fn handle_foi(
                 .get(&reference)
                 .await
                 .map_err(foi_failure)?
-                .ok_or_else(|| refused("not_found", &format!("no FOI request {reference}")))?;
+                .ok_or_else(|| {
+                    HandlerError::new(Code::NotFound, format!("no FOI request {reference}"))
+                })?;
             Ok(serde_json::to_value(case).unwrap_or(Value::Null))
         }
         "due_list" => {

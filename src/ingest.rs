@@ -16,11 +16,12 @@ use serde_json::{Value, json};
 
 use crate::clock::Clock;
 use crate::extract::{Limits, Warning, on_extract_thread, sha256_hex};
+use crate::failure::ErrorCode as _;
+use crate::letter_service::{LetterSink, SendError};
 use crate::metadata::{DocumentMetadata, Rules};
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
-use crate::outbox::{LetterSink, OutboxError};
+use crate::store::Stores;
 use crate::store::{Condition, Item, Key, Pin, PutOptions, StoreError, TxOp};
-use crate::stores::Stores;
 
 /// Where an uploaded object is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -121,28 +122,26 @@ pub enum IngestError {
     Store(#[from] StoreError),
     #[error("extraction stopped unexpectedly: {0}")]
     Task(String),
+    /// The acknowledgement could not be handed over for now (its code says why).
+    #[error("an acknowledgement could not be requested: {0}")]
+    Send(crate::failure::Code),
+}
+
+impl crate::failure::ErrorCode for IngestError {
+    /// A stable code for logs and handler errors (no keys, no content).
+    fn code(&self) -> crate::failure::Code {
+        match self {
+            IngestError::Store(e) => e.code(),
+            IngestError::Send(code) => *code,
+            IngestError::Task(_) => crate::failure::Code::Internal,
+        }
+    }
 }
 
 impl IngestError {
-    /// A stable code for logs and handler errors (no keys, no content).
-    pub fn code(&self) -> &'static str {
-        match self {
-            IngestError::Store(StoreError::NotFound { .. }) => "not_found",
-            IngestError::Store(StoreError::ConditionFailed { .. }) => "conflict",
-            IngestError::Store(StoreError::TooLarge { .. }) => "too_large",
-            IngestError::Store(StoreError::Invalid { .. }) => "invalid",
-            IngestError::Store(e) if e.is_retryable() => "store_unavailable",
-            IngestError::Store(_) => "store_error",
-            IngestError::Task(_) => "internal_error",
-        }
-    }
-
     /// Whether a later try may succeed (throttling, timeouts, 5xx, races).
     pub fn is_retryable(&self) -> bool {
-        match self {
-            IngestError::Store(e) => e.is_retryable(),
-            IngestError::Task(_) => true,
-        }
+        crate::failure::ErrorCode::code(self).retryable()
     }
 }
 
@@ -420,16 +419,11 @@ impl Ingest {
                 tracing::info!(doc_id, template = %request.template, "acknowledgement requested");
                 Ok(())
             }
-            Err(OutboxError::Store(e)) => Err(e.into()),
+            Err(SendError::Store(e)) => Err(e.into()),
             // Busy (a clash that did not settle): try again with the delivery.
-            Err(e) if e.is_retryable() => Err(IngestError::Store(StoreError::Backend {
-                backend: "outbox",
-                op: "request an acknowledgement".into(),
-                retryable: true,
-                source: e.code().into(),
-            })),
+            Err(e) if e.is_retryable() => Err(IngestError::Send(e.code())),
             Err(e) => {
-                tracing::warn!(doc_id, code = e.code(), "acknowledgement refused");
+                tracing::warn!(doc_id, code = %e.code(), "acknowledgement refused");
                 Ok(())
             }
         }
@@ -679,7 +673,7 @@ impl Ingest {
                 Err(e) if !e.is_retryable() => {
                     tracing::warn!(
                         doc_id,
-                        code = e.code(),
+                        code = %e.code(),
                         "the store refused the document's record"
                     );
                     let Some(pin) = &pin else {

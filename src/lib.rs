@@ -3,22 +3,23 @@
 //! Lambda functions are thin fronts that build adapters and call this library.
 
 pub mod acknowledge;
-pub mod calendar;
+pub mod app;
 pub mod cases;
-pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod doctor;
 pub mod events;
-pub mod extract;
 pub mod foi;
 pub mod handlers;
 pub mod ingest;
-pub mod letters;
-pub mod metadata;
+pub mod letter_service;
 pub mod model;
-pub mod outbox;
 pub mod reading;
-pub mod store;
-pub mod stores;
 pub mod telemetry;
+
+// The crates the application is built from, under the names the code has always used.
+pub use postroom_core::{calendar, clock, failure};
+pub use postroom_extract as extract;
+pub use postroom_lettering as letters;
+pub use postroom_metadata as metadata;
+pub use postroom_store as store;

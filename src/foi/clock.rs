@@ -30,6 +30,19 @@ pub struct ClockInput {
     pub pit_extension: u32,
 }
 
+impl crate::failure::ErrorCode for ClockError {
+    fn code(&self) -> crate::failure::Code {
+        match self {
+            ClockError::Calendar(e) => e.code(),
+            ClockError::BeforeReceipt { .. } | ClockError::PaidBeforeNotice { .. } => {
+                crate::failure::Code::DateOutOfRange
+            }
+            ClockError::Paused => crate::failure::Code::Conflict,
+            ClockError::ExtensionTooLong(_) => crate::failure::Code::InvalidRequest,
+        }
+    }
+}
+
 /// Why a due date cannot be worked out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClockError {

@@ -323,6 +323,17 @@ impl Command {
     }
 }
 
+impl crate::failure::ErrorCode for LifecycleError {
+    fn code(&self) -> crate::failure::Code {
+        use crate::failure::Code;
+        match self {
+            LifecycleError::IllegalMove { .. } => Code::IllegalMove,
+            LifecycleError::Invalid { .. } => Code::InvalidRequest,
+            LifecycleError::Clock(e, _) => e.code(),
+        }
+    }
+}
+
 /// Why a command was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LifecycleError {

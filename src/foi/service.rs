@@ -17,8 +17,8 @@ use super::lifecycle::{Command, LifecycleError, Request, Status};
 use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::model::keys;
+use crate::store::Stores;
 use crate::store::{Condition, Item, Key, Query, StoreError, TxOp, Update};
-use crate::stores::Stores;
 
 /// The first FOI number issued on a fresh store.
 pub const FIRST_FOI_NUMBER: u64 = 7001;
@@ -39,9 +39,23 @@ pub enum FoiError {
     Busy(String),
 }
 
+impl crate::failure::ErrorCode for FoiError {
+    fn code(&self) -> crate::failure::Code {
+        use crate::failure::Code;
+        match self {
+            FoiError::NotFound(_) => Code::NotFound,
+            FoiError::Lifecycle(e) => e.code(),
+            FoiError::Invalid(_) => Code::InvalidRequest,
+            FoiError::Store(e) => e.code(),
+            FoiError::Busy(_) => Code::Busy,
+        }
+    }
+}
+
 impl FoiError {
+    /// Whether a later try may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, FoiError::Busy(_)) || matches!(self, FoiError::Store(e) if e.is_retryable())
+        crate::failure::ErrorCode::code(self).retryable()
     }
 }
 

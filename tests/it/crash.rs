@@ -13,9 +13,9 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use postroom::config::{BackendKind, Config};
+use postroom::config::Config;
+use postroom::store::Stores;
 use postroom::store::{Item, Key, Query};
-use postroom::stores::Stores;
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
@@ -584,19 +584,8 @@ pub enum Target {
 impl Target {
     pub fn config(&self) -> Config {
         match self {
-            Target::Local(home) => Config {
-                backend: BackendKind::Local,
-                home: home.clone(),
-                aws: None,
-            },
-            Target::Aws { table, bucket, .. } => Config {
-                backend: BackendKind::Aws,
-                home: PathBuf::from(".postroom"),
-                aws: Some(postroom::config::AwsNames {
-                    table: table.clone(),
-                    bucket: bucket.clone(),
-                }),
-            },
+            Target::Local(home) => Config::local(home.clone()),
+            Target::Aws { table, bucket, .. } => Config::aws(table.clone(), bucket.clone()),
         }
     }
 
@@ -604,7 +593,7 @@ impl Target {
     /// given in code: the process's own `AWS_ENDPOINT_URL` may name another stand-in).
     pub async fn stores(&self) -> Stores {
         match self {
-            Target::Local(_) => Stores::local(&self.config()).expect("local stores"),
+            Target::Local(_) => postroom::app::local_stores(&self.config()).expect("local stores"),
             Target::Aws {
                 endpoint,
                 table,
@@ -1334,7 +1323,7 @@ async fn two_letters_of_claim_opening_one_case_at_once_open_it_once() {
     use postroom::model::{IngestStatus, keys};
     let dir = tempfile::tempdir().expect("temp dir");
     let config = Target::Local(dir.path().to_path_buf()).config();
-    let stores = Stores::local(&config).expect("local stores");
+    let stores = postroom::app::local_stores(&config).expect("local stores");
     let ingest = Arc::new(Ingest::new(
         stores.clone(),
         postroom::metadata::Rules::builtin(),

@@ -1079,11 +1079,11 @@ mod service {
     use postroom::foi::lifecycle::Command;
     use postroom::foi::service::{FIRST_FOI_NUMBER, Foi, NewRequest, opening_fields, title_of};
     use postroom::model::keys;
+    use postroom::store::Stores;
     use postroom::store::{
         Condition, Cursor, DirBlobs, DynamoTable, Item, Key, Page, Query, SqliteTable, StoreError,
         Table, TxOp, Update,
     };
-    use postroom::stores::Stores;
     use serde_json::json;
 
     use crate::contract::harness::{aws_settings, unique};

@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use postroom::clock::Clock;
-use postroom::config::{BackendKind, Config};
+use postroom::config::Config;
 use postroom::ingest::{Ingest, IngestSettings, ObjectRef};
 use postroom::model::{IngestStatus, keys};
+use postroom::store::Stores;
 use postroom::store::{Key, Query};
-use postroom::stores::Stores;
 use serde_json::Value;
 
 /// 4 March 2025, 09:30 UTC.
@@ -27,12 +27,8 @@ impl Clock for FixedClock {
 
 fn setup(settings: IngestSettings) -> (tempfile::TempDir, Stores, Ingest) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config {
-        backend: BackendKind::Local,
-        home: dir.path().to_path_buf(),
-        aws: None,
-    };
-    let stores = Stores::local(&config).expect("local stores");
+    let config = Config::local(dir.path().to_path_buf());
+    let stores = postroom::app::local_stores(&config).expect("local stores");
     let ingest = Ingest::new(
         stores.clone(),
         postroom::metadata::Rules::builtin(),
@@ -337,18 +333,18 @@ async fn a_handler_files_an_unfiled_document_by_hand() {
 /// A letter sink that records what it was given (and can be told to fail).
 #[derive(Debug, Default)]
 struct Recording {
-    requests: std::sync::Mutex<Vec<postroom::outbox::LetterRequest>>,
+    requests: std::sync::Mutex<Vec<postroom::letter_service::LetterRequest>>,
     fail: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
-impl postroom::outbox::LetterSink for Recording {
+impl postroom::letter_service::LetterSink for Recording {
     async fn submit(
         &self,
-        request: &postroom::outbox::LetterRequest,
-    ) -> Result<(), postroom::outbox::OutboxError> {
+        request: &postroom::letter_service::LetterRequest,
+    ) -> Result<(), postroom::letter_service::SendError> {
         if self.fail.load(std::sync::atomic::Ordering::SeqCst) {
-            return Err(postroom::outbox::OutboxError::Store(
+            return Err(postroom::letter_service::SendError::Store(
                 postroom::store::StoreError::Backend {
                     backend: "SQS",
                     op: "SendMessage".into(),
@@ -420,7 +416,7 @@ async fn filed_letters_of_claim_and_foi_requests_are_acknowledged_once_each() {
     assert!(foi.data["due_date"].is_string(), "{:?}", foi.data);
 
     // Each request renders through the real outbox (the embedded sink).
-    let outbox = postroom::outbox::Outbox {
+    let outbox = postroom::letter_service::Letters {
         stores: stores.clone(),
         registry: postroom::letters::Registry::embedded(),
         clock: Arc::new(FixedClock),
@@ -430,7 +426,7 @@ async fn filed_letters_of_claim_and_foi_requests_are_acknowledged_once_each() {
         let out = outbox.send(r).await.expect("render");
         assert_eq!(
             out.status,
-            postroom::outbox::LetterStatus::Stored,
+            postroom::letter_service::LetterStatus::Stored,
             "{:?}",
             out.errors
         );

@@ -10,14 +10,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{TimeZone, Utc};
-use postroom::config::{BackendKind, Config};
+use postroom::config::Config;
 use postroom::ingest::{Ingest, IngestSettings, ObjectRef, Outcome};
 use postroom::model::{IngestStatus, keys};
+use postroom::store::Stores;
 use postroom::store::{
     Blobs, Cursor, Key, ListPage, Object, ObjectMeta, Pin, PutOptions, Query, S3Blobs, StoreError,
     StoreResult,
 };
-use postroom::stores::Stores;
 use serde_json::Value;
 
 use crate::cli::postroom;
@@ -33,12 +33,8 @@ fn sample(name: &str) -> &'static [u8] {
 }
 
 fn local(dir: &tempfile::TempDir) -> Stores {
-    let config = Config {
-        backend: BackendKind::Local,
-        home: dir.path().to_path_buf(),
-        aws: None,
-    };
-    Stores::local(&config).expect("local stores")
+    let config = Config::local(dir.path().to_path_buf());
+    postroom::app::local_stores(&config).expect("local stores")
 }
 
 fn use_case(stores: &Stores) -> Ingest {
@@ -593,14 +589,10 @@ fn the_cli_never_lets_two_files_share_an_inbox_key() {
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
     assert_eq!(lines.len(), 3);
-    let config = Config {
-        backend: BackendKind::Local,
-        home: home.clone(),
-        aws: None,
-    };
+    let config = Config::local(home.clone());
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let stores = Stores::local(&config).expect("stores");
+        let stores = postroom::app::local_stores(&config).expect("stores");
         for (line, (_, bytes)) in lines.iter().zip(files) {
             assert_ne!(line["status"], "duplicate", "{line}");
             let record = stores

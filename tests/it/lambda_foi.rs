@@ -11,8 +11,8 @@ use postroom::foi::service::Foi;
 use postroom::handlers::{FoiSettings, HandlerError, handle_foi};
 use postroom::letters::Registry;
 use postroom::model::keys;
+use postroom::store::Stores;
 use postroom::store::{DirBlobs, DynamoTable, Query, S3Blobs, SqliteTable};
-use postroom::stores::Stores;
 use serde_json::{Value, json};
 
 use crate::contract::harness::{aws_settings, unique};

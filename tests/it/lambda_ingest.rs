@@ -12,8 +12,8 @@ use postroom::clock::SystemClock;
 use postroom::handlers::ingest_sqs_batch;
 use postroom::ingest::{Ingest, IngestSettings};
 use postroom::model::{IngestStatus, keys};
+use postroom::store::Stores;
 use postroom::store::{AwsSettings, Blobs, DynamoTable, PutOptions, Query, S3Blobs, Table};
-use postroom::stores::Stores;
 
 use crate::contract::harness::{aws_settings, unique};
 

@@ -12,15 +12,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use postroom::clock::SystemClock;
+use postroom::failure::ErrorCode as _;
 use postroom::handlers::handle_letters;
+use postroom::letter_service::{LetterRequest, LetterStatus, Letters, letter_id, letter_key};
 use postroom::letters::Registry;
 use postroom::model::keys;
-use postroom::outbox::{LetterRequest, LetterStatus, Outbox, letter_id, letter_key};
+use postroom::store::Stores;
 use postroom::store::{
     Blobs, Condition, DirBlobs, DynamoTable, Item, Key, Query, S3Blobs, SqliteTable, StoreError,
     Table,
 };
-use postroom::stores::Stores;
 use serde_json::{Value, json};
 
 use crate::contract::harness::{aws_settings, unique};
@@ -32,8 +33,8 @@ fn sample(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).expect("sample event")).expect("json")
 }
 
-fn outbox(stores: Stores) -> Outbox {
-    Outbox {
+fn outbox(stores: Stores) -> Letters {
+    Letters {
         stores,
         registry: Registry::embedded(),
         clock: Arc::new(SystemClock),
@@ -55,7 +56,7 @@ async fn open_case(stores: &Stores, case_ref: &str) {
         .expect("case opened");
 }
 
-async fn exercise(outbox: &Outbox) {
+async fn exercise(outbox: &Letters) {
     for case_ref in ["CNST/24/004512", "CNST/24/004513", "MIS/Y6/RXX"] {
         open_case(&outbox.stores, case_ref).await;
     }
@@ -213,7 +214,7 @@ async fn letters_handler_on_s3_and_dynamodb() {
 /// over SQS's limit is refused before sending; a missing queue is a clear error.
 #[tokio::test]
 async fn requests_queued_with_sqs_reach_the_letters_handler() {
-    use postroom::outbox::{LetterRequest, LetterSink};
+    use postroom::letter_service::{LetterRequest, LetterSink};
     use postroom::store::SqsQueue;
     let name = "lambda_letters::requests_queued_with_sqs_reach_the_letters_handler";
     let Some(settings) = aws_settings(name).await else {
@@ -458,7 +459,7 @@ struct Rig {
     _dir: tempfile::TempDir,
     table: Arc<Faulty>,
     blobs: Arc<FaultyBlobs>,
-    outbox: Outbox,
+    outbox: Letters,
 }
 
 const CASE: &str = "CNST/24/004512";
@@ -482,7 +483,7 @@ async fn rig(open: bool) -> Rig {
     if open {
         open_case(&stores, CASE).await;
     }
-    let outbox = Outbox {
+    let outbox = Letters {
         stores,
         registry: Registry::embedded(),
         clock: Arc::new(FixedClock),
@@ -562,8 +563,8 @@ impl Rig {
     }
 
     /// The same outbox over the same stores, with other templates.
-    fn with_registry(&self, registry: &'static Registry) -> Outbox {
-        Outbox {
+    fn with_registry(&self, registry: &'static Registry) -> Letters {
+        Letters {
             registry,
             ..self.outbox.clone()
         }
@@ -805,7 +806,7 @@ async fn a_letter_recorded_with_a_template_version_since_replaced_stays_renderin
 /// which the embedded table enforces too) and the letter stored.
 #[tokio::test]
 async fn letter_data_too_large_for_its_record_is_refused_and_data_under_it_fits() {
-    use postroom::outbox::MAX_DATA_BYTES;
+    use postroom::letter_service::MAX_DATA_BYTES;
     let rig = rig(true).await;
     // An FOI response whose exemptions are many long reasons: valid, and large.
     let template = Registry::embedded().get("foi-response").expect("template");

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use postroom::calendar::Calendar;
 use postroom::foi::clock::{ClockInput, due_date};
 use postroom::foi::service::Foi;
+use postroom::letter_service::letter_id;
 use postroom::model::{document_id, keys};
-use postroom::outbox::letter_id;
+use postroom::store::Stores;
 use postroom::store::{AwsSettings, DynamoTable, Item, Key, S3Blobs, Table};
-use postroom::stores::Stores;
 use serde_json::Value;
 
 /// What scripts/local-stack wrote once it was up.

@@ -1,14 +1,23 @@
-//! What every postroom Lambda binary shares: errors marked `Retryable` or `Permanent` in
-//! the Lambda diagnostic, the configuration read once for the AWS backend, and numeric
-//! settings from the environment.
+//! What every postroom Lambda binary shares: the application opened once from the
+//! configuration (the AWS backend; every missing or invalid setting stops start-up with
+//! one message naming each variable), and failures marked `Retryable` or `Permanent` in
+//! the Lambda diagnostic, from the one failure table.
 
 use lambda_runtime::Diagnostic;
-use postroom::config::{BackendKind, Config, ConfigError, Overrides};
+use postroom::app::{App, Front};
+use postroom::config::{BackendKind, Config, Overrides};
 use postroom::handlers::HandlerError;
+use postroom::telemetry::{self, LogFormat};
 
 /// A failed invocation, typed `Retryable` or `Permanent` in the Lambda diagnostic.
 #[derive(Debug)]
 pub struct Failure(pub HandlerError);
+
+impl From<HandlerError> for Failure {
+    fn from(e: HandlerError) -> Self {
+        Failure(e)
+    }
+}
 
 impl From<Failure> for Diagnostic {
     fn from(failure: Failure) -> Self {
@@ -19,18 +28,13 @@ impl From<Failure> for Diagnostic {
     }
 }
 
-/// The configuration for the AWS backend (every missing setting reported together).
-pub fn config() -> Result<Config, ConfigError> {
-    Config::from_env(&Overrides {
+/// Starts a function: JSON logs, the configuration for the AWS backend, and the
+/// application acting as `lambda:<name>`.
+pub async fn open(name: &str, log_filter: &str) -> Result<App, lambda_runtime::Error> {
+    telemetry::init(LogFormat::Json, log_filter);
+    let config = Config::from_env(&Overrides {
         backend: Some(BackendKind::Aws),
-        home: None,
-    })
-}
-
-/// A numeric setting from the environment, or its default.
-pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+        ..Overrides::default()
+    })?;
+    Ok(App::open(config, Front::lambda(name)).await?)
 }

@@ -229,7 +229,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 async fn service(config: &Config, calendar: Calendar) -> anyhow::Result<Foi> {
     Ok(Foi {
-        stores: postroom::stores::Stores::open(config).await?,
+        stores: postroom::app::open_stores(config).await?,
         clock: Arc::new(postroom::clock::SystemClock),
         calendar,
         actor: std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into()),
@@ -490,13 +490,13 @@ pub async fn run(config: &Config, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
                 letter.bytes.len()
             );
             if *format == Format::Pdf {
-                let outbox = postroom::outbox::Outbox {
+                let outbox = postroom::letter_service::Letters {
                     stores: foi.stores.clone(),
                     registry: Registry::embedded(),
                     clock: foi.clock.clone(),
                     actor: foi.actor.clone(),
                 };
-                let request = postroom::outbox::LetterRequest {
+                let request = postroom::letter_service::LetterRequest {
                     request_id: format!("{template}:{reference}:{}", letter.data_hash),
                     template: template.into(),
                     case_ref: reference.clone(),

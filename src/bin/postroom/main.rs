@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use postroom::config::{BackendKind, Config, Overrides};
+use postroom::failure::ErrorCode as _;
 use postroom::model::keys;
 use postroom::telemetry::{self, LogFormat};
 
@@ -160,6 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let overrides = Overrides {
         backend: cli.backend,
         home: Some(cli.home.clone()),
+        ..Overrides::default()
     };
     let config = Config::from_env(&overrides)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -244,20 +246,20 @@ fn extract(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
 /// rather than queued for the letters function, in the background while the next
 /// documents are filed. Call `finish` on the returned sink before exiting.
 fn ingest_use_case(
-    stores: postroom::stores::Stores,
+    stores: postroom::store::Stores,
 ) -> (
     postroom::ingest::Ingest,
-    std::sync::Arc<postroom::outbox::Background>,
+    std::sync::Arc<postroom::letter_service::Background>,
 ) {
     let actor = std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into());
     let clock = std::sync::Arc::new(postroom::clock::SystemClock);
-    let outbox = postroom::outbox::Outbox {
+    let outbox = postroom::letter_service::Letters {
         stores: stores.clone(),
         registry: postroom::letters::Registry::embedded(),
         clock: clock.clone(),
         actor: actor.clone(),
     };
-    let letters = std::sync::Arc::new(postroom::outbox::Background::new(
+    let letters = std::sync::Arc::new(postroom::letter_service::Background::new(
         std::sync::Arc::new(outbox),
         LETTERS_IN_FLIGHT,
     ));
@@ -321,7 +323,7 @@ fn collect_files(paths: &[PathBuf]) -> anyhow::Result<Vec<(PathBuf, String)>> {
 async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {
     use postroom::model::IngestStatus;
     use std::io::IsTerminal as _;
-    let stores = postroom::stores::Stores::open(config).await?;
+    let stores = postroom::app::open_stores(config).await?;
     if config.backend == postroom::config::BackendKind::Local {
         // What a run killed in the middle of a write left on the disk (never an object).
         let blobs = postroom::store::DirBlobs::open(config.blobs_dir())?;
@@ -478,7 +480,7 @@ async fn ingest_paths(config: &Config, paths: &[PathBuf], json: bool) -> anyhow:
 
 /// Waits for the acknowledgement letters still being made; says which failed (running
 /// the same ingest again makes them) and how many.
-async fn letters_failed(letters: &postroom::outbox::Background) -> usize {
+async fn letters_failed(letters: &postroom::letter_service::Background) -> usize {
     let failed = letters.finish().await;
     for (request_id, e) in &failed {
         eprintln!(
@@ -496,7 +498,7 @@ fn field<'a>(item: &'a serde_json::Map<String, serde_json::Value>, name: &str) -
 }
 
 async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
-    let stores = postroom::stores::Stores::open(config).await?;
+    let stores = postroom::app::open_stores(config).await?;
     match cmd {
         CasesCmd::List => {
             let cases = postroom::cases::list_cases(stores.table.as_ref()).await?;
@@ -563,7 +565,7 @@ async fn cases(config: &Config, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
 }
 
 async fn show_document(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
-    let stores = postroom::stores::Stores::open(config).await?;
+    let stores = postroom::app::open_stores(config).await?;
     match postroom::cases::show_document(stores.table.as_ref(), id).await? {
         Some(doc) => {
             out!("{}", serde_json::to_string_pretty(&doc)?);
@@ -577,7 +579,7 @@ async fn show_document(config: &Config, id: &str) -> anyhow::Result<ExitCode> {
 }
 
 async fn show_inbox(config: &Config) -> anyhow::Result<ExitCode> {
-    let stores = postroom::stores::Stores::open(config).await?;
+    let stores = postroom::app::open_stores(config).await?;
     let unfiled = postroom::cases::inbox(stores.table.as_ref()).await?;
     if unfiled.is_empty() {
         out!("The inbox is empty.");
@@ -595,7 +597,7 @@ async fn show_inbox(config: &Config) -> anyhow::Result<ExitCode> {
 }
 
 async fn file(config: &Config, args: &FileArgs) -> anyhow::Result<ExitCode> {
-    let stores = postroom::stores::Stores::open(config).await?;
+    let stores = postroom::app::open_stores(config).await?;
     let who = args
         .by
         .clone()
@@ -619,7 +621,7 @@ async fn demo(config: &Config) -> anyhow::Result<ExitCode> {
         backend: postroom::config::BackendKind::Local,
         ..config.clone()
     };
-    let stores = postroom::stores::Stores::open(&local).await?;
+    let stores = postroom::app::open_stores(&local).await?;
     let (use_case, letters) = ingest_use_case(stores.clone());
     out!(
         "postroom demo: the post arrives ({} documents, fictional people only)\n",

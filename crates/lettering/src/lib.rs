@@ -119,15 +119,14 @@ pub enum LetterError {
     Load { path: String, message: String },
 }
 
-impl LetterError {
-    /// A stable code for logs and API answers.
-    pub fn code(&self) -> &'static str {
+impl postroom_core::ErrorCode for LetterError {
+    fn code(&self) -> postroom_core::Code {
+        use postroom_core::Code;
         match self {
-            LetterError::UnknownTemplate { .. } => "unknown_template",
-            LetterError::Invalid(_) => "invalid_data",
-            LetterError::Template { .. } => "template_error",
-            LetterError::Render { .. } => "render_error",
-            LetterError::Load { .. } => "template_load_error",
+            LetterError::UnknownTemplate { .. } => Code::UnknownTemplate,
+            LetterError::Invalid(_) => Code::InvalidData,
+            LetterError::Template { .. } | LetterError::Render { .. } => Code::TemplateError,
+            LetterError::Load { .. } => Code::TemplateLoadError,
         }
     }
 }

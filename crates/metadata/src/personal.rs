@@ -193,7 +193,7 @@ pub fn count_bounded(text: &str, dates: &[Found]) -> (PersonalData, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metadata::dates::find_dates;
+    use crate::dates::find_dates;
 
     #[test]
     fn nhs_numbers_need_the_check_digit() {

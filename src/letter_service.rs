@@ -35,10 +35,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::clock::Clock;
+use crate::failure::ErrorCode as _;
 use crate::letters::{Format, LetterError, Registry, Rendered};
 use crate::model::keys;
+use crate::store::Stores;
 use crate::store::{Condition, Item, Key, PutOptions, StoreError, TxOp, VERSION};
-use crate::stores::Stores;
 
 /// A request for one letter.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -79,7 +80,7 @@ pub struct LetterOutcome {
 /// Why a request could not be handled. The messages carry ids, template names and
 /// versions, never the letter's data.
 #[derive(Debug, thiserror::Error)]
-pub enum OutboxError {
+pub enum SendError {
     #[error("the letter request is not usable: {0}")]
     BadRequest(String),
     /// No case has this reference: a letter is recorded only under a case that exists.
@@ -109,38 +110,35 @@ pub enum OutboxError {
     Letter(#[from] LetterError),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    /// A letter task stopped unexpectedly (a caught panic): never the request's fault.
+    #[error("a letter task stopped unexpectedly: {0}")]
+    Internal(String),
     /// The letter's record or its case's audit keys kept changing under each try.
     #[error("letter {0} could not be recorded: its case was busy; try again")]
     Busy(String),
 }
 
-impl OutboxError {
-    /// Whether a later try may succeed.
-    pub fn is_retryable(&self) -> bool {
+impl crate::failure::ErrorCode for SendError {
+    fn code(&self) -> crate::failure::Code {
+        use crate::failure::Code;
         match self {
-            OutboxError::Store(e) => e.is_retryable(),
-            OutboxError::Busy(_) => true,
-            OutboxError::BadRequest(_)
-            | OutboxError::CaseNotFound(_)
-            | OutboxError::DataTooLarge { .. }
-            | OutboxError::TemplateVersionChanged { .. }
-            | OutboxError::NotReproducible { .. }
-            | OutboxError::Letter(_) => false,
+            SendError::BadRequest(_) => Code::InvalidRequest,
+            SendError::CaseNotFound(_) => Code::CaseNotFound,
+            SendError::DataTooLarge { .. } => Code::DataTooLarge,
+            SendError::TemplateVersionChanged { .. } => Code::TemplateVersionChanged,
+            SendError::NotReproducible { .. } => Code::LetterNotReproducible,
+            SendError::Letter(e) => e.code(),
+            SendError::Store(e) => e.code(),
+            SendError::Busy(_) => Code::Busy,
+            SendError::Internal(_) => Code::Internal,
         }
     }
+}
 
-    /// A stable code for logs.
-    pub fn code(&self) -> &'static str {
-        match self {
-            OutboxError::BadRequest(_) => "bad_request",
-            OutboxError::CaseNotFound(_) => "case_not_found",
-            OutboxError::DataTooLarge { .. } => "data_too_large",
-            OutboxError::TemplateVersionChanged { .. } => "template_version_changed",
-            OutboxError::NotReproducible { .. } => "letter_not_reproducible",
-            OutboxError::Letter(e) => e.code(),
-            OutboxError::Store(_) => "store_error",
-            OutboxError::Busy(_) => "busy",
-        }
+impl SendError {
+    /// Whether a later try may succeed.
+    pub fn is_retryable(&self) -> bool {
+        crate::failure::ErrorCode::code(self).retryable()
     }
 }
 
@@ -179,8 +177,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn check_request(r: &LetterRequest) -> Result<(), OutboxError> {
-    let bad = |m: &str| Err(OutboxError::BadRequest(m.to_string()));
+fn check_request(r: &LetterRequest) -> Result<(), SendError> {
+    let bad = |m: &str| Err(SendError::BadRequest(m.to_string()));
     if r.request_id.trim().is_empty() || r.request_id.len() > 200 {
         return bad("request_id must be 1 to 200 characters");
     }
@@ -196,13 +194,13 @@ fn check_request(r: &LetterRequest) -> Result<(), OutboxError> {
     Ok(())
 }
 
-/// Where letter requests go: rendered at once (`Outbox`), or queued for the letters
+/// Where letter requests go: rendered at once (`Letters`), or queued for the letters
 /// function (`SqsQueue`). Either way a request id is handled once, however often it is
 /// submitted.
 #[async_trait::async_trait]
 pub trait LetterSink: Send + Sync + std::fmt::Debug {
     /// `Ok` once the request is rendered or safely queued.
-    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError>;
+    async fn submit(&self, request: &LetterRequest) -> Result<(), SendError>;
 }
 
 /// A sink that hands each request to another sink in a background task and returns at
@@ -217,8 +215,8 @@ pub trait LetterSink: Send + Sync + std::fmt::Debug {
 pub struct Background {
     inner: Arc<dyn LetterSink>,
     in_flight: usize,
-    tasks: tokio::sync::Mutex<tokio::task::JoinSet<(String, Result<(), OutboxError>)>>,
-    failed: std::sync::Mutex<Vec<(String, OutboxError)>>,
+    tasks: tokio::sync::Mutex<tokio::task::JoinSet<(String, Result<(), SendError>)>>,
+    failed: std::sync::Mutex<Vec<(String, SendError)>>,
 }
 
 impl Background {
@@ -231,13 +229,13 @@ impl Background {
         }
     }
 
-    fn note(&self, joined: Result<(String, Result<(), OutboxError>), tokio::task::JoinError>) {
+    fn note(&self, joined: Result<(String, Result<(), SendError>), tokio::task::JoinError>) {
         let failure = match joined {
             Ok((_, Ok(()))) => return,
             Ok((request_id, Err(e))) => (request_id, e),
             Err(e) => (
                 "(unknown)".to_owned(),
-                OutboxError::BadRequest(format!("the letter task stopped: {e}")),
+                SendError::Internal(format!("the letter task stopped: {e}")),
             ),
         };
         self.failed
@@ -247,7 +245,7 @@ impl Background {
     }
 
     /// Waits for every request under way; the ones that failed, by request id.
-    pub async fn finish(&self) -> Vec<(String, OutboxError)> {
+    pub async fn finish(&self) -> Vec<(String, SendError)> {
         let mut tasks = self.tasks.lock().await;
         while let Some(joined) = tasks.join_next().await {
             self.note(joined);
@@ -258,7 +256,7 @@ impl Background {
 
 #[async_trait::async_trait]
 impl LetterSink for Background {
-    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+    async fn submit(&self, request: &LetterRequest) -> Result<(), SendError> {
         check_request(request)?;
         let mut tasks = self.tasks.lock().await;
         while tasks.len() >= self.in_flight {
@@ -278,25 +276,26 @@ impl LetterSink for Background {
 }
 
 #[async_trait::async_trait]
-impl LetterSink for Outbox {
-    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+impl LetterSink for Letters {
+    async fn submit(&self, request: &LetterRequest) -> Result<(), SendError> {
         self.send(request).await.map(|_| ())
     }
 }
 
+#[cfg(feature = "aws")]
 #[async_trait::async_trait]
 impl LetterSink for crate::store::SqsQueue {
-    async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+    async fn submit(&self, request: &LetterRequest) -> Result<(), SendError> {
         check_request(request)?;
         let body =
-            serde_json::to_string(request).map_err(|e| OutboxError::BadRequest(e.to_string()))?;
+            serde_json::to_string(request).map_err(|e| SendError::BadRequest(e.to_string()))?;
         Ok(self.send(&body).await?)
     }
 }
 
 /// Renders, stores and records letters.
 #[derive(Debug, Clone)]
-pub struct Outbox {
+pub struct Letters {
     pub stores: Stores,
     pub registry: &'static Registry,
     pub clock: Arc<dyn Clock>,
@@ -349,8 +348,8 @@ fn outcome(
     }
 }
 
-impl Outbox {
-    pub async fn send(&self, request: &LetterRequest) -> Result<LetterOutcome, OutboxError> {
+impl Letters {
+    pub async fn send(&self, request: &LetterRequest) -> Result<LetterOutcome, SendError> {
         check_request(request)?;
         let letter_id = letter_id(&request.request_id);
         let key = Key::new(keys::case(&request.case_ref), keys::letter(&letter_id));
@@ -387,7 +386,7 @@ impl Outbox {
                 let case = Key::new(keys::case(&request.case_ref), keys::META);
                 if self.stores.table.get(&case).await?.is_none() {
                     tracing::warn!(letter_id = %letter_id, template = %request.template, "no case for the letter");
-                    return Err(OutboxError::CaseNotFound(request.case_ref.clone()));
+                    return Err(SendError::CaseNotFound(request.case_ref.clone()));
                 }
                 prepared = Some(self.prepare(request)?);
             }
@@ -494,15 +493,15 @@ impl Outbox {
                 }
             }
         }
-        Err(OutboxError::Busy(letter_id))
+        Err(SendError::Busy(letter_id))
     }
 
     /// Checks the request's size and renders it (nothing is written).
-    fn prepare(&self, request: &LetterRequest) -> Result<Prepared, OutboxError> {
+    fn prepare(&self, request: &LetterRequest) -> Result<Prepared, SendError> {
         let data_json = serde_json::to_string(&request.data)
-            .map_err(|e| OutboxError::BadRequest(format!("the data is not JSON: {e}")))?;
+            .map_err(|e| SendError::BadRequest(format!("the data is not JSON: {e}")))?;
         if data_json.len() > MAX_DATA_BYTES {
-            return Err(OutboxError::DataTooLarge {
+            return Err(SendError::DataTooLarge {
                 bytes: data_json.len(),
             });
         }
@@ -533,11 +532,11 @@ impl Outbox {
         mut record: Item,
         this: Option<&Prepared>,
         now: &str,
-    ) -> Result<LetterOutcome, OutboxError> {
+    ) -> Result<LetterOutcome, SendError> {
         let key = Key::new(keys::case(&request.case_ref), keys::letter(letter_id));
         let s3_key = letter_key(&request.case_ref, letter_id);
         let Some(version) = record.get(VERSION).and_then(Value::as_u64) else {
-            return Err(OutboxError::NotReproducible {
+            return Err(SendError::NotReproducible {
                 letter_id: letter_id.to_owned(),
                 reason: "its record has no version".into(),
             });
@@ -618,18 +617,18 @@ impl Outbox {
                             ));
                         }
                         // Changed in some other way: let a later delivery read it afresh.
-                        _ => return Err(OutboxError::Busy(letter_id.to_owned())),
+                        _ => return Err(SendError::Busy(letter_id.to_owned())),
                     }
                 }
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(OutboxError::Busy(letter_id.to_owned()))
+        Err(SendError::Busy(letter_id.to_owned()))
     }
 
     /// The recorded letter's PDF, rendered again from its record: the same template
     /// version and data give the same bytes, which are checked against the recorded hash.
-    fn render_recorded(&self, letter_id: &str, record: &Item) -> Result<Vec<u8>, OutboxError> {
+    fn render_recorded(&self, letter_id: &str, record: &Item) -> Result<Vec<u8>, SendError> {
         let field = |name| text(record, name).unwrap_or_default();
         let (template, recorded) = (field("template"), field("template_version"));
         let current = match self.registry.get(template) {
@@ -638,7 +637,7 @@ impl Outbox {
         };
         if current != recorded {
             tracing::warn!(letter_id = %letter_id, template = %template, recorded = %recorded, current = %current, "letter left unfinished: its template version changed");
-            return Err(OutboxError::TemplateVersionChanged {
+            return Err(SendError::TemplateVersionChanged {
                 letter_id: letter_id.to_owned(),
                 template: template.to_owned(),
                 recorded: recorded.to_owned(),
@@ -647,7 +646,7 @@ impl Outbox {
         }
         let unreproducible = |reason: String| {
             tracing::warn!(letter_id = %letter_id, template = %template, reason = %reason, "letter left unfinished");
-            OutboxError::NotReproducible {
+            SendError::NotReproducible {
                 letter_id: letter_id.to_owned(),
                 reason,
             }
@@ -731,14 +730,14 @@ mod tests {
 
     #[async_trait::async_trait]
     impl LetterSink for Slow {
-        async fn submit(&self, request: &LetterRequest) -> Result<(), OutboxError> {
+        async fn submit(&self, request: &LetterRequest) -> Result<(), SendError> {
             let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
             self.most.fetch_max(now, Ordering::SeqCst);
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             self.running.fetch_sub(1, Ordering::SeqCst);
             self.done.fetch_add(1, Ordering::SeqCst);
             if request.request_id == "claim-acknowledgement:d-3" {
-                return Err(OutboxError::BadRequest("no sender address".into()));
+                return Err(SendError::BadRequest("no sender address".into()));
             }
             Ok(())
         }
@@ -774,7 +773,7 @@ mod tests {
         bad.case_ref = "../etc".into();
         assert!(matches!(
             background.submit(&bad).await,
-            Err(OutboxError::BadRequest(_))
+            Err(SendError::BadRequest(_))
         ));
     }
 }

@@ -3,7 +3,7 @@
 
 macro_rules! files {
     ($($path:literal),* $(,)?) => {
-        &[$(($path, include_str!(concat!("../../templates/", $path)))),*]
+        &[$(($path, include_str!(concat!("../../../templates/", $path)))),*]
     };
 }
 

@@ -14,7 +14,7 @@ use pdf_encoding::{Encoding as BaseEncoding, glyphname_to_unicode};
 use super::base14;
 use super::cmap::{CMap, Predefined};
 use super::collections::Collection;
-use crate::extract::text::expand_ligature;
+use crate::text::expand_ligature;
 
 /// The largest stream a font may make us decode (ToUnicode, CMaps).
 const MAX_FONT_STREAM: usize = 8 * 1024 * 1024;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::calendar;
+use postroom_core::calendar;
 
 /// The type of a declared field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

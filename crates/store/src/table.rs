@@ -440,6 +440,7 @@ fn check_numbers(name: &str, value: &Value) -> StoreResult<()> {
 
 /// The smallest string greater than every string that starts with `prefix`, if any:
 /// the exclusive upper bound of a prefix range under UTF-8 byte (= code point) order.
+#[cfg_attr(not(feature = "embedded"), allow(dead_code))]
 pub(crate) fn prefix_upper_bound(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {

@@ -856,7 +856,7 @@ mod tests {
         assert_eq!(blobs.get("new/deep/x").await.expect("get").body, body);
 
         // Over the brief size, and synced: the calls that hand the worker over.
-        let large = Bytes::from(vec![b'z'; 2 * crate::store::BRIEF_BYTES as usize]);
+        let large = Bytes::from(vec![b'z'; 2 * crate::BRIEF_BYTES as usize]);
         let put = blobs
             .put("big/one.bin", large.clone(), &plain)
             .await

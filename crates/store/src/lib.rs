@@ -6,27 +6,40 @@
 //! contract test suite (`tests/it/contract`) runs unchanged against all four.
 //! SDK types never leave the `s3`/`dynamo`/`aws` modules.
 
+#[cfg(feature = "aws")]
 mod aws;
 mod blobs;
+#[cfg(feature = "embedded")]
 mod dir_blobs;
+#[cfg(feature = "aws")]
 mod dynamo_table;
 mod error;
+#[cfg(feature = "aws")]
 mod s3_blobs;
+#[cfg(feature = "embedded")]
 mod sqlite_table;
+#[cfg(feature = "aws")]
 mod sqs_queue;
 mod table;
 
+#[cfg(feature = "aws")]
 pub use aws::AwsSettings;
 pub use blobs::{
     Blobs, ListPage, MAX_KEY_BYTES, Object, ObjectMeta, ObjectSummary, Pin, PutOptions, md5_hex,
     validate_blob_key,
 };
+#[cfg(feature = "embedded")]
 pub use dir_blobs::DirBlobs;
+#[cfg(feature = "aws")]
 pub use dynamo_table::DynamoTable;
 pub use error::{StoreError, StoreResult};
+#[cfg(feature = "aws")]
 pub use s3_blobs::S3Blobs;
+#[cfg(feature = "embedded")]
 pub use sqlite_table::SqliteTable;
+#[cfg(feature = "aws")]
 pub use sqs_queue::SqsQueue;
+#[cfg(feature = "embedded")]
 /// How long a blocking call of an embedded adapter (a file, the SQLite file) may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
@@ -36,10 +49,12 @@ enum Expect {
     Long,
 }
 
+#[cfg(feature = "embedded")]
 /// The most bytes a brief call reads or writes (a few hundred microseconds from the
 /// page cache).
 const BRIEF_BYTES: u64 = 1 << 20;
 
+#[cfg(feature = "embedded")]
 impl Expect {
     /// A read or unsynced write of `bytes`.
     fn for_bytes(bytes: u64) -> Expect {
@@ -57,6 +72,7 @@ impl Expect {
 /// (measured: about 11 % of `postroom ingest`'s CPU). A long call does hand them over, so
 /// that they are not held up. On a current-thread runtime, where that is not allowed,
 /// both go to the blocking pool.
+#[cfg(feature = "embedded")]
 /// Creates a folder and its missing parents readable by their owner only (0700 on Unix):
 /// local data holds names and request texts, which other users of the host must not read.
 pub(crate) fn create_private_dir_all(path: &std::path::Path) -> std::io::Result<()> {
@@ -67,6 +83,7 @@ pub(crate) fn create_private_dir_all(path: &std::path::Path) -> std::io::Result<
     builder.create(path)
 }
 
+#[cfg(feature = "embedded")]
 /// Makes sure a file exists and is readable by its owner only (0600 on Unix), before a
 /// library (SQLite) opens it with its own defaults; its journal files take its mode.
 pub(crate) fn ensure_private_file(path: &std::path::Path) -> std::io::Result<()> {
@@ -87,6 +104,7 @@ pub(crate) fn ensure_private_file(path: &std::path::Path) -> std::io::Result<()>
     Ok(())
 }
 
+#[cfg(feature = "embedded")]
 async fn local_blocking<T: Send + 'static>(
     backend: &'static str,
     op: &'static str,
@@ -101,6 +119,13 @@ async fn local_blocking<T: Send + 'static>(
             .await
             .map_err(|e| StoreError::backend(backend, op, false, e))?,
     }
+}
+
+/// The two ports the use cases run against, as one value to hand around.
+#[derive(Debug, Clone)]
+pub struct Stores {
+    pub blobs: std::sync::Arc<dyn Blobs>,
+    pub table: std::sync::Arc<dyn Table>,
 }
 
 pub use table::{

@@ -8,7 +8,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId};
 
 use super::content::{Lexer, Operand};
 use super::font::Font;
-use crate::extract::limits::Budget;
+use crate::limits::Budget;
 
 /// A 2-D affine matrix `[a b c d e f]`, as PDF writes them.
 #[derive(Debug, Clone, Copy, PartialEq)]

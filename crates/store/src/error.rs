@@ -2,6 +2,22 @@
 
 use std::error::Error as StdError;
 
+impl postroom_core::ErrorCode for StoreError {
+    fn code(&self) -> postroom_core::Code {
+        use postroom_core::Code;
+        match self {
+            StoreError::NotFound { .. } => Code::NotFound,
+            StoreError::ConditionFailed { .. } => Code::Conflict,
+            StoreError::TooLarge { .. } => Code::TooLarge,
+            StoreError::Invalid { .. } => Code::InvalidRequest,
+            StoreError::Backend {
+                retryable: true, ..
+            } => Code::StoreUnavailable,
+            StoreError::Backend { .. } => Code::StoreError,
+        }
+    }
+}
+
 /// What went wrong in a storage call. Messages name keys and operations, never content.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,13 +48,7 @@ pub enum StoreError {
 impl StoreError {
     /// True when trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Backend {
-                retryable: true,
-                ..
-            }
-        )
+        postroom_core::ErrorCode::code(self).retryable()
     }
 
     pub(crate) fn not_found(what: impl Into<String>) -> Self {

@@ -612,7 +612,7 @@ pub fn page_text(page: &PageGlyphs) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::pdf::interp::Glyph;
+    use crate::pdf::interp::Glyph;
 
     /// Draws `text` from `x` on baseline `y`, each character `size / 2` wide.
     fn draw(page: &mut PageGlyphs, text: &str, x: f32, y: f32, size: f32) {

@@ -9,7 +9,7 @@ use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
 /// The shipped rules.
-pub const DEFAULT_RULES: &str = include_str!("../../rules/default.toml");
+pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
 /// The rules file layout this build reads.
 pub const RULES_VERSION: u32 = 1;
 

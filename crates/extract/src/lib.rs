@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 pub use detect::{MediaType, detect};
 pub use email::EmailHeaders;
 pub use limits::{Budget, Limits};
+pub use text::expand_ligature;
 
 use bytes::Bytes;
 

@@ -13,7 +13,7 @@ use std::fmt;
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
 /// The holiday table that ships with this release (GOV.UK data; see `data/bank-holidays.SOURCE.md`).
-pub const EMBEDDED_TABLE: &str = include_str!("../data/bank-holidays-uk-any-part.csv");
+pub const EMBEDDED_TABLE: &str = include_str!("../../../data/bank-holidays-uk-any-part.csv");
 
 /// A part of the United Kingdom with its own bank holidays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,6 +77,15 @@ impl Nation {
         Nation::ALL
             .into_iter()
             .find(|n| n.division() == name.trim())
+    }
+}
+
+impl crate::ErrorCode for CalendarError {
+    fn code(&self) -> crate::Code {
+        match self {
+            CalendarError::Table { .. } => crate::Code::ConfigInvalid,
+            CalendarError::NotCovered { .. } => crate::Code::DateOutOfRange,
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use pulldown_cmark::{Alignment, Event, HeadingLevel, Options, Parser, Tag, TagEn
 use serde_json::Value;
 
 use super::fields::{format_money, parse_money};
-use crate::calendar::{self, Calendar};
+use postroom_core::calendar::{self, Calendar};
 
 /// A run of text in one style.
 #[derive(Debug, Clone, PartialEq)]

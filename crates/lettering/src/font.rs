@@ -125,25 +125,25 @@ pub fn fonts() -> &'static [Font; 4] {
     FONTS.get_or_init(|| {
         [
             Font::load(
-                include_bytes!("../../fonts/DejaVuSans.ttf"),
+                include_bytes!("../../../fonts/DejaVuSans.ttf"),
                 "DejaVuSans",
                 false,
                 false,
             ),
             Font::load(
-                include_bytes!("../../fonts/DejaVuSans-Bold.ttf"),
+                include_bytes!("../../../fonts/DejaVuSans-Bold.ttf"),
                 "DejaVuSans-Bold",
                 true,
                 false,
             ),
             Font::load(
-                include_bytes!("../../fonts/DejaVuSans-Oblique.ttf"),
+                include_bytes!("../../../fonts/DejaVuSans-Oblique.ttf"),
                 "DejaVuSans-Oblique",
                 false,
                 true,
             ),
             Font::load(
-                include_bytes!("../../fonts/DejaVuSans-BoldOblique.ttf"),
+                include_bytes!("../../../fonts/DejaVuSans-BoldOblique.ttf"),
                 "DejaVuSans-BoldOblique",
                 true,
                 true,

@@ -13,9 +13,9 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::extract::{Extracted, MediaType, Warning};
 use dates::Found;
 pub use personal::PersonalData;
+use postroom_extract::{Extracted, MediaType, Warning};
 pub use references::References;
 pub use rules::{Rules, RulesError};
 use scan::{LastByte, Lines, NextByte, Words};
@@ -139,7 +139,7 @@ fn flatten(s: &str) -> String {
 
 /// Text as metadata rules read it: ligatures spelt out, odd spaces made plain.
 fn normalise(text: &str) -> String {
-    crate::extract::text::expand_ligature(text)
+    postroom_extract::expand_ligature(text)
         .chars()
         .map(|c| match c {
             '\u{A0}' | '\u{2007}' | '\u{202F}' | '\u{2009}' => ' ',

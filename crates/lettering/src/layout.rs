@@ -1106,7 +1106,7 @@ fn paginate(boxes: &[FlowBox], headers: &[Option<FlowBox>], first_top: f32) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::letters::markup;
+    use crate::markup;
 
     /// Each page's flowed text, line by line (artifacts left out), with the role of each line.
     fn lines_of(laid: &Laid) -> Vec<Vec<(Role, String)>> {

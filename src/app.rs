@@ -1,0 +1,251 @@
+//! The composition root: `App` is built once from `Config` and holds the stores and every
+//! use case (`Ingest`, `Letters`, `Foi`, `Cases`). Every front (the CLI, each Lambda,
+//! the demo and the tests) builds one `App` and calls its use cases; no front builds a
+//! use case itself. lldap's `backend_handler`, built once and handed to each protocol
+//! front, is the model.
+
+use std::sync::Arc;
+
+use crate::cases::Cases;
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::foi::service::Foi;
+use crate::ingest::{Ingest, IngestSettings};
+use crate::letter_service::{Background, LetterSink, Letters, SendError};
+use crate::letters::Registry;
+use crate::metadata::Rules;
+#[cfg(feature = "aws")]
+use crate::store::{AwsSettings, DynamoTable, S3Blobs, SqsQueue};
+#[cfg(feature = "embedded")]
+use crate::store::{DirBlobs, SqliteTable};
+use crate::store::{StoreError, Stores};
+
+/// Opens the configured backend. The local one creates its folder and SQLite file; the
+/// AWS one does no I/O until first used.
+pub async fn open_stores(config: &Config) -> Result<Stores, StoreError> {
+    use crate::config::BackendKind;
+    match (config.backend, &config.aws) {
+        (BackendKind::Local, _) => local_stores(config),
+        #[cfg(feature = "aws")]
+        (BackendKind::Aws, Some(names)) => {
+            let settings = AwsSettings::load().await;
+            Ok(Stores {
+                blobs: Arc::new(S3Blobs::new(&settings, &names.bucket)),
+                table: Arc::new(DynamoTable::new(&settings, &names.table)),
+            })
+        }
+        #[cfg(not(feature = "aws"))]
+        (BackendKind::Aws, Some(_)) => Err(StoreError::Invalid {
+            what: "this build has no AWS adapters".into(),
+        }),
+        (BackendKind::Aws, None) => Err(StoreError::Invalid {
+            what: "the AWS backend needs a table and a bucket name".into(),
+        }),
+    }
+}
+
+/// The embedded default under `config.home`.
+#[cfg(feature = "embedded")]
+pub fn local_stores(config: &Config) -> Result<Stores, StoreError> {
+    Ok(Stores {
+        blobs: Arc::new(DirBlobs::open(config.blobs_dir())?),
+        table: Arc::new(SqliteTable::open(config.sqlite_path())?),
+    })
+}
+
+/// The embedded default under `config.home`.
+#[cfg(not(feature = "embedded"))]
+pub fn local_stores(_: &Config) -> Result<Stores, StoreError> {
+    Err(StoreError::Invalid {
+        what: "this build has no embedded store".into(),
+    })
+}
+
+/// How the acknowledgements that ingest asks for reach the letters use case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Acknowledgements {
+    /// Rendered in this process, in the background while filing goes on (the CLI, the
+    /// demo). Call [`App::finish`] before exiting.
+    InProcess,
+    /// Sent to the letters queue when `POSTROOM_LETTERS_QUEUE` is set (the ingest
+    /// function); not requested otherwise.
+    Queue,
+    /// Not requested.
+    Off,
+}
+
+/// Who a front acts as, and how it delivers acknowledgements.
+#[derive(Debug, Clone)]
+pub struct Front {
+    /// Recorded in the audit trail of every change.
+    pub actor: String,
+    pub acknowledgements: Acknowledgements,
+}
+
+impl Front {
+    /// The command line, acting as the signed-in user.
+    pub fn cli() -> Front {
+        Front {
+            actor: std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into()),
+            acknowledgements: Acknowledgements::InProcess,
+        }
+    }
+
+    /// A Lambda function (`lambda:<name>`).
+    pub fn lambda(name: &str) -> Front {
+        Front {
+            actor: format!("lambda:{name}"),
+            acknowledgements: Acknowledgements::Queue,
+        }
+    }
+
+    /// Any other front, with its own actor name.
+    pub fn named(actor: impl Into<String>, acknowledgements: Acknowledgements) -> Front {
+        Front {
+            actor: actor.into(),
+            acknowledgements,
+        }
+    }
+}
+
+/// Acknowledgement letters rendered at once behind the filing loop (in-process delivery).
+const LETTERS_IN_FLIGHT: usize = 4;
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("the store cannot be opened: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl crate::failure::ErrorCode for AppError {
+    fn code(&self) -> crate::failure::Code {
+        match self {
+            AppError::Config(e) => e.code(),
+            AppError::Store(e) => e.code(),
+        }
+    }
+}
+
+/// The stores and every use case, built once.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub stores: Stores,
+    pub clock: Arc<dyn Clock>,
+    pub rules: &'static Rules,
+    pub ingest: Ingest,
+    pub letters: Letters,
+    pub foi: Foi,
+    pub cases: Cases,
+    /// The in-process acknowledgement sink, when acknowledgements are rendered here.
+    background: Option<Arc<Background>>,
+}
+
+impl App {
+    /// Opens the configured stores and builds every use case on the system clock.
+    pub async fn open(config: Config, front: Front) -> Result<App, AppError> {
+        let stores = open_stores(&config).await?;
+        let queue = match front.acknowledgements {
+            Acknowledgements::Queue => queue_sink(&config).await,
+            _ => None,
+        };
+        Ok(Self::assemble(
+            config,
+            stores,
+            Arc::new(SystemClock),
+            front,
+            queue,
+        ))
+    }
+
+    /// Builds every use case over stores and a clock the caller chose (tests, the demo).
+    /// Acknowledgements by queue are off here: there is no queue client.
+    pub fn with_stores(config: Config, stores: Stores, clock: Arc<dyn Clock>, front: Front) -> App {
+        Self::assemble(config, stores, clock, front, None)
+    }
+
+    fn assemble(
+        config: Config,
+        stores: Stores,
+        clock: Arc<dyn Clock>,
+        front: Front,
+        queue: Option<Arc<dyn LetterSink>>,
+    ) -> App {
+        let rules = Rules::builtin();
+        let letters = Letters {
+            stores: stores.clone(),
+            registry: Registry::embedded(),
+            clock: clock.clone(),
+            actor: front.actor.clone(),
+        };
+        let foi = Foi {
+            stores: stores.clone(),
+            clock: clock.clone(),
+            calendar: config.calendar.clone(),
+            actor: front.actor.clone(),
+        };
+        let cases = Cases::new(stores.table.clone(), clock.clone(), front.actor.clone());
+        let mut ingest = Ingest::new(
+            stores.clone(),
+            rules,
+            clock.clone(),
+            IngestSettings {
+                actor: front.actor.clone(),
+                calendar: config.calendar.clone(),
+                ..IngestSettings::default()
+            },
+        );
+        let mut background = None;
+        match front.acknowledgements {
+            Acknowledgements::InProcess => {
+                let sink = Arc::new(Background::new(
+                    Arc::new(letters.clone()),
+                    LETTERS_IN_FLIGHT,
+                ));
+                ingest = ingest.with_letters(sink.clone());
+                background = Some(sink);
+            }
+            Acknowledgements::Queue => {
+                if let Some(queue) = queue {
+                    ingest = ingest.with_letters(queue);
+                }
+            }
+            Acknowledgements::Off => {}
+        }
+        App {
+            config,
+            stores,
+            clock,
+            rules,
+            ingest,
+            letters,
+            foi,
+            cases,
+            background,
+        }
+    }
+
+    /// Waits for the acknowledgements rendered in this process; returns those that
+    /// failed (request id and error), which the next delivery finishes.
+    pub async fn finish(&self) -> Vec<(String, SendError)> {
+        match &self.background {
+            Some(sink) => sink.finish().await,
+            None => Vec::new(),
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn queue_sink(config: &Config) -> Option<Arc<dyn LetterSink>> {
+    let url = config.letters_queue.clone()?;
+    let aws = AwsSettings::load().await;
+    Some(Arc::new(SqsQueue::new(&aws, url)))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn queue_sink(_: &Config) -> Option<Arc<dyn LetterSink>> {
+    None
+}
