@@ -1,13 +1,15 @@
-//! Acknowledgements from filed documents: a letter of claim filed under a claim gives
-//! the request for its acknowledgement letter (claimant, defendant, dates and references
-//! from the document's metadata; the reply address from the letter's own sender block),
-//! and an FOI request gives its acknowledgement with the statutory due date.
+//! Acknowledgements from filed documents. Which document gets which is rules data (a
+//! type's `acknowledgement` in `rules/default.toml`): `claim-acknowledgement` for a
+//! document filed under a claim (claimant, defendant, dates and references from the
+//! document's metadata; the reply address from the letter's own sender block), and
+//! `foi-acknowledgement` for an FOI request, with the statutory due date.
 
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::letter_service::LetterRequest;
 use crate::letters::fields::is_postcode;
+use crate::metadata::{Acknowledgement, DocTypeRule, Rules};
 
 /// Who signs acknowledgements, and where claimants' representatives write to.
 #[derive(Debug, Clone)]
@@ -76,20 +78,26 @@ pub fn sender_address(text: &str) -> Option<Vec<String>> {
     None
 }
 
-/// The acknowledgement request for a filed letter of claim: `doc` is its document item,
-/// `text` its extracted text, `today` the letter's date.
+/// The acknowledgement request for a filed document whose type `rules` give the claim
+/// acknowledgement (a letter of claim): `doc` is its document item, `text` its extracted
+/// text, `today` the letter's date.
 pub fn claim_acknowledgement(
     doc: &serde_json::Map<String, Value>,
     text: &str,
     today: NaiveDate,
     signatory: &Signatory,
+    rules: &Rules,
 ) -> Result<LetterRequest, AckError> {
     let meta = doc.get("metadata").ok_or(AckError::NotALetterOfClaim)?;
     let case_ref = doc
         .get("case_ref")
         .and_then(Value::as_str)
         .ok_or(AckError::NotALetterOfClaim)?;
-    if meta["doc_type"] != "letter_of_claim" {
+    let acknowledgement = meta["doc_type"]
+        .as_str()
+        .and_then(|t| rules.doc_type(t))
+        .and_then(DocTypeRule::acknowledgement);
+    if acknowledgement != Some(Acknowledgement::Claim) {
         return Err(AckError::NotALetterOfClaim);
     }
     let doc_id = doc
@@ -129,9 +137,10 @@ pub fn claim_acknowledgement(
     if let Some(theirs) = meta["references"]["other"][0].as_str() {
         data["your_ref"] = json!(theirs);
     }
+    let template = Acknowledgement::Claim.template();
     Ok(LetterRequest {
-        request_id: format!("claim-acknowledgement:{doc_id}"),
-        template: "claim-acknowledgement".into(),
+        request_id: format!("{template}:{doc_id}"),
+        template: template.into(),
         case_ref: case_ref.to_string(),
         data,
     })
@@ -146,9 +155,10 @@ pub fn foi_acknowledgement(
 ) -> Result<LetterRequest, AckError> {
     let r = &case.request;
     let due = r.due.ok_or(AckError::Missing("due date"))?;
+    let template = Acknowledgement::Foi.template();
     Ok(LetterRequest {
-        request_id: format!("foi-acknowledgement:{}", r.reference),
-        template: "foi-acknowledgement".into(),
+        request_id: format!("{template}:{}", r.reference),
+        template: template.into(),
         case_ref: r.reference.clone(),
         data: json!({
             "salutation": case.requester.clone().unwrap_or_else(|| "Requester".into()),

@@ -228,6 +228,25 @@ impl App {
         }
     }
 
+    /// Removes what a run killed in the middle of a write left in the embedded store's
+    /// folder (temporary files older than `age`; never an object). Returns how many.
+    /// Nothing to do on AWS.
+    #[cfg(feature = "embedded")]
+    pub fn remove_stale_temp_files(&self, age: std::time::Duration) -> Result<usize, StoreError> {
+        if self.config.backend != crate::config::BackendKind::Local {
+            return Ok(0);
+        }
+        Ok(DirBlobs::open(self.config.blobs_dir())?.remove_stale_temp_files(age))
+    }
+
+    /// The bucket uploads are staged in: the configured S3 bucket, or `local`.
+    pub fn bucket(&self) -> &str {
+        match (&self.config.backend, &self.config.aws) {
+            (crate::config::BackendKind::Aws, Some(names)) => &names.bucket,
+            _ => "local",
+        }
+    }
+
     /// Waits for the acknowledgements rendered in this process; returns those that
     /// failed (request id and error), which the next delivery finishes.
     pub async fn finish(&self) -> Vec<(String, SendError)> {

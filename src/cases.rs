@@ -5,8 +5,10 @@ use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
 use crate::clock::Clock;
+use crate::foi::service::{Foi, FoiError};
 use crate::model::keys;
 use crate::store::{Condition, Item, Key, Query, StoreError, Table, TxOp, Update};
+use crate::views::{CaseSummary, CaseView, DocumentView, FoiRequestView, InboxEntry};
 
 /// The case-handling use case: lists, a case with its documents and events, the unfiled
 /// inbox, and filing by hand (audited with the person).
@@ -48,6 +50,60 @@ impl Cases {
     /// The unfiled documents, oldest first.
     pub async fn inbox(&self) -> Result<Vec<Item>, StoreError> {
         inbox(self.table.as_ref()).await
+    }
+
+    /// Every case, as listed (by reference).
+    pub async fn summaries(&self) -> Result<Vec<CaseSummary>, StoreError> {
+        Ok(self
+            .list()
+            .await?
+            .iter()
+            .map(CaseSummary::from_record)
+            .collect())
+    }
+
+    /// A case with its documents, letters, events and reminders, or `None` when there is
+    /// no such case.
+    pub async fn view(&self, case_ref: &str) -> Result<Option<CaseView>, StoreError> {
+        Ok(self
+            .show(case_ref)
+            .await?
+            .map(|(case, under)| CaseView::from_records(&case, &under)))
+    }
+
+    /// A document's record and metadata, as a front shows it.
+    pub async fn document_view(&self, doc_id: &str) -> Result<Option<DocumentView>, StoreError> {
+        Ok(self
+            .document(doc_id)
+            .await?
+            .as_ref()
+            .map(DocumentView::from_record))
+    }
+
+    /// The unfiled documents, oldest first, as a front shows them.
+    pub async fn inbox_view(&self) -> Result<Vec<InboxEntry>, StoreError> {
+        Ok(self
+            .inbox()
+            .await?
+            .iter()
+            .map(InboxEntry::from_record)
+            .collect())
+    }
+
+    /// An FOI request as of the FOI use case's today, with the events, letters and
+    /// reminders recorded under it; `None` when there is no such request.
+    pub async fn foi_request(
+        &self,
+        foi: &Foi,
+        reference: &str,
+    ) -> Result<Option<FoiRequestView>, FoiError> {
+        let Some(case) = foi.get(reference).await? else {
+            return Ok(None);
+        };
+        let history = self.view(reference).await?;
+        Ok(Some(
+            FoiRequestView::new(case, foi.today(), &foi.calendar).with_history(history),
+        ))
     }
 
     /// Files an unfiled document under an existing case, by hand, as `who` (the person

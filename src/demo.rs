@@ -1,5 +1,7 @@
 //! `postroom demo`: the bundled samples (made by tests/data/generate.py, fictional
-//! people only), ingested into the embedded default.
+//! people only), ingested into the embedded default, with the acknowledgements they get
+//! and the FOI request worked to a published response. The steps live here; the CLI
+//! only renders the `Demo` it gets back.
 
 /// The samples, in the order the post arrives.
 pub const SAMPLES: &[(&str, &[u8])] = &[
@@ -41,33 +43,110 @@ pub const SAMPLES: &[(&str, &[u8])] = &[
     ),
 ];
 
+/// What happened to one sample.
+#[derive(Debug, Clone)]
+pub struct Arrival {
+    pub name: &'static str,
+    pub outcome: crate::ingest::Outcome,
+}
+
+/// A case after the post is filed.
+#[derive(Debug, Clone)]
+pub struct CaseLine {
+    pub reference: String,
+    pub kind: String,
+    pub documents: usize,
+}
+
+/// A letter recorded under a case, and where its PDF is.
+#[derive(Debug, Clone)]
+pub struct LetterLine {
+    pub reference: String,
+    pub template: String,
+    /// `stored`, `invalid` (the data did not fit the template) or `rendering` (the next
+    /// delivery finishes it).
+    pub status: String,
+    pub path: Option<std::path::PathBuf>,
+}
+
+/// Everything the demo did, for a front to render.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub arrivals: Vec<Arrival>,
+    pub cases: Vec<CaseLine>,
+    pub letters: Vec<LetterLine>,
+    /// The FOI steps, as lines of text (ids, dates and paths only).
+    pub foi: Vec<String>,
+    /// The acknowledgements that could not be rendered this time.
+    pub letters_failed: usize,
+}
+
+/// Why the demo stopped.
+pub type DemoError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs the demo on `app` (which must use the embedded default: the demo names the
+/// files it wrote). Run again, it changes nothing.
+#[cfg(feature = "embedded")]
+pub async fn run(app: &crate::app::App) -> Result<Demo, DemoError> {
+    let mut arrivals = Vec::new();
+    for (name, bytes) in SAMPLES {
+        let key = format!("inbox/demo/{name}");
+        let obj = app
+            .ingest
+            .stage(&key, bytes::Bytes::from_static(bytes), "local")
+            .await?;
+        let outcome = app.ingest.ingest(&obj).await?;
+        arrivals.push(Arrival { name, outcome });
+    }
+    let letters_failed = app.finish().await.len();
+    let files = crate::store::DirBlobs::open(app.config.blobs_dir())?;
+    let mut cases = Vec::new();
+    let mut letters = Vec::new();
+    for case in app.cases.summaries().await? {
+        let Some(view) = app.cases.view(&case.case_ref).await? else {
+            continue;
+        };
+        cases.push(CaseLine {
+            reference: case.case_ref.clone(),
+            kind: case.kind.clone().unwrap_or_default(),
+            documents: view.documents().count(),
+        });
+        for letter in view.letters() {
+            let status = letter.status.clone().unwrap_or_default();
+            letters.push(LetterLine {
+                reference: case.case_ref.clone(),
+                template: letter.template.clone().unwrap_or_default(),
+                path: letter
+                    .s3_key
+                    .as_deref()
+                    .filter(|_| status == "stored")
+                    .map(|key| files.path_of(key)),
+                status,
+            });
+        }
+    }
+    let foi = foi(app).await?;
+    Ok(Demo {
+        arrivals,
+        cases,
+        letters,
+        foi,
+        letters_failed,
+    })
+}
+
 /// The FOI part of the demo: the request that arrived by email gets its acknowledgement
 /// and a response with a claims table (small numbers suppressed), and the response is
 /// published to the disclosure log. Returns what to print (ids, dates and paths only).
 /// Run again, it changes nothing.
-pub async fn foi(
-    stores: &crate::store::Stores,
-    clock: std::sync::Arc<dyn crate::clock::Clock>,
-) -> Result<Vec<String>, Box<dyn std::error::Error + Send + Sync>> {
+pub async fn foi(app: &crate::app::App) -> Result<Vec<String>, DemoError> {
     use crate::foi::lifecycle::{Command, Outcome, Status};
-    use crate::foi::service::Foi;
     use crate::foi::stats::{Dim, count, suppress};
-    use crate::letter_service::{LetterRequest, Letters};
+    use crate::letter_service::LetterRequest;
     use crate::letters::Registry;
     use serde_json::json;
 
-    let foi = Foi {
-        stores: stores.clone(),
-        clock: clock.clone(),
-        calendar: crate::calendar::Calendar::embedded().clone(),
-        actor: "demo".into(),
-    };
-    let outbox = Letters {
-        stores: stores.clone(),
-        registry: Registry::embedded(),
-        clock,
-        actor: "demo".into(),
-    };
+    let (foi, outbox, stores) = (&app.foi, &app.letters, &app.stores);
     let today = foi.today();
     let mut lines = Vec::new();
     for case in foi.all().await? {

@@ -437,7 +437,8 @@ pub async fn handle_foi(
                 .ok_or_else(|| {
                     HandlerError::new(Code::NotFound, format!("no FOI request {reference}"))
                 })?;
-            Ok(serde_json::to_value(case).unwrap_or(Value::Null))
+            let view = crate::views::FoiRequestView::new(case, foi.today(), &foi.calendar);
+            Ok(serde_json::to_value(view).unwrap_or(Value::Null))
         }
         "due_list" => {
             let cases = foi.pending().await.map_err(foi_failure)?;

@@ -18,7 +18,7 @@ use crate::clock::Clock;
 use crate::extract::{Limits, Warning, on_extract_thread, sha256_hex};
 use crate::failure::ErrorCode as _;
 use crate::letter_service::{LetterSink, SendError};
-use crate::metadata::{DocumentMetadata, Rules};
+use crate::metadata::{Acknowledgement, DocTypeRule, DocumentMetadata, Family, Rules};
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
 use crate::store::Stores;
 use crate::store::{Condition, Item, Key, Pin, PutOptions, StoreError, TxOp};
@@ -227,12 +227,15 @@ struct Quarantine<'a> {
 /// One permit of the in-flight budget.
 const PERMIT_BYTES: u64 = 64 * 1024;
 
-/// Document types whose new claim reference opens a case.
-const OPENS_A_CLAIM: &[&str] = &[
-    "letter_of_claim",
-    "letter_of_notification",
-    "early_notification",
-];
+/// The kind of case documents of a family belong to (none: the family has no cases).
+fn case_kind_of(family: Family) -> Option<CaseKind> {
+    match family {
+        Family::Claims => Some(CaseKind::Claim),
+        Family::Foi => Some(CaseKind::Foi),
+        Family::Appeals => Some(CaseKind::Appeal),
+        Family::Practitioner | Family::General => None,
+    }
+}
 
 /// The most a document's metadata may take in its record (DynamoDB's items hold 400 KB,
 /// with the rest of the record and the store's own overhead).
@@ -331,19 +334,44 @@ impl Ingest {
         }
     }
 
-    /// Sends an acknowledgement request for each letter of claim and FOI request filed.
+    /// Sends an acknowledgement request for each filed document whose type's rules declare
+    /// one (a letter of claim, an FOI request).
     pub fn with_letters(mut self, sink: Arc<dyn LetterSink>) -> Self {
         self.letters = Some(sink);
         self
     }
 
-    /// Submits the acknowledgement a filed document calls for (a letter of claim, an FOI
-    /// request), when a letter sink is set. Safe to repeat: the request id names the
-    /// letter, so a redelivery finishes what a crash after filing left undone. A document
-    /// that cannot be acknowledged (no sender address, say) is logged by code and left
-    /// to its case handler; only a transient failure of the sink is an error.
+    /// Whether a document of this type that belongs to no case yet opens a case of `kind`:
+    /// its rules say it opens one, and `kind` is its family's.
+    fn opens_case(&self, doc_type: &str, kind: CaseKind) -> bool {
+        self.rules
+            .doc_type(doc_type)
+            .is_some_and(|t| t.opens_case() && case_kind_of(t.family()) == Some(kind))
+    }
+
+    /// Whether a document of this type is a new FOI request: it opens an FOI case, under
+    /// the next FOI reference postroom issues rather than one it quotes.
+    fn is_new_foi_request(&self, doc_type: &str) -> bool {
+        self.rules
+            .doc_type(doc_type)
+            .is_some_and(|t| t.family() == Family::Foi && t.opens_case())
+    }
+
+    /// The acknowledgement a filed document of this type gets, from its rules.
+    fn acknowledgement_of(&self, doc_type: &str) -> Option<Acknowledgement> {
+        self.rules
+            .doc_type(doc_type)
+            .and_then(DocTypeRule::acknowledgement)
+    }
+
+    /// Submits the acknowledgement a filed document calls for (its type's rules say which:
+    /// a letter of claim's, an FOI request's), when a letter sink is set. Safe to repeat:
+    /// the request id names the letter, so a redelivery finishes what a crash after filing
+    /// left undone. A document that cannot be acknowledged (no sender address, say) is
+    /// logged by code and left to its case handler; only a transient failure of the sink
+    /// is an error.
     /// `doc` is the document's item when the caller holds it; otherwise it is read, and
-    /// only for the two types that are acknowledged.
+    /// only for a type that is acknowledged.
     async fn acknowledge(
         &self,
         doc_id: &str,
@@ -354,7 +382,7 @@ impl Ingest {
         let Some(sink) = &self.letters else {
             return Ok(());
         };
-        if !matches!(doc_type, "letter_of_claim" | "foi_request") {
+        if self.acknowledgement_of(doc_type).is_none() {
             return Ok(());
         }
         let read;
@@ -375,17 +403,18 @@ impl Ingest {
             return Ok(());
         }
         let today = self.clock.now().date_naive();
-        let prepared = match doc.get("doc_type").and_then(Value::as_str) {
-            Some("letter_of_claim") => {
+        let stored_type = doc.get("doc_type").and_then(Value::as_str);
+        let prepared = match stored_type.and_then(|t| self.acknowledgement_of(t)) {
+            Some(Acknowledgement::Claim) => {
                 let text_key = keys::text(doc_id);
                 let text = match self.stores.blobs.get(&text_key).await {
                     Ok(obj) => String::from_utf8_lossy(&obj.body).into_owned(),
                     Err(StoreError::NotFound { .. }) => String::new(),
                     Err(e) => return Err(e.into()),
                 };
-                claim_acknowledgement(doc, &text, today, &Signatory::claims())
+                claim_acknowledgement(doc, &text, today, &Signatory::claims(), self.rules)
             }
-            Some("foi_request") => {
+            Some(Acknowledgement::Foi) => {
                 let Some(reference) = doc.get("case_ref").and_then(Value::as_str) else {
                     return Ok(());
                 };
@@ -405,7 +434,7 @@ impl Ingest {
                     }
                 }
             }
-            _ => return Ok(()),
+            None => return Ok(()),
         };
         let request = match prepared {
             Ok(request) => request,
@@ -563,8 +592,9 @@ impl Ingest {
         // 5. The text, for search. It is made again from the same bytes on a redelivery,
         //    so it is written here, while the caller may still be filing the previous
         //    document, and always before the record that points at it.
-        let request_text =
-            (meta.doc_type == "foi_request").then(|| text.chars().take(20_000).collect::<String>());
+        let request_text = self
+            .is_new_foi_request(&meta.doc_type)
+            .then(|| text.chars().take(20_000).collect::<String>());
         self.stores
             .blobs
             .put(
@@ -892,7 +922,8 @@ impl Ingest {
         // authority's, or one made up) opens nothing: the request gets the next number
         // and the quoted one is kept as what the requester wrote.
         let mut quoted = None;
-        if meta.doc_type == "foi_request"
+        let new_foi_request = self.is_new_foi_request(&meta.doc_type);
+        if new_foi_request
             && let Some(reference) = &case_ref
             && CaseKind::of_reference(reference) == CaseKind::Foi
             && table
@@ -902,7 +933,7 @@ impl Ingest {
         {
             quoted = case_ref.take();
         }
-        if case_ref.is_none() && meta.doc_type == "foi_request" {
+        if case_ref.is_none() && new_foi_request {
             // A new request from the public: issue the next FOI reference.
             let (reference, counter) =
                 crate::foi::service::next_reference(&self.stores, self.settings.first_foi_number)
@@ -919,9 +950,7 @@ impl Ingest {
                 table.get(&case_key).await?.is_some()
             };
             let kind = CaseKind::of_reference(reference);
-            let opens = opened
-                || (kind == CaseKind::Claim && OPENS_A_CLAIM.contains(&meta.doc_type.as_str()))
-                || (kind == CaseKind::Appeal && meta.doc_type == "primary_care_appeal");
+            let opens = opened || self.opens_case(&meta.doc_type, kind);
             if exists {
                 ops.push(TxOp::Check {
                     key: case_key,

@@ -16,6 +16,7 @@ pub mod letter_service;
 pub mod model;
 pub mod reading;
 pub mod telemetry;
+pub mod views;
 
 // The crates the application is built from, under the names the code has always used.
 pub use postroom_core::{calendar, clock, failure};

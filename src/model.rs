@@ -164,6 +164,11 @@ pub mod keys {
         format!("{received}#{doc_id}")
     }
 
+    /// The time of receipt in an inbox entry's sort key (`unfiled`'s first part).
+    pub fn unfiled_received(sk: &str) -> &str {
+        sk.split_once('#').map_or(sk, |(at, _)| at)
+    }
+
     pub fn text(doc_id: &str) -> String {
         format!("text/{doc_id}.txt")
     }

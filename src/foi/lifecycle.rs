@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::clock::{self, ClockError, ClockInput};
+use super::deadline::{self, ClockInput, DeadlineError};
 use crate::calendar::Calendar;
 
 /// Where a request stands.
@@ -329,7 +329,7 @@ impl crate::failure::ErrorCode for LifecycleError {
         match self {
             LifecycleError::IllegalMove { .. } => Code::IllegalMove,
             LifecycleError::Invalid { .. } => Code::InvalidRequest,
-            LifecycleError::Clock(e, _) => e.code(),
+            LifecycleError::Deadline(e, _) => e.code(),
         }
     }
 }
@@ -347,7 +347,7 @@ pub enum LifecycleError {
     #[error("{reference}: {message}")]
     Invalid { reference: String, message: String },
     #[error("{reference}: {0}", reference = .1)]
-    Clock(ClockError, String),
+    Deadline(DeadlineError, String),
 }
 
 impl Request {
@@ -409,19 +409,19 @@ impl Request {
 
     fn recompute_due(&mut self, cal: &Calendar) -> Result<(), LifecycleError> {
         self.due =
-            match clock::due_date(cal, &self.clock_input()) {
+            match deadline::due_date(cal, &self.clock_input()) {
                 Ok(d) => {
                     self.clock_error = None;
                     Some(d)
                 }
                 // Paused for a fee, or waiting for clarification: no due date until it moves.
-                Err(ClockError::Paused) => None,
+                Err(DeadlineError::Paused) => None,
                 // A request already flagged stays flagged (and movable) while the calendar
                 // does not cover it.
-                Err(ClockError::Calendar(crate::calendar::CalendarError::NotCovered {
+                Err(DeadlineError::Calendar(crate::calendar::CalendarError::NotCovered {
                     ..
                 })) if self.clock_error.is_some() => None,
-                Err(e) => return Err(LifecycleError::Clock(e, self.reference.clone())),
+                Err(e) => return Err(LifecycleError::Deadline(e, self.reference.clone())),
             };
         if self.status == Status::AwaitingClarification {
             self.due = None;
@@ -484,10 +484,10 @@ impl Request {
             }
             Command::StartWork { .. } => next.status = Status::InProgress,
             Command::ExtendForPublicInterest { on, days, reason } => {
-                if *days == 0 || *days > clock::MAX_PIT_EXTENSION {
+                if *days == 0 || *days > deadline::MAX_PIT_EXTENSION {
                     return Err(self.invalid(format!(
                         "a public interest extension is 1 to {} working days",
-                        clock::MAX_PIT_EXTENSION
+                        deadline::MAX_PIT_EXTENSION
                     )));
                 }
                 if reason.trim().is_empty() {
@@ -552,23 +552,23 @@ impl Request {
             }
             Command::RequestReview { on } => {
                 let responded = self.responded.unwrap_or(self.received);
-                let deadline = clock::review_request_deadline(cal, responded)
-                    .map_err(|e| LifecycleError::Clock(e.into(), self.reference.clone()))?;
+                let deadline = deadline::review_request_deadline(cal, responded)
+                    .map_err(|e| LifecycleError::Deadline(e.into(), self.reference.clone()))?;
                 next.review_requested = Some(*on);
                 // Late requests may still be accepted; it is recorded.
                 next.review_late = *on > deadline;
                 next.review_due = Some(
-                    clock::review_due(cal, *on, clock::REVIEW_DAYS)
-                        .map_err(|e| LifecycleError::Clock(e, self.reference.clone()))?,
+                    deadline::review_due(cal, *on, deadline::REVIEW_DAYS)
+                        .map_err(|e| LifecycleError::Deadline(e, self.reference.clone()))?,
                 );
                 next.status = Status::ReviewRequested;
             }
             Command::ExtendReview { days, reason, .. } => {
-                if *days <= clock::REVIEW_DAYS || *days > clock::MAX_REVIEW_DAYS {
+                if *days <= deadline::REVIEW_DAYS || *days > deadline::MAX_REVIEW_DAYS {
                     return Err(self.invalid(format!(
                         "an internal review may take {} to {} working days in all",
-                        clock::REVIEW_DAYS + 1,
-                        clock::MAX_REVIEW_DAYS
+                        deadline::REVIEW_DAYS + 1,
+                        deadline::MAX_REVIEW_DAYS
                     )));
                 }
                 if reason.trim().is_empty() {
@@ -576,8 +576,8 @@ impl Request {
                 }
                 let requested = self.review_requested.unwrap_or(self.received);
                 next.review_due = Some(
-                    clock::review_due(cal, requested, *days)
-                        .map_err(|e| LifecycleError::Clock(e, self.reference.clone()))?,
+                    deadline::review_due(cal, requested, *days)
+                        .map_err(|e| LifecycleError::Deadline(e, self.reference.clone()))?,
                 );
                 next.review_extension_reason = Some(reason.trim().to_string());
             }

@@ -1,8 +1,10 @@
-//! FOI casework: the statutory clock, the request lifecycle, safe statistics and the
+//! FOI casework: the statutory deadline (s.10), the request lifecycle, safe statistics and the
 //! disclosure log.
 
-pub mod clock;
+pub mod deadline;
 pub mod disclosure;
 pub mod lifecycle;
+pub mod notices;
+pub mod report;
 pub mod service;
 pub mod stats;

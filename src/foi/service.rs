@@ -214,10 +214,10 @@ pub struct OpeningFields {
 
 /// The stable code for a request whose due date cannot be worked out.
 pub fn clock_error_code(e: &LifecycleError) -> &'static str {
-    use super::clock::ClockError;
+    use super::deadline::DeadlineError;
     use crate::calendar::CalendarError;
     match e {
-        LifecycleError::Clock(ClockError::Calendar(CalendarError::NotCovered { .. }), _) => {
+        LifecycleError::Deadline(DeadlineError::Calendar(CalendarError::NotCovered { .. }), _) => {
             "date_outside_calendar"
         }
         _ => "clock_not_computed",

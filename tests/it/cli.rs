@@ -199,3 +199,93 @@ fn demo_runs_on_a_fresh_folder() {
         "no new letter: {again}"
     );
 }
+
+/// `postroom foi letter --kind acknowledgement` asks for the very letter ingest asked for
+/// when the request arrived (`foi-acknowledgement:<ref>`): a request that ingest
+/// acknowledged gets no second acknowledgement, and the file written is the one sent.
+#[test]
+fn an_foi_request_acknowledged_by_ingest_is_not_acknowledged_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let email = dir.path().join("04-foi-request.eml");
+    let (_, bytes) = postroom::demo::SAMPLES
+        .iter()
+        .find(|(name, _)| *name == "04-foi-request.eml")
+        .expect("the FOI sample");
+    std::fs::write(&email, bytes).unwrap();
+    let (code, out, err) = run(postroom()
+        .arg("--home")
+        .arg(&home)
+        .args(["ingest", "--json"])
+        .arg(&email));
+    assert_eq!(code, 0, "{out}{err}");
+    let line: serde_json::Value = serde_json::from_str(out.trim()).expect("a JSON line");
+    assert_eq!(line["status"], "filed", "{out}");
+    let reference = line["case_ref"].as_str().expect("a reference").to_owned();
+    let letters = || -> Vec<std::path::PathBuf> {
+        walkdir::WalkDir::new(home.join("blobs/letters"))
+            .into_iter()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "pdf"))
+            .map(|e| e.path().to_path_buf())
+            .collect()
+    };
+    let acknowledged = letters();
+    assert_eq!(acknowledged.len(), 1, "ingest acknowledges the request");
+
+    let out_pdf = dir.path().join("acknowledgement.pdf");
+    for _ in 0..2 {
+        let (code, out, err) = run(postroom()
+            .arg("--home")
+            .arg(&home)
+            .args([
+                "foi",
+                "letter",
+                &reference,
+                "--kind",
+                "acknowledgement",
+                "--out",
+            ])
+            .arg(&out_pdf));
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains("(Unchanged)"), "the letter ingest made: {out}");
+    }
+    assert_eq!(letters(), acknowledged, "no second acknowledgement");
+    assert_eq!(
+        std::fs::read(&out_pdf).unwrap(),
+        std::fs::read(&acknowledged[0]).unwrap(),
+        "the file written is the letter sent"
+    );
+    let (code, shown, err) = run(postroom()
+        .arg("--home")
+        .arg(&home)
+        .args(["foi", "show", &reference]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        shown
+            .lines()
+            .filter(|l| l.trim_start().starts_with("letter "))
+            .count(),
+        1,
+        "{shown}"
+    );
+
+    // A request that does not exist is refused (exit status 1, from the failure table).
+    let (code, _, err) = run(postroom()
+        .arg("--home")
+        .arg(&home)
+        .args([
+            "foi",
+            "letter",
+            "FOI_9999",
+            "--kind",
+            "acknowledgement",
+            "--out",
+        ])
+        .arg(&out_pdf));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with("postroom: no FOI request FOI_9999"),
+        "{err}"
+    );
+}

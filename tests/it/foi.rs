@@ -4,7 +4,9 @@
 
 use chrono::NaiveDate;
 use postroom::calendar::{Calendar, Nation};
-use postroom::foi::clock::{ClockError, ClockInput, due_date, review_due, review_request_deadline};
+use postroom::foi::deadline::{
+    ClockInput, DeadlineError, due_date, review_due, review_request_deadline,
+};
 
 const ALL: &[Nation] = &Nation::ALL;
 
@@ -269,26 +271,29 @@ fn the_clock_refuses_what_it_cannot_count() {
     let cal = Calendar::embedded();
     let mut input = ClockInput::received(d("2024-06-03"));
     input.fee_notice = Some(d("2024-06-10"));
-    assert_eq!(due_date(cal, &input), Err(ClockError::Paused));
+    assert_eq!(due_date(cal, &input), Err(DeadlineError::Paused));
     input.fee_paid = Some(d("2024-06-07"));
     assert!(matches!(
         due_date(cal, &input),
-        Err(ClockError::PaidBeforeNotice { .. })
+        Err(DeadlineError::PaidBeforeNotice { .. })
     ));
     let mut input = ClockInput::received(d("2024-06-03"));
     input.pit_extension = 21;
-    assert_eq!(due_date(cal, &input), Err(ClockError::ExtensionTooLong(21)));
+    assert_eq!(
+        due_date(cal, &input),
+        Err(DeadlineError::ExtensionTooLong(21))
+    );
     let mut input = ClockInput::received(d("2024-06-03"));
     input.clarification_received = Some(d("2024-05-31"));
     assert!(matches!(
         due_date(cal, &input),
-        Err(ClockError::BeforeReceipt { .. })
+        Err(DeadlineError::BeforeReceipt { .. })
     ));
     // Beyond the holiday table: refused, not guessed.
     let input = ClockInput::received(d("2028-12-20"));
     assert!(matches!(
         due_date(cal, &input),
-        Err(ClockError::Calendar(_))
+        Err(DeadlineError::Calendar(_))
     ));
 }
 
@@ -313,7 +318,7 @@ fn internal_review_deadlines() {
     );
     assert_eq!(
         review_due(cal, d("2024-09-02"), 41),
-        Err(ClockError::ExtensionTooLong(41))
+        Err(DeadlineError::ExtensionTooLong(41))
     );
 }
 

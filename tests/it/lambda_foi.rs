@@ -367,7 +367,7 @@ mod callers {
         respond["command"]["exemptions"] =
             json!([{"section": "40(2)", "title": secret, "reason": ""}]);
         let err = call(&foi, respond).await.unwrap_err();
-        assert!(err.to_string().contains("refused:"), "{err}");
+        assert!(err.to_string().contains("invalid_request:"), "{err}");
         assert!(!format!("{err:?}").contains("Bloggs"), "{err:?}");
         let mut show = json!({"action": "show", "actor": "officer:aoife"});
         show["reference"] = json!(secret);

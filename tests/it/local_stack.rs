@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use postroom::calendar::Calendar;
-use postroom::foi::clock::{ClockInput, due_date};
+use postroom::foi::deadline::{ClockInput, due_date};
 use postroom::foi::service::Foi;
 use postroom::letter_service::letter_id;
 use postroom::model::{document_id, keys};

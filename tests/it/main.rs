@@ -16,6 +16,7 @@ mod labelled;
 mod lambda_foi;
 mod lambda_ingest;
 mod lambda_letters;
+mod lambda_start;
 mod letters;
 mod local_stack;
 mod local_stack_faults;

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::rules::Rules;
+use super::rules::{Family, Rules};
 use super::{MAX_LIST, scan};
 
 /// The longest reference kept: every store takes it inside a key, and no format is near it.
@@ -212,8 +212,10 @@ pub fn find_bounded(text: &str, rules: &Rules) -> (References, bool) {
     (refs, truncated)
 }
 
-/// Chooses the reference the document is filed under, by its type.
-pub fn choose_case_ref(refs: &References, doc_type: &str) -> Option<String> {
+/// Chooses the reference the document is filed under, by its type's family (none: the
+/// type is not declared): an FOI reference first for FOI, an appeal's for appeals, else a
+/// claim's.
+pub fn choose_case_ref(refs: &References, family: Option<Family>) -> Option<String> {
     let foi = || {
         refs.foi
             .first()
@@ -221,10 +223,12 @@ pub fn choose_case_ref(refs: &References, doc_type: &str) -> Option<String> {
     };
     let claim = || refs.claim.first().cloned();
     let appeal = || refs.appeal.first().cloned();
-    match doc_type {
-        "foi_request" | "foi_internal_review_request" => foi().or_else(claim).or_else(appeal),
-        "primary_care_appeal" => appeal().or_else(claim).or_else(foi),
-        _ => claim().or_else(foi).or_else(appeal),
+    match family {
+        Some(Family::Foi) => foi().or_else(claim).or_else(appeal),
+        Some(Family::Appeals) => appeal().or_else(claim).or_else(foi),
+        Some(Family::Claims | Family::Practitioner | Family::General) | None => {
+            claim().or_else(foi).or_else(appeal)
+        }
     }
 }
 
@@ -245,11 +249,11 @@ mod tests {
         assert_eq!(refs.court, ["KB-2024-001234", "F12YJ456"]);
         assert_eq!(refs.other, ["JS/MED/0912"]);
         assert_eq!(
-            choose_case_ref(&refs, "foi_internal_review_request").as_deref(),
+            choose_case_ref(&refs, rules.family_of("foi_internal_review_request")).as_deref(),
             Some("FOI_6405")
         );
         assert_eq!(
-            choose_case_ref(&refs, "letter_of_claim").as_deref(),
+            choose_case_ref(&refs, rules.family_of("letter_of_claim")).as_deref(),
             Some("CNST/24/004512")
         );
     }

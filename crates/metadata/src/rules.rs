@@ -13,26 +13,97 @@ pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
 /// The rules file layout this build reads.
 pub const RULES_VERSION: u32 = 1;
 
-/// The document types of the metadata schema.
-pub const DOC_TYPES: &[&str] = &[
-    "letter_of_notification",
-    "letter_of_claim",
-    "letter_of_response",
-    "claim_form",
-    "particulars_of_claim",
-    "defence",
-    "settlement_offer",
-    "expert_report",
-    "medical_records",
-    "court_order",
-    "foi_request",
-    "foi_internal_review_request",
-    "primary_care_appeal",
-    "performance_concern",
-    "early_notification",
-    "correspondence",
-    "unknown",
-];
+/// The type of a document that could not be read or placed. Not declared in the rules:
+/// it has no family and no behaviour.
+pub const UNKNOWN: &str = "unknown";
+
+/// The line of work a document type belongs to. Behaviour that differs by line of work
+/// (which reference files a document, which parties are read, how a case is opened) is
+/// keyed on the family, never on a type's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Family {
+    /// Clinical negligence claims: their incident date, clinical codes and parties are read.
+    Claims,
+    /// Freedom of Information requests: their requester is read.
+    Foi,
+    /// Primary care appeals.
+    Appeals,
+    /// Practitioner performance concerns.
+    Practitioner,
+    /// Anything else (correspondence): read for a claim's parties when it quotes a claim.
+    General,
+}
+
+impl Family {
+    pub const ALL: [Family; 5] = [
+        Family::Claims,
+        Family::Foi,
+        Family::Appeals,
+        Family::Practitioner,
+        Family::General,
+    ];
+
+    /// The name the rules file uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Claims => "claims",
+            Family::Foi => "foi",
+            Family::Appeals => "appeals",
+            Family::Practitioner => "practitioner",
+            Family::General => "general",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
+    /// Whether the family has cases of its own (claims, FOI requests, appeals): only a
+    /// type of such a family can open one.
+    pub fn has_cases(self) -> bool {
+        matches!(self, Family::Claims | Family::Foi | Family::Appeals)
+    }
+}
+
+impl std::fmt::Display for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An acknowledgement letter the application prepares when a document is filed, named as
+/// its letter template is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Acknowledgement {
+    /// `claim-acknowledgement`: from the filed letter's own metadata and sender block.
+    Claim,
+    /// `foi-acknowledgement`: from the FOI case the request opened, with its due date.
+    Foi,
+}
+
+impl Acknowledgement {
+    pub const ALL: [Acknowledgement; 2] = [Acknowledgement::Claim, Acknowledgement::Foi];
+
+    /// The letter template's name.
+    pub fn template(self) -> &'static str {
+        match self {
+            Acknowledgement::Claim => "claim-acknowledgement",
+            Acknowledgement::Foi => "foi-acknowledgement",
+        }
+    }
+
+    pub fn parse(template: &str) -> Option<Acknowledgement> {
+        Acknowledgement::ALL
+            .into_iter()
+            .find(|a| a.template() == template)
+    }
+}
+
+impl std::fmt::Display for Acknowledgement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.template())
+    }
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -59,6 +130,7 @@ struct ReferenceFile {
 #[serde(deny_unknown_fields)]
 struct DocTypesFile {
     min_score: f64,
+    fallback: String,
     heading_lines: usize,
     heading_bonus: f64,
     #[serde(rename = "type")]
@@ -69,6 +141,10 @@ struct DocTypesFile {
 #[serde(deny_unknown_fields)]
 struct DocTypeFile {
     name: String,
+    family: String,
+    opens_case: bool,
+    #[serde(default)]
+    acknowledgement: Option<String>,
     #[serde(default)]
     phrases: Vec<(String, f64)>,
     #[serde(default)]
@@ -102,13 +178,43 @@ struct CodeFile {
     phrases: Vec<(String, f64)>,
 }
 
-/// A document type's signals.
+/// A document type: its signals, and what a document of the type does.
 #[derive(Debug)]
 pub struct DocTypeRule {
     pub name: String,
     /// Lower-case phrases and their weights.
     pub phrases: Vec<(String, f64)>,
     pub patterns: Vec<(Regex, f64)>,
+    family: Family,
+    opens_case: bool,
+    acknowledgement: Option<Acknowledgement>,
+}
+
+impl DocTypeRule {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
+    /// Whether a document of this type that belongs to no case yet opens one (of its
+    /// family's kind).
+    pub fn opens_case(&self) -> bool {
+        self.opens_case
+    }
+
+    /// The acknowledgement a filed document of this type gets, if any.
+    pub fn acknowledgement(&self) -> Option<Acknowledgement> {
+        self.acknowledgement
+    }
+
+    /// Whether classification can choose the type (a type without phrases or patterns is
+    /// only ever the fallback).
+    pub fn is_scored(&self) -> bool {
+        !self.phrases.is_empty() || !self.patterns.is_empty()
+    }
 }
 
 /// One code of a clinical code list and its phrases (lower case).
@@ -128,6 +234,9 @@ pub struct Rules {
     pub court: Regex,
     pub other_label: Regex,
     pub doc_types: Vec<DocTypeRule>,
+    /// The type of a readable letter or email that no type's signals reach
+    /// `doc_min_score` for (declared among `doc_types`).
+    pub doc_fallback: String,
     pub doc_min_score: f64,
     pub heading_lines: usize,
     pub heading_bonus: f64,
@@ -255,18 +364,50 @@ impl Rules {
             b.problems
                 .push("references.claim: needs three groups (scheme, year, number)".into());
         }
+        let mut seen = std::collections::HashSet::new();
         let doc_types: Vec<DocTypeRule> = file
             .doc_types
             .types
             .into_iter()
             .map(|t| {
-                if !DOC_TYPES.contains(&t.name.as_str()) {
+                let what = format!("doc_types.{}", t.name);
+                if !is_type_name(&t.name) {
                     b.problems.push(format!(
-                        "doc_types: {:?} is not a document type of the schema",
+                        "doc_types: {:?} is not a type name (lower-case letters, digits and _)",
                         t.name
                     ));
+                } else if t.name == UNKNOWN {
+                    b.problems.push(format!(
+                        "doc_types: {UNKNOWN:?} is the type of what could not be read, not one to declare"
+                    ));
                 }
-                let what = format!("doc_types.{}", t.name);
+                if !seen.insert(t.name.clone()) {
+                    b.problems
+                        .push(format!("doc_types: {:?} appears twice", t.name));
+                }
+                let family = Family::parse(&t.family).unwrap_or_else(|| {
+                    b.problems.push(format!(
+                        "{what}: family {:?} is not one of {}",
+                        t.family,
+                        Family::ALL.map(Family::as_str).join(", ")
+                    ));
+                    Family::General
+                });
+                if t.opens_case && !family.has_cases() {
+                    b.problems.push(format!(
+                        "{what}: opens_case, but family {family} has no cases to open"
+                    ));
+                }
+                let acknowledgement = t.acknowledgement.as_deref().and_then(|name| {
+                    let found = Acknowledgement::parse(name);
+                    if found.is_none() {
+                        b.problems.push(format!(
+                            "{what}: acknowledgement {name:?} is not one of {}",
+                            Acknowledgement::ALL.map(Acknowledgement::template).join(", ")
+                        ));
+                    }
+                    found
+                });
                 let patterns = t
                     .patterns
                     .into_iter()
@@ -282,9 +423,18 @@ impl Rules {
                     phrases: b.weights(&what, t.phrases),
                     patterns,
                     name: t.name,
+                    family,
+                    opens_case: t.opens_case,
+                    acknowledgement,
                 }
             })
             .collect();
+        let doc_fallback = file.doc_types.fallback;
+        if !doc_types.iter().any(|t| t.name == doc_fallback) {
+            b.problems.push(format!(
+                "doc_types.fallback: {doc_fallback:?} is not a declared type"
+            ));
+        }
         let p = file.parties;
         let c = file.codes;
         let claimant_labels: Vec<String> =
@@ -318,6 +468,7 @@ impl Rules {
             court: b.regex("references.court", &r.court, false),
             other_label: b.regex("references.other_label", &r.other_label, true),
             doc_types,
+            doc_fallback,
             doc_min_score: file.doc_types.min_score,
             heading_lines: file.doc_types.heading_lines,
             heading_bonus: file.doc_types.heading_bonus,
@@ -341,6 +492,16 @@ impl Rules {
         }
     }
 
+    /// The declared type of that name (none for `UNKNOWN` or a name not declared).
+    pub fn doc_type(&self, name: &str) -> Option<&DocTypeRule> {
+        self.doc_types.iter().find(|t| t.name == name)
+    }
+
+    /// The family of the type of that name, if it is declared.
+    pub fn family_of(&self, name: &str) -> Option<Family> {
+        self.doc_type(name).map(DocTypeRule::family)
+    }
+
     /// Reads and checks a user's rules file.
     pub fn load(path: &Path) -> Result<Rules, RulesError> {
         let text = std::fs::read_to_string(path).map_err(|e| RulesError {
@@ -361,6 +522,14 @@ impl Rules {
     }
 }
 
+/// A type name as the schema writes them: `letter_of_claim`.
+fn is_type_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -376,7 +545,11 @@ mod tests {
     fn every_problem_is_reported_together() {
         let bad = DEFAULT_RULES
             .replacen("version = 1", "version = 9", 1)
-            .replacen("name = \"letter_of_claim\"", "name = \"letter_of_clam\"", 1)
+            .replacen(
+                "name = \"letter_of_claim\"",
+                "name = \"Letter of claim\"",
+                1,
+            )
             .replacen("[\"obstetric\", 2]", "[\"obstetric\", 0]", 1)
             .replacen(r"appeal = '(?-u:\b)(SHA", r"appeal = '(?-u:\b)((SHA", 1);
         let err = Rules::parse(&bad, "mine.toml").unwrap_err();
@@ -388,5 +561,93 @@ mod tests {
     fn unknown_keys_are_refused() {
         let bad = DEFAULT_RULES.replacen("version = 1", "version = 1\ncolour = \"red\"", 1);
         assert!(Rules::parse(&bad, "x").is_err());
+    }
+
+    /// A rules text with one more type, declared before `[parties]`.
+    fn with_type(declaration: &str) -> String {
+        DEFAULT_RULES.replacen(
+            "\n[parties]",
+            &format!("\n[[doc_types.type]]\n{declaration}\n\n[parties]"),
+            1,
+        )
+    }
+
+    #[test]
+    fn a_type_behaves_as_its_rules_declare() {
+        let text = with_type(
+            "name = \"complaint_letter\"\nfamily = \"general\"\nopens_case = false\nphrases = [[\"formal complaint\", 4]]",
+        );
+        let rules = Rules::parse(&text, "mine.toml").unwrap();
+        let t = rules.doc_type("complaint_letter").unwrap();
+        assert_eq!(t.name(), "complaint_letter");
+        assert_eq!(t.family(), Family::General);
+        assert!(!t.opens_case());
+        assert_eq!(t.acknowledgement(), None);
+        assert!(t.is_scored());
+        assert_eq!(rules.family_of("complaint_letter"), Some(Family::General));
+        // The shipped types' behaviour is data too.
+        let claim = rules.doc_type("letter_of_claim").unwrap();
+        assert_eq!(claim.family(), Family::Claims);
+        assert!(claim.opens_case());
+        assert_eq!(claim.acknowledgement(), Some(Acknowledgement::Claim));
+        let foi = rules.doc_type("foi_request").unwrap();
+        assert_eq!((foi.family(), foi.opens_case()), (Family::Foi, true));
+        assert_eq!(
+            foi.acknowledgement().map(Acknowledgement::template),
+            Some("foi-acknowledgement")
+        );
+        let fallback = rules.doc_type(&rules.doc_fallback).unwrap();
+        assert_eq!(fallback.family(), Family::General);
+        assert!(!fallback.is_scored());
+        assert!(rules.doc_type(UNKNOWN).is_none());
+        assert!(rules.doc_type("complaint").is_none());
+    }
+
+    #[test]
+    fn bad_behaviour_is_reported_with_every_other_problem() {
+        let text = with_type(
+            "name = \"complaint_letter\"\nfamily = \"complaints\"\nopens_case = false\nacknowledgement = \"complaint-acknowledgement\"\nphrases = [[\"formal complaint\", 4]]",
+        )
+        .replacen(
+            "name = \"performance_concern\"",
+            "name = \"performance_concern\"\nacknowledgement = \"claim-acknowledgment\"",
+            1,
+        )
+        .replacen("fallback = \"correspondence\"", "fallback = \"letter\"", 1)
+        .replacen("[\"obstetric\", 2]", "[\"obstetric\", 0]", 1);
+        let err = Rules::parse(&text, "mine.toml").unwrap_err();
+        let problems = err.problems.join("\n");
+        assert_eq!(err.problems.len(), 5, "{problems}");
+        assert!(problems.contains(
+            "family \"complaints\" is not one of claims, foi, appeals, practitioner, general"
+        ));
+        assert!(problems.contains("acknowledgement \"complaint-acknowledgement\" is not one of"));
+        assert!(
+            problems.contains(
+                "doc_types.performance_concern: acknowledgement \"claim-acknowledgment\""
+            )
+        );
+        assert!(problems.contains("\"letter\" is not a declared type"));
+        assert!(problems.contains("obstetric"));
+    }
+
+    #[test]
+    fn a_type_that_cannot_open_a_case_or_is_declared_twice_is_refused() {
+        let text =
+            with_type("name = \"correspondence\"\nfamily = \"practitioner\"\nopens_case = true")
+                .replacen("name = \"early_notification\"", "name = \"unknown\"", 1);
+        let err = Rules::parse(&text, "mine.toml").unwrap_err();
+        let problems = err.problems.join("\n");
+        assert_eq!(err.problems.len(), 3, "{problems}");
+        assert!(problems.contains("\"correspondence\" appears twice"));
+        assert!(problems.contains("family practitioner has no cases to open"));
+        assert!(problems.contains("\"unknown\" is the type of what could not be read"));
+    }
+
+    #[test]
+    fn a_rules_file_without_behaviour_is_refused() {
+        let text = DEFAULT_RULES.replacen("family = \"claims\"\n", "", 1);
+        let err = Rules::parse(&text, "old.toml").unwrap_err();
+        assert!(err.to_string().contains("family"), "{err}");
     }
 }

@@ -1,5 +1,6 @@
 //! `postroom templates` and `postroom letter`: list templates, render one letter, or a
-//! batch from CSV on every core with a progress bar.
+//! batch from CSV on every core with a progress bar. They work on a templates folder (or
+//! the built-in templates) and need no store.
 
 use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
@@ -11,71 +12,7 @@ use anyhow::Context as _;
 use postroom::letters::{Format, LetterError, Registry};
 use serde_json::{Map, Value};
 
-#[derive(Debug, clap::Subcommand)]
-pub enum TemplatesCmd {
-    /// Every template, its version and title.
-    List {
-        /// Load templates from this folder instead of the built-in ones.
-        #[arg(long, env = "POSTROOM_TEMPLATES")]
-        templates: Option<PathBuf>,
-    },
-    /// One template: what it is for and the fields it declares.
-    Show {
-        name: String,
-        #[arg(long, env = "POSTROOM_TEMPLATES")]
-        templates: Option<PathBuf>,
-        /// Print the declaration as JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum LetterCmd {
-    /// Render one letter from JSON data.
-    Render(RenderArgs),
-    /// Render one letter per CSV row (columns are field names).
-    Batch(BatchArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct RenderArgs {
-    #[arg(long)]
-    template: String,
-    /// The letter's data as a JSON object (`-` reads standard input).
-    #[arg(long)]
-    data: PathBuf,
-    /// Where to write the letter (`-` for standard output).
-    #[arg(long)]
-    out: PathBuf,
-    #[arg(long, default_value = "pdf", value_parser = parse_format)]
-    format: Format,
-    #[arg(long, env = "POSTROOM_TEMPLATES")]
-    templates: Option<PathBuf>,
-}
-
-#[derive(Debug, clap::Args)]
-pub struct BatchArgs {
-    #[arg(long)]
-    template: String,
-    /// One letter per row; the header names the fields. Address lines are separated by
-    /// `|` or line breaks, list items by `;`.
-    #[arg(long)]
-    csv: PathBuf,
-    #[arg(long)]
-    out_dir: PathBuf,
-    #[arg(long, default_value = "pdf", value_parser = parse_format)]
-    format: Format,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    jobs: Option<usize>,
-    #[arg(long, env = "POSTROOM_TEMPLATES")]
-    templates: Option<PathBuf>,
-}
-
-fn parse_format(s: &str) -> Result<Format, String> {
-    s.parse()
-}
+use crate::args::{BatchArgs, LetterCmd, RenderArgs, TemplatesCmd};
 
 /// The built-in templates, or those of a folder (loaded once for the process's life).
 fn registry(dir: &Option<PathBuf>) -> anyhow::Result<&'static Registry> {

@@ -1,4 +1,4 @@
-//! The FOI statutory clock (Freedom of Information Act 2000 s.10): the due date from the
+//! The FOI statutory deadline (Freedom of Information Act 2000 s.10): the due date from the
 //! day of receipt, a clarification that restarts it, a fees notice that pauses it, and a
 //! public interest test extension; and the internal review's two deadlines.
 
@@ -30,22 +30,22 @@ pub struct ClockInput {
     pub pit_extension: u32,
 }
 
-impl crate::failure::ErrorCode for ClockError {
+impl crate::failure::ErrorCode for DeadlineError {
     fn code(&self) -> crate::failure::Code {
         match self {
-            ClockError::Calendar(e) => e.code(),
-            ClockError::BeforeReceipt { .. } | ClockError::PaidBeforeNotice { .. } => {
+            DeadlineError::Calendar(e) => e.code(),
+            DeadlineError::BeforeReceipt { .. } | DeadlineError::PaidBeforeNotice { .. } => {
                 crate::failure::Code::DateOutOfRange
             }
-            ClockError::Paused => crate::failure::Code::Conflict,
-            ClockError::ExtensionTooLong(_) => crate::failure::Code::InvalidRequest,
+            DeadlineError::Paused => crate::failure::Code::Conflict,
+            DeadlineError::ExtensionTooLong(_) => crate::failure::Code::InvalidRequest,
         }
     }
 }
 
 /// Why a due date cannot be worked out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ClockError {
+pub enum DeadlineError {
     #[error(transparent)]
     Calendar(#[from] CalendarError),
     #[error("{what} ({date}) is before the request was received ({received})")]
@@ -75,10 +75,10 @@ impl ClockInput {
 
 /// The statutory due date: the 20th working day after the day of receipt (or of the
 /// clarification), not counting a fees notice's pause, plus any extension.
-pub fn due_date(cal: &Calendar, input: &ClockInput) -> Result<NaiveDate, ClockError> {
+pub fn due_date(cal: &Calendar, input: &ClockInput) -> Result<NaiveDate, DeadlineError> {
     let start = match input.clarification_received {
         Some(c) if c < input.received => {
-            return Err(ClockError::BeforeReceipt {
+            return Err(DeadlineError::BeforeReceipt {
                 what: "the clarification",
                 date: c,
                 received: input.received,
@@ -89,24 +89,24 @@ pub fn due_date(cal: &Calendar, input: &ClockInput) -> Result<NaiveDate, ClockEr
     };
     let pause = match (input.fee_notice, input.fee_paid) {
         (None, None) => None,
-        (Some(_), None) => return Err(ClockError::Paused),
+        (Some(_), None) => return Err(DeadlineError::Paused),
         (None, Some(paid)) => Some((paid, paid)),
         (Some(notice), Some(paid)) if paid < notice => {
-            return Err(ClockError::PaidBeforeNotice { notice, paid });
+            return Err(DeadlineError::PaidBeforeNotice { notice, paid });
         }
         (Some(notice), Some(paid)) => Some((notice, paid)),
     };
     if let Some((notice, _)) = pause
         && notice < input.received
     {
-        return Err(ClockError::BeforeReceipt {
+        return Err(DeadlineError::BeforeReceipt {
             what: "the fees notice",
             date: notice,
             received: input.received,
         });
     }
     if input.pit_extension > MAX_PIT_EXTENSION {
-        return Err(ClockError::ExtensionTooLong(input.pit_extension));
+        return Err(DeadlineError::ExtensionTooLong(input.pit_extension));
     }
     let mut date = start;
     let mut counted = 0;
@@ -134,9 +134,9 @@ pub fn review_due(
     cal: &Calendar,
     requested: NaiveDate,
     days: u32,
-) -> Result<NaiveDate, ClockError> {
+) -> Result<NaiveDate, DeadlineError> {
     if days > MAX_REVIEW_DAYS {
-        return Err(ClockError::ExtensionTooLong(days));
+        return Err(DeadlineError::ExtensionTooLong(days));
     }
     Ok(cal.add_working_days(requested, days.max(REVIEW_DAYS))?)
 }

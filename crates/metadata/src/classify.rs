@@ -1,0 +1,110 @@
+//! Classification: which document type a text is, scored by each declared type's phrases
+//! (a heading counts more) and patterns, with the rules' fallback for letters and emails.
+
+use postroom_extract::MediaType;
+
+use crate::rules::{Rules, UNKNOWN};
+
+/// Whitespace runs (line breaks included) as single spaces.
+pub(crate) fn flatten(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.chars() {
+        if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    }
+    out
+}
+
+/// Scores each document type by its phrases (a heading counts more) and patterns.
+pub(crate) fn classify(
+    text: &str,
+    flat: &str,
+    subject: &str,
+    rules: &Rules,
+    media: MediaType,
+) -> (String, f64) {
+    let lower = flat;
+    let head_lines: String = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(rules.heading_lines)
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join("\n");
+    // An email's subject is its heading.
+    let heading = format!("{subject} {}", flatten(&head_lines));
+    let mut scores: Vec<(&str, f64)> = rules
+        .doc_types
+        .iter()
+        .filter(|t| t.is_scored())
+        .map(|t| {
+            let mut score = 0.0;
+            for (phrase, weight) in &t.phrases {
+                let hits = count_phrase(lower, phrase);
+                if hits > 0 {
+                    // Diminishing returns: a phrase repeated is not much stronger.
+                    score += weight * (1.0 + (hits as f64).ln() * 0.3);
+                    if count_phrase(&heading, phrase) > 0 {
+                        score += weight * rules.heading_bonus;
+                    }
+                }
+            }
+            for (pattern, weight) in &t.patterns {
+                if pattern.is_match(text) {
+                    score += weight;
+                }
+            }
+            (t.name.as_str(), score)
+        })
+        .collect();
+    scores.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (top, top_score) = scores.first().copied().unwrap_or((UNKNOWN, 0.0));
+    let second = scores.get(1).map_or(0.0, |s| s.1);
+    if top_score < rules.doc_min_score {
+        let fallback = match media {
+            MediaType::Pdf
+            | MediaType::Docx
+            | MediaType::Email
+            | MediaType::Text
+            | MediaType::Html => rules.doc_fallback.as_str(),
+            _ => UNKNOWN,
+        };
+        return (fallback.to_owned(), 0.5);
+    }
+    // Confidence: how far the winner stands from the runner-up, and how strong it is.
+    let separation = (top_score - second) / top_score;
+    let strength = 1.0 - (-top_score / 6.0).exp();
+    let confidence = (0.5 + 0.5 * separation) * (0.6 + 0.4 * strength);
+    (top.to_owned(), confidence.clamp(0.0, 1.0))
+}
+
+/// Occurrences of a phrase as whole words.
+pub(crate) fn count_phrase(haystack: &str, phrase: &str) -> usize {
+    let mut n = 0;
+    if phrase.is_empty() {
+        return 0;
+    }
+    // Non-overlapping occurrences, as `str::find` from the end of the last one.
+    for start in memchr::memmem::find_iter(haystack.as_bytes(), phrase.as_bytes()) {
+        let end = start + phrase.len();
+        let before = haystack[..start].chars().next_back();
+        let after = haystack[end..].chars().next();
+        let word_start = !before.is_some_and(char::is_alphanumeric)
+            || !phrase.starts_with(char::is_alphanumeric);
+        let word_end = !after.is_some_and(char::is_alphanumeric)
+            || !phrase.ends_with(char::is_alphanumeric)
+            || phrase.len() >= 6;
+        if word_start && word_end {
+            n += 1;
+        }
+    }
+    n
+}
