@@ -178,6 +178,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_acknowledgement_the_rules_can_name_is_a_letter_template() {
+        let registry = crate::letters::Registry::embedded();
+        for ack in Acknowledgement::ALL {
+            assert!(registry.get(ack.template()).is_ok(), "{ack}");
+        }
+        // And the shipped rules give each to the type that gets it today.
+        let rules = Rules::builtin();
+        let of = |t: &str| rules.doc_type(t).and_then(DocTypeRule::acknowledgement);
+        assert_eq!(of("letter_of_claim"), Some(Acknowledgement::Claim));
+        assert_eq!(of("foi_request"), Some(Acknowledgement::Foi));
+        assert_eq!(of("letter_of_notification"), None);
+    }
+
+    #[test]
     fn the_sender_block_ends_at_the_postcode() {
         let text =
             "Hartley & Moss Solicitors\n56 Chancery Row\nNorthtown\nNT1 4QX\nTel: 01632 911265\n";

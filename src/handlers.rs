@@ -441,15 +441,11 @@ pub async fn handle_foi(
             Ok(serde_json::to_value(view).unwrap_or(Value::Null))
         }
         "due_list" => {
-            let cases = foi.pending().await.map_err(foi_failure)?;
-            let today = foi.today();
-            let list: Vec<Value> = cases
-                .iter()
-                .map(|c| {
-                    let due = c.request.deadline();
-                    json!({ "reference": c.request.reference, "status": c.request.status, "due": due, "overdue": due.is_some_and(|d| today > d), "clock_error": c.request.clock_error })
-                })
-                .collect();
+            // The same list the CLI prints: by due date, each overdue, pending (with the
+            // working days left) or with a clock that could not start.
+            let list = crate::foi::report::due(foi, None)
+                .await
+                .map_err(foi_failure)?;
             Ok(json!({ "requests": list }))
         }
         _ => Err(refused(
