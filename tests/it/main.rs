@@ -13,6 +13,7 @@ mod hostile;
 mod ingest;
 mod ingest_faults;
 mod labelled;
+mod layout;
 mod lambda_foi;
 mod lambda_ingest;
 mod lambda_letters;
