@@ -14,8 +14,8 @@ use crate::letter_service::{LetterOutcome, LetterRequest, LetterStatus, Letters,
 use crate::letters::{Format, LetterError};
 use crate::store::StoreError;
 
-/// The acknowledgement's template.
-pub const ACKNOWLEDGEMENT: &str = "foi-acknowledgement";
+/// The acknowledgement's template (the one the rules name for an FOI request).
+pub const ACKNOWLEDGEMENT: &str = crate::metadata::Acknowledgement::Foi.template();
 /// The response's template.
 pub const RESPONSE: &str = "foi-response";
 

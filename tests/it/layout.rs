@@ -35,7 +35,12 @@ fn module_of(path: &Path) -> Option<String> {
     let rel = path.strip_prefix(root().join("src")).ok()?;
     let parts: Vec<String> = rel
         .components()
-        .map(|c| c.as_os_str().to_string_lossy().trim_end_matches(".rs").to_owned())
+        .map(|c| {
+            c.as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_owned()
+        })
         .collect();
     match parts.as_slice() {
         [first, ..] if first == "bin" || first == "lib" => None,
@@ -150,7 +155,9 @@ fn no_module_of_the_application_depends_on_itself_through_others() {
 fn fronts_hold_no_storage_keys_and_build_no_use_case() {
     let mut fronts = rust_files(&root().join("src/bin/postroom"));
     for function in ["ingest", "letters", "foi", "lambda"] {
-        fronts.extend(rust_files(&root().join("functions").join(function).join("src")));
+        fronts.extend(rust_files(
+            &root().join("functions").join(function).join("src"),
+        ));
     }
     assert!(fronts.len() > 10, "{fronts:?}");
     let forbidden = [
@@ -182,7 +189,10 @@ fn fronts_hold_no_storage_keys_and_build_no_use_case() {
 fn each_lambda_main_is_under_forty_lines() {
     for function in ["ingest", "letters", "foi"] {
         let main = root().join("functions").join(function).join("src/main.rs");
-        let lines = std::fs::read_to_string(&main).expect("main.rs").lines().count();
+        let lines = std::fs::read_to_string(&main)
+            .expect("main.rs")
+            .lines()
+            .count();
         assert!(lines < 40, "{}: {lines} lines", main.display());
     }
 }

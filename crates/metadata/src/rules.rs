@@ -85,7 +85,7 @@ impl Acknowledgement {
     pub const ALL: [Acknowledgement; 2] = [Acknowledgement::Claim, Acknowledgement::Foi];
 
     /// The letter template's name.
-    pub fn template(self) -> &'static str {
+    pub const fn template(self) -> &'static str {
         match self {
             Acknowledgement::Claim => "claim-acknowledgement",
             Acknowledgement::Foi => "foi-acknowledgement",

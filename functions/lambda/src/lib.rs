@@ -28,13 +28,39 @@ impl From<Failure> for Diagnostic {
     }
 }
 
+/// Why a function could not start, printed as its message (every bad setting on its own
+/// line), not as a Rust structure: the runtime prints it in the function's init error.
+pub struct StartupError(String);
+
+impl std::fmt::Debug for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Display for StartupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartupError {}
+
 /// Starts a function: JSON logs, the configuration for the AWS backend, and the
-/// application acting as `lambda:<name>`.
-pub async fn open(name: &str, log_filter: &str) -> Result<App, lambda_runtime::Error> {
+/// application acting as `lambda:<name>`. A missing or invalid setting stops it here.
+pub async fn open(name: &str, log_filter: &str) -> Result<App, StartupError> {
     telemetry::init(LogFormat::Json, log_filter);
+    let stop = |e: &dyn std::fmt::Display| {
+        let message = e.to_string();
+        lambda_runtime::tracing::error!(error = %message, "the function cannot start");
+        StartupError(message)
+    };
     let config = Config::from_env(&Overrides {
         backend: Some(BackendKind::Aws),
         ..Overrides::default()
-    })?;
-    Ok(App::open(config, Front::lambda(name)).await?)
+    })
+    .map_err(|e| stop(&e))?;
+    App::open(config, Front::lambda(name))
+        .await
+        .map_err(|e| stop(&e))
 }
