@@ -152,6 +152,23 @@ pub mod keys {
         format!("FOIDUP#{fingerprint}")
     }
 
+    /// GSI1's sort key for an FOI request: its due date (the far future when it has
+    /// none), then its reference, so a partition lists by due date.
+    pub fn foi_due(due: Option<&str>, reference: &str) -> String {
+        format!("{}#{reference}", due.unwrap_or("9999-12-31"))
+    }
+
+    /// The disclosure log's sort key for a published response: its date, then its
+    /// reference (the log lists by date).
+    pub fn disclosure_entry(date: &str, reference: &str) -> String {
+        format!("{date}#{reference}")
+    }
+
+    /// The published response of an FOI request (a blob).
+    pub fn disclosure_response(reference: &str) -> String {
+        format!("disclosure/{reference}/response.pdf")
+    }
+
     /// GSI1's partition for FOI requests in one state.
     pub fn foi_status(status: &str) -> String {
         format!("FOI#{status}")

@@ -163,14 +163,10 @@ pub fn title_of(text: &str) -> String {
 
 /// The GSI1 keys for a request's state.
 pub fn gsi_keys(r: &Request) -> (String, String) {
-    let due = r
-        .deadline()
-        .or(r.due)
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "9999-12-31".into());
+    let due = r.deadline().or(r.due).map(|d| d.to_string());
     (
         keys::foi_status(r.status.as_str()),
-        format!("{due}#{}", r.reference),
+        keys::foi_due(due.as_deref(), &r.reference),
     )
 }
 
@@ -878,7 +874,7 @@ impl Foi {
             !f.removed.is_empty() || !f.kept_for_review.is_empty() || f.field == "title"
         });
         let date = r.responded.unwrap_or(r.received).to_string();
-        let key = format!("disclosure/{reference}/response.pdf");
+        let key = keys::disclosure_response(reference);
         let entry = super::disclosure::Entry {
             reference: reference.to_string(),
             title,
@@ -908,7 +904,7 @@ impl Foi {
                 .await?;
             let mut log_item = Item::new();
             log_item.insert("PK".into(), json!(keys::DISCLOSURE));
-            log_item.insert("SK".into(), json!(format!("{date}#{reference}")));
+            log_item.insert("SK".into(), json!(keys::disclosure_entry(&date, reference)));
             log_item.insert(
                 "entry".into(),
                 serde_json::to_value(&entry).unwrap_or(Value::Null),
