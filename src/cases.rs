@@ -288,17 +288,14 @@ pub async fn file_unfiled(
             ]),
             condition: Condition::Absent,
         },
-        TxOp::Put {
-            item: crate::store::Item::from_iter([
-                ("PK".to_owned(), json!(keys::doc(doc_id))),
-                ("SK".to_owned(), json!(keys::event(&now, 2))),
-                ("at".to_owned(), json!(now)),
-                ("who".to_owned(), json!(who)),
-                ("what".to_owned(), json!(what)),
-                ("details".to_owned(), json!({"case_ref": case_ref})),
-            ]),
-            condition: Condition::Absent,
-        },
+        crate::model::audit_event(
+            keys::doc(doc_id),
+            &now,
+            2,
+            who,
+            what,
+            json!({"case_ref": case_ref}),
+        ),
     ];
     if let Some(sk) = inbox_entry {
         ops.push(TxOp::Delete {
