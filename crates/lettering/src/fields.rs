@@ -72,6 +72,12 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl postroom_core::ErrorCode for FieldError {
+    fn code(&self) -> postroom_core::Code {
+        postroom_core::Code::InvalidData
+    }
+}
+
 impl std::fmt::Display for FieldError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.field, self.message)

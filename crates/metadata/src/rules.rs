@@ -269,6 +269,13 @@ pub struct RulesError {
     pub problems: Vec<String>,
 }
 
+impl postroom_core::ErrorCode for RulesError {
+    /// A rules file is configuration: the CLI exits 2, a function does not start.
+    fn code(&self) -> postroom_core::Code {
+        postroom_core::Code::ConfigInvalid
+    }
+}
+
 struct Builder {
     problems: Vec<String>,
 }

@@ -111,6 +111,7 @@ fn code_of(err: &anyhow::Error) -> Option<Code> {
             postroom::foi::notices::NoticeError,
             postroom::foi::report::ReportError,
             postroom::letters::LetterError,
+            postroom::metadata::RulesError,
             postroom::calendar::CalendarError,
             postroom::store::StoreError,
         );
