@@ -2,6 +2,7 @@
 //! extraction on the real-world corpus, hostile inputs, fuzzing, and the labelled set.
 
 mod analysis;
+mod app;
 mod cli;
 mod contract;
 mod corpus;

@@ -18,3 +18,13 @@ impl Clock for SystemClock {
         Utc::now()
     }
 }
+
+/// A clock stopped at one instant: tests and reproducible runs.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
