@@ -83,10 +83,11 @@ pub struct Front {
 }
 
 impl Front {
-    /// The command line, acting as the signed-in user.
-    pub fn cli() -> Front {
+    /// The command line, acting as the person at the keyboard (`USER`, read by
+    /// `Config`), or `postroom-cli` when the system does not say.
+    pub fn cli(config: &Config) -> Front {
         Front {
-            actor: std::env::var("USER").unwrap_or_else(|_| "postroom-cli".into()),
+            actor: config.user.clone().unwrap_or_else(|| "postroom-cli".into()),
             acknowledgements: Acknowledgements::InProcess,
         }
     }

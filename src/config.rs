@@ -68,6 +68,8 @@ pub struct Config {
     pub remind_within: u32,
     /// The schedule whose events may start the FOI sweep (`POSTROOM_SWEEP_RULE_ARN`).
     pub sweep_rule_arn: Option<String>,
+    /// The person at the keyboard (`USER`), whom the CLI acts as in the audit trail.
+    pub user: Option<String>,
 }
 
 impl Default for Config {
@@ -82,6 +84,7 @@ impl Default for Config {
             calendar: Calendar::embedded().clone(),
             remind_within: DEFAULT_REMIND_WITHIN,
             sweep_rule_arn: None,
+            user: None,
         }
     }
 }
@@ -192,14 +195,25 @@ impl Config {
         let remind_within = match get(ENV_REMIND_WITHIN) {
             None => DEFAULT_REMIND_WITHIN,
             Some(v) => match v.trim().parse::<u32>() {
-                Ok(n) if n <= 20 => n,
+                Ok(n) if n <= 60 => n,
                 _ => {
                     problems.push(format!(
-                        "{ENV_REMIND_WITHIN}: {v:?} is not a number of working days from 0 to 20"
+                        "{ENV_REMIND_WITHIN}: {v:?} is not a number of working days from 0 to 60"
                     ));
                     DEFAULT_REMIND_WITHIN
                 }
             },
+        };
+        // A problem names where the value came from: the flag, or the variable.
+        let holidays_from = if overrides.holidays.is_some() {
+            "--holidays"
+        } else {
+            ENV_HOLIDAYS
+        };
+        let nations_from = if overrides.nations.is_some() {
+            "--nations"
+        } else {
+            ENV_FOI_NATIONS
         };
         let base = match overrides
             .holidays
@@ -210,7 +224,7 @@ impl Config {
             Some(path) => match std::fs::read_to_string(&path) {
                 Err(e) => {
                     problems.push(format!(
-                        "{ENV_HOLIDAYS}: cannot read the bank holiday table {}: {e}",
+                        "{holidays_from}: cannot read the bank holiday table {}: {e}",
                         path.display()
                     ));
                     Calendar::embedded().clone()
@@ -219,7 +233,7 @@ impl Config {
                     Ok(c) => c,
                     Err(e) => {
                         problems.push(format!(
-                            "{ENV_HOLIDAYS}: the bank holiday table {}: {e}",
+                            "{holidays_from}: the bank holiday table {}: {e}",
                             path.display()
                         ));
                         Calendar::embedded().clone()
@@ -234,7 +248,7 @@ impl Config {
         let calendar = match nations {
             Ok(nations) => base.counting(&nations),
             Err(e) => {
-                problems.push(format!("{ENV_FOI_NATIONS}: {e}"));
+                problems.push(format!("{nations_from}: {e}"));
                 base
             }
         };
@@ -249,6 +263,7 @@ impl Config {
                 calendar,
                 remind_within,
                 sweep_rule_arn: get(ENV_SWEEP_RULE_ARN).map(|v| v.trim().to_owned()),
+                user: get("USER").map(|v| v.trim().to_owned()),
             })
         } else {
             Err(ConfigError { problems })

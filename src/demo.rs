@@ -143,7 +143,6 @@ pub async fn foi(app: &crate::app::App) -> Result<Vec<String>, DemoError> {
     use crate::foi::lifecycle::{Command, Outcome, Status};
     use crate::foi::stats::{Dim, count, suppress};
     use crate::letter_service::LetterRequest;
-    use crate::letters::Registry;
     use serde_json::json;
 
     let (foi, outbox, stores) = (&app.foi, &app.letters, &app.stores);
@@ -238,7 +237,7 @@ pub async fn foi(app: &crate::app::App) -> Result<Vec<String>, DemoError> {
         for row in table.text_rows().iter().take(4) {
             lines.push(format!("    {}", row.join("  ")));
         }
-        let entry = foi.publish(&reference, Registry::embedded()).await?;
+        let entry = foi.publish(&reference, outbox.registry).await?;
         lines.push(format!(
             "  published (personal data removed): {}",
             entry.document

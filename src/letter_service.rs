@@ -351,6 +351,25 @@ fn outcome(
 impl Letters {
     pub async fn send(&self, request: &LetterRequest) -> Result<LetterOutcome, SendError> {
         check_request(request)?;
+        // One FOI request gets one acknowledgement however it is asked for (ingest, the
+        // CLI, the letters function): its letter is named by the request's reference,
+        // whatever request id the caller sent.
+        let foi_acknowledgement = crate::metadata::Acknowledgement::Foi.template();
+        let canonical;
+        let request = if request.template == foi_acknowledgement {
+            let id = format!("{foi_acknowledgement}:{}", request.case_ref);
+            if request.request_id == id {
+                request
+            } else {
+                canonical = LetterRequest {
+                    request_id: id,
+                    ..request.clone()
+                };
+                &canonical
+            }
+        } else {
+            request
+        };
         let letter_id = letter_id(&request.request_id);
         let key = Key::new(keys::case(&request.case_ref), keys::letter(&letter_id));
         let now = self

@@ -1,6 +1,7 @@
 //! postroom: reads, classifies and files incoming documents and generates outgoing
-//! letters, for a public body's post room. All behaviour lives here; the CLI and the
-//! Lambda functions are thin fronts that build adapters and call this library.
+//! letters, for a public body's post room. The application: its use cases, the
+//! composition root (`app::App`, which builds the adapters) and what the fronts show
+//! (`views`). The CLI and the Lambda functions are thin fronts over one `App`.
 
 pub mod acknowledge;
 pub mod app;

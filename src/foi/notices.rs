@@ -42,7 +42,8 @@ pub enum NoticeError {
         #[source]
         source: AckError,
     },
-    /// The letters use case refused the data (field names and problems, never values).
+    /// The letters use case refused the data, by field. A problem may quote what was
+    /// entered (an address line, say): shown to the person who entered it, never logged.
     #[error("the letter for {reference} was not made: {}", .errors.join("; "))]
     Refused {
         reference: String,

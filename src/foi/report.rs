@@ -143,6 +143,11 @@ pub struct DueEntry {
     /// The date it must next be acted on: the review's while a review is pending, the
     /// response's otherwise (none while the clock is paused).
     pub due: Option<NaiveDate>,
+    /// Past `due` (as `state` says too; kept for callers of the FOI function's
+    /// `due_list`, which answered with it first).
+    pub overdue: bool,
+    /// Why the due date could not be worked out, if it could not (a stable code).
+    pub clock_error: Option<String>,
     #[serde(flatten)]
     pub state: DueState,
 }
@@ -190,6 +195,8 @@ pub fn due_list(
             status: r.status,
             received: r.received,
             due,
+            overdue: due.is_some_and(|d| today > d),
+            clock_error: r.clock_error.clone(),
             state,
         });
     }

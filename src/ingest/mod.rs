@@ -339,6 +339,11 @@ impl Ingest {
         }
     }
 
+    /// The settings this use case runs with (its limits, its actor).
+    pub fn settings(&self) -> &IngestSettings {
+        &self.settings
+    }
+
     /// Sends an acknowledgement request for each filed document whose type's rules declare
     /// one (a letter of claim, an FOI request).
     pub fn with_letters(mut self, sink: Arc<dyn LetterSink>) -> Self {

@@ -108,3 +108,50 @@ async fn a_front_without_delivery_requests_no_acknowledgement() {
         assert!(letters(&view).is_empty(), "{:?}", letters(&view));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_foi_request_gets_one_acknowledgement_whatever_id_it_is_asked_with() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = app(&dir, Front::named("t", Acknowledgements::InProcess));
+    let (name, bytes) = postroom::demo::SAMPLES[3];
+    assert_eq!(name, "04-foi-request.eml");
+    let obj = app
+        .ingest
+        .stage(
+            &format!("inbox/app/{name}"),
+            bytes::Bytes::from_static(bytes),
+            app.bucket(),
+        )
+        .await
+        .expect("stage");
+    let outcome = app.ingest.ingest(&obj).await.expect("ingest");
+    let reference = outcome.case_ref.expect("an FOI case");
+    assert!(app.finish().await.is_empty());
+    // Asked for again, as the letters function could be, under ids of the caller's own.
+    let case = app.foi.get(&reference).await.expect("read").expect("case");
+    let mut request = postroom::acknowledge::foi_acknowledgement(
+        &case,
+        case.request.received,
+        &postroom::acknowledge::Signatory::foi(),
+    )
+    .expect("an acknowledgement");
+    for id in ["caller:1", "caller:2"] {
+        request.request_id = id.to_owned();
+        let sent = app.letters.send(&request).await.expect("send");
+        assert_eq!(
+            sent.status,
+            postroom::letter_service::LetterStatus::Unchanged,
+            "{id}"
+        );
+    }
+    let view = app
+        .cases
+        .view(&reference)
+        .await
+        .expect("read")
+        .expect("the case");
+    assert_eq!(
+        letters(&view),
+        [("foi-acknowledgement".to_owned(), "stored".to_owned())]
+    );
+}

@@ -10,6 +10,12 @@ pub(crate) fn postroom() -> Command {
         "POSTROOM_HOME",
         "POSTROOM_TABLE",
         "POSTROOM_BUCKET",
+        "POSTROOM_CONCURRENCY",
+        "POSTROOM_LETTERS_QUEUE",
+        "POSTROOM_HOLIDAYS",
+        "POSTROOM_FOI_NATIONS",
+        "POSTROOM_FOI_REMIND_WITHIN",
+        "POSTROOM_SWEEP_RULE_ARN",
     ] {
         cmd.env_remove(var);
     }
@@ -54,6 +60,25 @@ fn doctor_on_a_fresh_folder_creates_and_checks_the_local_store() {
     assert!(stdout.contains("local"), "{stdout}");
     assert!(home.join("postroom.sqlite3").is_file());
     assert!(home.join("blobs").is_dir());
+}
+
+#[test]
+fn a_bad_setting_stops_any_command_naming_every_bad_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    for command in [&["extract", "--json", "/dev/null"][..], &["doctor"][..]] {
+        let (code, stdout, stderr) = run(postroom()
+            .env("POSTROOM_CONCURRENCY", "abc")
+            .env("POSTROOM_HOLIDAYS", dir.path().join("no-such-table.csv"))
+            .arg("--home")
+            .arg(dir.path().join("home"))
+            .args(command));
+        // The configuration is read once, for every command: exit 2, every problem named.
+        assert_eq!(code, 2, "{command:?}: {stdout}{stderr}");
+        assert!(
+            stderr.contains("POSTROOM_CONCURRENCY") && stderr.contains("POSTROOM_HOLIDAYS"),
+            "{command:?}: {stderr}"
+        );
+    }
 }
 
 #[test]

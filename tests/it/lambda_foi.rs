@@ -132,6 +132,19 @@ async fn exercise(stores: Stores) {
         1,
         "{list}"
     );
+    // The answer's fields since the function's first release, and the due list's own.
+    let entry = &list["requests"][0];
+    for field in [
+        "reference",
+        "status",
+        "due",
+        "overdue",
+        "clock_error",
+        "state",
+    ] {
+        assert!(entry.get(field).is_some(), "{field} missing from {entry}");
+    }
+    assert!(entry["overdue"].is_boolean(), "{entry}");
     let case = foi.get("FOI_7001").await.expect("get").expect("case");
     let data = json!({
         "salutation": "Mr Pritchard",

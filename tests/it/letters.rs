@@ -411,7 +411,7 @@ fn templates_on_disk_match_the_embedded_ones() {
     assert_eq!(
         on_disk.iter().map(|(p, _)| p).collect::<Vec<_>>(),
         embedded.iter().map(|(p, _)| p).collect::<Vec<_>>(),
-        "src/letters/embedded.rs must list every file under templates/"
+        "crates/lettering/src/embedded.rs must list every file under templates/"
     );
     let from_dir = Registry::from_dir(&root).expect("loads");
     assert_eq!(

@@ -11,7 +11,9 @@ use serde::Deserialize;
 /// The shipped rules.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
 /// The rules file layout this build reads.
-pub const RULES_VERSION: u32 = 1;
+/// Version 2 added each document type's behaviour (`family`, `opens_case`,
+/// `acknowledgement`) and `doc_types.fallback`.
+pub const RULES_VERSION: u32 = 2;
 
 /// The type of a document that could not be read or placed. Not declared in the rules:
 /// it has no family and no behaviour.
@@ -355,7 +357,23 @@ impl Rules {
             source_name: source_name.to_owned(),
             problems,
         };
-        let file: RulesFile = toml::from_str(text).map_err(|e| fail(vec![e.to_string()]))?;
+        let file: RulesFile = toml::from_str(text).map_err(|e| {
+            // A file written for another version is told so, rather than which of this
+            // version's fields it lacks.
+            #[derive(serde::Deserialize)]
+            struct Version {
+                version: u32,
+            }
+            match toml::from_str::<Version>(text) {
+                Ok(Version { version }) if version != RULES_VERSION => fail(vec![format!(
+                    "version {version} is not one this build reads (it reads version \
+                     {RULES_VERSION}, which declares each document type's family, \
+                     opens_case and acknowledgement, and doc_types.fallback: see \
+                     rules/default.toml)"
+                )]),
+                _ => fail(vec![e.to_string()]),
+            }
+        })?;
         let mut b = Builder {
             problems: Vec::new(),
         };
@@ -551,7 +569,7 @@ mod tests {
     #[test]
     fn every_problem_is_reported_together() {
         let bad = DEFAULT_RULES
-            .replacen("version = 1", "version = 9", 1)
+            .replacen("version = 2", "version = 9", 1)
             .replacen(
                 "name = \"letter_of_claim\"",
                 "name = \"Letter of claim\"",
@@ -565,8 +583,19 @@ mod tests {
     }
 
     #[test]
+    fn a_version_1_file_is_told_its_version() {
+        let old = "version = 1\n[doc_types]\n[[doc_types.type]]\nname = \"letter_of_claim\"\n";
+        let err = Rules::parse(old, "mine.toml").unwrap_err();
+        assert_eq!(err.problems.len(), 1, "{err}");
+        assert!(
+            err.problems[0].contains("version 1 is not one this build reads"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
-        let bad = DEFAULT_RULES.replacen("version = 1", "version = 1\ncolour = \"red\"", 1);
+        let bad = DEFAULT_RULES.replacen("version = 2", "version = 2\ncolour = \"red\"", 1);
         assert!(Rules::parse(&bad, "x").is_err());
     }
 

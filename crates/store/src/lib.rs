@@ -66,12 +66,6 @@ impl Expect {
     }
 }
 
-/// Runs a blocking call of an embedded adapter. On a multi-threaded runtime a brief call
-/// runs right here, on the async worker: handing the worker's other tasks to another
-/// thread first (`block_in_place`) wakes a thread and costs more than the call itself
-/// (measured: about 11 % of `postroom ingest`'s CPU). A long call does hand them over, so
-/// that they are not held up. On a current-thread runtime, where that is not allowed,
-/// both go to the blocking pool.
 #[cfg(feature = "embedded")]
 /// Creates a folder and its missing parents readable by their owner only (0700 on Unix):
 /// local data holds names and request texts, which other users of the host must not read.
@@ -104,6 +98,12 @@ pub(crate) fn ensure_private_file(path: &std::path::Path) -> std::io::Result<()>
     Ok(())
 }
 
+/// Runs a blocking call of an embedded adapter. On a multi-threaded runtime a brief call
+/// runs right here, on the async worker: handing the worker's other tasks to another
+/// thread first (`block_in_place`) wakes a thread and costs more than the call itself
+/// (measured: about 11 % of `postroom ingest`'s CPU). A long call does hand them over, so
+/// that they are not held up. On a current-thread runtime, where that is not allowed,
+/// both go to the blocking pool.
 #[cfg(feature = "embedded")]
 async fn local_blocking<T: Send + 'static>(
     backend: &'static str,

@@ -287,7 +287,7 @@ pub enum FoiCmd {
         #[arg(long)]
         to: i32,
         /// Counts from 1 to this minus one are shown as "<N".
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = postroom::foi::report::DEFAULT_THRESHOLD)]
         threshold: u64,
         /// Print CSV instead of a table.
         #[arg(long)]
@@ -313,8 +313,9 @@ pub enum FoiCmd {
     },
     /// What the daily function does: record reminders for requests due soon or overdue.
     Sweep {
-        #[arg(long, default_value_t = 5)]
-        within: u32,
+        /// Working days (default: POSTROOM_FOI_REMIND_WITHIN, else 5, as the function).
+        #[arg(long)]
+        within: Option<u32>,
     },
 }
 

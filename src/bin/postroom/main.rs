@@ -78,7 +78,8 @@ fn with_app(
     command: impl AsyncFnOnce(&App) -> anyhow::Result<ExitCode>,
 ) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async {
-        let app = App::open(config, Front::cli()).await?;
+        let front = Front::cli(&config);
+        let app = App::open(config, front).await?;
         let result = command(&app).await;
         // Ingest and the demo wait for theirs and report them; this is for any other.
         cmd::ingest::report_unmade_letters(&app).await;

@@ -317,7 +317,8 @@ pub async fn run(app: &App, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         FoiCmd::Sweep { within } => {
-            let reminders = foi.sweep(foi.today(), *within).await?;
+            let within = within.unwrap_or(app.config.remind_within);
+            let reminders = foi.sweep(foi.today(), within).await?;
             for r in &reminders {
                 out!(
                     "{:<12} {:<16} due {}{}",

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use postroom::app::App;
 use postroom::failure::ErrorCode as _;
-use postroom::ingest::{IngestSettings, Outcome, in_order_ahead, read_ahead};
+use postroom::ingest::{Outcome, in_order_ahead, read_ahead};
 use postroom::model::IngestStatus;
 
 use crate::args::IngestArgs;
@@ -130,7 +130,7 @@ pub async fn run(app: &App, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     // documents that follow it) and one document's disk writes overlap the extraction
     // of the next. The files read ahead hold at most READ_AHEAD_MB between them (a
     // larger one waits to be read alone).
-    let max_bytes = IngestSettings::default().max_object_bytes;
+    let max_bytes = app.ingest.settings().max_object_bytes;
     let budget = Arc::new(tokio::sync::Semaphore::new(READ_AHEAD_MB as usize));
     let work = files
         .iter()
