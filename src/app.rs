@@ -4,7 +4,7 @@
 //! use case itself. lldap's `backend_handler`, built once and handed to each protocol
 //! front, is the model.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::cases::Cases;
 use crate::clock::{Clock, SystemClock};
@@ -130,19 +130,23 @@ impl crate::failure::ErrorCode for AppError {
     }
 }
 
-/// The stores and every use case, built once.
+/// The stores and every use case, built once. The use cases that load something large
+/// the first time (ingest: the rules, compiled; letters: the templates and fonts) are
+/// built on first use, so a function starts without loading what it never uses.
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
     pub stores: Stores,
     pub clock: Arc<dyn Clock>,
-    pub rules: &'static Rules,
-    pub ingest: Ingest,
-    pub letters: Letters,
     pub foi: Foi,
     pub cases: Cases,
+    front: Front,
+    /// The letters queue, when acknowledgements go by queue and one is configured.
+    queue: Option<Arc<dyn LetterSink>>,
+    letters: OnceLock<Letters>,
+    ingest: OnceLock<Ingest>,
     /// The in-process acknowledgement sink, when acknowledgements are rendered here.
-    background: Option<Arc<Background>>,
+    background: OnceLock<Arc<Background>>,
 }
 
 impl App {
@@ -175,13 +179,6 @@ impl App {
         front: Front,
         queue: Option<Arc<dyn LetterSink>>,
     ) -> App {
-        let rules = Rules::builtin();
-        let letters = Letters {
-            stores: stores.clone(),
-            registry: Registry::embedded(),
-            clock: clock.clone(),
-            actor: front.actor.clone(),
-        };
         let foi = Foi {
             stores: stores.clone(),
             clock: clock.clone(),
@@ -189,44 +186,65 @@ impl App {
             actor: front.actor.clone(),
         };
         let cases = Cases::new(stores.table.clone(), clock.clone(), front.actor.clone());
-        let mut ingest = Ingest::new(
-            stores.clone(),
-            rules,
-            clock.clone(),
-            IngestSettings {
-                actor: front.actor.clone(),
-                calendar: config.calendar.clone(),
-                ..IngestSettings::default()
-            },
-        );
-        let mut background = None;
-        match front.acknowledgements {
-            Acknowledgements::InProcess => {
-                let sink = Arc::new(Background::new(
-                    Arc::new(letters.clone()),
-                    LETTERS_IN_FLIGHT,
-                ));
-                ingest = ingest.with_letters(sink.clone());
-                background = Some(sink);
-            }
-            Acknowledgements::Queue => {
-                if let Some(queue) = queue {
-                    ingest = ingest.with_letters(queue);
-                }
-            }
-            Acknowledgements::Off => {}
-        }
         App {
             config,
             stores,
             clock,
-            rules,
-            ingest,
-            letters,
             foi,
             cases,
-            background,
+            front,
+            queue,
+            letters: OnceLock::new(),
+            ingest: OnceLock::new(),
+            background: OnceLock::new(),
         }
+    }
+
+    /// The rules documents are read with (compiled on first use).
+    pub fn rules(&self) -> &'static Rules {
+        Rules::builtin()
+    }
+
+    /// The letters use case (its templates and fonts are loaded on first use).
+    pub fn letters(&self) -> &Letters {
+        self.letters.get_or_init(|| Letters {
+            stores: self.stores.clone(),
+            registry: Registry::embedded(),
+            clock: self.clock.clone(),
+            actor: self.front.actor.clone(),
+        })
+    }
+
+    /// The ingest use case, delivering acknowledgements as the front asked.
+    pub fn ingest(&self) -> &Ingest {
+        self.ingest.get_or_init(|| {
+            let ingest = Ingest::new(
+                self.stores.clone(),
+                self.rules(),
+                self.clock.clone(),
+                IngestSettings {
+                    actor: self.front.actor.clone(),
+                    calendar: self.config.calendar.clone(),
+                    ..IngestSettings::default()
+                },
+            );
+            match self.front.acknowledgements {
+                Acknowledgements::InProcess => {
+                    let sink = self.background.get_or_init(|| {
+                        Arc::new(Background::new(
+                            Arc::new(self.letters().clone()),
+                            LETTERS_IN_FLIGHT,
+                        ))
+                    });
+                    ingest.with_letters(sink.clone())
+                }
+                Acknowledgements::Queue => match &self.queue {
+                    Some(queue) => ingest.with_letters(queue.clone()),
+                    None => ingest,
+                },
+                Acknowledgements::Off => ingest,
+            }
+        })
     }
 
     /// Removes what a run killed in the middle of a write left in the embedded store's
@@ -251,7 +269,7 @@ impl App {
     /// Waits for the acknowledgements rendered in this process; returns those that
     /// failed (request id and error), which the next delivery finishes.
     pub async fn finish(&self) -> Vec<(String, SendError)> {
-        match &self.background {
+        match self.background.get() {
             Some(sink) => sink.finish().await,
             None => Vec::new(),
         }

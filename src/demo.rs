@@ -92,10 +92,10 @@ pub async fn run(app: &crate::app::App) -> Result<Demo, DemoError> {
     for (name, bytes) in SAMPLES {
         let key = format!("inbox/demo/{name}");
         let obj = app
-            .ingest
+            .ingest()
             .stage(&key, bytes::Bytes::from_static(bytes), "local")
             .await?;
-        let outcome = app.ingest.ingest(&obj).await?;
+        let outcome = app.ingest().ingest(&obj).await?;
         arrivals.push(Arrival { name, outcome });
     }
     let letters_failed = app.finish().await.len();
@@ -145,7 +145,7 @@ pub async fn foi(app: &crate::app::App) -> Result<Vec<String>, DemoError> {
     use crate::letter_service::LetterRequest;
     use serde_json::json;
 
-    let (foi, outbox, stores) = (&app.foi, &app.letters, &app.stores);
+    let (foi, outbox, stores) = (&app.foi, app.letters(), &app.stores);
     let today = foi.today();
     let mut lines = Vec::new();
     for case in foi.all().await? {

@@ -27,7 +27,7 @@ async fn file_letter_of_claim(app: &App) -> String {
     let (name, bytes) = postroom::demo::SAMPLES[0];
     assert_eq!(name, "01-letter-of-claim.pdf");
     let obj = app
-        .ingest
+        .ingest()
         .stage(
             &format!("inbox/app/{name}"),
             bytes::Bytes::from_static(bytes),
@@ -35,7 +35,7 @@ async fn file_letter_of_claim(app: &App) -> String {
         )
         .await
         .expect("stage");
-    let outcome = app.ingest.ingest(&obj).await.expect("ingest");
+    let outcome = app.ingest().ingest(&obj).await.expect("ingest");
     assert_eq!(outcome.status, IngestStatus::Filed, "{outcome:?}");
     outcome.case_ref.expect("a case")
 }
@@ -116,7 +116,7 @@ async fn an_foi_request_gets_one_acknowledgement_whatever_id_it_is_asked_with() 
     let (name, bytes) = postroom::demo::SAMPLES[3];
     assert_eq!(name, "04-foi-request.eml");
     let obj = app
-        .ingest
+        .ingest()
         .stage(
             &format!("inbox/app/{name}"),
             bytes::Bytes::from_static(bytes),
@@ -124,7 +124,7 @@ async fn an_foi_request_gets_one_acknowledgement_whatever_id_it_is_asked_with() 
         )
         .await
         .expect("stage");
-    let outcome = app.ingest.ingest(&obj).await.expect("ingest");
+    let outcome = app.ingest().ingest(&obj).await.expect("ingest");
     let reference = outcome.case_ref.expect("an FOI case");
     assert!(app.finish().await.is_empty());
     // Asked for again, as the letters function could be, under ids of the caller's own.
@@ -137,7 +137,7 @@ async fn an_foi_request_gets_one_acknowledgement_whatever_id_it_is_asked_with() 
     .expect("an acknowledgement");
     for id in ["caller:1", "caller:2"] {
         request.request_id = id.to_owned();
-        let sent = app.letters.send(&request).await.expect("send");
+        let sent = app.letters().send(&request).await.expect("send");
         assert_eq!(
             sent.status,
             postroom::letter_service::LetterStatus::Unchanged,

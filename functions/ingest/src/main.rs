@@ -9,8 +9,10 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let app = &postroom_lambda::open("ingest", "info,lopdf=off").await?;
+    // Loaded during the function's init phase, not on its first event: the rules, compiled.
+    app.ingest();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle_ingest(&app.ingest, event.payload, app.config.concurrency)
+        handle_ingest(app.ingest(), event.payload, app.config.concurrency)
             .await
             .map_err(postroom_lambda::Failure)
     }))

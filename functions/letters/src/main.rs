@@ -9,8 +9,10 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let app = &postroom_lambda::open("letters", "info").await?;
+    // Loaded during the function's init phase, not on its first event: the templates and fonts.
+    app.letters();
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle_letters(&app.letters, event.payload, app.config.concurrency)
+        handle_letters(app.letters(), event.payload, app.config.concurrency)
             .await
             .map_err(postroom_lambda::Failure)
     }))

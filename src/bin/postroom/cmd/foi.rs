@@ -209,7 +209,7 @@ pub async fn run(app: &App, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             };
             let letter = notices::make(
                 foi,
-                &app.letters,
+                app.letters(),
                 reference,
                 kind,
                 &signatory,
@@ -277,7 +277,7 @@ pub async fn run(app: &App, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
         }
         FoiCmd::Publish { reference, dry_run } => {
             let published = foi
-                .publish_reviewed(reference, app.letters.registry, !dry_run)
+                .publish_reviewed(reference, app.letters().registry, !dry_run)
                 .await?;
             // The reviewer's own data, on their terminal: never logged.
             print_review(&published.review);

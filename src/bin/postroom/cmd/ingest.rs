@@ -130,13 +130,13 @@ pub async fn run(app: &App, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     // documents that follow it) and one document's disk writes overlap the extraction
     // of the next. The files read ahead hold at most READ_AHEAD_MB between them (a
     // larger one waits to be read alone).
-    let max_bytes = app.ingest.settings().max_object_bytes;
+    let max_bytes = app.ingest().settings().max_object_bytes;
     let budget = Arc::new(tokio::sync::Semaphore::new(READ_AHEAD_MB as usize));
     let work = files
         .iter()
         .cloned()
         .map(|(path, name)| {
-            let use_case = app.ingest.clone();
+            let use_case = app.ingest().clone();
             let bucket = bucket.clone();
             let budget = budget.clone();
             async move {
@@ -167,7 +167,7 @@ pub async fn run(app: &App, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let (mut rx, reader) = in_order_ahead(work, read_ahead());
     while let Some((path, read)) = rx.recv().await {
         let outcome = match read {
-            Ok(Ok(prepared)) => app.ingest.commit(prepared).await,
+            Ok(Ok(prepared)) => app.ingest().commit(prepared).await,
             Ok(Err(e)) => Err(e),
             Err(ReadError::Io(e)) => {
                 eprintln!("postroom: cannot read {}: {e}", path.display());
