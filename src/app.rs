@@ -65,7 +65,8 @@ pub fn local_stores(_: &Config) -> Result<Stores, StoreError> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Acknowledgements {
     /// Rendered in this process, in the background while filing goes on (the CLI, the
-    /// demo). Call [`App::finish`] before exiting.
+    /// demo: builds with the `embedded` feature; without it, none are requested). Call
+    /// [`App::finish`] before exiting.
     InProcess,
     /// Sent to the letters queue when `POSTROOM_LETTERS_QUEUE` is set (the ingest
     /// function); not requested otherwise.
@@ -110,6 +111,7 @@ impl Front {
 }
 
 /// Acknowledgement letters rendered at once behind the filing loop (in-process delivery).
+#[cfg(feature = "embedded")]
 const LETTERS_IN_FLIGHT: usize = 4;
 
 /// Why the application could not start.
@@ -229,6 +231,11 @@ impl App {
                 },
             );
             match self.front.acknowledgements {
+                // Rendering in process is for the embedded default (the CLI, the demo): a
+                // function built without it does not link the letter renderer for it.
+                #[cfg(not(feature = "embedded"))]
+                Acknowledgements::InProcess => ingest,
+                #[cfg(feature = "embedded")]
                 Acknowledgements::InProcess => {
                     let sink = self.background.get_or_init(|| {
                         Arc::new(Background::new(
