@@ -22,10 +22,12 @@ fn app(dir: &tempfile::TempDir, front: Front) -> App {
     App::with_stores(config, stores, Arc::new(clock), front)
 }
 
-/// Files the sample letter of claim through the app's ingest; its case reference.
-async fn file_letter_of_claim(app: &App) -> String {
-    let (name, bytes) = postroom::demo::SAMPLES[0];
-    assert_eq!(name, "01-letter-of-claim.pdf");
+/// Files a bundled sample (by name) through the app's ingest; its case reference.
+async fn file_sample(app: &App, wanted: &str) -> String {
+    let (name, bytes) = postroom::demo::SAMPLES
+        .iter()
+        .find(|(name, _)| *name == wanted)
+        .expect("a bundled sample");
     let obj = app
         .ingest()
         .stage(
@@ -38,6 +40,11 @@ async fn file_letter_of_claim(app: &App) -> String {
     let outcome = app.ingest().ingest(&obj).await.expect("ingest");
     assert_eq!(outcome.status, IngestStatus::Filed, "{outcome:?}");
     outcome.case_ref.expect("a case")
+}
+
+/// Files the sample letter of claim; its case reference.
+async fn file_letter_of_claim(app: &App) -> String {
+    file_sample(app, "01-letter-of-claim.pdf").await
 }
 
 fn letters(view: &postroom::views::CaseView) -> Vec<(String, String)> {
@@ -113,19 +120,7 @@ async fn a_front_without_delivery_requests_no_acknowledgement() {
 async fn an_foi_request_gets_one_acknowledgement_whatever_id_it_is_asked_with() {
     let dir = tempfile::tempdir().expect("temp dir");
     let app = app(&dir, Front::named("t", Acknowledgements::InProcess));
-    let (name, bytes) = postroom::demo::SAMPLES[3];
-    assert_eq!(name, "04-foi-request.eml");
-    let obj = app
-        .ingest()
-        .stage(
-            &format!("inbox/app/{name}"),
-            bytes::Bytes::from_static(bytes),
-            app.bucket(),
-        )
-        .await
-        .expect("stage");
-    let outcome = app.ingest().ingest(&obj).await.expect("ingest");
-    let reference = outcome.case_ref.expect("an FOI case");
+    let reference = file_sample(&app, "04-foi-request.eml").await;
     assert!(app.finish().await.is_empty());
     // Asked for again, as the letters function could be, under ids of the caller's own.
     let case = app.foi.get(&reference).await.expect("read").expect("case");
