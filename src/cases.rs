@@ -7,8 +7,10 @@ use serde_json::{Value, json};
 use crate::clock::Clock;
 use crate::foi::service::{Foi, FoiError};
 use crate::model::keys;
-use crate::store::{Condition, Item, Key, Query, StoreError, Table, TxOp, Update};
-use crate::views::{CaseSummary, CaseView, DocumentView, FoiRequestView, InboxEntry};
+use crate::store::{Condition, Cursor, Item, Key, Query, StoreError, Table, TxOp, Update};
+use crate::views::{
+    CaseEntry, CaseSummary, CaseView, DocumentView, EventEntry, FoiRequestView, InboxEntry,
+};
 
 /// The case-handling use case: lists, a case with its documents and events, the unfiled
 /// inbox, and filing by hand (audited with the person).
@@ -106,6 +108,72 @@ impl Cases {
         ))
     }
 
+    /// One page of the unfiled inbox, oldest first: at most `limit` entries after the
+    /// position `after` (from a previous page's `next`).
+    pub async fn inbox_page(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Paged<InboxEntry>, StoreError> {
+        let cursor = after.map(decode_position).transpose()?;
+        let page = self
+            .table
+            .query(&Query::new(keys::UNFILED).limit(limit).after(cursor))
+            .await?;
+        Ok(Paged {
+            items: page.items.iter().map(InboxEntry::from_record).collect(),
+            next: page.next.map(|c| encode_position(&c)),
+        })
+    }
+
+    /// How many documents are unfiled, counting no further than `cap` (`None` when
+    /// there are more).
+    pub async fn inbox_count(&self, cap: usize) -> Result<Option<usize>, StoreError> {
+        let mut query = Query::new(keys::UNFILED).limit(500);
+        let mut count = 0;
+        loop {
+            let page = self.table.query(&query).await?;
+            count += page.items.len();
+            if count > cap {
+                return Ok(None);
+            }
+            match page.next {
+                Some(next) => query.cursor = Some(next),
+                None => return Ok(Some(count)),
+            }
+        }
+    }
+
+    /// The oldest unfiled document other than `except`, if any ("save and file next").
+    pub async fn next_unfiled(&self, except: &str) -> Result<Option<String>, StoreError> {
+        let page = self
+            .table
+            .query(&Query::new(keys::UNFILED).limit(2))
+            .await?;
+        Ok(page
+            .items
+            .iter()
+            .map(InboxEntry::from_record)
+            .filter_map(|e| e.doc_id)
+            .find(|id| id != except))
+    }
+
+    /// The audit events recorded on a document or a case (`keys::doc(..)`,
+    /// `keys::case(..)`), oldest first.
+    pub async fn events(&self, pk: &str) -> Result<Vec<EventEntry>, StoreError> {
+        let items = self
+            .table
+            .query_all(&Query::new(pk).prefix(keys::EVENT_PREFIX))
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| match CaseEntry::from_record(i) {
+                CaseEntry::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Files an unfiled document under an existing case, by hand, as `who` (the person
     /// asking; the use case's own actor when `None`).
     pub async fn file(
@@ -135,6 +203,27 @@ impl crate::failure::ErrorCode for CaseError {
             CaseError::Store(e) => e.code(),
         }
     }
+}
+
+/// One page of a list, and the position of the next page (URL-safe, opaque).
+#[derive(Debug, Clone)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+fn encode_position(cursor: &Cursor) -> String {
+    hex::encode(cursor.0.as_bytes())
+}
+
+/// A position given back by a caller. It can only move within the partition queried:
+/// the query names its partition, whatever the cursor says.
+fn decode_position(text: &str) -> Result<Cursor, StoreError> {
+    let bad = || StoreError::Invalid {
+        what: "a page position that this list did not give".into(),
+    };
+    let bytes = hex::decode(text).map_err(|_| bad())?;
+    String::from_utf8(bytes).map(Cursor).map_err(|_| bad())
 }
 
 /// Why a case action was refused.
@@ -312,4 +401,38 @@ pub async fn file_unfiled(
     }
     table.transact(ops).await?;
     Ok(())
+}
+
+/// A document's extracted text, if one was stored.
+pub async fn document_text(
+    blobs: &dyn crate::store::Blobs,
+    doc_id: &str,
+) -> Result<Option<bytes::Bytes>, StoreError> {
+    match blobs.get(&keys::text(doc_id)).await {
+        Ok(object) => Ok(Some(object.body)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// A document's original bytes as they arrived, when they are in this store's bucket and
+/// have not been replaced since (checked against the ETag recorded at ingest). `None`
+/// for a quarantined document, or one whose original is elsewhere or gone.
+pub async fn document_original(
+    blobs: &dyn crate::store::Blobs,
+    bucket: &str,
+    view: &DocumentView,
+) -> Result<Option<bytes::Bytes>, StoreError> {
+    let text = |name: &str| view.details.get(name).and_then(Value::as_str);
+    if view.status.as_deref() == Some("quarantined") || text("bucket") != Some(bucket) {
+        return Ok(None);
+    }
+    let Some(key) = text("key") else {
+        return Ok(None);
+    };
+    match blobs.get(key).await {
+        Ok(object) if Some(object.meta.etag.as_str()) == text("etag") => Ok(Some(object.body)),
+        Ok(_) | Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
 }

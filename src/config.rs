@@ -70,7 +70,24 @@ pub struct Config {
     pub sweep_rule_arn: Option<String>,
     /// The person at the keyboard (`USER`), whom the CLI acts as in the audit trail.
     pub user: Option<String>,
+    /// The local console's sign-in token (`POSTROOM_CONSOLE_TOKEN`, at least 16
+    /// characters); a random one is made at start when unset.
+    pub console_token: Option<String>,
+    /// The roles the local console's token signs in with (`POSTROOM_CONSOLE_ROLES`,
+    /// comma-separated names from [`ROLE_NAMES`]); all of them when unset.
+    pub console_roles: Vec<String>,
 }
+
+/// The console's roles, by name.
+pub const ROLE_NAMES: [&str; 5] = [
+    "case-handler",
+    "foi-officer",
+    "foi-approver",
+    "letters",
+    "admin",
+];
+/// The shortest console token accepted.
+pub const MIN_TOKEN_CHARS: usize = 16;
 
 impl Default for Config {
     /// The embedded default under `.postroom`, with every default setting.
@@ -85,6 +102,8 @@ impl Default for Config {
             remind_within: DEFAULT_REMIND_WITHIN,
             sweep_rule_arn: None,
             user: None,
+            console_token: None,
+            console_roles: Vec::new(),
         }
     }
 }
@@ -123,6 +142,8 @@ pub const ENV_HOLIDAYS: &str = "POSTROOM_HOLIDAYS";
 pub const ENV_FOI_NATIONS: &str = "POSTROOM_FOI_NATIONS";
 pub const ENV_REMIND_WITHIN: &str = "POSTROOM_FOI_REMIND_WITHIN";
 pub const ENV_SWEEP_RULE_ARN: &str = "POSTROOM_SWEEP_RULE_ARN";
+pub const ENV_CONSOLE_TOKEN: &str = "POSTROOM_CONSOLE_TOKEN";
+pub const ENV_CONSOLE_ROLES: &str = "POSTROOM_CONSOLE_ROLES";
 pub const DEFAULT_HOME: &str = ".postroom";
 pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const MAX_CONCURRENCY: usize = 64;
@@ -253,6 +274,32 @@ impl Config {
             }
         };
 
+        let console_token = get(ENV_CONSOLE_TOKEN).map(|v| v.trim().to_owned());
+        if console_token
+            .as_ref()
+            .is_some_and(|t| t.chars().count() < MIN_TOKEN_CHARS)
+        {
+            problems.push(format!(
+                "{ENV_CONSOLE_TOKEN}: must be at least {MIN_TOKEN_CHARS} characters"
+            ));
+        }
+        let console_roles: Vec<String> = get(ENV_CONSOLE_ROLES)
+            .map(|v| {
+                v.split(',')
+                    .map(|r| r.trim().to_owned())
+                    .filter(|r| !r.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for role in &console_roles {
+            if !ROLE_NAMES.contains(&role.as_str()) {
+                problems.push(format!(
+                    "{ENV_CONSOLE_ROLES}: no role `{role}` (the roles are {})",
+                    ROLE_NAMES.join(", ")
+                ));
+            }
+        }
+
         if problems.is_empty() {
             Ok(Config {
                 backend,
@@ -264,6 +311,8 @@ impl Config {
                 remind_within,
                 sweep_rule_arn: get(ENV_SWEEP_RULE_ARN).map(|v| v.trim().to_owned()),
                 user: get("USER").map(|v| v.trim().to_owned()),
+                console_token,
+                console_roles,
             })
         } else {
             Err(ConfigError { problems })

@@ -7,6 +7,8 @@ pub mod acknowledge;
 pub mod app;
 pub mod cases;
 pub mod config;
+#[cfg(feature = "console")]
+pub mod console;
 pub mod demo;
 pub mod doctor;
 pub mod events;

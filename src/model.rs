@@ -229,6 +229,16 @@ pub mod keys {
     }
 
     /// The FOI reference counter.
+    /// A console session, by the SHA-256 of its cookie (the cookie is never stored).
+    pub fn session(digest_hex: &str) -> String {
+        format!("SESSION#{digest_hex}")
+    }
+
+    /// The index partition of the audit events done by one person (GSI1).
+    pub fn who(who: &str) -> String {
+        format!("WHO#{who}")
+    }
+
     pub const FOI_COUNTER: &str = "COUNTER#FOI";
 }
 

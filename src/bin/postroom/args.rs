@@ -91,8 +91,20 @@ pub enum Command {
     Foi(FoiCmd),
     /// Run the post room on bundled sample documents and show what it did.
     Demo,
+    /// Serve the staff console to a browser on this computer; prints a sign-in link.
+    Console(ConsoleArgs),
     /// Say which backend would be used and check that it can be reached.
     Doctor,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConsoleArgs {
+    /// The loopback address and port to listen on (the console serves this computer only).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Run the demo first (the bundled sample post), so there is something to see.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, clap::Args)]

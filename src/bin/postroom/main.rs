@@ -55,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             },
             async |app| cmd::demo::run(app).await,
         ),
+        Command::Console(args) => cmd::console::run(config, args),
         Command::Ingest(args) => with_app(config, async |app| cmd::ingest::run(app, args).await),
         Command::Cases(c) => with_app(config, async |app| cmd::cases::run(app, c).await),
         Command::Documents(c) => with_app(config, async |app| cmd::documents::run(app, c).await),

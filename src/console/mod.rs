@@ -1,0 +1,82 @@
+//! The staff console: one axum router over the application's use cases, served by
+//! `postroom console` on the embedded default and by the console function on AWS.
+//! Pages are plain HTML forms (GOV.UK Frontend) that work without JavaScript; every
+//! route checks the person's session and role, every form its CSRF token, and every
+//! answer carries a strict Content Security Policy.
+
+pub mod audit;
+pub mod authz;
+pub mod error;
+pub mod forms;
+pub mod pages;
+mod routes;
+pub mod session;
+pub mod settings;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use tower_http::csrf::CsrfLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+use crate::app::App;
+pub use settings::{ConsoleSettings, LocalToken};
+
+/// Largest form body accepted (uploads have their own limit).
+const FORM_LIMIT: usize = 64 * 1024;
+
+/// What every request handler reaches: the application and the console's settings.
+#[derive(Debug)]
+pub struct State {
+    pub app: Arc<App>,
+    pub settings: ConsoleSettings,
+}
+
+/// The console's router, ready to serve (locally with `axum::serve`, on AWS through
+/// `lambda_http`).
+pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
+    let csp = web::headers::content_security_policy(settings.bucket_origin.as_deref());
+    let https = settings.https;
+    let state = Arc::new(State { app, settings });
+    let mut router = Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/assets/{*path}", get(routes::asset))
+        .route("/sign-in", get(routes::sign_in))
+        .route("/sign-out", post(routes::sign_out))
+        .route("/signed-out", get(routes::signed_out))
+        .route("/", get(routes::home))
+        .route("/inbox", get(routes::inbox))
+        .route("/inbox/{doc_id}/file", post(routes::file_document))
+        .route("/documents/{doc_id}", get(routes::document))
+        .route("/documents/{doc_id}/original", get(routes::original))
+        .route("/documents/{doc_id}/text", get(routes::text))
+        .route("/cases", get(routes::cases))
+        .route("/cases/{case_ref}", get(routes::case))
+        .route("/foi", get(routes::foi_register))
+        .route("/foi/{reference}", get(routes::foi_request))
+        .fallback(routes::not_found)
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(FORM_LIMIT))
+        .layer(CsrfLayer::new().with_rejection_response(routes::cross_site_refused))
+        // A handler may set a narrower policy (a document's original sets its own).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&csp).expect("the policy is ASCII"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    for (name, value) in web::headers::security_headers(https) {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+use postroom_web as web;

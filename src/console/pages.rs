@@ -1,0 +1,368 @@
+//! The console's pages as data: one struct per page, compiled with its askama template
+//! (`templates/`, HTML-escaped), and the chrome every page shares (the person, the
+//! navigation their roles allow, a success banner). Handlers build these from the
+//! application's views; templates never see a stored item.
+
+use askama::Template;
+use axum::response::Html;
+
+use super::authz::Permission;
+use super::session::Session;
+
+/// Renders a page; a template that cannot render (a bug) is a plain 500 page.
+pub fn render<T: Template>(page: &T) -> Html<String> {
+    match page.render() {
+        Ok(html) => Html(html),
+        Err(_) => {
+            tracing::error!(code = "internal", "a console page could not be rendered");
+            Html("<!DOCTYPE html><html lang=\"en\"><head><title>Error – postroom</title></head><body><main><h1>Sorry, there is a problem with the service</h1><p>Code: internal</p></main></body></html>".to_owned())
+        }
+    }
+}
+
+/// The signed-in person, as the header shows them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub name: String,
+    pub roles: String,
+    pub csrf: String,
+}
+
+/// One link in the service navigation.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    pub active: bool,
+}
+
+/// What every page shares.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The assets' version, for cache-busting links.
+    pub v: &'static str,
+    pub person: Option<Person>,
+    pub nav: Vec<NavItem>,
+    pub banner: Option<String>,
+}
+
+/// The sections of the console and what each needs.
+const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
+    ("/", "Home", None),
+    ("/inbox", "Inbox", Some(Permission::Triage)),
+    ("/cases", "Cases", Some(Permission::ViewCases)),
+    ("/foi", "FOI", Some(Permission::ViewFoi)),
+];
+
+impl Chrome {
+    /// For a signed-in person on the section `active` (its path).
+    pub fn of(session: &Session, active: &str) -> Chrome {
+        let nav = SECTIONS
+            .iter()
+            .filter(|(_, _, need)| need.is_none_or(|p| session.can(p)))
+            .map(|(href, label, _)| NavItem {
+                href,
+                label,
+                active: *href == active,
+            })
+            .collect();
+        Chrome {
+            v: web::assets::version(),
+            person: Some(Person {
+                name: session.name.clone(),
+                roles: session
+                    .roles
+                    .iter()
+                    .map(|r| r.label())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                csrf: session.csrf.clone(),
+            }),
+            nav,
+            banner: None,
+        }
+    }
+
+    /// For someone not signed in.
+    pub fn anonymous() -> Chrome {
+        Chrome {
+            v: web::assets::version(),
+            person: None,
+            nav: Vec::new(),
+            banner: None,
+        }
+    }
+
+    pub fn with_banner(mut self, banner: Option<String>) -> Chrome {
+        self.banner = banner;
+        self
+    }
+}
+
+use postroom_web as web;
+
+/// A refused or failed request.
+#[derive(Debug, Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    /// Error pages show no navigation: they may be answering someone not signed in.
+    pub chrome: Chrome,
+    pub title: &'static str,
+    pub message: String,
+    pub code: &'static str,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "sign_in.html")]
+pub struct SignIn {
+    pub chrome: Chrome,
+    pub refused: bool,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "signed_out.html")]
+pub struct SignedOut {
+    pub chrome: Chrome,
+}
+
+/// A link with a count, on the home page.
+#[derive(Debug, Clone)]
+pub struct Count {
+    pub href: String,
+    pub number: String,
+    pub label: &'static str,
+}
+
+/// An FOI request in a list.
+#[derive(Debug, Clone)]
+pub struct FoiRow {
+    pub href: String,
+    pub reference: String,
+    pub title: String,
+    pub status: String,
+    pub received: String,
+    pub due: String,
+    pub left: String,
+    /// GOV.UK tag colour class and text, when it needs one (overdue, due soon).
+    pub tag: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "home.html")]
+pub struct Home {
+    pub chrome: Chrome,
+    pub counts: Vec<Count>,
+    pub due: Vec<FoiRow>,
+    pub can_foi: bool,
+}
+
+/// An unfiled document in the inbox.
+#[derive(Debug, Clone)]
+pub struct InboxRow {
+    pub href: String,
+    pub file_name: String,
+    pub doc_type: String,
+    pub received: String,
+    pub document_date: String,
+    pub concerns: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "inbox.html")]
+pub struct Inbox {
+    pub chrome: Chrome,
+    pub rows: Vec<InboxRow>,
+    pub next: Option<String>,
+    pub first: bool,
+}
+
+/// A row of a summary list.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub key: String,
+    pub value: String,
+    pub href: Option<String>,
+}
+
+impl Row {
+    pub fn new(key: impl Into<String>, value: impl Into<String>) -> Row {
+        Row {
+            key: key.into(),
+            value: value.into(),
+            href: None,
+        }
+    }
+
+    pub fn link(key: impl Into<String>, value: impl Into<String>, href: String) -> Row {
+        Row {
+            key: key.into(),
+            value: value.into(),
+            href: Some(href),
+        }
+    }
+}
+
+/// An event in a history or timeline.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+}
+
+/// The "file to case" form on an unfiled document.
+#[derive(Debug, Clone)]
+pub struct FileForm {
+    pub action: String,
+    pub csrf: String,
+    pub case_ref: String,
+    pub error: Option<String>,
+    /// There is another unfiled document after this one ("Save and file next").
+    pub has_next: bool,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "document.html")]
+pub struct DocumentPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub doc_id: String,
+    pub summary: Vec<Row>,
+    pub warnings: Vec<String>,
+    pub original_href: Option<String>,
+    pub preview_href: Option<String>,
+    pub text: Option<String>,
+    pub text_cut: bool,
+    pub text_href: String,
+    pub history: Vec<HistoryRow>,
+    pub file_form: Option<FileForm>,
+    pub back: (String, &'static str),
+}
+
+/// A case in the list.
+#[derive(Debug, Clone)]
+pub struct CaseRow {
+    pub href: String,
+    pub reference: String,
+    pub kind: String,
+    pub status: String,
+    pub opened: String,
+}
+
+/// One choice of a filter.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "cases.html")]
+pub struct Cases {
+    pub chrome: Chrome,
+    pub kinds: Vec<Choice>,
+    pub status: Vec<Choice>,
+    pub rows: Vec<CaseRow>,
+}
+
+/// A document in a case's list.
+#[derive(Debug, Clone)]
+pub struct DocRow {
+    pub href: String,
+    pub name: String,
+    pub doc_type: String,
+    pub date: String,
+}
+
+/// A letter in a case's list.
+#[derive(Debug, Clone)]
+pub struct LetterRow {
+    pub template: String,
+    pub status: String,
+    pub created: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "case.html")]
+pub struct CasePage {
+    pub chrome: Chrome,
+    pub reference: String,
+    pub summary: Vec<Row>,
+    pub documents: Vec<DocRow>,
+    pub letters: Vec<LetterRow>,
+    pub deadlines: Vec<Row>,
+    pub timeline: Vec<HistoryRow>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "foi_register.html")]
+pub struct FoiRegister {
+    pub chrome: Chrome,
+    pub views: Vec<Choice>,
+    pub rows: Vec<FoiRow>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "foi_request.html")]
+pub struct FoiRequest {
+    pub chrome: Chrome,
+    pub reference: String,
+    pub title: String,
+    pub tag: Option<(&'static str, &'static str)>,
+    pub summary: Vec<Row>,
+    pub request_text: String,
+    pub documents: Vec<DocRow>,
+    pub letters: Vec<LetterRow>,
+    pub history: Vec<HistoryRow>,
+}
+
+/// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.
+pub fn words(code: &str) -> String {
+    let spaced = code.replace(['_', '-'], " ");
+    let mut chars = spaced.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Why a document is unfiled, in plain words.
+pub fn unfiled_reason(code: &str) -> String {
+    match code {
+        "case_not_found" => "Its case is not known yet".into(),
+        "no_reference" => "It carries no reference of ours".into(),
+        "ambiguous_reference" => "It names more than one case".into(),
+        other => words(other),
+    }
+}
+
+/// A timestamp as people read it: `2026-12-05 04:35` (UTC).
+pub fn when(rfc3339: &str) -> String {
+    match (rfc3339.get(..10), rfc3339.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time}"),
+        _ => rfc3339.to_owned(),
+    }
+}
+
+/// A path segment with `/` and anything unsafe percent-encoded (case references).
+pub fn segment(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_read_as_words() {
+        assert_eq!(words("letter_of_claim"), "Letter of claim");
+        assert_eq!(
+            unfiled_reason("no_reference"),
+            "It carries no reference of ours"
+        );
+        assert_eq!(when("2026-12-05T04:35:58.867Z"), "2026-12-05 04:35");
+        assert_eq!(segment("CNST/24/004512"), "CNST%2F24%2F004512");
+    }
+}

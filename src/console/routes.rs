@@ -1,0 +1,973 @@
+//! The console's request handlers: each checks the person's session and role (and the
+//! object's), calls one use case of the application, records what the audit trail
+//! needs, and renders a page. No storage keys and no business rules here.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State as Extract};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::State;
+use super::audit;
+use super::authz::{self, Permission};
+use super::error::PageError;
+use super::forms::Checked;
+use super::pages::{self, *};
+use super::session::{self, Session};
+use crate::cases::{CaseError, document_original, document_text};
+use crate::failure::Code;
+use crate::foi::lifecycle::Status;
+use crate::foi::report::{DueState, due_list};
+use crate::model::keys;
+use crate::views::{CaseEntry, CaseView, DocumentView, EventEntry};
+use postroom_web::{assets, disposition};
+
+type St = Extract<Arc<State>>;
+
+/// Documents a page of the inbox lists.
+const INBOX_PAGE: u32 = 50;
+/// The home page counts unfiled documents up to this many.
+const COUNT_CAP: usize = 1000;
+/// Characters of a document's text shown on its page.
+const TEXT_SHOWN: usize = 20_000;
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[derive(Deserialize)]
+pub struct AssetQuery {
+    v: Option<String>,
+}
+
+/// An embedded file, with its ETag; cached for a year when asked for by version.
+pub async fn asset(
+    Path(path): Path<String>,
+    Query(q): Query<AssetQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(asset) = assets::find(&path) else {
+        return PageError::not_found("file").into_response();
+    };
+    let cache = if q.v.as_deref() == Some(assets::version()) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let etag = asset.etag();
+    let fresh = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let common = [
+        (header::ETAG, etag),
+        (header::CACHE_CONTROL, cache),
+        (header::CONTENT_TYPE, asset.mime),
+    ];
+    if fresh {
+        (StatusCode::NOT_MODIFIED, common).into_response()
+    } else {
+        (common, asset.bytes).into_response()
+    }
+}
+
+pub async fn not_found() -> PageError {
+    PageError::not_found("page")
+}
+
+/// A state-changing request from another site (the `Sec-Fetch-Site`/`Origin` check).
+pub fn cross_site_refused(_: tower_http::csrf::ProtectionError) -> Response<Body> {
+    tracing::warn!(code = "cross_site_refused", "a cross-site form was refused");
+    PageError::new(
+        Code::Forbidden,
+        "This form came from another website, so it was refused.".into(),
+    )
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct SignInQuery {
+    token: Option<String>,
+}
+
+/// `GET /sign-in?token=…`: a local sign-in link starts a session and goes home (the
+/// token leaves the address bar); without a token, how to sign in.
+pub async fn sign_in(
+    Extract(state): St,
+    Query(q): Query<SignInQuery>,
+) -> Result<Response, PageError> {
+    let Some(token) = q.token else {
+        let page = SignIn {
+            chrome: Chrome::anonymous(),
+            refused: false,
+        };
+        return Ok(pages::render(&page).into_response());
+    };
+    let Some(known) = state.settings.tokens.iter().find(|t| t.matches(&token)) else {
+        tracing::warn!(code = "sign_in_refused", "a sign-in link was refused");
+        let page = SignIn {
+            chrome: Chrome::anonymous(),
+            refused: true,
+        };
+        return Ok((StatusCode::FORBIDDEN, pages::render(&page)).into_response());
+    };
+    let who = format!("console:{}", known.who);
+    let cookie = session::start(&state, &who, &known.who, &known.roles).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/".to_owned()),
+            (
+                header::SET_COOKIE,
+                session::set_cookie(&state, Some(&cookie)),
+            ),
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+        ],
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn sign_out(Extract(state): St, form: Checked<Empty>) -> Result<Response, PageError> {
+    session::end(&state, &form.session).await?;
+    Ok((
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, "/signed-out".to_owned()),
+            (header::SET_COOKIE, session::set_cookie(&state, None)),
+        ],
+    )
+        .into_response())
+}
+
+pub async fn signed_out() -> Response {
+    pages::render(&SignedOut {
+        chrome: Chrome::anonymous(),
+    })
+    .into_response()
+}
+
+/// `GET /`: what needs doing now, for the person's roles.
+pub async fn home(Extract(state): St, session: Session) -> Result<Response, PageError> {
+    let app = &state.app;
+    let mut counts = Vec::new();
+    if session.can(Permission::Triage) {
+        let number = match app.cases.inbox_count(COUNT_CAP).await? {
+            Some(n) => n.to_string(),
+            None => format!("{COUNT_CAP}+"),
+        };
+        counts.push(Count {
+            href: "/inbox".into(),
+            number,
+            label: "unfiled documents to triage",
+        });
+    }
+    let mut due = Vec::new();
+    if session.can(Permission::ViewFoi) {
+        due = foi_rows(&state, FoiView::Due).await?;
+        let overdue = due
+            .iter()
+            .filter(|r| r.tag.is_some_and(|t| t.1 == "Overdue"))
+            .count();
+        counts.push(Count {
+            href: "/foi?view=overdue".into(),
+            number: overdue.to_string(),
+            label: "FOI requests overdue",
+        });
+        counts.push(Count {
+            href: "/foi?view=due".into(),
+            number: (due.len() - overdue).to_string(),
+            label: "FOI requests due within 5 working days",
+        });
+    }
+    let page = Home {
+        chrome: Chrome::of(&session, "/"),
+        counts,
+        can_foi: session.can(Permission::ViewFoi),
+        due,
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct InboxQuery {
+    after: Option<String>,
+    filed: Option<String>,
+}
+
+/// `GET /inbox`: the unfiled documents, oldest first, a page at a time.
+pub async fn inbox(
+    Extract(state): St,
+    session: Session,
+    Query(q): Query<InboxQuery>,
+) -> Result<Response, PageError> {
+    session.require(Permission::Triage)?;
+    let app = &state.app;
+    let page = app.cases.inbox_page(q.after.as_deref(), INBOX_PAGE).await?;
+    let mut rows = Vec::with_capacity(page.items.len());
+    for entry in page.items {
+        let Some(doc_id) = entry.doc_id.clone() else {
+            continue;
+        };
+        let doc = app.cases.document_view(&doc_id).await?;
+        let meta = doc.as_ref().and_then(|d| d.details.get("metadata"));
+        rows.push(InboxRow {
+            href: format!("/documents/{}", pages::segment(&doc_id)),
+            file_name: file_name(entry.source.as_deref(), &doc_id),
+            doc_type: entry
+                .doc_type
+                .as_deref()
+                .map(pages::words)
+                .unwrap_or_else(|| "Not known".into()),
+            received: pages::when(&entry.received),
+            document_date: doc
+                .as_ref()
+                .and_then(|d| d.document_date.clone())
+                .unwrap_or_else(|| "Not known".into()),
+            concerns: meta.map(concerns).unwrap_or_default(),
+            reason: entry
+                .reason
+                .as_deref()
+                .map(pages::unfiled_reason)
+                .unwrap_or_default(),
+        });
+    }
+    let banner = q
+        .filed
+        .filter(|r| is_reference(r))
+        .map(|r| format!("The document was filed to case {r}."));
+    let page = Inbox {
+        chrome: Chrome::of(&session, "/inbox").with_banner(banner),
+        rows,
+        next: page.next.map(|n| format!("/inbox?after={n}")),
+        first: q.after.is_none(),
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+/// The last part of a document's source (`s3://bucket/inbox/x/letter.pdf` → `letter.pdf`).
+fn file_name(source: Option<&str>, doc_id: &str) -> String {
+    source
+        .and_then(|s| s.rsplit('/').next())
+        .filter(|s| !s.is_empty())
+        .unwrap_or(doc_id)
+        .to_owned()
+}
+
+/// Who a document concerns, from its metadata: the claimant or requester, and the
+/// defendants.
+fn concerns(meta: &Value) -> String {
+    let parties = &meta["parties"];
+    let mut names: Vec<String> = ["claimant", "requester"]
+        .iter()
+        .filter_map(|k| parties[*k].as_str().map(str::to_owned))
+        .collect();
+    if let Some(defendants) = parties["defendants"].as_array() {
+        names.extend(
+            defendants
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned),
+        );
+    }
+    names.join("; ")
+}
+
+/// Case references as the console accepts them in links and forms.
+fn is_reference(r: &str) -> bool {
+    !r.is_empty()
+        && r.len() <= 40
+        && r.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '_' | '-'))
+}
+
+/// A document the person may see, or the reason not: 404 when there is none, 403 when
+/// their roles do not reach its case (recorded as a refusal).
+async fn document_for(
+    state: &State,
+    session: &Session,
+    doc_id: &str,
+) -> Result<DocumentView, PageError> {
+    let doc = state
+        .app
+        .cases
+        .document_view(doc_id)
+        .await?
+        .ok_or_else(|| PageError::not_found("document"))?;
+    let need = authz::to_see_document(doc.case_ref.as_deref(), doc.status.as_deref());
+    if !session.can(need) {
+        audit::record(
+            state,
+            session,
+            keys::doc(doc_id),
+            "access_refused",
+            json!({}),
+        )
+        .await?;
+        return Err(PageError::forbidden());
+    }
+    Ok(doc)
+}
+
+#[derive(Deserialize)]
+pub struct DocumentQuery {
+    filed: Option<String>,
+}
+
+/// `GET /documents/{id}`: its metadata, the original, its text and its history; and,
+/// while it is unfiled, the form that files it.
+pub async fn document(
+    Extract(state): St,
+    session: Session,
+    Path(doc_id): Path<String>,
+    Query(q): Query<DocumentQuery>,
+) -> Result<Response, PageError> {
+    let doc = document_for(&state, &session, &doc_id).await?;
+    audit::record(&state, &session, keys::doc(&doc_id), "viewed", json!({})).await?;
+    let banner = q
+        .filed
+        .filter(|r| is_reference(r))
+        .map(|r| format!("The last document was filed to case {r}."));
+    let page = document_page(&state, &session, doc, None, String::new(), banner).await?;
+    Ok(pages::render(&page).into_response())
+}
+
+async fn document_page(
+    state: &State,
+    session: &Session,
+    doc: DocumentView,
+    error: Option<String>,
+    typed: String,
+    banner: Option<String>,
+) -> Result<DocumentPage, PageError> {
+    let app = &state.app;
+    let doc_id = doc.doc_id.clone();
+    let seg = pages::segment(&doc_id);
+    let meta = doc.details.get("metadata").cloned().unwrap_or(Value::Null);
+    let mut summary = vec![Row::new(
+        "Status",
+        doc.status.as_deref().map(pages::words).unwrap_or_default(),
+    )];
+    match &doc.case_ref {
+        Some(r) if doc.status.as_deref() != Some("unfiled") => summary.push(Row::link(
+            "Case",
+            r.clone(),
+            format!("/cases/{}", pages::segment(r)),
+        )),
+        _ => {}
+    }
+    if let Some(reason) = doc.details.get("reason").and_then(Value::as_str) {
+        summary.push(Row::new(
+            "Why it is not filed",
+            pages::unfiled_reason(reason),
+        ));
+    }
+    if let Some(waiting) = doc.details.get("awaiting_case").and_then(Value::as_str) {
+        summary.push(Row::new("It names case", waiting));
+    }
+    summary.push(Row::new(
+        "Type",
+        doc.doc_type
+            .as_deref()
+            .map(pages::words)
+            .unwrap_or_else(|| "Not known".into()),
+    ));
+    if let Some(c) = meta["doc_type_confidence"].as_f64() {
+        summary.push(Row::new(
+            "Confidence in the type",
+            format!("{:.0}%", c * 100.0),
+        ));
+    }
+    summary.push(Row::new(
+        "Dated",
+        doc.document_date
+            .clone()
+            .unwrap_or_else(|| "Not known".into()),
+    ));
+    let who = concerns(&meta);
+    if !who.is_empty() {
+        summary.push(Row::new("Concerns", who));
+    }
+    if let Some(solicitor) = meta["parties"]["claimant_solicitor"].as_str() {
+        summary.push(Row::new("Claimant's solicitor", solicitor));
+    }
+    for (label, key) in [
+        ("Claim references", "claim"),
+        ("Court references", "court"),
+        ("FOI references", "foi"),
+        ("Appeal references", "appeal"),
+    ] {
+        let refs: Vec<&str> = meta["references"][key]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if !refs.is_empty() {
+            summary.push(Row::new(label, refs.join(", ")));
+        }
+    }
+    if let Some(date) = meta["incident_date"].as_str() {
+        summary.push(Row::new("Incident date", date));
+    }
+    for (label, key) in [
+        ("Scheme", "scheme"),
+        ("Specialty", "specialty"),
+        ("Cause", "cause"),
+        ("Injury", "injury"),
+    ] {
+        if let Some(v) = meta["clinical"][key].as_str() {
+            summary.push(Row::new(label, v));
+        }
+    }
+    if let Some(m) = meta["media_type"].as_str() {
+        summary.push(Row::new("Format", m));
+    }
+    if let Some(p) = meta["pages"].as_u64() {
+        summary.push(Row::new("Pages", p.to_string()));
+    }
+    summary.push(Row::new("File", file_name(doc.source.as_deref(), &doc_id)));
+    summary.push(Row::new(
+        "Received",
+        doc.received.as_deref().map(pages::when).unwrap_or_default(),
+    ));
+    let warnings = meta["warnings"]
+        .as_array()
+        .map(|w| {
+            w.iter()
+                .filter_map(|x| x.as_str().or_else(|| x["code"].as_str()))
+                .map(pages::words)
+                .collect()
+        })
+        .unwrap_or_default();
+    let quarantined = doc.status.as_deref() == Some("quarantined");
+    let is_pdf = meta["media_type"].as_str() == Some("application/pdf");
+    let text = document_text(app.stores.blobs.as_ref(), &doc_id).await?;
+    let (text, text_cut) = match text {
+        Some(bytes) => {
+            let s = String::from_utf8_lossy(&bytes);
+            let cut = s.chars().count() > TEXT_SHOWN;
+            (Some(s.chars().take(TEXT_SHOWN).collect::<String>()), cut)
+        }
+        None => (None, false),
+    };
+    let history = app
+        .cases
+        .events(&keys::doc(&doc_id))
+        .await?
+        .into_iter()
+        .map(history_row)
+        .collect();
+    let unfiled = doc.status.as_deref() == Some("unfiled");
+    let file_form = if unfiled && session.can(Permission::FileDocuments) {
+        Some(FileForm {
+            action: format!("/inbox/{seg}/file"),
+            csrf: session.csrf.clone(),
+            case_ref: if typed.is_empty() {
+                doc.details
+                    .get("awaiting_case")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            } else {
+                typed
+            },
+            error,
+            has_next: app.cases.next_unfiled(&doc_id).await?.is_some(),
+        })
+    } else {
+        None
+    };
+    let back = if unfiled {
+        ("/inbox".to_owned(), "Inbox")
+    } else {
+        match &doc.case_ref {
+            Some(r) => (format!("/cases/{}", pages::segment(r)), "The case"),
+            None => ("/".to_owned(), "Home"),
+        }
+    };
+    Ok(DocumentPage {
+        chrome: Chrome::of(session, if unfiled { "/inbox" } else { "/cases" }).with_banner(banner),
+        title: file_name(doc.source.as_deref(), &doc_id),
+        doc_id,
+        summary,
+        warnings,
+        original_href: (!quarantined).then(|| format!("/documents/{seg}/original")),
+        preview_href: (!quarantined && is_pdf).then(|| format!("/documents/{seg}/original")),
+        text,
+        text_cut,
+        text_href: format!("/documents/{seg}/text"),
+        history,
+        file_form,
+        back,
+    })
+}
+
+fn history_row(e: EventEntry) -> HistoryRow {
+    HistoryRow {
+        at: e.at.as_deref().map(pages::when).unwrap_or_default(),
+        who: e.who.unwrap_or_default(),
+        what: e.what.as_deref().map(pages::words).unwrap_or_default(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct FileDocumentForm {
+    #[serde(default)]
+    case_ref: String,
+    #[serde(default)]
+    then: String,
+}
+
+/// `POST /inbox/{id}/file`: files an unfiled document to a case (audited by the use
+/// case with the person), then shows the next one or the inbox.
+pub async fn file_document(
+    Extract(state): St,
+    Path(doc_id): Path<String>,
+    form: Checked<FileDocumentForm>,
+) -> Result<Response, PageError> {
+    let Checked { session, form } = form;
+    session.require(Permission::FileDocuments)?;
+    let doc = document_for(&state, &session, &doc_id).await?;
+    let case_ref = form.case_ref.trim().to_owned();
+    let problem = if case_ref.is_empty() {
+        Some("Enter the case reference".to_owned())
+    } else if !is_reference(&case_ref) {
+        Some("Enter a case reference such as CNST/24/004512".to_owned())
+    } else if !session.can(authz::to_see_case(&case_ref)) {
+        Some("Your role cannot file to that kind of case".to_owned())
+    } else {
+        match state
+            .app
+            .cases
+            .file(&doc_id, &case_ref, Some(&session.who))
+            .await
+        {
+            Ok(()) => None,
+            Err(CaseError::NoCase(_)) => {
+                Some(format!("There is no case {case_ref}: check the reference"))
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if let Some(problem) = problem {
+        let page = document_page(&state, &session, doc, Some(problem), case_ref, None).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
+    }
+    let filed = pages::segment(&case_ref);
+    let to = match (
+        form.then.as_str(),
+        state.app.cases.next_unfiled(&doc_id).await?,
+    ) {
+        ("next", Some(next)) => format!("/documents/{}?filed={filed}", pages::segment(&next)),
+        _ => format!("/inbox?filed={filed}"),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// `GET /documents/{id}/original`: the bytes as they arrived, a PDF shown inline and
+/// anything else downloaded, with a safe name; recorded before it is sent.
+pub async fn original(
+    Extract(state): St,
+    session: Session,
+    Path(doc_id): Path<String>,
+) -> Result<Response, PageError> {
+    let doc = document_for(&state, &session, &doc_id).await?;
+    let bytes = document_original(state.app.stores.blobs.as_ref(), state.app.bucket(), &doc)
+        .await?
+        .ok_or_else(|| {
+            PageError::new(
+                Code::NotFound,
+                "The original of this document is not available.".into(),
+            )
+        })?;
+    audit::record(
+        &state,
+        &session,
+        keys::doc(&doc_id),
+        "downloaded",
+        json!({}),
+    )
+    .await?;
+    let media = crate::extract::detect(&bytes);
+    let is_pdf = matches!(media, crate::extract::MediaType::Pdf);
+    let name = file_name(doc.source.as_deref(), &doc_id);
+    let (how, mime) = if is_pdf {
+        (disposition::Disposition::Inline, "application/pdf")
+    } else {
+        (
+            disposition::Disposition::Attachment,
+            "application/octet-stream",
+        )
+    };
+    let value = disposition::content_disposition(&name, how);
+    Ok((
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&value).map_err(|_| PageError::invalid("bad file name"))?,
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'; sandbox"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// `GET /documents/{id}/text`: the whole extracted text, as plain text.
+pub async fn text(
+    Extract(state): St,
+    session: Session,
+    Path(doc_id): Path<String>,
+) -> Result<Response, PageError> {
+    document_for(&state, &session, &doc_id).await?;
+    let text = document_text(state.app.stores.blobs.as_ref(), &doc_id)
+        .await?
+        .ok_or_else(|| PageError::not_found("text for this document"))?;
+    audit::record(
+        &state,
+        &session,
+        keys::doc(&doc_id),
+        "viewed_text",
+        json!({}),
+    )
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CasesQuery {
+    kind: Option<String>,
+    status: Option<String>,
+}
+
+const KINDS: &[(&str, &str)] = &[("", "All"), ("claim", "Claims"), ("appeal", "Appeals")];
+const STATUSES: &[(&str, &str)] = &[("", "Any"), ("open", "Open"), ("closed", "Closed")];
+
+fn choices(all: &'static [(&'static str, &'static str)], chosen: &str) -> Vec<Choice> {
+    all.iter()
+        .map(|(value, label)| Choice {
+            value,
+            label,
+            selected: *value == chosen,
+        })
+        .collect()
+}
+
+/// `GET /cases`: claims and appeals, filtered by kind and status.
+pub async fn cases(
+    Extract(state): St,
+    session: Session,
+    Query(q): Query<CasesQuery>,
+) -> Result<Response, PageError> {
+    session.require(Permission::ViewCases)?;
+    let kind = q.kind.unwrap_or_default();
+    let status = q.status.unwrap_or_default();
+    let rows = state
+        .app
+        .cases
+        .summaries()
+        .await?
+        .into_iter()
+        .filter(|c| c.kind.as_deref() != Some("foi"))
+        .filter(|c| kind.is_empty() || c.kind.as_deref() == Some(kind.as_str()))
+        .filter(|c| status.is_empty() || c.status.as_deref() == Some(status.as_str()))
+        .map(|c| CaseRow {
+            href: format!("/cases/{}", pages::segment(&c.case_ref)),
+            opened: c.opened_day().unwrap_or("").to_owned(),
+            reference: c.case_ref,
+            kind: c.kind.as_deref().map(pages::words).unwrap_or_default(),
+            status: c.status.as_deref().map(pages::words).unwrap_or_default(),
+        })
+        .collect();
+    let page = pages::Cases {
+        chrome: Chrome::of(&session, "/cases"),
+        kinds: choices(KINDS, &kind),
+        status: choices(STATUSES, &status),
+        rows,
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+fn documents_of(view: &CaseView) -> Vec<DocRow> {
+    view.documents()
+        .filter_map(|d| {
+            let id = d.doc_id.clone()?;
+            Some(DocRow {
+                href: format!("/documents/{}", pages::segment(&id)),
+                name: file_name(d.source.as_deref(), &id),
+                doc_type: d.doc_type.as_deref().map(pages::words).unwrap_or_default(),
+                date: d.document_date.clone().unwrap_or_default(),
+            })
+        })
+        .collect()
+}
+
+fn letters_of(view: &CaseView) -> Vec<LetterRow> {
+    view.letters()
+        .map(|l| LetterRow {
+            template: l.template.as_deref().map(pages::words).unwrap_or_default(),
+            status: l.status.as_deref().map(pages::words).unwrap_or_default(),
+            created: l.created_at.as_deref().map(pages::when).unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn events_of(view: &CaseView) -> Vec<HistoryRow> {
+    view.entries
+        .iter()
+        .filter_map(|e| match e {
+            CaseEntry::Event(e) => Some(history_row(e.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `GET /cases/{ref}`: a case with its documents, letters, deadlines and timeline.
+pub async fn case(
+    Extract(state): St,
+    session: Session,
+    Path(case_ref): Path<String>,
+) -> Result<Response, PageError> {
+    if authz::to_see_case(&case_ref) == Permission::ViewFoi {
+        return Ok(Redirect::to(&format!("/foi/{}", pages::segment(&case_ref))).into_response());
+    }
+    session.require(Permission::ViewCases)?;
+    let view = state
+        .app
+        .cases
+        .view(&case_ref)
+        .await?
+        .ok_or_else(|| PageError::not_found("case"))?;
+    audit::record(
+        &state,
+        &session,
+        keys::case(&case_ref),
+        "viewed_case",
+        json!({}),
+    )
+    .await?;
+    let s = &view.case;
+    let summary = vec![
+        Row::new(
+            "Kind",
+            s.kind.as_deref().map(pages::words).unwrap_or_default(),
+        ),
+        Row::new(
+            "Status",
+            s.status.as_deref().map(pages::words).unwrap_or_default(),
+        ),
+        Row::new("Opened", s.opened_day().unwrap_or("").to_owned()),
+    ];
+    let page = CasePage {
+        chrome: Chrome::of(&session, "/cases"),
+        reference: case_ref,
+        summary,
+        documents: documents_of(&view),
+        letters: letters_of(&view),
+        deadlines: Vec::new(),
+        timeline: events_of(&view),
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+/// Which requests the register shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FoiView {
+    /// Overdue or due within 5 working days.
+    Due,
+    Overdue,
+    /// Every request awaiting a response or a review, by due date.
+    Open,
+    Closed,
+}
+
+const FOI_VIEWS: &[(&str, &str)] = &[
+    ("open", "Open, by due date"),
+    ("due", "Due soon or overdue"),
+    ("overdue", "Overdue"),
+    ("closed", "Answered and closed"),
+];
+
+async fn foi_rows(state: &State, view: FoiView) -> Result<Vec<FoiRow>, PageError> {
+    let foi = &state.app.foi;
+    let today = foi.today();
+    let all = foi.all().await?;
+    let titles: std::collections::HashMap<&str, &str> = all
+        .iter()
+        .map(|c| (c.request.reference.as_str(), c.title.as_str()))
+        .collect();
+    if view == FoiView::Closed {
+        let mut rows: Vec<FoiRow> = all
+            .iter()
+            .filter(|c| {
+                !c.request.status.awaits_response() && c.request.status != Status::ReviewRequested
+            })
+            .map(|c| FoiRow {
+                href: format!("/foi/{}", pages::segment(&c.request.reference)),
+                reference: c.request.reference.clone(),
+                title: c.title.clone(),
+                status: pages::words(c.request.status.as_str()),
+                received: c.request.received.to_string(),
+                due: c.request.due.map(|d| d.to_string()).unwrap_or_default(),
+                left: String::new(),
+                tag: None,
+            })
+            .collect();
+        rows.sort_by(|a, b| b.received.cmp(&a.received));
+        return Ok(rows);
+    }
+    let pending: Vec<_> = all
+        .iter()
+        .filter(|c| {
+            c.request.status.awaits_response() || c.request.status == Status::ReviewRequested
+        })
+        .cloned()
+        .collect();
+    let within = match view {
+        FoiView::Due => Some(crate::views::DUE_SOON_DAYS),
+        FoiView::Overdue => Some(0),
+        _ => None,
+    };
+    let mut list = due_list(&pending, today, within, &foi.calendar);
+    list.sort_by(|a, b| a.due.cmp(&b.due).then(a.reference.cmp(&b.reference)));
+    Ok(list
+        .into_iter()
+        .filter(|e| view != FoiView::Overdue || matches!(e.state, DueState::Overdue))
+        .map(|e| {
+            let (left, tag) = match &e.state {
+                DueState::Overdue => (String::new(), Some(("govuk-tag--red", "Overdue"))),
+                DueState::ClockNotStarted { code } => (
+                    pages::words(code),
+                    Some(("govuk-tag--grey", "Check the dates")),
+                ),
+                DueState::Pending {
+                    working_days_left: Some(n),
+                } => (
+                    n.to_string(),
+                    (*n <= crate::views::DUE_SOON_DAYS)
+                        .then_some(("govuk-tag--yellow", "Due soon")),
+                ),
+                DueState::Pending {
+                    working_days_left: None,
+                } => ("Clock paused".into(), None),
+            };
+            FoiRow {
+                href: format!("/foi/{}", pages::segment(&e.reference)),
+                title: titles
+                    .get(e.reference.as_str())
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned(),
+                reference: e.reference,
+                status: pages::words(e.status.as_str()),
+                received: e.received.to_string(),
+                due: e.due.map(|d| d.to_string()).unwrap_or_default(),
+                left,
+                tag,
+            }
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct FoiQuery {
+    view: Option<String>,
+}
+
+/// `GET /foi`: the register by due date, with working days left and overdue flagged.
+pub async fn foi_register(
+    Extract(state): St,
+    session: Session,
+    Query(q): Query<FoiQuery>,
+) -> Result<Response, PageError> {
+    session.require(Permission::ViewFoi)?;
+    let chosen = q.view.unwrap_or_else(|| "open".into());
+    let view = match chosen.as_str() {
+        "due" => FoiView::Due,
+        "overdue" => FoiView::Overdue,
+        "closed" => FoiView::Closed,
+        "open" => FoiView::Open,
+        _ => return Err(PageError::invalid("There is no such view of the register.")),
+    };
+    let rows = foi_rows(&state, view).await?;
+    let page = FoiRegister {
+        chrome: Chrome::of(&session, "/foi"),
+        views: choices(FOI_VIEWS, &chosen),
+        rows,
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+/// `GET /foi/{ref}`: one request, its clock, documents, letters and history.
+pub async fn foi_request(
+    Extract(state): St,
+    session: Session,
+    Path(reference): Path<String>,
+) -> Result<Response, PageError> {
+    session.require(Permission::ViewFoi)?;
+    let app = &state.app;
+    let request = app
+        .cases
+        .foi_request(&app.foi, &reference)
+        .await?
+        .ok_or_else(|| PageError::not_found("FOI request"))?;
+    let case_view = app.cases.view(&reference).await?;
+    let r = &request.case.request;
+    let mut summary = vec![
+        Row::new("Status", pages::words(r.status.as_str())),
+        Row::new(
+            "Requester",
+            request.case.requester.clone().unwrap_or_default(),
+        ),
+        Row::new("Received", r.received.to_string()),
+        Row::new(
+            "Response due",
+            r.due
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "Clock paused".into()),
+        ),
+    ];
+    if r.pit_extension > 0 {
+        summary.push(Row::new(
+            "Extended by",
+            format!("{} working days", r.pit_extension),
+        ));
+    }
+    if let Some(d) = r.responded {
+        summary.push(Row::new("Responded", d.to_string()));
+    }
+    if let Some(o) = r.outcome {
+        summary.push(Row::new("Outcome", pages::words(o.as_str())));
+    }
+    if let Some(d) = r.review_due {
+        summary.push(Row::new("Review due", d.to_string()));
+    }
+    let tag = if request.overdue {
+        Some(("govuk-tag--red", "Overdue"))
+    } else if request.due_soon {
+        Some(("govuk-tag--yellow", "Due soon"))
+    } else {
+        None
+    };
+    let page = FoiRequest {
+        chrome: Chrome::of(&session, "/foi"),
+        title: request.case.title.clone(),
+        tag,
+        summary,
+        request_text: request.case.request_text.clone(),
+        documents: case_view.as_ref().map(documents_of).unwrap_or_default(),
+        letters: case_view.as_ref().map(letters_of).unwrap_or_default(),
+        history: case_view.as_ref().map(events_of).unwrap_or_default(),
+        reference,
+    };
+    Ok(pages::render(&page).into_response())
+}

@@ -1,0 +1,122 @@
+//! How the console is set up: who may sign in and how (a local token, or on AWS the
+//! organisation's OpenID Connect provider), session timeouts, and whether cookies need
+//! HTTPS. Built once by the front that serves the console.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use super::authz::Role;
+
+/// A sign-in token for the embedded default (as Jupyter prints one): whoever opens the
+/// link is signed in as `who`, with `roles`. Only its SHA-256 is kept.
+#[derive(Clone)]
+pub struct LocalToken {
+    pub(crate) digest: [u8; 32],
+    pub who: String,
+    pub roles: Vec<Role>,
+}
+
+impl std::fmt::Debug for LocalToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalToken")
+            .field("who", &self.who)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalToken {
+    pub fn new(token: &str, who: impl Into<String>, roles: Vec<Role>) -> LocalToken {
+        LocalToken {
+            digest: Sha256::digest(token.as_bytes()).into(),
+            who: who.into(),
+            roles,
+        }
+    }
+
+    /// Whether `token` is this one (compared by digest, in constant time).
+    pub fn matches(&self, token: &str) -> bool {
+        let other: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        self.digest
+            .iter()
+            .zip(other.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+/// The console's settings.
+#[derive(Debug, Clone)]
+pub struct ConsoleSettings {
+    /// The sign-in tokens accepted (the embedded default).
+    pub tokens: Vec<LocalToken>,
+    /// A session ends after this long without a request.
+    pub idle: Duration,
+    /// And after this long in any case.
+    pub absolute: Duration,
+    /// Cookies marked `Secure` (with the `__Host-` prefix): when served over HTTPS.
+    pub https: bool,
+    /// The S3 origin upload forms post to and previews come from (AWS only).
+    pub bucket_origin: Option<String>,
+    /// Largest upload accepted by the console itself, in bytes.
+    pub upload_limit: usize,
+}
+
+impl ConsoleSettings {
+    /// The embedded default: one token, plain HTTP on loopback.
+    pub fn local(tokens: Vec<LocalToken>) -> ConsoleSettings {
+        ConsoleSettings {
+            tokens,
+            idle: Duration::from_secs(30 * 60),
+            absolute: Duration::from_secs(8 * 60 * 60),
+            https: false,
+            bucket_origin: None,
+            upload_limit: 64 * 1024 * 1024,
+        }
+    }
+
+    /// The session cookie's name.
+    pub fn cookie_name(&self) -> &'static str {
+        if self.https {
+            "__Host-postroom-session"
+        } else {
+            "postroom-session"
+        }
+    }
+}
+
+/// A fresh random token: 32 bytes, base64url without padding.
+pub fn random_token() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    // The operating system's generator does not fail on the systems postroom runs on;
+    // if it did, a token of zeros must never be handed out, so stop here.
+    getrandom::fill(&mut bytes).expect("the operating system's random number generator failed");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_matches_only_itself() {
+        let t = LocalToken::new("s3cret", "ann", vec![Role::Admin]);
+        assert!(t.matches("s3cret"));
+        assert!(!t.matches("s3cre"));
+        assert!(!t.matches(""));
+        assert!(!format!("{t:?}").contains("digest"));
+    }
+
+    #[test]
+    fn tokens_are_random_and_url_safe() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 43);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+    }
+}
