@@ -6,6 +6,7 @@
 
 use std::sync::{Arc, OnceLock};
 
+use crate::audit::Audit;
 use crate::cases::Cases;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -14,6 +15,7 @@ use crate::ingest::{Ingest, IngestSettings};
 use crate::letter_service::{Background, LetterSink, Letters, SendError};
 use crate::letters::Registry;
 use crate::metadata::Rules;
+use crate::sessions::Sessions;
 #[cfg(feature = "aws")]
 use crate::store::{AwsSettings, DynamoTable, S3Blobs, SqsQueue};
 #[cfg(feature = "embedded")]
@@ -142,6 +144,10 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub foi: Foi,
     pub cases: Cases,
+    /// The audit trail of people's actions (the console's views and changes).
+    pub audit: Audit,
+    /// Sign-in sessions (the console's).
+    pub sessions: Sessions,
     front: Front,
     /// The letters queue, when acknowledgements go by queue and one is configured.
     queue: Option<Arc<dyn LetterSink>>,
@@ -188,12 +194,16 @@ impl App {
             actor: front.actor.clone(),
         };
         let cases = Cases::new(stores.table.clone(), clock.clone(), front.actor.clone());
+        let audit = Audit::new(stores.table.clone(), clock.clone());
+        let sessions = Sessions::new(stores.table.clone(), clock.clone());
         App {
             config,
             stores,
             clock,
             foi,
             cases,
+            audit,
+            sessions,
             front,
             queue,
             letters: OnceLock::new(),

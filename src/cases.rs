@@ -8,9 +8,7 @@ use crate::clock::Clock;
 use crate::foi::service::{Foi, FoiError};
 use crate::model::keys;
 use crate::store::{Condition, Cursor, Item, Key, Query, StoreError, Table, TxOp, Update};
-use crate::views::{
-    CaseEntry, CaseSummary, CaseView, DocumentView, EventEntry, FoiRequestView, InboxEntry,
-};
+use crate::views::{CaseSummary, CaseView, DocumentView, FoiRequestView, InboxEntry};
 
 /// The case-handling use case: lists, a case with its documents and events, the unfiled
 /// inbox, and filing by hand (audited with the person).
@@ -156,22 +154,6 @@ impl Cases {
             .map(InboxEntry::from_record)
             .filter_map(|e| e.doc_id)
             .find(|id| id != except))
-    }
-
-    /// The audit events recorded on a document or a case (`keys::doc(..)`,
-    /// `keys::case(..)`), oldest first.
-    pub async fn events(&self, pk: &str) -> Result<Vec<EventEntry>, StoreError> {
-        let items = self
-            .table
-            .query_all(&Query::new(pk).prefix(keys::EVENT_PREFIX))
-            .await?;
-        Ok(items
-            .iter()
-            .filter_map(|i| match CaseEntry::from_record(i) {
-                CaseEntry::Event(e) => Some(e),
-                _ => None,
-            })
-            .collect())
     }
 
     /// Files an unfiled document under an existing case, by hand, as `who` (the person

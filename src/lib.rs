@@ -5,6 +5,7 @@
 
 pub mod acknowledge;
 pub mod app;
+pub mod audit;
 pub mod cases;
 pub mod config;
 #[cfg(feature = "console")]
@@ -18,6 +19,7 @@ pub mod ingest;
 pub mod letter_service;
 pub mod model;
 pub mod reading;
+pub mod sessions;
 pub mod telemetry;
 pub mod views;
 

@@ -4,7 +4,6 @@
 //! route checks the person's session and role, every form its CSRF token, and every
 //! answer carries a strict Content Security Policy.
 
-pub mod audit;
 pub mod authz;
 pub mod error;
 pub mod forms;

@@ -348,7 +348,12 @@ pub fn when(rfc3339: &str) -> String {
 
 /// A path segment with `/` and anything unsafe percent-encoded (case references).
 pub fn segment(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, SEGMENT).to_string()
 }
 
 #[cfg(test)]
@@ -364,5 +369,7 @@ mod tests {
         );
         assert_eq!(when("2026-12-05T04:35:58.867Z"), "2026-12-05 04:35");
         assert_eq!(segment("CNST/24/004512"), "CNST%2F24%2F004512");
+        assert_eq!(segment("d-0a_b.c~"), "d-0a_b.c~");
+        assert_eq!(segment("d-0a_b.c~"), "d-0a_b.c~");
     }
 }

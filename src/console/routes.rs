@@ -12,17 +12,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::State;
-use super::audit;
 use super::authz::{self, Permission};
 use super::error::PageError;
 use super::forms::Checked;
 use super::pages::{self, *};
 use super::session::{self, Session};
+use crate::audit::Object;
 use crate::cases::{CaseError, document_original, document_text};
 use crate::failure::Code;
 use crate::foi::lifecycle::Status;
 use crate::foi::report::{DueState, due_list};
-use crate::model::keys;
 use crate::views::{CaseEntry, CaseView, DocumentView, EventEntry};
 use postroom_web::{assets, disposition};
 
@@ -302,14 +301,16 @@ async fn document_for(
         .ok_or_else(|| PageError::not_found("document"))?;
     let need = authz::to_see_document(doc.case_ref.as_deref(), doc.status.as_deref());
     if !session.can(need) {
-        audit::record(
-            state,
-            session,
-            keys::doc(doc_id),
-            "access_refused",
-            json!({}),
-        )
-        .await?;
+        state
+            .app
+            .audit
+            .record(
+                &session.actor(),
+                Object::Document(&doc_id),
+                "access_refused",
+                json!({}),
+            )
+            .await?;
         return Err(PageError::forbidden());
     }
     Ok(doc)
@@ -329,7 +330,16 @@ pub async fn document(
     Query(q): Query<DocumentQuery>,
 ) -> Result<Response, PageError> {
     let doc = document_for(&state, &session, &doc_id).await?;
-    audit::record(&state, &session, keys::doc(&doc_id), "viewed", json!({})).await?;
+    state
+        .app
+        .audit
+        .record(
+            &session.actor(),
+            Object::Document(&doc_id),
+            "viewed",
+            json!({}),
+        )
+        .await?;
     let banner = q
         .filed
         .filter(|r| is_reference(r))
@@ -456,8 +466,8 @@ async fn document_page(
         None => (None, false),
     };
     let history = app
-        .cases
-        .events(&keys::doc(&doc_id))
+        .audit
+        .events(Object::Document(&doc_id))
         .await?
         .into_iter()
         .map(history_row)
@@ -585,14 +595,16 @@ pub async fn original(
                 "The original of this document is not available.".into(),
             )
         })?;
-    audit::record(
-        &state,
-        &session,
-        keys::doc(&doc_id),
-        "downloaded",
-        json!({}),
-    )
-    .await?;
+    state
+        .app
+        .audit
+        .record(
+            &session.actor(),
+            Object::Document(&doc_id),
+            "downloaded",
+            json!({}),
+        )
+        .await?;
     let media = crate::extract::detect(&bytes);
     let is_pdf = matches!(media, crate::extract::MediaType::Pdf);
     let name = file_name(doc.source.as_deref(), &doc_id);
@@ -632,14 +644,16 @@ pub async fn text(
     let text = document_text(state.app.stores.blobs.as_ref(), &doc_id)
         .await?
         .ok_or_else(|| PageError::not_found("text for this document"))?;
-    audit::record(
-        &state,
-        &session,
-        keys::doc(&doc_id),
-        "viewed_text",
-        json!({}),
-    )
-    .await?;
+    state
+        .app
+        .audit
+        .record(
+            &session.actor(),
+            Object::Document(&doc_id),
+            "viewed_text",
+            json!({}),
+        )
+        .await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
 }
 
@@ -737,7 +751,8 @@ pub async fn case(
     session: Session,
     Path(case_ref): Path<String>,
 ) -> Result<Response, PageError> {
-    if authz::to_see_case(&case_ref) == Permission::ViewFoi {
+    let foi_request = authz::to_see_case(&case_ref) == Permission::ViewFoi;
+    if foi_request {
         return Ok(Redirect::to(&format!("/foi/{}", pages::segment(&case_ref))).into_response());
     }
     session.require(Permission::ViewCases)?;
@@ -747,14 +762,16 @@ pub async fn case(
         .view(&case_ref)
         .await?
         .ok_or_else(|| PageError::not_found("case"))?;
-    audit::record(
-        &state,
-        &session,
-        keys::case(&case_ref),
-        "viewed_case",
-        json!({}),
-    )
-    .await?;
+    state
+        .app
+        .audit
+        .record(
+            &session.actor(),
+            Object::Case(&case_ref),
+            "viewed_case",
+            json!({}),
+        )
+        .await?;
     let s = &view.case;
     let summary = vec![
         Row::new(

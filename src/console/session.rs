@@ -1,15 +1,13 @@
-//! Server-side sessions in the `Table` port: the browser holds a random token in an
-//! HttpOnly, SameSite=Lax cookie; the table holds only its SHA-256 with the person, their
-//! roles, the form token (CSRF) and the times that end it (idle and absolute). Signing
-//! out deletes the item. The `Session` extractor refuses a request without one.
+//! The console's side of sessions: the cookie that carries the token (HttpOnly,
+//! SameSite=Lax, `__Host-` and Secure over HTTPS), and the `Session` extractor that
+//! finds the person's session (`crate::sessions`) or refuses the request: a page is sent
+//! to sign in, anything else gets 401.
 
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::State;
@@ -17,18 +15,15 @@ use super::authz::{Permission, Role, allows};
 use super::error::PageError;
 use super::settings::random_token;
 use crate::failure::Code;
-use crate::model::keys;
-use crate::store::{Condition, Item, Key, StoreError, Update};
-
-/// Touch the session's last-seen time at most this often (seconds).
-const TOUCH_EVERY: i64 = 60;
+use crate::sessions::{Lifetimes, SessionRecord};
+use crate::store::StoreError;
 
 /// A signed-in person, for the length of one request.
 #[derive(Debug, Clone)]
 pub struct Session {
     digest: String,
-    /// Who they are (recorded in the audit trail): `console:<name>` locally, the
-    /// provider's subject on AWS.
+    /// Who they are in the audit trail: `console:<name>` locally, the provider's
+    /// subject on AWS.
     pub who: String,
     /// Their name as shown.
     pub name: String,
@@ -38,6 +33,16 @@ pub struct Session {
 }
 
 impl Session {
+    fn from_record(r: SessionRecord) -> Session {
+        Session {
+            digest: r.digest,
+            who: r.who,
+            name: r.name,
+            roles: r.roles.iter().filter_map(|n| Role::parse(n)).collect(),
+            csrf: r.csrf,
+        }
+    }
+
     pub fn can(&self, permission: Permission) -> bool {
         allows(&self.roles, permission)
     }
@@ -61,17 +66,22 @@ impl Session {
             == 0
     }
 
-    pub fn role_names(&self) -> Vec<&'static str> {
-        self.roles.iter().map(|r| r.as_str()).collect()
+    /// The person as the audit trail records them.
+    pub fn actor(&self) -> crate::audit::Actor {
+        crate::audit::Actor {
+            who: self.who.clone(),
+            name: self.name.clone(),
+            roles: self.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            channel: "console",
+        }
     }
 }
 
-fn digest_of(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+fn lifetimes(state: &State) -> Lifetimes {
+    Lifetimes {
+        idle: state.settings.idle,
+        absolute: state.settings.absolute,
+    }
 }
 
 /// Starts a session for `who` and returns the cookie's value.
@@ -82,30 +92,18 @@ pub async fn start(
     roles: &[Role],
 ) -> Result<String, StoreError> {
     let token = random_token();
-    let now = state.app.clock.now();
-    let absolute = Duration::from_std(state.settings.absolute).unwrap_or(Duration::hours(8));
-    let mut item = Item::new();
-    item.insert("PK".into(), keys::session(&digest_of(&token)).into());
-    item.insert("SK".into(), keys::META.into());
-    item.insert("who".into(), who.into());
-    item.insert("name".into(), name.into());
-    item.insert(
-        "roles".into(),
-        Value::Array(roles.iter().map(|r| Value::from(r.as_str())).collect()),
-    );
-    item.insert("csrf".into(), random_token().into());
-    item.insert("created".into(), rfc3339(now).into());
-    item.insert("seen".into(), rfc3339(now).into());
-    // For the store's time-to-live sweep (DynamoDB TTL): seconds since the epoch.
-    item.insert("expires_at".into(), json!((now + absolute).timestamp()));
-    state.app.stores.table.put(item, Condition::Absent).await?;
+    let roles: Vec<String> = roles.iter().map(|r| r.as_str().to_owned()).collect();
+    state
+        .app
+        .sessions
+        .start(&token, &random_token(), who, name, &roles, lifetimes(state))
+        .await?;
     Ok(token)
 }
 
-/// Ends a session (signing out): its item is deleted, so its cookie opens nothing.
+/// Ends a session (signing out): its cookie opens nothing afterwards.
 pub async fn end(state: &State, session: &Session) -> Result<(), StoreError> {
-    let key = Key::new(keys::session(&session.digest), keys::META);
-    state.app.stores.table.delete(&key, Condition::None).await
+    state.app.sessions.end(&session.digest).await
 }
 
 /// The session cookie's value in a request, if any.
@@ -131,65 +129,6 @@ pub fn set_cookie(state: &State, token: Option<&str>) -> String {
     }
 }
 
-/// Loads the session for `token`, ending it when it has run out; touches it now and
-/// then so that the idle limit counts from the last request.
-async fn load(state: &State, token: &str) -> Result<Option<Session>, StoreError> {
-    let table = &state.app.stores.table;
-    let digest = digest_of(token);
-    let key = Key::new(keys::session(&digest), keys::META);
-    let Some(item) = table.get(&key).await? else {
-        return Ok(None);
-    };
-    let time = |name: &str| {
-        item.get(name)
-            .and_then(Value::as_str)
-            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-            .map(|t| t.with_timezone(&Utc))
-    };
-    let (Some(created), Some(seen)) = (time("created"), time("seen")) else {
-        return Ok(None);
-    };
-    let now = state.app.clock.now();
-    let idle = Duration::from_std(state.settings.idle).unwrap_or(Duration::minutes(30));
-    let absolute = Duration::from_std(state.settings.absolute).unwrap_or(Duration::hours(8));
-    if now - seen > idle || now - created > absolute {
-        table.delete(&key, Condition::None).await?;
-        return Ok(None);
-    }
-    if (now - seen).num_seconds() >= TOUCH_EVERY {
-        let update = Update::new(key.clone())
-            .set("seen", rfc3339(now))
-            .when(Condition::Exists);
-        match table.update(update).await {
-            Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let text = |name: &str| {
-        item.get(name)
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_owned()
-    };
-    let roles = item
-        .get("roles")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .filter_map(Role::parse)
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Some(Session {
-        digest,
-        who: text("who"),
-        name: text("name"),
-        roles,
-        csrf: text("csrf"),
-    }))
-}
-
 /// Whether a refused request is a page a browser navigated to (sent to sign in) or
 /// anything else (answered 401).
 fn wants_page(parts: &Parts) -> bool {
@@ -212,11 +151,11 @@ impl FromRequestParts<Arc<State>> for Session {
             return Ok(session.clone());
         }
         let token = cookie_value(&parts.headers, state.settings.cookie_name());
-        let session = match token {
-            Some(t) => load(state, t).await.map_err(PageError::from)?,
+        let record = match token {
+            Some(t) => state.app.sessions.find(t, lifetimes(state)).await?,
             None => None,
         };
-        match session {
+        match record.map(Session::from_record) {
             Some(s) => {
                 parts.extensions.insert(s.clone());
                 Ok(s)

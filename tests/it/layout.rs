@@ -154,6 +154,7 @@ fn no_module_of_the_application_depends_on_itself_through_others() {
 #[test]
 fn fronts_hold_no_storage_keys_and_build_no_use_case() {
     let mut fronts = rust_files(&root().join("src/bin/postroom"));
+    fronts.extend(rust_files(&root().join("src/console")));
     for function in ["ingest", "letters", "foi", "lambda"] {
         fronts.extend(rust_files(
             &root().join("functions").join(function).join("src"),

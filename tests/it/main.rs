@@ -4,6 +4,7 @@
 mod analysis;
 mod app;
 mod cli;
+mod console;
 mod contract;
 mod corpus;
 mod crash;

@@ -1,0 +1,137 @@
+//! The audit trail of what people do: each action is an append-only event under the
+//! object it touched (a document or a case) and in the index of the person who did it
+//! (GSI1 `WHO#<who>`), with their name, roles and channel. Events are written before
+//! the answer that depends on them is sent; a failed write fails the action.
+
+use std::sync::Arc;
+
+use chrono::SecondsFormat;
+use serde_json::{Value, json};
+
+use crate::clock::Clock;
+use crate::model::{audit_event, keys};
+use crate::store::{GSI1_PK, GSI1_SK, Query, StoreError, Table, TxOp};
+use crate::views::{CaseEntry, EventEntry};
+
+/// Tries this many sequence numbers when two events land in the same millisecond.
+const ATTEMPTS: u32 = 8;
+
+/// What an action was done to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object<'a> {
+    Document(&'a str),
+    Case(&'a str),
+}
+
+impl Object<'_> {
+    fn partition(self) -> String {
+        match self {
+            Object::Document(id) => keys::doc(id),
+            Object::Case(reference) => keys::case(reference),
+        }
+    }
+}
+
+/// Who did it, as the trail records them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Their stable identity (`console:<name>` locally, the provider's subject on AWS).
+    pub who: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    /// `console`, `cli`, `lambda`.
+    pub channel: &'static str,
+}
+
+/// The audit trail over the table.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Audit {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>) -> Audit {
+        Audit { table, clock }
+    }
+
+    /// Records `what` the actor did to `object`, with `details` (never document text).
+    pub async fn record(
+        &self,
+        actor: &Actor,
+        object: Object<'_>,
+        what: &str,
+        details: Value,
+    ) -> Result<(), StoreError> {
+        let at = self
+            .clock
+            .now()
+            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        let pk = object.partition();
+        let mut details = details;
+        if let Value::Object(map) = &mut details {
+            map.insert("channel".into(), actor.channel.into());
+            map.insert("roles".into(), json!(actor.roles));
+            map.insert("name".into(), actor.name.clone().into());
+        }
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            // Events of the same millisecond get different sequence numbers (1000-9999;
+            // below 1000 are the pipeline's own).
+            let seq = 1000 + random_u32() % 9000;
+            let TxOp::Put {
+                mut item,
+                condition,
+            } = audit_event(pk.clone(), &at, seq, &actor.who, what, details.clone())
+            else {
+                unreachable!("audit_event is a put");
+            };
+            item.insert(GSI1_PK.into(), keys::who(&actor.who).into());
+            item.insert(GSI1_SK.into(), format!("{at}#{pk}").into());
+            match self.table.put(item, condition).await {
+                Ok(()) => return Ok(()),
+                Err(e @ StoreError::ConditionFailed { .. }) => last = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or(StoreError::ConditionFailed {
+            what: "audit event".into(),
+        }))
+    }
+
+    /// The events recorded on an object, oldest first.
+    pub async fn events(&self, object: Object<'_>) -> Result<Vec<EventEntry>, StoreError> {
+        let items = self
+            .table
+            .query_all(&Query::new(object.partition()).prefix(keys::EVENT_PREFIX))
+            .await?;
+        Ok(items
+            .iter()
+            .filter_map(|i| match CaseEntry::from_record(i) {
+                CaseEntry::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// How many events a person has recorded (by the person's index), up to `limit`.
+    pub async fn count_by(&self, who: &str, limit: u32) -> Result<usize, StoreError> {
+        let page = self
+            .table
+            .query_gsi1(&Query::new(keys::who(who)).limit(limit))
+            .await?;
+        Ok(page.items.len())
+    }
+}
+
+/// A sequence number that differs between events of the same millisecond. Not a
+/// secret: the time's low bits mixed with a counter are enough.
+fn random_u32() -> u32 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    nanos.wrapping_add(COUNTER.fetch_add(7919, Ordering::Relaxed))
+}

@@ -1,0 +1,712 @@
+// The staff console end to end in a real browser (Debian's Chromium driven by
+// playwright-core, axe-core on every page), run by scripts/check-console, which starts
+// three `postroom console --demo` servers and passes their addresses:
+//   CONSOLE_URL    the page sweep, the keyboard-only journey, the CSRF checks, sign-out;
+//   CONSOLE_URL_2  the triage journey with JavaScript on;
+//   CONSOLE_URL_3  the triage journey with JavaScript off.
+// CONSOLE_TOKEN is the sign-in token (POSTROOM_CONSOLE_TOKEN), CONSOLE_WHO the person it
+// signs in (USER), SCREENSHOT_DIR where each page's screenshot goes, per mode.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const http = require('node:http');
+const path = require('node:path');
+const { chromium } = require('playwright-core');
+
+const need = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (scripts/check-console sets it)`);
+  return v.replace(/\/+$/, '');
+};
+const BASE = need('CONSOLE_URL');
+const BASE_JS = need('CONSOLE_URL_2');
+const BASE_NOJS = need('CONSOLE_URL_3');
+const TOKEN = need('CONSOLE_TOKEN');
+const WHO = process.env.CONSOLE_WHO || '';
+const SHOTS = process.env.SCREENSHOT_DIR || path.resolve(__dirname, '../../target/console-screenshots');
+
+const AXE_SOURCE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa', 'best-practice'];
+const NAV_TIMEOUT = 20_000;
+const STEP_TIMEOUT = 10_000;
+const NARROW = { width: 320, height: 640 };
+const WIDE = { width: 1280, height: 900 };
+
+// Which case each unfiled demo document belongs to (by its file name).
+const FILE_TO = [
+  [/internal-review/, 'FOI_7001'],
+  [/letter-without-reference/, 'CNST/25/008879'],
+];
+const WRONG_REF = 'CNST/99/000000';
+// The cases the demo makes (the cases list may show only some kinds by default).
+const DEMO_CASES = ['CNST/25/008879', 'FOI_7001', 'SHA/22961'];
+
+let browser;
+// The signed-in pages of CONSOLE_URL, found once (before anything is filed there).
+let PAGES;
+// Every axe violation found, for the summary printed at the end.
+const FINDINGS = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  if (FINDINGS.length) {
+    console.log(`\naxe violations (${FINDINGS.length}):`);
+    for (const f of FINDINGS) console.log('  ' + f);
+  }
+  if (browser) await browser.close();
+});
+
+// ---------------------------------------------------------------- helpers
+
+async function newContext(options = {}) {
+  const context = await browser.newContext({ viewport: WIDE, ...options });
+  context.setDefaultTimeout(STEP_TIMEOUT);
+  context.setDefaultNavigationTimeout(NAV_TIMEOUT);
+  return context;
+}
+
+/** Signs the context in by token on `base`; returns a page on the home page. */
+async function signIn(context, base) {
+  const page = await context.newPage();
+  const answer = await page.goto(`${base}/sign-in?token=${encodeURIComponent(TOKEN)}`);
+  assert.equal(answer.status(), 200, `sign-in by token on ${base} should end on a page (status)`);
+  assert.equal(page.url(), `${base}/`, 'sign-in by token should redirect home');
+  const cookies = await context.cookies(base);
+  const session = cookies.find((c) => c.name === 'postroom-session');
+  assert.ok(session, 'sign-in should set the postroom-session cookie');
+  assert.equal(session.httpOnly, true, 'the session cookie should be HttpOnly');
+  assert.equal(session.sameSite, 'Lax', 'the session cookie should be SameSite=Lax');
+  return page;
+}
+
+function slug(s) {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+async function shot(page, mode, name) {
+  const dir = path.join(SHOTS, mode);
+  fs.mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true, timeout: STEP_TIMEOUT });
+}
+
+/** Runs axe-core on the page; returns the violations as lines of text. */
+async function axe(page, where) {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async (tags) => {
+    // iframes: false — the only frame is a PDF preview, which axe cannot enter.
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: tags },
+      resultTypes: ['violations'],
+      iframes: false,
+    });
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html.slice(0, 200) })),
+    }));
+  }, AXE_TAGS);
+  const lines = [];
+  for (const v of violations) {
+    for (const n of v.nodes) {
+      lines.push(`${where}: ${v.id} (${v.impact}): ${v.help} — ${n.target} — ${n.html}`);
+    }
+  }
+  FINDINGS.push(...lines);
+  return lines;
+}
+
+/** Checks a page's status and that it has one non-empty h1; returns problems. */
+async function rendered(page, answer, spec, where, checkTitle = false) {
+  const problems = [];
+  if (!answer) {
+    problems.push(`${where}: no answer`);
+    return problems;
+  }
+  if (answer.status() !== spec.status) {
+    problems.push(`${where}: status ${answer.status()}, expected ${spec.status}`);
+  }
+  const h1s = await page.locator('h1').allTextContents();
+  if (h1s.length !== 1 || !h1s[0].trim()) {
+    problems.push(`${where}: expected one non-empty h1, found ${JSON.stringify(h1s)}`);
+  }
+  // GOV.UK's pattern: "<what the page is> – <service>", words spaced.
+  const title = await page.title();
+  if (checkTitle && !/\S \u2013 postroom$/.test(title)) {
+    problems.push(`${where}: title "${title}" should end with " \u2013 postroom" (a space before the dash)`);
+  }
+  if (spec.h1 && h1s[0] && !spec.h1.test(h1s[0])) {
+    problems.push(`${where}: h1 "${h1s[0].trim()}" does not match ${spec.h1}`);
+  }
+  return problems;
+}
+
+/** The links in <main> whose href matches `re`, as absolute paths, in page order. */
+async function mainLinks(page, re) {
+  const hrefs = await page.$$eval('main a[href]', (as) => as.map((a) => a.getAttribute('href')));
+  return [...new Set(hrefs.filter((h) => re.test(h)))];
+}
+
+/** Finds every page of the console to check, from a signed-in page on CONSOLE_URL. */
+async function discoverPages(page) {
+  const pages = [
+    { name: 'sign-in', path: '/sign-in', status: 200, h1: /Sign in/ },
+    { name: 'sign-in-refused', path: '/sign-in?token=not-the-right-token-at-all', status: 403, h1: /Sign in/ },
+    { name: 'home', path: '/', status: 200, h1: /What needs doing/ },
+    { name: 'inbox', path: '/inbox', status: 200, h1: /Inbox/ },
+  ];
+  await page.goto(`${BASE}/inbox`);
+  const unfiled = await mainLinks(page, /^\/documents\//);
+  assert.ok(unfiled.length >= 2, `the demo inbox should list 2 documents, found ${unfiled.length}`);
+  for (const href of unfiled) {
+    const name = await page.locator(`main a[href="${href}"]`).first().textContent();
+    pages.push({ name: `document-unfiled-${slug(name)}`, path: href, status: 200 });
+  }
+  pages.push({ name: 'cases', path: '/cases', status: 200, h1: /Cases/ });
+  await page.goto(`${BASE}/cases`);
+  const cases = await mainLinks(page, /^\/cases\/./);
+  for (const ref of DEMO_CASES) {
+    const href = `/cases/${encodeURIComponent(ref)}`;
+    if (!cases.includes(href)) cases.push(href);
+  }
+  const documents = [];
+  for (const href of cases) {
+    pages.push({ name: `case-${slug(decodeURIComponent(href.slice(7)))}`, path: href, status: 200 });
+    await page.goto(BASE + href);
+    for (const d of await mainLinks(page, /^\/documents\//)) {
+      if (documents.includes(d) || unfiled.includes(d)) continue;
+      documents.push(d);
+      const name = await page.locator(`main a[href="${d}"]`).first().textContent();
+      pages.push({ name: `document-filed-${slug(name)}`, path: d, status: 200 });
+    }
+  }
+  assert.ok(pages.some((p) => /^document-filed-.*-pdf$/.test(p.name)),
+    'the case pages should link to at least one filed PDF document');
+  pages.push({ name: 'foi-register', path: '/foi', status: 200, h1: /FOI register/ });
+  const requests = [];
+  for (const view of ['open', 'due', 'overdue', 'closed']) {
+    pages.push({ name: `foi-register-${view}`, path: `/foi?view=${view}`, status: 200, h1: /FOI register/ });
+    await page.goto(`${BASE}/foi?view=${view}`);
+    for (const r of await mainLinks(page, /^\/foi\/./)) if (!requests.includes(r)) requests.push(r);
+  }
+  assert.ok(requests.length >= 1, 'the FOI register should list at least one request (FOI_7001)');
+  for (const r of requests) {
+    pages.push({ name: `foi-request-${slug(decodeURIComponent(r.slice(5)))}`, path: r, status: 200 });
+  }
+  pages.push({ name: 'not-found', path: '/no-such-page', status: 404, h1: /not found/i });
+  pages.push({ name: 'signed-out', path: '/signed-out', status: 200, h1: /signed out/i });
+  return pages;
+}
+
+async function pagesToCheck() {
+  if (!PAGES) {
+    const context = await newContext();
+    try {
+      PAGES = await discoverPages(await signIn(context, BASE));
+    } finally {
+      await context.close();
+    }
+  }
+  return PAGES;
+}
+
+function report(t, problems, what) {
+  for (const p of problems) t.diagnostic(p);
+  assert.equal(problems.length, 0, `${what}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
+}
+
+/** What has the keyboard focus, described. */
+async function focused(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el) return null;
+    const cs = getComputedStyle(el);
+    return {
+      tag: el.tagName.toLowerCase(),
+      id: el.id,
+      href: el.getAttribute('href'),
+      text: (el.textContent || '').trim().replace(/\s+/g, ' '),
+      value: el.value,
+      inSummary: !!el.closest('.govuk-error-summary'),
+      // GOV.UK's focus state: a yellow outline or background with a box shadow.
+      visible: (cs.outlineStyle !== 'none' && cs.outlineWidth !== '0px' && cs.outlineColor !== 'rgba(0, 0, 0, 0)')
+        || cs.boxShadow !== 'none',
+    };
+  });
+}
+
+/** Presses Tab until `want(focused)` holds (at most `max` times); returns what is focused. */
+async function tabTo(page, want, label, max = 40) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    const f = await focused(page);
+    if (f && want(f)) {
+      assert.ok(f.visible, `the focus on ${label} should be visible (outline or box shadow)`);
+      return f;
+    }
+  }
+  throw new assert.AssertionError({ message: `${label} was not reached in ${max} presses of Tab` });
+}
+
+function caseFor(fileName) {
+  const hit = FILE_TO.find(([re]) => re.test(fileName));
+  assert.ok(hit, `the demo inbox has a document this test does not know where to file: ${fileName}`);
+  return hit[1];
+}
+
+function historyRows(page) {
+  return page.$$eval('table', (tables) => {
+    const t = tables.find((x) => /History/.test(x.querySelector('caption')?.textContent || ''));
+    if (!t) return null;
+    return [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent.trim()));
+  });
+}
+
+async function checkFiledHistory(page, base, href, ref) {
+  const answer = await page.goto(base + href);
+  assert.equal(answer.status(), 200, `${href} should open after filing`);
+  const rows = await historyRows(page);
+  assert.ok(rows, `${href}: the document page should have a history table`);
+  const who = WHO ? `console:${WHO}` : null;
+  const filed = rows.find((r) => r[2] === 'Filed by hand');
+  assert.ok(filed, `${href}: the history should record "Filed by hand"; rows: ${JSON.stringify(rows)}`);
+  if (who) {
+    assert.equal(filed[1], who, `${href}: the filing should name the signed-in person`);
+  } else {
+    assert.match(filed[1], /^console:/, `${href}: the filing should name the signed-in person`);
+  }
+  const summary = await page.locator('main dl.govuk-summary-list').first().textContent();
+  assert.match(summary, /Filed/, `${href}: its status should now be filed`);
+  assert.ok(summary.includes(ref), `${href}: its summary should name case ${ref}`);
+}
+
+// ---------------------------------------------------------------- 1. no session
+
+test('without a session: pages redirect to sign-in, a wrong token is refused', async () => {
+  const context = await newContext();
+  try {
+    const page = await context.newPage();
+    for (const p of ['/', '/inbox', '/cases/CNST%2F25%2F008879']) {
+      const answer = await page.goto(BASE + p);
+      assert.equal(page.url(), `${BASE}/sign-in`, `${p} without a session should redirect to /sign-in`);
+      assert.equal(answer.request().redirectedFrom()?.url(), BASE + p, `${p} should be the redirect's start`);
+      assert.equal(answer.status(), 200, 'the sign-in page should show');
+      await assert.doesNotReject(page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor(),
+        'the sign-in page should have the heading "Sign in"');
+      assert.equal(await page.locator('.govuk-error-summary').count(), 0, 'no error summary without a token');
+      assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'no sign-out button without a session');
+    }
+    const api = await context.request.get(`${BASE}/inbox`, { maxRedirects: 0 });
+    assert.equal(api.status(), 401, 'a non-page request without a session should get 401');
+    assert.ok(!(await api.text()).includes('.eml'), 'the 401 answer should show no data');
+
+    const refused = await page.goto(`${BASE}/sign-in?token=not-the-right-token-at-all`);
+    assert.equal(refused.status(), 403, 'a wrong token should be refused with 403');
+    const summary = page.locator('.govuk-error-summary');
+    await assert.doesNotReject(summary.waitFor(), 'the refusal page should show an error summary');
+    assert.match(await summary.textContent(), /not valid/, 'the error summary should say the link is not valid');
+    assert.match(await page.title(), /^Sign in/, 'the refusal page should be the sign-in page');
+    const cookies = await context.cookies(BASE);
+    assert.ok(!cookies.some((c) => c.name === 'postroom-session'), 'a wrong token should set no session cookie');
+    await shot(page, 'anonymous', 'sign-in-refused');
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- 2. every page
+
+test('every page, JavaScript on: renders and axe finds no violations', { timeout: 300_000 }, async (t) => {
+  const pages = await pagesToCheck();
+  const context = await newContext({ bypassCSP: true });
+  const problems = [];
+  try {
+    const page = await signIn(context, BASE);
+    for (const spec of pages) {
+      const where = `[js] ${spec.name} (${spec.path})`;
+      const answer = await page.goto(BASE + spec.path);
+      problems.push(...(await rendered(page, answer, spec, where, true)));
+      const js = await page.evaluate(() => document.body.classList.contains('js-enabled'));
+      if (!js) problems.push(`${where}: body has no js-enabled class (body-start.js did not run)`);
+      await shot(page, 'js', spec.name);
+      problems.push(...(await axe(page, where)));
+    }
+  } finally {
+    await context.close();
+  }
+  t.diagnostic(`${pages.length} pages checked`);
+  report(t, problems, 'pages with JavaScript on');
+});
+
+test('every page, JavaScript off: renders; axe on the no-script rendering', { timeout: 300_000 }, async (t) => {
+  const pages = await pagesToCheck();
+  const problems = [];
+  // Really off: status, one h1, no js-enabled class, a screenshot.
+  const off = await newContext({ javaScriptEnabled: false });
+  try {
+    const page = await signIn(off, BASE);
+    for (const spec of pages) {
+      const where = `[no-js] ${spec.name} (${spec.path})`;
+      const answer = await page.goto(BASE + spec.path);
+      problems.push(...(await rendered(page, answer, spec, where)));
+      const cls = await page.locator('body').getAttribute('class');
+      if (/js-enabled/.test(cls || '')) problems.push(`${where}: body has js-enabled with JavaScript off`);
+      await shot(page, 'no-js', spec.name);
+    }
+  } finally {
+    await off.close();
+  }
+  // axe needs JavaScript: the same pages with the console's own scripts not served, so the
+  // markup stays exactly as without JavaScript (no js-enabled class, no component set up).
+  const noScripts = await newContext({ bypassCSP: true });
+  try {
+    await noScripts.route(/\/assets\/(body-start|console|govuk-frontend\.min)\.js/, (route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript', body: '' }));
+    const page = await signIn(noScripts, BASE);
+    for (const spec of pages) {
+      const where = `[no-js] ${spec.name} (${spec.path})`;
+      await page.goto(BASE + spec.path);
+      problems.push(...(await axe(page, where)));
+    }
+  } finally {
+    await noScripts.close();
+  }
+  t.diagnostic(`${pages.length} pages checked`);
+  report(t, problems, 'pages with JavaScript off');
+});
+
+test('every page at 320 px wide: no horizontal scrolling and axe finds no violations', { timeout: 300_000 }, async (t) => {
+  const pages = await pagesToCheck();
+  const context = await newContext({ bypassCSP: true, viewport: NARROW });
+  const problems = [];
+  try {
+    const page = await signIn(context, BASE);
+    for (const spec of pages) {
+      const where = `[320px] ${spec.name} (${spec.path})`;
+      const answer = await page.goto(BASE + spec.path);
+      problems.push(...(await rendered(page, answer, spec, where)));
+      const wide = await page.evaluate(() => {
+        const w = document.documentElement.scrollWidth;
+        if (w <= 321) return null;
+        // The elements that stick out, to say what to fix.
+        const out = [...document.querySelectorAll('body *')]
+          .filter((el) => el.getBoundingClientRect().right > 321)
+          .filter((el) => !el.parentElement || el.parentElement.getBoundingClientRect().right <= 321)
+          .slice(0, 5)
+          .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).trim().split(/\s+/).join('.') : ''}`);
+        return { w, out };
+      });
+      if (wide) problems.push(`${where}: scrolls sideways (scrollWidth ${wide.w} > 321); widest: ${wide.out.join(', ')}`);
+      await shot(page, 'narrow-320', spec.name);
+      problems.push(...(await axe(page, where)));
+    }
+  } finally {
+    await context.close();
+  }
+  t.diagnostic(`${pages.length} pages checked`);
+  report(t, problems, 'pages at 320 px');
+});
+
+test('every page under the real Content Security Policy: no violation, no script error', { timeout: 300_000 }, async (t) => {
+  const pages = await pagesToCheck();
+  const context = await newContext(); // no bypassCSP
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || '(inline)'}`
+        + ` at ${e.sourceFile || '?'}:${e.lineNumber || 0}${e.sample ? ` "${e.sample}"` : ''}`);
+    });
+  });
+  const problems = [];
+  let current = '';
+  try {
+    const page = await signIn(context, BASE);
+    page.on('console', (msg) => {
+      if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`${current}: console: ${msg.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`${current}: script error: ${e.message}`));
+    for (const spec of pages) {
+      current = `[csp] ${spec.name} (${spec.path})`;
+      await page.goto(BASE + spec.path, { waitUntil: 'load' });
+      // GOV.UK Frontend marks each component it starts: proof that the module ran.
+      const state = await page.evaluate(() => ({
+        js: document.body.classList.contains('js-enabled'),
+        supported: document.body.classList.contains('govuk-frontend-supported'),
+        skip: document.querySelector('.govuk-skip-link')?.getAttributeNames().filter((n) => n.endsWith('-init')) || [],
+      }));
+      if (!state.js || !state.supported) problems.push(`${current}: body-start.js did not run (${JSON.stringify(state)})`);
+      if (!state.skip.length) problems.push(`${current}: GOV.UK Frontend did not start (the skip link has no *-init attribute)`);
+      for (const frame of page.frames()) {
+        const seen = await frame.evaluate(() => window.__cspViolations || []).catch(() => []);
+        for (const v of seen) problems.push(`${current}: ${frame === page.mainFrame() ? '' : `frame ${frame.url()}: `}${v}`);
+      }
+    }
+  } finally {
+    await context.close();
+  }
+  t.diagnostic(`${pages.length} pages checked`);
+  report(t, problems, 'Content Security Policy');
+});
+
+// ---------------------------------------------------------------- 3. keyboard only
+
+test('keyboard only: skip link, inbox, a document, a wrong then a right reference, save and next, save', { timeout: 120_000 }, async () => {
+  await pagesToCheck(); // the sweep has seen the unfiled documents before they are filed
+  const context = await newContext();
+  try {
+    const page = await signIn(context, BASE);
+    await page.goto(`${BASE}/`);
+    let f = await tabTo(page, () => true, 'the first focusable element', 1);
+    assert.equal(f.text, 'Skip to main content', 'the first Tab should reach the skip link');
+    await page.keyboard.press('Enter');
+    f = await focused(page);
+    assert.equal(f.id, 'main-content', 'Enter on the skip link should move the focus to <main>');
+
+    f = await tabTo(page, (x) => x.tag === 'a' && x.href === '/inbox', 'a link to the inbox');
+    await Promise.all([page.waitForURL(`${BASE}/inbox`), page.keyboard.press('Enter')]);
+    f = await tabTo(page, (x) => x.tag === 'a' && /^\/documents\//.test(x.href || ''), 'the first document in the inbox');
+    await Promise.all([page.waitForURL(BASE + f.href), page.keyboard.press('Enter')]);
+
+    for (let n = 1; n <= 2; n += 1) {
+      const title = (await page.locator('h1').textContent()).trim();
+      const ref = caseFor(title);
+      const last = n === 2;
+      const button = last ? 'Save' : 'Save and file next';
+      await tabTo(page, (x) => x.id === 'case_ref', `the "File to case" field of ${title}`);
+      if (!last) {
+        // A wrong reference first: the error summary takes the focus, its link leads back.
+        await page.keyboard.press('ControlOrMeta+A');
+        await page.keyboard.type(WRONG_REF);
+        await tabTo(page, (x) => x.tag === 'button' && x.text === button, `the "${button}" button`);
+        const [answer] = await Promise.all([
+          page.waitForResponse((r) => r.request().method() === 'POST'),
+          page.keyboard.press('Enter'),
+        ]);
+        assert.equal(answer.status(), 422, 'a wrong reference should be answered 422');
+        await page.waitForLoadState('load');
+        await page.locator('.govuk-error-summary').waitFor();
+        await page.waitForFunction(() => document.activeElement?.closest('.govuk-error-summary'),
+          null, { timeout: STEP_TIMEOUT }).catch(() => {});
+        f = await focused(page);
+        assert.ok(f.inSummary, `the error summary should take the focus (focus is on ${JSON.stringify(f)})`);
+        f = await tabTo(page, (x) => x.tag === 'a' && x.href === '#case_ref', 'the error summary link', 3);
+        await page.keyboard.press('Enter');
+        f = await focused(page);
+        assert.equal(f.id, 'case_ref', 'the error summary link should move the focus to the field');
+        assert.equal(f.value, WRONG_REF, 'the field should keep the wrong reference typed');
+      }
+      await page.keyboard.press('ControlOrMeta+A');
+      await page.keyboard.type(ref);
+      await tabTo(page, (x) => x.tag === 'button' && x.text === button, `the "${button}" button`);
+      const to = last ? /\/inbox\?filed=/ : /\/documents\/[^?]+\?filed=/;
+      await Promise.all([page.waitForURL(to), page.keyboard.press('Enter')]);
+      const banner = page.locator('.govuk-notification-banner--success');
+      assert.match(await banner.textContent(), new RegExp(`filed to case ${ref.replace(/\//g, '\\/')}`),
+        `the success banner should name case ${ref}`);
+    }
+    assert.match(await page.locator('main').textContent(), /every document is filed/,
+      'after the last document the inbox should say every document is filed');
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- 4. triage
+
+async function triage(base, javaScriptEnabled) {
+  const mode = javaScriptEnabled ? 'triage-js' : 'triage-no-js';
+  const context = await newContext({ javaScriptEnabled });
+  try {
+    const page = await signIn(context, base);
+    await page.getByRole('link', { name: /unfiled documents/ }).click();
+    await page.waitForURL(`${base}/inbox`);
+    const rows = page.locator('main table tbody tr');
+    assert.equal(await rows.count(), 2, 'the demo inbox should list two documents');
+    await shot(page, mode, '1-inbox');
+    const first = page.locator('main table tbody tr a').first();
+    const firstName = (await first.textContent()).trim();
+    await first.click();
+    await page.waitForURL(/\/documents\//);
+    await assert.doesNotReject(page.getByRole('heading', { level: 1, name: firstName }).waitFor(),
+      `the document page should be headed ${firstName}`);
+    const firstHref = new URL(page.url()).pathname;
+
+    // A reference with no case: error summary, field error, the typed value kept.
+    const field = page.getByLabel('File to case');
+    await field.fill(WRONG_REF);
+    const [bad] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url().includes('/file')),
+      page.getByRole('button', { name: 'Save and file next' }).click(),
+    ]);
+    assert.equal(bad.status(), 422, 'a wrong reference should be answered 422');
+    await page.waitForLoadState('load');
+    const summary = page.locator('.govuk-error-summary');
+    await assert.doesNotReject(summary.waitFor(), 'a wrong reference should show the error summary');
+    assert.match(await summary.textContent(), /There is no case CNST\/99\/000000/, 'the error summary should name the problem');
+    assert.match(await page.locator('#case_ref-error').textContent(), /There is no case CNST\/99\/000000/,
+      'the field should show its error message');
+    assert.equal(await page.getByLabel('File to case').inputValue(), WRONG_REF, 'the field should keep what was typed');
+    assert.match(await page.title(), /^Error:/, 'the page title should start with "Error:"');
+    assert.match(await page.getByLabel('File to case').getAttribute('aria-describedby'), /case_ref-error/,
+      'the field should be described by its error');
+    await shot(page, mode, '2-wrong-reference');
+
+    // The right reference, then save and file next.
+    const firstRef = caseFor(firstName);
+    await page.getByLabel('File to case').fill(firstRef);
+    await page.getByRole('button', { name: 'Save and file next' }).click();
+    await page.waitForURL(/\/documents\/[^?]+\?filed=/);
+    const secondHref = new URL(page.url()).pathname;
+    assert.notEqual(secondHref, firstHref, 'save and file next should open the next document');
+    const banner = page.locator('.govuk-notification-banner--success');
+    assert.match(await banner.textContent(), new RegExp(`The last document was filed to case ${firstRef}`),
+      'the next document should show a success banner naming the case');
+    const secondName = (await page.locator('h1').textContent()).trim();
+    await shot(page, mode, '3-next-document');
+
+    // The last one: no "next", just save (back to the inbox).
+    assert.equal(await page.getByRole('button', { name: 'Save and file next' }).count(), 0,
+      'the last unfiled document should offer no "Save and file next"');
+    const secondRef = caseFor(secondName);
+    await page.getByLabel('File to case').fill(secondRef);
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.waitForURL(/\/inbox\?filed=/);
+    assert.match(await page.locator('.govuk-notification-banner--success').textContent(),
+      new RegExp(`filed to case ${secondRef}`), 'the inbox should show a success banner naming the case');
+    assert.match(await page.locator('main').textContent(), /every document is filed/,
+      'the inbox should say every document is filed');
+    await shot(page, mode, '4-inbox-empty');
+
+    // Each filing is in the document's history, with the person.
+    await checkFiledHistory(page, base, firstHref, firstRef);
+    await checkFiledHistory(page, base, secondHref, secondRef);
+    await shot(page, mode, '5-filed-document');
+    // And the case lists it.
+    await page.goto(`${base}/cases/${encodeURIComponent(secondRef)}`);
+    assert.ok(await page.locator(`main a[href="${secondHref}"]`).count() === 1,
+      `the page of case ${secondRef} should list the filed document`);
+  } finally {
+    await context.close();
+  }
+}
+
+test('triage with save and next, JavaScript on (fresh console)', { timeout: 120_000 }, async () => {
+  await triage(BASE_JS, true);
+});
+
+test('triage with save and next, JavaScript off (fresh console)', { timeout: 120_000 }, async () => {
+  await triage(BASE_NOJS, false);
+});
+
+// ---------------------------------------------------------------- 5. CSRF
+
+/** A tiny web site on another origin whose page posts a form to the console. */
+async function forger() {
+  let form = '';
+  const server = http.createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end(`<!DOCTYPE html><html lang="en"><head><title>Win a prize</title></head><body>${form}</body></html>`);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    set(action, token) {
+      form = `<form method="post" action="${action}"><input type="hidden" name="csrf_token" value="${token}">`
+        + '<button type="submit">Claim your prize</button></form>';
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+async function stillSignedIn(page, why) {
+  const answer = await page.goto(`${BASE}/`);
+  assert.equal(page.url(), `${BASE}/`, `${why}: the session should still be valid (no redirect to sign-in)`);
+  assert.equal(answer.status(), 200, `${why}: the home page should still show`);
+  assert.equal(await page.locator('h1').textContent(), 'What needs doing', `${why}: the home page should still show`);
+}
+
+test('a cross-site POST is refused and the session stays', { timeout: 120_000 }, async () => {
+  const site = await forger();
+  const context = await newContext();
+  try {
+    const page = await signIn(context, BASE);
+    const realToken = await page.locator('input[name="csrf_token"]').first().getAttribute('value');
+    assert.ok(realToken, 'the sign-out form should carry a csrf_token');
+    const cases = [
+      // Same site (127.0.0.1), another origin: the Lax cookie is sent; the token is forged.
+      [`http://127.0.0.1:${site.port}/`, 'forged-token', 'another origin, forged token'],
+      // Even the right token does not help a form from another origin (Origin/Sec-Fetch-Site check).
+      [`http://127.0.0.1:${site.port}/`, realToken, 'another origin, the real token'],
+      // Another site altogether (localhost is not 127.0.0.1).
+      [`http://localhost:${site.port}/`, realToken, 'another site, the real token'],
+    ];
+    for (const [origin, token, label] of cases) {
+      site.set(`${BASE}/sign-out`, token);
+      await page.goto(origin);
+      const [answer] = await Promise.all([
+        page.waitForResponse((r) => r.url() === `${BASE}/sign-out` && r.request().method() === 'POST'),
+        page.getByRole('button', { name: 'Claim your prize' }).click(),
+      ]);
+      assert.equal(answer.status(), 403, `a POST to /sign-out from ${label} should be refused with 403`);
+      await page.waitForLoadState('load');
+      assert.match(await page.locator('h1').textContent(), /You cannot do this/, `${label}: the refusal page should show`);
+      await stillSignedIn(page, label);
+    }
+
+    // Same origin without the right token: refused too.
+    const none = await page.request.post(`${BASE}/sign-out`, { form: {}, maxRedirects: 0 });
+    assert.equal(none.status(), 403, 'a same-origin POST without csrf_token should get 403');
+    const wrong = await page.request.post(`${BASE}/sign-out`, { form: { csrf_token: 'wrong' }, maxRedirects: 0 });
+    assert.equal(wrong.status(), 403, 'a same-origin POST with a wrong csrf_token should get 403');
+    await page.goto(`${BASE}/`);
+    const fromPage = await page.evaluate(async () => {
+      const r = await fetch('/sign-out', {
+        method: 'POST', body: new URLSearchParams({ csrf_token: 'wrong' }), redirect: 'manual',
+      });
+      return r.status;
+    });
+    assert.equal(fromPage, 403, 'a fetch POST from a console page with a wrong csrf_token should get 403');
+    await stillSignedIn(page, 'after the same-origin POSTs without the token');
+  } finally {
+    await context.close();
+    await site.close();
+  }
+});
+
+// ---------------------------------------------------------------- 6. sign out
+
+test('sign out ends the session', { timeout: 60_000 }, async () => {
+  const context = await newContext();
+  try {
+    const page = await signIn(context, BASE);
+    const before = (await context.cookies(BASE)).find((c) => c.name === 'postroom-session');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${BASE}/signed-out`);
+    assert.match(await page.locator('h1').textContent(), /You have signed out/, 'the signed-out page should show');
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'no sign-out button once signed out');
+    await page.goto(`${BASE}/`);
+    assert.equal(page.url(), `${BASE}/sign-in`, 'after signing out, / should redirect to sign-in');
+
+    // The old cookie is dead on the server too, not just removed from the browser.
+    const replay = await newContext();
+    try {
+      await replay.addCookies([{ ...before, expires: -1 }]);
+      const p2 = await replay.newPage();
+      await p2.goto(`${BASE}/`);
+      assert.equal(p2.url(), `${BASE}/sign-in`, 'the signed-out session cookie should no longer work');
+    } finally {
+      await replay.close();
+    }
+  } finally {
+    await context.close();
+  }
+});

@@ -1,0 +1,529 @@
+//! The staff console in process: every route for every role through the same router
+//! that `postroom console` and the console function serve, sign-in and sessions (idle
+//! and absolute timeouts, sign-out), the CSRF defences (form token and cross-site
+//! check), the security headers on every answer, filing from the triage page (audited
+//! with the person), and the audit of every view of a claim document.
+
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, Response, StatusCode, header};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http_body_util::BodyExt as _;
+use postroom::app::{Acknowledgements, App, Front};
+use postroom::audit::Object;
+use postroom::clock::Clock;
+use postroom::config::Config;
+use postroom::console::authz::Role;
+use postroom::console::{ConsoleSettings, LocalToken};
+use postroom::store::Key;
+use tower::ServiceExt as _;
+
+/// A clock the test moves on.
+#[derive(Debug)]
+struct StepClock(Mutex<DateTime<Utc>>);
+
+impl Clock for StepClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().expect("clock")
+    }
+}
+
+impl StepClock {
+    fn advance(&self, by: Duration) {
+        *self.0.lock().expect("clock") += by;
+    }
+}
+
+struct Console {
+    _dir: tempfile::TempDir,
+    app: Arc<App>,
+    clock: Arc<StepClock>,
+    router: axum::Router,
+}
+
+fn token_of(role: Option<Role>) -> String {
+    format!(
+        "token-for-{}-0123456789",
+        role.map_or("everyone", Role::as_str)
+    )
+}
+
+/// A console over a fresh embedded store holding the demo post, with one sign-in token
+/// per role and one with every role.
+async fn console() -> Console {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config::local(dir.path());
+    let stores = postroom::app::local_stores(&config).expect("local stores");
+    let clock = Arc::new(StepClock(Mutex::new(
+        Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0)
+            .single()
+            .expect("a time"),
+    )));
+    let app = Arc::new(App::with_stores(
+        config,
+        stores,
+        clock.clone(),
+        Front::named("console", Acknowledgements::Off),
+    ));
+    postroom::demo::run(&app).await.expect("the demo post");
+    let mut tokens: Vec<LocalToken> = Role::ALL
+        .iter()
+        .map(|r| {
+            LocalToken::new(
+                &token_of(Some(*r)),
+                format!("{}-user", r.as_str()),
+                vec![*r],
+            )
+        })
+        .collect();
+    tokens.push(LocalToken::new(
+        &token_of(None),
+        "everyone",
+        Role::ALL.to_vec(),
+    ));
+    let router = postroom::console::router(app.clone(), ConsoleSettings::local(tokens));
+    Console {
+        _dir: dir,
+        app,
+        clock,
+        router,
+    }
+}
+
+impl Console {
+    async fn send(&self, request: Request<Body>) -> Response<Body> {
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("an answer")
+    }
+
+    /// Signs in with the token of `role` (every role when `None`): the cookie.
+    async fn sign_in(&self, role: Option<Role>) -> String {
+        let answer = self
+            .send(get(&format!("/sign-in?token={}", token_of(role)), None))
+            .await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+        assert_eq!(answer.headers()[header::LOCATION], "/");
+        let set = answer.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii");
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        set.split(';').next().expect("a cookie").to_owned()
+    }
+
+    async fn page(&self, path: &str, cookie: &str) -> (StatusCode, String) {
+        let answer = self.send(get(path, Some(cookie))).await;
+        let status = answer.status();
+        (status, body(answer).await)
+    }
+
+    /// The form token on a signed-in page.
+    async fn csrf(&self, cookie: &str) -> String {
+        let (_, html) = self.page("/", cookie).await;
+        let needle = "name=\"csrf_token\" value=\"";
+        let at = html.find(needle).expect("a form token") + needle.len();
+        let token = &html[at..at + html[at..].find('"').expect("end")];
+        assert_eq!(token.len(), 43, "a whole token");
+        token.to_owned()
+    }
+
+    async fn unfiled(&self) -> Vec<String> {
+        self.app
+            .cases
+            .inbox_view()
+            .await
+            .expect("inbox")
+            .into_iter()
+            .filter_map(|e| e.doc_id)
+            .collect()
+    }
+}
+
+fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut r = Request::get(path).header(header::ACCEPT, "text/html");
+    if let Some(c) = cookie {
+        r = r.header(header::COOKIE, c);
+    }
+    r.body(Body::empty()).expect("a request")
+}
+
+fn post(path: &str, cookie: &str, form: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(form.to_owned()))
+        .expect("a request")
+}
+
+async fn body(answer: Response<Body>) -> String {
+    let bytes = answer
+        .into_body()
+        .collect()
+        .await
+        .expect("a body")
+        .to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Each page, and the permission it needs (`None`: any signed-in person).
+const PAGES: &[(&str, Option<&str>)] = &[
+    ("/", None),
+    ("/inbox", Some("triage")),
+    ("/cases", Some("cases")),
+    ("/cases/CNST%2F25%2F008879", Some("cases")),
+    ("/cases/SHA%2F22961", Some("cases")),
+    ("/foi", Some("foi")),
+    ("/foi?view=due", Some("foi")),
+    ("/foi?view=overdue", Some("foi")),
+    ("/foi?view=closed", Some("foi")),
+    ("/foi/FOI_7001", Some("foi")),
+];
+
+fn may(role: Role, need: Option<&str>) -> bool {
+    use postroom::console::authz::Permission::*;
+    let perm = match need {
+        None => return true,
+        Some("triage") => Triage,
+        Some("cases") => ViewCases,
+        Some("foi") => ViewFoi,
+        Some(other) => panic!("{other}"),
+    };
+    role.permissions().contains(&perm)
+}
+
+#[tokio::test]
+async fn every_page_answers_each_role_or_refuses_it() {
+    let c = console().await;
+    for role in Role::ALL {
+        let cookie = c.sign_in(Some(role)).await;
+        for (path, need) in PAGES {
+            let (status, html) = c.page(path, &cookie).await;
+            if may(role, *need) {
+                assert_eq!(status, StatusCode::OK, "{} on {path}", role.as_str());
+                assert!(html.contains("<h1"), "{path} has a heading");
+            } else {
+                assert_eq!(status, StatusCode::FORBIDDEN, "{} on {path}", role.as_str());
+                assert!(html.contains("forbidden"), "the refusal names its code");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn documents_are_seen_only_by_the_roles_of_their_case() {
+    let c = console().await;
+    let claim_doc = c
+        .app
+        .cases
+        .view("CNST/25/008879")
+        .await
+        .expect("view")
+        .expect("the demo claim")
+        .documents()
+        .find_map(|d| d.doc_id.clone())
+        .expect("a document");
+    let unfiled = c.unfiled().await[0].clone();
+    for role in Role::ALL {
+        let cookie = c.sign_in(Some(role)).await;
+        for (doc, need) in [(&claim_doc, "cases"), (&unfiled, "triage")] {
+            for suffix in ["", "/original", "/text"] {
+                let path = format!("/documents/{doc}{suffix}");
+                let (status, _) = c.page(&path, &cookie).await;
+                let want = if may(role, Some(need)) {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(status, want, "{} on {path}", role.as_str());
+            }
+        }
+    }
+    // Every view, download and refusal is in the document's history, with the person.
+    let events = c
+        .app
+        .audit
+        .events(Object::Document(&claim_doc))
+        .await
+        .expect("events");
+    let by = |what: &str, who: &str| {
+        events
+            .iter()
+            .any(|e| e.what.as_deref() == Some(what) && e.who.as_deref() == Some(who))
+    };
+    assert!(by("viewed", "console:case-handler-user"), "{events:?}");
+    assert!(by("downloaded", "console:case-handler-user"));
+    assert!(by("viewed_text", "console:admin-user"));
+    assert!(by("access_refused", "console:foi-officer-user"));
+    assert!(!by("viewed", "console:foi-officer-user"));
+    // And findable by person.
+    let mine = c
+        .app
+        .audit
+        .count_by("console:case-handler-user", 100)
+        .await
+        .expect("by person");
+    assert!(mine >= 3, "{mine}");
+}
+
+#[tokio::test]
+async fn without_a_session_pages_go_to_sign_in_and_other_requests_get_401() {
+    let c = console().await;
+    for (path, _) in PAGES {
+        let answer = c.send(get(path, None)).await;
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(answer.headers()[header::LOCATION], "/sign-in");
+        let html = body(answer).await;
+        assert!(
+            !html.contains("FOI_7001") && !html.contains("CNST"),
+            "{path} leaks nothing"
+        );
+    }
+    let api = Request::get("/inbox").body(Body::empty()).expect("request");
+    assert_eq!(c.send(api).await.status(), StatusCode::UNAUTHORIZED);
+    let form = Request::post("/sign-out")
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(c.send(form).await.status(), StatusCode::UNAUTHORIZED);
+    // A forged or stale cookie is no session.
+    let (status, _) = c.page("/", "postroom-session=forged").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // A wrong token is refused with the sign-in page.
+    let (status, html) = c.page("/sign-in?token=wrong-token-0123456789", "x=y").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(html.contains("not valid"));
+}
+
+#[tokio::test]
+async fn sessions_end_when_idle_too_long_at_the_absolute_limit_and_on_sign_out() {
+    let c = console().await;
+    // Idle: 29 minutes between requests keeps it; 31 ends it.
+    let cookie = c.sign_in(None).await;
+    c.clock.advance(Duration::minutes(29));
+    assert_eq!(c.page("/", &cookie).await.0, StatusCode::OK);
+    c.clock.advance(Duration::minutes(31));
+    assert_eq!(c.page("/", &cookie).await.0, StatusCode::SEE_OTHER);
+    // Absolute: active every 20 minutes, it still ends after 8 hours.
+    let cookie = c.sign_in(None).await;
+    for _ in 0..24 {
+        c.clock.advance(Duration::minutes(20));
+        assert_eq!(c.page("/", &cookie).await.0, StatusCode::OK);
+    }
+    c.clock.advance(Duration::minutes(20));
+    assert_eq!(c.page("/", &cookie).await.0, StatusCode::SEE_OTHER);
+    // Sign-out deletes it: the same cookie opens nothing afterwards.
+    let cookie = c.sign_in(None).await;
+    let csrf = c.csrf(&cookie).await;
+    let answer = c
+        .send(post("/sign-out", &cookie, &format!("csrf_token={csrf}")))
+        .await;
+    assert_eq!(
+        answer.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        body(answer).await
+    );
+    assert_eq!(answer.headers()[header::LOCATION], "/signed-out");
+    assert!(
+        answer.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .contains("Max-Age=0")
+    );
+    assert_eq!(c.page("/", &cookie).await.0, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_without_their_token_or_from_another_site_are_refused() {
+    let c = console().await;
+    let cookie = c.sign_in(None).await;
+    let csrf = c.csrf(&cookie).await;
+    let doc = c.unfiled().await[0].clone();
+    let path = format!("/inbox/{doc}/file");
+    let good = format!("csrf_token={csrf}&case_ref=CNST%2F25%2F008879");
+    for form in [
+        "case_ref=CNST%2F25%2F008879".to_owned(),
+        "csrf_token=not-the-token&case_ref=CNST%2F25%2F008879".to_owned(),
+    ] {
+        let answer = c.send(post(&path, &cookie, &form)).await;
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{form}");
+    }
+    // The right token from another site: refused before the form is read.
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let mut request = post(&path, &cookie, &good);
+        request.headers_mut().remove("sec-fetch-site");
+        request
+            .headers_mut()
+            .insert(name, value.parse().expect("header"));
+        request
+            .headers_mut()
+            .insert(header::HOST, "127.0.0.1:8080".parse().expect("header"));
+        let answer = c.send(request).await;
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    // Another person's token does not do either.
+    let other = c.sign_in(Some(Role::Admin)).await;
+    let answer = c.send(post(&path, &other, &good)).await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert_eq!(c.unfiled().await.len(), 2, "nothing was filed");
+    // The same form, from this site with its token, is accepted.
+    let answer = c.send(post(&path, &cookie, &good)).await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(c.unfiled().await.len(), 1);
+}
+
+#[tokio::test]
+async fn triage_files_a_document_audited_with_the_person_then_shows_the_next() {
+    let c = console().await;
+    let cookie = c.sign_in(Some(Role::CaseHandler)).await;
+    let csrf = c.csrf(&cookie).await;
+    let waiting = c.unfiled().await;
+    assert_eq!(waiting.len(), 2);
+    // The inbox lists both, with why each is unfiled.
+    let (_, html) = c.page("/inbox", &cookie).await;
+    assert!(html.contains(&waiting[0]) && html.contains(&waiting[1]));
+    assert!(html.contains("It carries no reference of ours"));
+    let (first, second) = (&waiting[0], &waiting[1]);
+    // A case that does not exist: the form again, with the error and what was typed.
+    let answer = c
+        .send(post(
+            &format!("/inbox/{second}/file"),
+            &cookie,
+            &format!("csrf_token={csrf}&case_ref=CNST%2F99%2F000001&then=next"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body(answer).await;
+    assert!(
+        html.contains("govuk-error-summary") && html.contains("There is no case CNST/99/000001")
+    );
+    assert!(html.contains("value=\"CNST/99/000001\""));
+    // A case handler may not file to an FOI request.
+    let answer = c
+        .send(post(
+            &format!("/inbox/{second}/file"),
+            &cookie,
+            &format!("csrf_token={csrf}&case_ref=FOI_7001&then=next"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Save and file next: filed, then the other unfiled document.
+    let answer = c
+        .send(post(
+            &format!("/inbox/{second}/file"),
+            &cookie,
+            &format!("csrf_token={csrf}&case_ref=+CNST%2F25%2F008879+&then=next"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let next = answer.headers()[header::LOCATION]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(next, format!("/documents/{first}?filed=CNST%2F25%2F008879"));
+    let (_, html) = c.page(&next, &cookie).await;
+    assert!(html.contains("The last document was filed to case CNST/25/008879."));
+    let doc = c
+        .app
+        .cases
+        .document_view(second)
+        .await
+        .expect("doc")
+        .expect("doc");
+    assert_eq!(doc.status.as_deref(), Some("filed"));
+    assert_eq!(doc.case_ref.as_deref(), Some("CNST/25/008879"));
+    let events = c
+        .app
+        .audit
+        .events(Object::Document(second))
+        .await
+        .expect("events");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.what.as_deref() == Some("filed_by_hand")
+                && e.who.as_deref() == Some("console:case-handler-user")),
+        "{events:?}"
+    );
+    // Filing it again is refused: it is no longer unfiled.
+    let answer = c
+        .send(post(
+            &format!("/inbox/{second}/file"),
+            &cookie,
+            &format!("csrf_token={csrf}&case_ref=CNST%2F25%2F008879"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::CONFLICT);
+    assert!(
+        c.app
+            .stores
+            .table
+            .get(&Key::new(postroom::model::keys::doc(second), "META"))
+            .await
+            .expect("get")
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_policy_and_security_headers() {
+    let c = console().await;
+    let cookie = c.sign_in(None).await;
+    let mut paths: Vec<String> = PAGES.iter().map(|(p, _)| p.to_string()).collect();
+    paths.extend(
+        [
+            "/nope",
+            "/sign-in",
+            "/signed-out",
+            "/healthz",
+            "/assets/govuk-frontend.min.css",
+        ]
+        .map(String::from),
+    );
+    for path in paths {
+        let answer = c.send(get(&path, Some(&cookie))).await;
+        let h = answer.headers();
+        let csp = h[header::CONTENT_SECURITY_POLICY].to_str().expect("ascii");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+        assert!(h.contains_key(header::REFERRER_POLICY), "{path}");
+        assert!(h.contains_key(header::CACHE_CONTROL), "{path}");
+    }
+    // Assets: long-lived when asked for by version, revalidated otherwise, 304 on a match.
+    let v = postroom_web::assets::version();
+    let answer = c
+        .send(get(&format!("/assets/console.js?v={v}"), None))
+        .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(
+        answer.headers()[header::CACHE_CONTROL]
+            .to_str()
+            .expect("ascii")
+            .contains("immutable")
+    );
+    let etag = answer.headers()[header::ETAG].clone();
+    let again = Request::get("/assets/console.js")
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .expect("request");
+    assert_eq!(c.send(again).await.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(
+        c.send(get("/assets/../Cargo.toml", None)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    // The page links its assets by version.
+    let (_, html) = c.page("/", &cookie).await;
+    assert!(html.contains(&format!("/assets/govuk-frontend.min.css?v={v}")));
+}
