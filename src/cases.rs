@@ -418,3 +418,18 @@ pub async fn document_original(
         Err(e) => Err(e),
     }
 }
+
+/// A letter's PDF as stored, if it was made.
+pub async fn letter_pdf(
+    blobs: &dyn crate::store::Blobs,
+    letter: &crate::views::LetterEntry,
+) -> Result<Option<bytes::Bytes>, StoreError> {
+    let Some(key) = &letter.s3_key else {
+        return Ok(None);
+    };
+    match blobs.get(key).await {
+        Ok(object) => Ok(Some(object.body)),
+        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -349,6 +349,16 @@ fn outcome(
 }
 
 impl Letters {
+    /// The same use case acting as `who` (a person signed in to the console).
+    pub fn acting_as(&self, who: &str) -> Letters {
+        Letters {
+            stores: self.stores.clone(),
+            registry: self.registry,
+            clock: self.clock.clone(),
+            actor: who.to_owned(),
+        }
+    }
+
     pub async fn send(&self, request: &LetterRequest) -> Result<LetterOutcome, SendError> {
         check_request(request)?;
         // One FOI request gets one acknowledgement however it is asked for (ingest, the

@@ -54,8 +54,16 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
         .route("/documents/{doc_id}/text", get(routes::text))
         .route("/cases", get(routes::cases))
         .route("/cases/{case_ref}", get(routes::case))
-        .route("/foi", get(routes::foi_register))
+        .route("/foi", get(routes::foi_register).post(routes::foi_create))
+        .route("/foi/new", get(routes::foi_new))
         .route("/foi/{reference}", get(routes::foi_request))
+        .route("/foi/{reference}/moves/{name}", post(routes::foi_move))
+        .route("/foi/{reference}/letters/{kind}", post(routes::foi_letter))
+        .route("/cases/{case_ref}/letters/{letter_id}", get(routes::letter))
+        .route(
+            "/foi/{reference}/publish",
+            get(routes::foi_publish_review).post(routes::foi_publish),
+        )
         .fallback(routes::not_found)
         .with_state(state)
         .layer(RequestBodyLimitLayer::new(FORM_LIMIT))

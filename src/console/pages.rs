@@ -279,6 +279,8 @@ pub struct DocRow {
 /// A letter in a case's list.
 #[derive(Debug, Clone)]
 pub struct LetterRow {
+    /// Where its PDF opens, once made.
+    pub href: Option<String>,
     pub template: String,
     pub status: String,
     pub created: String,
@@ -300,14 +302,50 @@ pub struct CasePage {
 #[template(path = "foi_register.html")]
 pub struct FoiRegister {
     pub chrome: Chrome,
+    /// The person may log a new request.
+    pub can_log: bool,
     pub views: Vec<Choice>,
     pub rows: Vec<FoiRow>,
+}
+
+/// A lifecycle move offered on a request, as a form.
+#[derive(Debug, Clone)]
+pub struct MoveForm {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub action: String,
+    pub csrf: String,
+    pub today: String,
+    pub days: bool,
+    pub reason: bool,
+    pub outcome: bool,
+    pub exemptions: bool,
+    pub result: bool,
+    pub outcomes: Vec<Choice>,
+    pub results: Vec<Choice>,
+}
+
+/// The forms that make a request's acknowledgement and response letters.
+#[derive(Debug, Clone)]
+pub struct DraftForms {
+    pub csrf: String,
+    pub acknowledgement: String,
+    /// Only once the response is recorded.
+    pub response: Option<String>,
 }
 
 #[derive(Debug, Template)]
 #[template(path = "foi_request.html")]
 pub struct FoiRequest {
     pub chrome: Chrome,
+    /// Why the last move was refused.
+    pub error: Option<String>,
+    pub moves: Vec<MoveForm>,
+    /// Where the publication review is, when the person may publish and it can be.
+    pub publish_href: Option<String>,
+    /// The forms that draft its letters, for a person who may.
+    pub drafts: Option<DraftForms>,
     pub reference: String,
     pub title: String,
     pub tag: Option<(&'static str, &'static str)>,
@@ -316,6 +354,50 @@ pub struct FoiRequest {
     pub documents: Vec<DocRow>,
     pub letters: Vec<LetterRow>,
     pub history: Vec<HistoryRow>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "foi_new.html")]
+pub struct FoiNew {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub requester: String,
+    pub received: String,
+    pub text: String,
+    pub errors: Vec<(&'static str, String)>,
+}
+
+impl FoiNew {
+    pub fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+}
+
+/// One field of the public response, for the reviewer.
+#[derive(Debug, Clone)]
+pub struct ReviewField {
+    pub field: String,
+    pub public: String,
+    /// What was removed: kind (in words) and the text as it was.
+    pub removed: Vec<(String, String)>,
+    pub check: Vec<String>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "foi_publish.html")]
+pub struct FoiPublish {
+    pub chrome: Chrome,
+    pub reference: String,
+    pub title: String,
+    pub date: String,
+    pub outcome: String,
+    pub fields: Vec<ReviewField>,
+    pub action: String,
+    pub csrf: String,
+    pub error: Option<String>,
 }
 
 /// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.

@@ -726,8 +726,14 @@ fn documents_of(view: &CaseView) -> Vec<DocRow> {
 }
 
 fn letters_of(view: &CaseView) -> Vec<LetterRow> {
+    let case = pages::segment(&view.case.case_ref);
     view.letters()
         .map(|l| LetterRow {
+            href: l
+                .letter_id
+                .as_deref()
+                .filter(|_| l.s3_key.is_some())
+                .map(|id| format!("/cases/{case}/letters/{}", pages::segment(id))),
             template: l.template.as_deref().map(pages::words).unwrap_or_default(),
             status: l.status.as_deref().map(pages::words).unwrap_or_default(),
             created: l.created_at.as_deref().map(pages::when).unwrap_or_default(),
@@ -918,26 +924,58 @@ pub async fn foi_register(
     let rows = foi_rows(&state, view).await?;
     let page = FoiRegister {
         chrome: Chrome::of(&session, "/foi"),
+        can_log: session.can(Permission::MoveFoi),
         views: choices(FOI_VIEWS, &chosen),
         rows,
     };
     Ok(pages::render(&page).into_response())
 }
 
-/// `GET /foi/{ref}`: one request, its clock, documents, letters and history.
+#[derive(Deserialize)]
+pub struct MovedQuery {
+    moved: Option<String>,
+    published: Option<String>,
+}
+
+/// `GET /foi/{ref}`: one request, its clock, the moves its status allows, documents,
+/// letters and history.
 pub async fn foi_request(
     Extract(state): St,
     session: Session,
     Path(reference): Path<String>,
+    Query(q): Query<MovedQuery>,
 ) -> Result<Response, PageError> {
+    let banner = match (q.moved, q.published) {
+        (_, Some(_)) => Some("The response was published to the disclosure log.".to_owned()),
+        (Some(name), _) if name == "letter" => {
+            Some("The letter was made: it is listed under Letters.".to_owned())
+        }
+        (Some(name), _) => MOVES
+            .iter()
+            .find(|m| m.name == name)
+            .map(|m| format!("Done: {}.", m.label.to_lowercase())),
+        _ => None,
+    };
+    Ok(foi_request_page(&state, &session, &reference, None, banner)
+        .await?
+        .into_response())
+}
+
+async fn foi_request_page(
+    state: &State,
+    session: &Session,
+    reference: &str,
+    error: Option<String>,
+    banner: Option<String>,
+) -> Result<axum::response::Html<String>, PageError> {
     session.require(Permission::ViewFoi)?;
     let app = &state.app;
     let request = app
         .cases
-        .foi_request(&app.foi, &reference)
+        .foi_request(&app.foi, reference)
         .await?
         .ok_or_else(|| PageError::not_found("FOI request"))?;
-    let case_view = app.cases.view(&reference).await?;
+    let case_view = app.cases.view(reference).await?;
     let r = &request.case.request;
     let mut summary = vec![
         Row::new("Status", pages::words(r.status.as_str())),
@@ -963,7 +1001,7 @@ pub async fn foi_request(
         summary.push(Row::new("Responded", d.to_string()));
     }
     if let Some(o) = r.outcome {
-        summary.push(Row::new("Outcome", pages::words(o.as_str())));
+        summary.push(Row::new("Outcome", outcome_label(o)));
     }
     if let Some(d) = r.review_due {
         summary.push(Row::new("Review due", d.to_string()));
@@ -975,8 +1013,25 @@ pub async fn foi_request(
     } else {
         None
     };
+    let today = app.foi.today().to_string();
+    let publishable = matches!(
+        r.status,
+        Status::Responded | Status::ReviewDecided | Status::Closed
+    ) && r.outcome.is_some();
     let page = FoiRequest {
-        chrome: Chrome::of(&session, "/foi"),
+        chrome: Chrome::of(session, "/foi").with_banner(banner),
+        error,
+        moves: moves_for(session, reference, r.status, &today),
+        publish_href: (publishable && session.can(Permission::PublishFoi))
+            .then(|| format!("/foi/{}/publish", pages::segment(reference))),
+        drafts: session.can(Permission::MoveFoi).then(|| DraftForms {
+            csrf: session.csrf.clone(),
+            acknowledgement: format!("/foi/{}/letters/acknowledgement", pages::segment(reference)),
+            response: (r
+                .outcome
+                .is_some_and(|o| o != crate::foi::lifecycle::Outcome::Withdrawn))
+            .then(|| format!("/foi/{}/letters/response", pages::segment(reference))),
+        }),
         title: request.case.title.clone(),
         tag,
         summary,
@@ -984,7 +1039,548 @@ pub async fn foi_request(
         documents: case_view.as_ref().map(documents_of).unwrap_or_default(),
         letters: case_view.as_ref().map(letters_of).unwrap_or_default(),
         history: case_view.as_ref().map(events_of).unwrap_or_default(),
-        reference,
+        reference: reference.to_owned(),
+    };
+    Ok(pages::render(&page))
+}
+
+/// `GET /foi/new`: the form that logs a request by hand.
+pub async fn foi_new(session: Session) -> Result<Response, PageError> {
+    session.require(Permission::MoveFoi)?;
+    let page = FoiNew {
+        chrome: Chrome::of(&session, "/foi"),
+        csrf: session.csrf.clone(),
+        requester: String::new(),
+        received: String::new(),
+        text: String::new(),
+        errors: Vec::new(),
     };
     Ok(pages::render(&page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct NewRequestForm {
+    #[serde(default)]
+    requester: String,
+    #[serde(default)]
+    received: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /foi`: logs a request (the next `FOI_` reference, its clock started), or the
+/// form again with every problem at once.
+pub async fn foi_create(
+    Extract(state): St,
+    form: Checked<NewRequestForm>,
+) -> Result<Response, PageError> {
+    let Checked { session, form } = form;
+    session.require(Permission::MoveFoi)?;
+    let mut errors = Vec::new();
+    if form.requester.trim().is_empty() {
+        errors.push(("requester", "Enter who asked".to_owned()));
+    }
+    let received = if form.received.trim().is_empty() {
+        Some(state.app.foi.today())
+    } else {
+        let d = crate::calendar::parse_date(form.received.trim());
+        if d.is_none() {
+            errors.push((
+                "received",
+                "Enter the date as year-month-day, for example 2026-12-04".to_owned(),
+            ));
+        }
+        d
+    };
+    if form.text.trim().is_empty() {
+        errors.push(("text", "Enter what they asked for".to_owned()));
+    }
+    if errors.is_empty() {
+        let new = crate::foi::service::NewRequest {
+            requester: form.requester.trim().to_owned(),
+            request_text: form.text.clone(),
+            received,
+            title: None,
+            source_doc: None,
+        };
+        match state.app.foi.acting_as(&session.who).open(new).await {
+            Ok(case) => {
+                let to = format!("/foi/{}", pages::segment(&case.request.reference));
+                return Ok(Redirect::to(&to).into_response());
+            }
+            Err(e) if crate::failure::ErrorCode::code(&e).http_status() < 500 => {
+                errors.push(("received", e.to_string()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let page = FoiNew {
+        chrome: Chrome::of(&session, "/foi"),
+        csrf: session.csrf.clone(),
+        requester: form.requester,
+        received: form.received,
+        text: form.text,
+        errors,
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response())
+}
+
+/// The publication review: exactly what the disclosure log will show, with what was
+/// removed and what to check. `store` publishes it.
+async fn publication(
+    state: &State,
+    session: &Session,
+    reference: &str,
+    store: bool,
+) -> Result<crate::foi::service::Publication, PageError> {
+    session.require(Permission::PublishFoi)?;
+    let registry = state.app.letters().registry;
+    Ok(state
+        .app
+        .foi
+        .acting_as(&session.who)
+        .publish_reviewed(reference, registry, store)
+        .await?)
+}
+
+fn review_page(
+    session: &Session,
+    reference: &str,
+    p: crate::foi::service::Publication,
+    error: Option<String>,
+) -> FoiPublish {
+    FoiPublish {
+        chrome: Chrome::of(session, "/foi"),
+        reference: reference.to_owned(),
+        title: p.entry.title,
+        date: p.entry.date,
+        outcome: pages::words(&p.entry.outcome),
+        fields: p
+            .review
+            .into_iter()
+            .map(|f| ReviewField {
+                field: pages::words(&f.field),
+                public: f.public,
+                removed: f
+                    .removed
+                    .into_iter()
+                    .map(|r| (pages::words(r.kind), r.text))
+                    .collect(),
+                check: f.kept_for_review,
+            })
+            .collect(),
+        action: format!("/foi/{}/publish", pages::segment(reference)),
+        csrf: session.csrf.clone(),
+        error,
+    }
+}
+
+/// `GET /foi/{ref}/publish`: the redaction review (nothing is written).
+pub async fn foi_publish_review(
+    Extract(state): St,
+    session: Session,
+    Path(reference): Path<String>,
+) -> Result<Response, PageError> {
+    let p = publication(&state, &session, &reference, false).await?;
+    Ok(pages::render(&review_page(&session, &reference, p, None)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PublishForm {
+    #[serde(default)]
+    checked: String,
+}
+
+/// `POST /foi/{ref}/publish`: publishes after the reviewer confirms the check.
+pub async fn foi_publish(
+    Extract(state): St,
+    Path(reference): Path<String>,
+    form: Checked<PublishForm>,
+) -> Result<Response, PageError> {
+    let Checked { session, form } = form;
+    if form.checked != "yes" {
+        let p = publication(&state, &session, &reference, false).await?;
+        let page = review_page(
+            &session,
+            &reference,
+            p,
+            Some("Confirm that you have checked the text before publishing".into()),
+        );
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
+    }
+    publication(&state, &session, &reference, true).await?;
+    state
+        .app
+        .audit
+        .record(
+            &session.actor(),
+            Object::Case(&reference),
+            "published",
+            json!({}),
+        )
+        .await?;
+    let to = format!("/foi/{}?published=1", pages::segment(&reference));
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// The lifecycle moves the console offers: name, label, hint, and which fields each
+/// form needs (days, reason, outcome, exemptions, review result).
+struct Move {
+    name: &'static str,
+    label: &'static str,
+    hint: &'static str,
+    fields: &'static [&'static str],
+}
+
+const MOVES: &[Move] = &[
+    Move {
+        name: "acknowledge",
+        label: "Acknowledge",
+        hint: "",
+        fields: &[],
+    },
+    Move {
+        name: "start_work",
+        label: "Start work",
+        hint: "",
+        fields: &[],
+    },
+    Move {
+        name: "request_clarification",
+        label: "Ask for clarification",
+        hint: "The clock stops until the answer arrives.",
+        fields: &[],
+    },
+    Move {
+        name: "clarification_received",
+        label: "Clarification received",
+        hint: "The 20 working days start again from the next working day.",
+        fields: &[],
+    },
+    Move {
+        name: "issue_fee_notice",
+        label: "Send a fees notice",
+        hint: "The clock stops until the fee is paid.",
+        fields: &[],
+    },
+    Move {
+        name: "fee_paid",
+        label: "Fee paid",
+        hint: "",
+        fields: &[],
+    },
+    Move {
+        name: "extend_for_public_interest",
+        label: "Extend for the public interest test",
+        hint: "A deadline change: give the reason.",
+        fields: &["days", "reason"],
+    },
+    Move {
+        name: "respond",
+        label: "Respond",
+        hint: "",
+        fields: &["outcome", "exemptions"],
+    },
+    Move {
+        name: "request_review",
+        label: "Internal review requested",
+        hint: "",
+        fields: &[],
+    },
+    Move {
+        name: "extend_review",
+        label: "Extend the internal review",
+        hint: "A deadline change: give the reason.",
+        fields: &["days", "reason"],
+    },
+    Move {
+        name: "decide_review",
+        label: "Decide the internal review",
+        hint: "",
+        fields: &["result"],
+    },
+    Move {
+        name: "close",
+        label: "Close",
+        hint: "",
+        fields: &[],
+    },
+    Move {
+        name: "note_complaint",
+        label: "Note a complaint to the ICO",
+        hint: "",
+        fields: &[],
+    },
+];
+
+/// A form's fields as the lifecycle command they describe (`name` is the move).
+fn command_of(name: &str, form: &MoveFields) -> Result<crate::foi::lifecycle::Command, String> {
+    let spec = MOVES
+        .iter()
+        .find(|m| m.name == name)
+        .ok_or("There is no such move.")?;
+    let on = crate::calendar::parse_date(form.on.trim())
+        .ok_or_else(|| "Enter the date as year-month-day, for example 2026-12-04".to_owned())?;
+    let mut value = json!({ "command": name, "on": on.to_string() });
+    if spec.fields.contains(&"days") {
+        let days: u32 = form
+            .days
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d| (1..=60).contains(d))
+            .ok_or("Enter the extra working days as a number from 1 to 60")?;
+        value["days"] = json!(days);
+    }
+    if spec.fields.contains(&"reason") {
+        let reason = form.reason.trim();
+        if reason.is_empty() {
+            return Err("Give the reason for changing the deadline".into());
+        }
+        value["reason"] = json!(reason);
+    }
+    if spec.fields.contains(&"outcome") {
+        value["outcome"] = json!(form.outcome);
+        let mut exemptions = Vec::new();
+        for line in form.exemptions.lines().filter(|l| !l.trim().is_empty()) {
+            let e = crate::foi::notices::parse_exemption(line)
+                .map_err(|_| "Write each exemption as section|title|reason".to_owned())?;
+            exemptions.push(json!({"section": e.section, "title": e.title, "reason": e.reason}));
+        }
+        value["exemptions"] = json!(exemptions);
+    }
+    if spec.fields.contains(&"result") {
+        value["result"] = json!(form.result);
+    }
+    serde_json::from_value(value).map_err(|_| "Choose one of the options offered".to_owned())
+}
+
+#[derive(Deserialize, Default)]
+pub struct MoveFields {
+    #[serde(default)]
+    on: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    exemptions: String,
+    #[serde(default)]
+    result: String,
+}
+
+/// The moves the request's status allows, as forms, for a person who may move it.
+fn moves_for(session: &Session, reference: &str, status: Status, today: &str) -> Vec<MoveForm> {
+    use crate::foi::lifecycle::{Outcome, ReviewResult};
+    if !session.can(Permission::MoveFoi) {
+        return Vec::new();
+    }
+    let blank = MoveFields {
+        on: today.to_owned(),
+        days: "1".into(),
+        reason: "-".into(),
+        outcome: "granted".into(),
+        result: "upheld".into(),
+        ..MoveFields::default()
+    };
+    MOVES
+        .iter()
+        .filter(|m| command_of(m.name, &blank).is_ok_and(|c| c.allowed_from().contains(&status)))
+        .map(|m| MoveForm {
+            name: m.name,
+            label: m.label,
+            hint: m.hint,
+            action: format!("/foi/{}/moves/{}", pages::segment(reference), m.name),
+            csrf: session.csrf.clone(),
+            today: today.to_owned(),
+            days: m.fields.contains(&"days"),
+            reason: m.fields.contains(&"reason"),
+            outcome: m.fields.contains(&"outcome"),
+            exemptions: m.fields.contains(&"exemptions"),
+            result: m.fields.contains(&"result"),
+            outcomes: Outcome::ALL
+                .iter()
+                .map(|o| Choice {
+                    value: o.as_str(),
+                    label: outcome_label(*o),
+                    selected: false,
+                })
+                .collect(),
+            results: [
+                ReviewResult::Upheld,
+                ReviewResult::Overturned,
+                ReviewResult::PartlyOverturned,
+            ]
+            .iter()
+            .map(|r| Choice {
+                value: r.as_str(),
+                label: review_label(*r),
+                selected: false,
+            })
+            .collect(),
+        })
+        .collect()
+}
+
+fn outcome_label(o: crate::foi::lifecycle::Outcome) -> &'static str {
+    use crate::foi::lifecycle::Outcome::*;
+    match o {
+        Granted => "Information given",
+        PartlyGranted => "Partly given (exemptions apply)",
+        Refused => "Refused (exemptions apply)",
+        NotHeld => "Information not held",
+        CostLimit => "Over the cost limit",
+        Withdrawn => "Withdrawn",
+        Vexatious => "Vexatious",
+        Repeated => "Repeated request",
+    }
+}
+
+fn review_label(r: crate::foi::lifecycle::ReviewResult) -> &'static str {
+    use crate::foi::lifecycle::ReviewResult::*;
+    match r {
+        Upheld => "Upheld",
+        Overturned => "Overturned",
+        PartlyOverturned => "Partly overturned",
+    }
+}
+
+/// `POST /foi/{ref}/moves/{move}`: applies one lifecycle move as the person (audited
+/// by the FOI use case under their name), or shows the request again with why not.
+pub async fn foi_move(
+    Extract(state): St,
+    Path((reference, name)): Path<(String, String)>,
+    form: Checked<MoveFields>,
+) -> Result<Response, PageError> {
+    let Checked { session, form } = form;
+    session.require(Permission::MoveFoi)?;
+    let foi = state.app.foi.acting_as(&session.who);
+    let problem = match command_of(&name, &form) {
+        Err(problem) => problem,
+        Ok(command) => match foi.apply(&reference, &command).await {
+            Ok(_) => {
+                let to = format!("/foi/{}?moved={name}", pages::segment(&reference));
+                return Ok(Redirect::to(&to).into_response());
+            }
+            Err(crate::foi::service::FoiError::NotFound(_)) => {
+                return Err(PageError::not_found("FOI request"));
+            }
+            Err(e) => {
+                let code = crate::failure::ErrorCode::code(&e);
+                if code.http_status() >= 500 {
+                    return Err(e.into());
+                }
+                e.to_string()
+            }
+        },
+    };
+    let page = foi_request_page(&state, &session, &reference, Some(problem), None).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DraftFields {
+    #[serde(default)]
+    information: String,
+    #[serde(default)]
+    advice: String,
+}
+
+/// `POST /foi/{ref}/letters/{kind}`: makes the request's acknowledgement or response
+/// letter as the person (recorded under the request; made once for the same data).
+pub async fn foi_letter(
+    Extract(state): St,
+    Path((reference, kind)): Path<(String, String)>,
+    form: Checked<DraftFields>,
+) -> Result<Response, PageError> {
+    use crate::foi::notices::{self, Kind, ResponseDetails};
+    let Checked { session, form } = form;
+    session.require(Permission::MoveFoi)?;
+    let kind = match kind.as_str() {
+        "acknowledgement" => Kind::Acknowledgement,
+        "response" => Kind::Response,
+        _ => return Err(PageError::not_found("kind of letter")),
+    };
+    let text = |s: &str| Some(s.trim().to_owned()).filter(|t| !t.is_empty());
+    let details = ResponseDetails {
+        information: text(&form.information),
+        advice: text(&form.advice),
+        ..ResponseDetails::default()
+    };
+    let made = notices::make(
+        &state.app.foi.acting_as(&session.who),
+        &state.app.letters().acting_as(&session.who),
+        &reference,
+        kind,
+        &crate::acknowledge::Signatory::foi(),
+        &details,
+        crate::letters::Format::Pdf,
+    )
+    .await;
+    match made {
+        Ok(_) => {
+            let to = format!("/foi/{}?moved=letter", pages::segment(&reference));
+            Ok(Redirect::to(&to).into_response())
+        }
+        Err(e) if crate::failure::ErrorCode::code(&e).http_status() < 500 => {
+            let page =
+                foi_request_page(&state, &session, &reference, Some(e.to_string()), None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /cases/{ref}/letters/{id}`: a letter's PDF, for those who may see its case.
+pub async fn letter(
+    Extract(state): St,
+    session: Session,
+    Path((case_ref, letter_id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    session.require(authz::to_see_case(&case_ref))?;
+    let view = state
+        .app
+        .cases
+        .view(&case_ref)
+        .await?
+        .ok_or_else(|| PageError::not_found("case"))?;
+    let entry = view
+        .letters()
+        .find(|l| l.letter_id.as_deref() == Some(letter_id.as_str()))
+        .ok_or_else(|| PageError::not_found("letter"))?;
+    let bytes = crate::cases::letter_pdf(state.app.stores.blobs.as_ref(), entry)
+        .await?
+        .ok_or_else(|| PageError::not_found("letter"))?;
+    state
+        .app
+        .audit
+        .record(
+            &session.actor(),
+            Object::Case(&case_ref),
+            "letter_viewed",
+            json!({"letter_id": letter_id}),
+        )
+        .await?;
+    let name = format!("{}.pdf", entry.template.as_deref().unwrap_or("letter"));
+    let value = disposition::content_disposition(&name, disposition::Disposition::Inline);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&value).map_err(|_| PageError::invalid("bad file name"))?,
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'; sandbox"),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }

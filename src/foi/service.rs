@@ -404,6 +404,15 @@ impl Foi {
         self.clock.now().date_naive()
     }
 
+    /// The same use case acting as `who` (a person signed in to the console), whom the
+    /// audit trail then names for each move.
+    pub fn acting_as(&self, who: &str) -> Foi {
+        Foi {
+            actor: who.to_owned(),
+            ..self.clone()
+        }
+    }
+
     fn audit(&self, reference: &str, at: &str, seq: u32, what: &str, details: Value) -> TxOp {
         crate::model::audit_event(keys::case(reference), at, seq, &self.actor, what, details)
     }

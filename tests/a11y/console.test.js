@@ -58,9 +58,18 @@ before(async () => {
 });
 
 after(async () => {
+  // The axe violations, grouped by rule and element, with the pages (and modes) they are on.
   if (FINDINGS.length) {
-    console.log(`\naxe violations (${FINDINGS.length}):`);
-    for (const f of FINDINGS) console.log('  ' + f);
+    const groups = new Map();
+    for (const f of FINDINGS) {
+      const key = `${f.id} (${f.impact}) at ${f.target}: ${f.help}`;
+      if (!groups.has(key)) groups.set(key, new Set());
+      groups.get(key).add(f.where);
+    }
+    console.log(`\naxe violations: ${FINDINGS.length} in all, ${groups.size} distinct (rule, element):`);
+    for (const [key, where] of groups) {
+      console.log(`  ${key}\n    on ${where.size} page view(s): ${[...where].join(', ')}`);
+    }
   }
   if (browser) await browser.close();
 });
@@ -112,16 +121,16 @@ async function axe(page, where) {
       id: v.id,
       impact: v.impact,
       help: v.help,
-      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html.slice(0, 200) })),
+      nodes: v.nodes.map((n) => ({ target: n.target.join(' '), html: n.html.replace(/\s+/g, ' ').slice(0, 160) })),
     }));
   }, AXE_TAGS);
   const lines = [];
   for (const v of violations) {
     for (const n of v.nodes) {
-      lines.push(`${where}: ${v.id} (${v.impact}): ${v.help} — ${n.target} — ${n.html}`);
+      lines.push(`${where}: axe ${v.id} (${v.impact}): ${v.help} — ${n.target} — ${n.html}`);
+      FINDINGS.push({ where, id: v.id, impact: v.impact, help: v.help, target: n.target });
     }
   }
-  FINDINGS.push(...lines);
   return lines;
 }
 
@@ -147,6 +156,28 @@ async function rendered(page, answer, spec, where, checkTitle = false) {
   if (spec.h1 && h1s[0] && !spec.h1.test(h1s[0])) {
     problems.push(`${where}: h1 "${h1s[0].trim()}" does not match ${spec.h1}`);
   }
+  return problems;
+}
+
+/** A PDF preview's frame loads the original inline as a PDF; waits (briefly) for
+ * Chromium's PDF viewer so the screenshot shows it. */
+async function previewOpens(page, where) {
+  const frame = page.locator('iframe.app-preview');
+  if ((await frame.count()) === 0) return [];
+  const src = await frame.first().getAttribute('src');
+  if (!src) return [`${where}: the preview frame has no src`];
+  const problems = [];
+  const answer = await page.request.get(new URL(src, page.url()).href);
+  if (answer.status() !== 200) problems.push(`${where}: the preview ${src} answered ${answer.status()}`);
+  const type = answer.headers()['content-type'] || '';
+  const how = answer.headers()['content-disposition'] || '';
+  if (!type.startsWith('application/pdf')) problems.push(`${where}: the preview ${src} is ${type}, not a PDF`);
+  if (!how.startsWith('inline')) problems.push(`${where}: the preview ${src} is not inline (${how})`);
+  // Best effort: the viewer is a chrome-extension frame inside the preview's frame.
+  for (let i = 0; i < 20 && !page.frames().some((f) => f.url().startsWith('chrome-extension://')); i += 1) {
+    await page.waitForTimeout(250);
+  }
+  await page.waitForTimeout(750);
   return problems;
 }
 
@@ -220,7 +251,6 @@ async function pagesToCheck() {
 }
 
 function report(t, problems, what) {
-  for (const p of problems) t.diagnostic(p);
   assert.equal(problems.length, 0, `${what}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
 }
 
@@ -337,6 +367,7 @@ test('every page, JavaScript on: renders and axe finds no violations', { timeout
       problems.push(...(await rendered(page, answer, spec, where, true)));
       const js = await page.evaluate(() => document.body.classList.contains('js-enabled'));
       if (!js) problems.push(`${where}: body has no js-enabled class (body-start.js did not run)`);
+      problems.push(...(await previewOpens(page, where)));
       await shot(page, 'js', spec.name);
       problems.push(...(await axe(page, where)));
     }

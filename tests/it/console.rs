@@ -527,3 +527,205 @@ async fn every_answer_carries_the_policy_and_security_headers() {
     let (_, html) = c.page("/", &cookie).await;
     assert!(html.contains(&format!("/assets/govuk-frontend.min.css?v={v}")));
 }
+
+/// The `Location` of a 303.
+fn location(answer: &Response<Body>) -> String {
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    answer.headers()[header::LOCATION]
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn an_foi_officer_logs_a_request_and_moves_its_clock_and_an_approver_publishes_it() {
+    let c = console().await;
+    let officer = c.sign_in(Some(Role::FoiOfficer)).await;
+    let csrf = c.csrf(&officer).await;
+    // An empty form: every problem at once, nothing logged.
+    let answer = c
+        .send(post(
+            "/foi",
+            &officer,
+            &format!("csrf_token={csrf}&received=5+May"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body(answer).await;
+    for problem in [
+        "Enter who asked",
+        "Enter the date as year-month-day",
+        "Enter what they asked for",
+    ] {
+        assert!(html.contains(problem), "{problem}");
+    }
+    let before = c.app.foi.all().await.expect("all").len();
+    let form = format!(
+        "csrf_token={csrf}&requester=Ms+Ada+Example&received=2026-12-01&text=How+many+claims+were+settled+in+2025%3F"
+    );
+    let page = location(&c.send(post("/foi", &officer, &form)).await);
+    assert_eq!(c.app.foi.all().await.expect("all").len(), before + 1);
+    let reference = page.trim_start_matches("/foi/").to_owned();
+    let (status, html) = c.page(&page, &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Ask for clarification") && html.contains("Respond"));
+    assert!(
+        !html.contains("Decide the internal review"),
+        "only the moves its status allows"
+    );
+    // A deadline change needs its reason.
+    let path = format!("{page}/moves/extend_for_public_interest");
+    let start = format!("{page}/moves/start_work");
+    location(
+        &c.send(post(
+            &start,
+            &officer,
+            &format!("csrf_token={csrf}&on=2026-12-02"),
+        ))
+        .await,
+    );
+    let answer = c
+        .send(post(
+            &path,
+            &officer,
+            &format!("csrf_token={csrf}&on=2026-12-03&days=20&reason=+"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body(answer)
+            .await
+            .contains("Give the reason for changing the deadline")
+    );
+    let moved = location(
+        &c.send(post(
+            &path,
+            &officer,
+            &format!(
+                "csrf_token={csrf}&on=2026-12-03&days=20&reason=Public+interest+test+on+section+43"
+            ),
+        ))
+        .await,
+    );
+    let (_, html) = c.page(&moved, &officer).await;
+    assert!(html.contains("Done: extend for the public interest test."));
+    assert!(html.contains("20 working days"));
+    // A move the status does not allow is refused with the reason, and changes nothing.
+    let answer = c
+        .send(post(
+            &format!("{page}/moves/fee_paid"),
+            &officer,
+            &format!("csrf_token={csrf}&on=2026-12-04"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Respond (refused needs exemptions, given one a line).
+    location(
+        &c.send(post(
+            &format!("{page}/moves/respond"),
+            &officer,
+            &format!("csrf_token={csrf}&on=2026-12-04&outcome=granted&exemptions="),
+        ))
+        .await,
+    );
+    let case = c
+        .app
+        .foi
+        .get(&reference)
+        .await
+        .expect("get")
+        .expect("the request");
+    assert_eq!(case.request.status.as_str(), "responded");
+    assert_eq!(case.request.pit_extension, 20);
+    // Each move is in the request's history under the officer's name.
+    let events = c
+        .app
+        .audit
+        .events(Object::Case(&reference))
+        .await
+        .expect("events");
+    let by_officer = events
+        .iter()
+        .filter(|e| e.who.as_deref() == Some("console:foi-officer-user"))
+        .count();
+    assert!(by_officer >= 3, "{events:?}");
+    // A case handler cannot move it, nor publish; the officer cannot publish either.
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let hcsrf = c.csrf(&handler).await;
+    let answer = c
+        .send(post(
+            &format!("{page}/moves/close"),
+            &handler,
+            &format!("csrf_token={hcsrf}&on=2026-12-05"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        c.page(&format!("{page}/publish"), &officer).await.0,
+        StatusCode::FORBIDDEN
+    );
+    // The officer makes the response letter; it is listed and opens as a PDF.
+    let made = location(
+        &c.send(post(
+            &format!("{page}/letters/response"),
+            &officer,
+            &format!("csrf_token={csrf}&information=We+settled+12+claims+in+2025."),
+        ))
+        .await,
+    );
+    let (_, html) = c.page(&made, &officer).await;
+    assert!(html.contains("The letter was made"));
+    let at = html
+        .find(&format!("/cases/{reference}/letters/"))
+        .expect("a link to the letter");
+    let href = &html[at..at + html[at..].find('"').expect("end")];
+    let answer = c.send(get(href, Some(&officer))).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()[header::CONTENT_TYPE], "application/pdf");
+    assert!(body(answer).await.starts_with("%PDF"));
+    // The approver sees exactly what will be published, and must confirm the check.
+    let approver = c.sign_in(Some(Role::FoiApprover)).await;
+    let acsrf = c.csrf(&approver).await;
+    let (status, html) = c.page(&format!("{page}/publish"), &approver).await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Check what will be published"));
+    assert!(
+        !html.contains("Ada Example"),
+        "the requester's name is not published"
+    );
+    let answer = c
+        .send(post(
+            &format!("{page}/publish"),
+            &approver,
+            &format!("csrf_token={acsrf}"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        c.app
+            .foi
+            .disclosure_log()
+            .await
+            .expect("log")
+            .iter()
+            .all(|e| e.reference != reference)
+    );
+    let done = location(
+        &c.send(post(
+            &format!("{page}/publish"),
+            &approver,
+            &format!("csrf_token={acsrf}&checked=yes"),
+        ))
+        .await,
+    );
+    assert_eq!(done, format!("{page}?published=1"));
+    assert!(
+        c.app
+            .foi
+            .disclosure_log()
+            .await
+            .expect("log")
+            .iter()
+            .any(|e| e.reference == reference)
+    );
+}
