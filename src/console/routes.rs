@@ -306,7 +306,7 @@ async fn document_for(
             .audit
             .record(
                 &session.actor(),
-                Object::Document(&doc_id),
+                Object::Document(doc_id),
                 "access_refused",
                 json!({}),
             )
