@@ -21,6 +21,7 @@ use crate::store::{AwsSettings, DynamoTable, S3Blobs, SqsQueue};
 #[cfg(feature = "embedded")]
 use crate::store::{DirBlobs, SqliteTable};
 use crate::store::{StoreError, Stores};
+use crate::uploads::Uploads;
 
 /// Opens the configured backend. The local one creates its folder and SQLite file; the
 /// AWS one does no I/O until first used.
@@ -148,6 +149,8 @@ pub struct App {
     pub audit: Audit,
     /// Sign-in sessions (the console's).
     pub sessions: Sessions,
+    /// Post uploaded by people (the console).
+    pub uploads: Uploads,
     front: Front,
     /// The letters queue, when acknowledgements go by queue and one is configured.
     queue: Option<Arc<dyn LetterSink>>,
@@ -196,6 +199,7 @@ impl App {
         let cases = Cases::new(stores.table.clone(), clock.clone(), front.actor.clone());
         let audit = Audit::new(stores.table.clone(), clock.clone());
         let sessions = Sessions::new(stores.table.clone(), clock.clone());
+        let uploads = Uploads::new(stores.clone(), clock.clone());
         App {
             config,
             stores,
@@ -204,6 +208,7 @@ impl App {
             cases,
             audit,
             sessions,
+            uploads,
             front,
             queue,
             letters: OnceLock::new(),

@@ -21,6 +21,7 @@ pub mod model;
 pub mod reading;
 pub mod sessions;
 pub mod telemetry;
+pub mod uploads;
 pub mod views;
 
 // The crates the application is built from, under the names the code has always used.

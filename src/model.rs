@@ -234,6 +234,11 @@ pub mod keys {
         format!("SESSION#{digest_hex}")
     }
 
+    /// An upload made in the console.
+    pub fn upload(id: &str) -> String {
+        format!("UPLOAD#{id}")
+    }
+
     /// The index partition of the audit events done by one person (GSI1).
     pub fn who(who: &str) -> String {
         format!("WHO#{who}")

@@ -15,6 +15,7 @@ pub mod settings;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
 use tower_http::csrf::CsrfLayer;
@@ -39,8 +40,9 @@ pub struct State {
 pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
     let csp = web::headers::content_security_policy(settings.bucket_origin.as_deref());
     let https = settings.https;
+    let upload_limit = settings.upload_limit;
     let state = Arc::new(State { app, settings });
-    let mut router = Router::new()
+    let router = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/assets/{*path}", get(routes::asset))
         .route("/sign-in", get(routes::sign_in))
@@ -64,9 +66,17 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
             "/foi/{reference}/publish",
             get(routes::foi_publish_review).post(routes::foi_publish),
         )
+        .route("/uploads/new", get(routes::upload_form))
+        .route("/uploads/{id}", get(routes::upload_progress))
         .fallback(routes::not_found)
+        .layer(RequestBodyLimitLayer::new(FORM_LIMIT));
+    // Uploads take files up to the upload limit; every other request a small form.
+    let uploads = Router::new()
+        .route("/uploads", post(routes::upload))
+        .layer(DefaultBodyLimit::max(upload_limit));
+    let mut router = router
+        .merge(uploads)
         .with_state(state)
-        .layer(RequestBodyLimitLayer::new(FORM_LIMIT))
         .layer(CsrfLayer::new().with_rejection_response(routes::cross_site_refused))
         // A handler may set a narrower policy (a document's original sets its own).
         .layer(SetResponseHeaderLayer::if_not_present(

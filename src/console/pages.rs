@@ -52,6 +52,7 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("/inbox", "Inbox", Some(Permission::Triage)),
     ("/cases", "Cases", Some(Permission::ViewCases)),
     ("/foi", "FOI", Some(Permission::ViewFoi)),
+    ("/uploads/new", "Upload", Some(Permission::Upload)),
 ];
 
 impl Chrome {
@@ -398,6 +399,33 @@ pub struct FoiPublish {
     pub action: String,
     pub csrf: String,
     pub error: Option<String>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "upload_new.html")]
+pub struct UploadNew {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub limit_mb: usize,
+    pub error: Option<String>,
+}
+
+/// One file of an upload as its page shows it.
+#[derive(Debug, Clone)]
+pub struct UploadRow {
+    pub name: String,
+    pub href: Option<String>,
+    pub state: &'static str,
+    pub tag_class: &'static str,
+    pub detail: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "upload.html")]
+pub struct Upload {
+    pub chrome: Chrome,
+    pub processing: bool,
+    pub files: Vec<UploadRow>,
 }
 
 /// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.

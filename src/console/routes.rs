@@ -1584,3 +1584,151 @@ pub async fn letter(
     )
         .into_response())
 }
+
+/// `GET /uploads/new`: the upload form (plain multipart: works without JavaScript).
+pub async fn upload_form(Extract(state): St, session: Session) -> Result<Response, PageError> {
+    session.require(Permission::Upload)?;
+    Ok(pages::render(&upload_new(&state, &session, None)).into_response())
+}
+
+fn upload_new(state: &State, session: &Session, error: Option<String>) -> UploadNew {
+    UploadNew {
+        chrome: Chrome::of(session, "/uploads/new"),
+        csrf: session.csrf.clone(),
+        limit_mb: state.settings.upload_limit / (1024 * 1024),
+        error,
+    }
+}
+
+/// `POST /uploads`: the form's token must come first (checked before any file is
+/// read); the files are staged and recorded, then read in the background, and the
+/// person is sent to the upload's page.
+pub async fn upload(
+    Extract(state): St,
+    session: Session,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    session.require(Permission::Upload)?;
+    let unreadable = |_| PageError::invalid("The upload could not be read. Try again.");
+    let token = match multipart.next_field().await.map_err(unreadable)? {
+        Some(field) if field.name() == Some("csrf_token") => {
+            Some(field.text().await.map_err(unreadable)?)
+        }
+        _ => None,
+    };
+    if !token.is_some_and(|t| session.csrf_matches(&t)) {
+        return Err(PageError::new(
+            Code::Forbidden,
+            "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
+        ));
+    }
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(|_| {
+        PageError::new(
+            Code::TooLarge,
+            format!(
+                "The files are too big together: upload at most {} MB at a time.",
+                state.settings.upload_limit / (1024 * 1024)
+            ),
+        )
+    })? {
+        if field.name() != Some("files") {
+            continue;
+        }
+        let name = disposition::clean_name(field.file_name().unwrap_or("upload"));
+        let bytes = field.bytes().await.map_err(unreadable)?;
+        if !bytes.is_empty() {
+            files.push((name, bytes));
+        }
+    }
+    if files.is_empty() {
+        let page = upload_new(
+            &state,
+            &session,
+            Some("Choose at least one file that is not empty".into()),
+        );
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
+    }
+    let id = super::settings::random_token()[..16].to_owned();
+    let app = state.app.clone();
+    let staged = app
+        .uploads
+        .stage(app.ingest(), &id, &session.who, app.bucket(), files)
+        .await?;
+    // On the embedded default nothing else reads the inbox: read the files here, after
+    // the answer. On AWS the bucket's event starts the ingest function.
+    if app.config.backend == crate::config::BackendKind::Local {
+        let task_id = id.clone();
+        tokio::spawn(async move {
+            app.uploads.ingest(app.ingest(), &task_id, staged).await;
+        });
+    }
+    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
+}
+
+/// `GET /uploads/{id}`: each file's progress to filed, unfiled or quarantined (only the
+/// person who uploaded them sees it); refreshes itself while any is being read.
+pub async fn upload_progress(
+    Extract(state): St,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    use crate::uploads::FileState;
+    session.require(Permission::Upload)?;
+    let files = state
+        .app
+        .uploads
+        .progress(&id, &session.who)
+        .await?
+        .ok_or_else(|| PageError::not_found("upload"))?;
+    let processing = files.iter().any(|f| f.state == FileState::Processing);
+    let rows = files
+        .into_iter()
+        .map(|f| {
+            let href = Some(format!("/documents/{}", pages::segment(&f.doc_id)));
+            let (state, tag_class, detail, href) = match f.state {
+                FileState::Processing => ("Reading", "govuk-tag--blue", String::new(), None),
+                FileState::Filed { case_ref } => (
+                    "Filed",
+                    "govuk-tag--green",
+                    format!("On case {case_ref}"),
+                    href,
+                ),
+                FileState::Unfiled { reason } => (
+                    "In the inbox",
+                    "govuk-tag--yellow",
+                    pages::unfiled_reason(&reason),
+                    href,
+                ),
+                FileState::Quarantined { reason } => {
+                    ("Quarantined", "govuk-tag--red", pages::words(&reason), href)
+                }
+                FileState::Duplicate => (
+                    "Duplicate",
+                    "govuk-tag--grey",
+                    "The same file was filed before".into(),
+                    href,
+                ),
+                FileState::Failed { reason } => (
+                    "Not read",
+                    "govuk-tag--red",
+                    format!("{}: upload it again", pages::words(&reason)),
+                    None,
+                ),
+            };
+            UploadRow {
+                name: f.name,
+                href,
+                state,
+                tag_class,
+                detail,
+            }
+        })
+        .collect();
+    let page = Upload {
+        chrome: Chrome::of(&session, "/uploads/new"),
+        processing,
+        files: rows,
+    };
+    Ok(pages::render(&page).into_response())
+}

@@ -555,8 +555,11 @@ test('keyboard only: skip link, inbox, a document, a wrong then a right referenc
 
 async function triage(base, javaScriptEnabled) {
   const mode = javaScriptEnabled ? 'triage-js' : 'triage-no-js';
-  const context = await newContext({ javaScriptEnabled });
+  // With JavaScript on, axe also checks the pages only a journey reaches (bypassCSP to add it).
+  const context = await newContext({ javaScriptEnabled, bypassCSP: javaScriptEnabled });
   try {
+    // Problems of markup (not of the journey) are gathered and reported at the end.
+    const problems = [];
     const page = await signIn(context, base);
     await page.getByRole('link', { name: /unfiled documents/ }).click();
     await page.waitForURL(`${base}/inbox`);
@@ -587,8 +590,27 @@ async function triage(base, javaScriptEnabled) {
       'the field should show its error message');
     assert.equal(await page.getByLabel('File to case').inputValue(), WRONG_REF, 'the field should keep what was typed');
     assert.match(await page.title(), /^Error:/, 'the page title should start with "Error:"');
-    assert.match(await page.getByLabel('File to case').getAttribute('aria-describedby'), /case_ref-error/,
-      'the field should be described by its error');
+    const described = await page.evaluate(() => {
+      const input = document.getElementById('case_ref');
+      const ids = (input.getAttribute('aria-describedby') || '').split(/\s+/).filter(Boolean);
+      return {
+        ids,
+        missing: ids.filter((id) => !document.getElementById(id)),
+        inputClass: input.className,
+        groupClass: input.closest('form > div')?.className || '',
+      };
+    });
+    if (!described.ids.includes('case_ref-error') || !described.ids.includes('case_ref-hint') || described.missing.length) {
+      problems.push(`the field's aria-describedby should be "case_ref-hint case_ref-error" (ids that exist), `
+        + `it is ${JSON.stringify(described.ids.join(' '))}, missing ${JSON.stringify(described.missing)}`);
+    }
+    if (!described.inputClass.split(/\s+/).includes('govuk-input--error')) {
+      problems.push(`the field should have the class govuk-input--error, it has "${described.inputClass}"`);
+    }
+    if (!described.groupClass.split(/\s+/).includes('govuk-form-group--error')) {
+      problems.push(`the form group should have the class govuk-form-group--error, it has "${described.groupClass}"`);
+    }
+    if (javaScriptEnabled) problems.push(...(await axe(page, `[${mode}] document with a wrong reference`)));
     await shot(page, mode, '2-wrong-reference');
 
     // The right reference, then save and file next.
@@ -603,6 +625,7 @@ async function triage(base, javaScriptEnabled) {
       'the next document should show a success banner naming the case');
     const secondName = (await page.locator('h1').textContent()).trim();
     await shot(page, mode, '3-next-document');
+    if (javaScriptEnabled) problems.push(...(await axe(page, `[${mode}] next document with the success banner`)));
 
     // The last one: no "next", just save (back to the inbox).
     assert.equal(await page.getByRole('button', { name: 'Save and file next' }).count(), 0,
@@ -616,6 +639,7 @@ async function triage(base, javaScriptEnabled) {
     assert.match(await page.locator('main').textContent(), /every document is filed/,
       'the inbox should say every document is filed');
     await shot(page, mode, '4-inbox-empty');
+    if (javaScriptEnabled) problems.push(...(await axe(page, `[${mode}] empty inbox with the success banner`)));
 
     // Each filing is in the document's history, with the person.
     await checkFiledHistory(page, base, firstHref, firstRef);
@@ -625,6 +649,8 @@ async function triage(base, javaScriptEnabled) {
     await page.goto(`${base}/cases/${encodeURIComponent(secondRef)}`);
     assert.ok(await page.locator(`main a[href="${secondHref}"]`).count() === 1,
       `the page of case ${secondRef} should list the filed document`);
+    assert.equal(problems.length, 0,
+      `the journey worked, but its pages have ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   } finally {
     await context.close();
   }

@@ -184,6 +184,8 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/foi?view=overdue", Some("foi")),
     ("/foi?view=closed", Some("foi")),
     ("/foi/FOI_7001", Some("foi")),
+    ("/foi/new", Some("move_foi")),
+    ("/uploads/new", Some("upload")),
 ];
 
 fn may(role: Role, need: Option<&str>) -> bool {
@@ -193,6 +195,8 @@ fn may(role: Role, need: Option<&str>) -> bool {
         Some("triage") => Triage,
         Some("cases") => ViewCases,
         Some("foi") => ViewFoi,
+        Some("move_foi") => MoveFoi,
+        Some("upload") => Upload,
         Some(other) => panic!("{other}"),
     };
     role.permissions().contains(&perm)
@@ -727,5 +731,108 @@ async fn an_foi_officer_logs_a_request_and_moves_its_clock_and_an_approver_publi
             .expect("log")
             .iter()
             .any(|e| e.reference == reference)
+    );
+}
+
+/// A multipart body: the form token first, then each file.
+fn multipart(csrf: Option<&str>, files: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "postroom-test-boundary-7d3f";
+    let mut out = Vec::new();
+    if let Some(token) = csrf {
+        out.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{token}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, bytes) in files {
+        out.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(bytes);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), out)
+}
+
+fn upload_request(cookie: &str, csrf: Option<&str>, files: &[(&str, &[u8])]) -> Request<Body> {
+    let (content_type, bytes) = multipart(csrf, files);
+    Request::post("/uploads")
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, content_type)
+        .header("sec-fetch-site", "same-origin")
+        .body(Body::from(bytes))
+        .expect("a request")
+}
+
+#[tokio::test]
+async fn uploaded_files_are_read_in_the_background_and_their_page_shows_where_each_went() {
+    let c = console().await;
+    let cookie = c.sign_in(Some(Role::CaseHandler)).await;
+    let csrf = c.csrf(&cookie).await;
+    let sample = |wanted: &str| {
+        postroom::demo::SAMPLES
+            .iter()
+            .find(|(name, _)| name.contains(wanted))
+            .map(|(_, bytes)| *bytes)
+            .expect("a bundled sample")
+    };
+    let letter = sample("letter-of-claim");
+    // Without the token first, nothing is read or stored.
+    let answer = c
+        .send(upload_request(&cookie, None, &[("a.pdf", letter)]))
+        .await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    // No file chosen: the form again, with the error.
+    let answer = c.send(upload_request(&cookie, Some(&csrf), &[])).await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(answer).await.contains("Choose at least one file"));
+    // A letter, a new file that belongs nowhere, and an executable named as a PDF.
+    let files: &[(&str, &[u8])] = &[
+        ("../../claim letter.pdf", letter),
+        (
+            "note.txt",
+            b"Please find attached our note about a car park.\n",
+        ),
+        (
+            "invoice.pdf",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff",
+        ),
+    ];
+    let page = location(&c.send(upload_request(&cookie, Some(&csrf), files)).await);
+    assert!(page.starts_with("/uploads/"), "{page}");
+    let mut html = String::new();
+    for _ in 0..200 {
+        html = c.page(&page, &cookie).await.1;
+        if !html.contains("http-equiv=\"refresh\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("Every file has been read"), "{html}");
+    assert!(
+        html.contains("claim letter.pdf") && !html.contains("../"),
+        "the name is cleaned"
+    );
+    assert!(
+        html.contains("Duplicate") || html.contains("Filed"),
+        "the letter of claim"
+    );
+    assert!(html.contains("In the inbox"), "the note");
+    assert!(
+        html.contains("Quarantined"),
+        "the executable, whatever its name"
+    );
+    // Another person does not see this upload.
+    let other = c.sign_in(Some(Role::Admin)).await;
+    assert_eq!(c.page(&page, &other).await.0, StatusCode::NOT_FOUND);
+    // Roles without upload: 403.
+    let letters = c.sign_in(Some(Role::Letters)).await;
+    assert_eq!(
+        c.page("/uploads/new", &letters).await.0,
+        StatusCode::FORBIDDEN
     );
 }
