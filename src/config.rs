@@ -76,6 +76,14 @@ pub struct Config {
     /// The roles the local console's token signs in with (`POSTROOM_CONSOLE_ROLES`,
     /// comma-separated names from [`ROLE_NAMES`]); all of them when unset.
     pub console_roles: Vec<String>,
+    /// Where people reach the console (`POSTROOM_CONSOLE_ORIGIN`, e.g.
+    /// `https://console.example.org`): its cookies are Secure when it is HTTPS.
+    pub console_origin: Option<String>,
+    /// The OpenID Connect provider people sign in with on AWS (`POSTROOM_OIDC_ISSUER`,
+    /// the Cognito user pool's issuer URL) and the console's client id there
+    /// (`POSTROOM_OIDC_CLIENT_ID`). Both or neither.
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
 }
 
 /// The console's roles, by name.
@@ -104,6 +112,9 @@ impl Default for Config {
             user: None,
             console_token: None,
             console_roles: Vec::new(),
+            console_origin: None,
+            oidc_issuer: None,
+            oidc_client_id: None,
         }
     }
 }
@@ -144,6 +155,9 @@ pub const ENV_REMIND_WITHIN: &str = "POSTROOM_FOI_REMIND_WITHIN";
 pub const ENV_SWEEP_RULE_ARN: &str = "POSTROOM_SWEEP_RULE_ARN";
 pub const ENV_CONSOLE_TOKEN: &str = "POSTROOM_CONSOLE_TOKEN";
 pub const ENV_CONSOLE_ROLES: &str = "POSTROOM_CONSOLE_ROLES";
+pub const ENV_CONSOLE_ORIGIN: &str = "POSTROOM_CONSOLE_ORIGIN";
+pub const ENV_OIDC_ISSUER: &str = "POSTROOM_OIDC_ISSUER";
+pub const ENV_OIDC_CLIENT_ID: &str = "POSTROOM_OIDC_CLIENT_ID";
 pub const DEFAULT_HOME: &str = ".postroom";
 pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const MAX_CONCURRENCY: usize = 64;
@@ -299,6 +313,29 @@ impl Config {
                 ));
             }
         }
+        let console_origin =
+            get(ENV_CONSOLE_ORIGIN).map(|v| v.trim().trim_end_matches('/').to_owned());
+        if let Some(origin) = &console_origin
+            && !(origin.starts_with("https://")
+                || origin.starts_with("http://127.0.0.1")
+                || origin.starts_with("http://localhost"))
+        {
+            problems.push(format!(
+                "{ENV_CONSOLE_ORIGIN}: must be an https:// address (or http on this computer)"
+            ));
+        }
+        let oidc_issuer = get(ENV_OIDC_ISSUER).map(|v| v.trim().trim_end_matches('/').to_owned());
+        let oidc_client_id = get(ENV_OIDC_CLIENT_ID).map(|v| v.trim().to_owned());
+        if oidc_issuer.is_some() && console_origin.is_none() {
+            problems.push(format!(
+                "{ENV_OIDC_ISSUER}: needs {ENV_CONSOLE_ORIGIN}, where the provider sends people back"
+            ));
+        }
+        if oidc_issuer.is_some() != oidc_client_id.is_some() {
+            problems.push(format!(
+                "{ENV_OIDC_ISSUER} and {ENV_OIDC_CLIENT_ID}: give both, or neither"
+            ));
+        }
 
         if problems.is_empty() {
             Ok(Config {
@@ -313,6 +350,9 @@ impl Config {
                 user: get("USER").map(|v| v.trim().to_owned()),
                 console_token,
                 console_roles,
+                console_origin,
+                oidc_issuer,
+                oidc_client_id,
             })
         } else {
             Err(ConfigError { problems })

@@ -234,6 +234,17 @@ pub mod keys {
         format!("SESSION#{digest_hex}")
     }
 
+    /// A sign-in in progress (OpenID Connect: its state's digest), until the provider
+    /// sends the person back.
+    pub fn login(state_digest: &str) -> String {
+        format!("LOGIN#{state_digest}")
+    }
+
+    /// A background job (a letters batch): its progress.
+    pub fn job(id: &str) -> String {
+        format!("JOB#{id}")
+    }
+
     /// An upload made in the console.
     pub fn upload(id: &str) -> String {
         format!("UPLOAD#{id}")

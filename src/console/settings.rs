@@ -61,6 +61,8 @@ pub struct ConsoleSettings {
     pub bucket_origin: Option<String>,
     /// Largest upload accepted by the console itself, in bytes.
     pub upload_limit: usize,
+    /// Sign-in with the organisation's OpenID Connect provider (on AWS).
+    pub oidc: Option<postroom_web::oidc::OidcSettings>,
 }
 
 impl ConsoleSettings {
@@ -73,6 +75,37 @@ impl ConsoleSettings {
             https: false,
             bucket_origin: None,
             upload_limit: 64 * 1024 * 1024,
+            oidc: None,
+        }
+    }
+
+    /// From the configuration: local sign-in tokens when given, OpenID Connect when the
+    /// provider is configured (`POSTROOM_OIDC_ISSUER`), cookies Secure when the
+    /// console's origin is HTTPS.
+    pub fn from_config(config: &crate::config::Config, tokens: Vec<LocalToken>) -> ConsoleSettings {
+        let https = config
+            .console_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("https://"));
+        let oidc = match (
+            &config.oidc_issuer,
+            &config.oidc_client_id,
+            &config.console_origin,
+        ) {
+            (Some(issuer), Some(client_id), Some(origin)) => {
+                Some(postroom_web::oidc::OidcSettings {
+                    issuer: issuer.clone(),
+                    client_id: client_id.clone(),
+                    redirect_uri: format!("{origin}/auth/callback"),
+                    group_prefix: "postroom-".into(),
+                })
+            }
+            _ => None,
+        };
+        ConsoleSettings {
+            https,
+            oidc,
+            ..ConsoleSettings::local(tokens)
         }
     }
 

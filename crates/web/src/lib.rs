@@ -6,3 +6,4 @@
 pub mod assets;
 pub mod disposition;
 pub mod headers;
+pub mod oidc;
