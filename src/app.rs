@@ -7,6 +7,7 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::audit::Audit;
+use crate::batches::Jobs;
 use crate::cases::Cases;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
@@ -151,6 +152,8 @@ pub struct App {
     pub sessions: Sessions,
     /// Post uploaded by people (the console).
     pub uploads: Uploads,
+    /// Background jobs (letter batches).
+    pub jobs: Jobs,
     front: Front,
     /// The letters queue, when acknowledgements go by queue and one is configured.
     queue: Option<Arc<dyn LetterSink>>,
@@ -200,6 +203,7 @@ impl App {
         let audit = Audit::new(stores.table.clone(), clock.clone());
         let sessions = Sessions::new(stores.table.clone(), clock.clone());
         let uploads = Uploads::new(stores.clone(), clock.clone());
+        let jobs = Jobs::new(stores.clone(), clock.clone());
         App {
             config,
             stores,
@@ -209,6 +213,7 @@ impl App {
             audit,
             sessions,
             uploads,
+            jobs,
             front,
             queue,
             letters: OnceLock::new(),

@@ -6,6 +6,7 @@
 pub mod acknowledge;
 pub mod app;
 pub mod audit;
+pub mod batches;
 pub mod cases;
 pub mod config;
 #[cfg(feature = "console")]

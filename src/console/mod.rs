@@ -66,6 +66,16 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
             "/foi/{reference}/publish",
             get(routes::foi_publish_review).post(routes::foi_publish),
         )
+        .route("/letters", get(routes::letters))
+        .route("/letters/{name}", get(routes::letter_template))
+        .route("/letters/{name}/example.pdf", get(routes::letter_example))
+        .route(
+            "/letters/{name}/new",
+            get(routes::letter_form).post(routes::letter_make),
+        )
+        .route("/letters/{name}/batch", get(routes::batch_form))
+        .route("/jobs/{id}", get(routes::job))
+        .route("/jobs/{id}/start", post(routes::job_start))
         .route("/uploads/new", get(routes::upload_form))
         .route("/uploads/{id}", get(routes::upload_progress))
         .fallback(routes::not_found)
@@ -73,6 +83,7 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
     // Uploads take files up to the upload limit; every other request a small form.
     let uploads = Router::new()
         .route("/uploads", post(routes::upload))
+        .route("/letters/{name}/batch", post(routes::batch_check))
         .layer(DefaultBodyLimit::max(upload_limit));
     let mut router = router
         .merge(uploads)

@@ -52,6 +52,7 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("/inbox", "Inbox", Some(Permission::Triage)),
     ("/cases", "Cases", Some(Permission::ViewCases)),
     ("/foi", "FOI", Some(Permission::ViewFoi)),
+    ("/letters", "Letters", Some(Permission::ViewLetters)),
     ("/uploads/new", "Upload", Some(Permission::Upload)),
 ];
 
@@ -426,6 +427,109 @@ pub struct Upload {
     pub chrome: Chrome,
     pub processing: bool,
     pub files: Vec<UploadRow>,
+}
+
+/// A template in the list.
+#[derive(Debug, Clone)]
+pub struct TemplateRow {
+    pub href: String,
+    pub title: String,
+    pub description: String,
+    pub version: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "letters.html")]
+pub struct Letters {
+    pub chrome: Chrome,
+    pub templates: Vec<TemplateRow>,
+}
+
+/// A declared field, as the template page lists it.
+#[derive(Debug, Clone)]
+pub struct FieldRow {
+    pub name: String,
+    pub kind: &'static str,
+    pub required: bool,
+    pub description: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "letter_template.html")]
+pub struct LetterTemplate {
+    pub chrome: Chrome,
+    pub name: String,
+    pub title: String,
+    pub version: String,
+    pub description: String,
+    pub preview: String,
+    pub pdf_href: String,
+    pub make_href: String,
+    pub batch_href: String,
+    pub can_send: bool,
+    pub fields: Vec<FieldRow>,
+}
+
+/// One input of a letter form, generated from the template's declared field.
+#[derive(Debug, Clone)]
+pub struct FieldInput {
+    pub name: String,
+    pub label: String,
+    pub hint: String,
+    pub required: bool,
+    pub multiline: bool,
+    /// For a choice or yes/no: each value and whether it is chosen.
+    pub choices: Vec<(String, bool)>,
+    pub value: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "letter_new.html")]
+pub struct LetterNew {
+    pub chrome: Chrome,
+    pub title: String,
+    pub back: String,
+    pub action: String,
+    pub csrf: String,
+    pub case_ref: String,
+    pub fields: Vec<FieldInput>,
+    pub errors: Vec<(String, String)>,
+    pub preview: Option<String>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "batch_new.html")]
+pub struct BatchNew {
+    pub chrome: Chrome,
+    pub title: String,
+    pub back: String,
+    pub action: String,
+    pub csrf: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "batch_check.html")]
+pub struct BatchCheck {
+    pub chrome: Chrome,
+    pub title: String,
+    pub back: String,
+    pub rows: usize,
+    pub errors: Vec<crate::batches::RowError>,
+    pub start_action: String,
+    pub csrf: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "job.html")]
+pub struct Job {
+    pub chrome: Chrome,
+    pub title: String,
+    pub running: bool,
+    pub total: u64,
+    pub done: u64,
+    pub failed: u64,
 }
 
 /// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.

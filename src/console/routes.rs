@@ -1732,3 +1732,466 @@ pub async fn upload_progress(
     };
     Ok(pages::render(&page).into_response())
 }
+
+/// The template called `name`, or 404.
+fn template_of(state: &State, name: &str) -> Result<&'static crate::letters::Template, PageError> {
+    state
+        .app
+        .letters()
+        .registry
+        .get(name)
+        .map_err(|_| PageError::not_found("letter template"))
+}
+
+/// `GET /letters`: the templates.
+pub async fn letters(Extract(state): St, session: Session) -> Result<Response, PageError> {
+    session.require(Permission::ViewLetters)?;
+    let templates = state
+        .app
+        .letters()
+        .registry
+        .templates()
+        .map(|t| TemplateRow {
+            href: format!("/letters/{}", pages::segment(&t.spec.name)),
+            title: t.spec.title.clone(),
+            description: t.spec.description.clone(),
+            version: t.spec.version.clone(),
+        })
+        .collect();
+    let page = pages::Letters {
+        chrome: Chrome::of(&session, "/letters"),
+        templates,
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+/// `GET /letters/{name}`: a template, its fields and a preview of its example.
+pub async fn letter_template(
+    Extract(state): St,
+    session: Session,
+    Path(name): Path<String>,
+) -> Result<Response, PageError> {
+    session.require(Permission::ViewLetters)?;
+    let t = template_of(&state, &name)?;
+    let registry = state.app.letters().registry;
+    let preview = registry
+        .render(&name, &t.example, crate::letters::Format::Txt)
+        .map(|r| String::from_utf8_lossy(&r.bytes).into_owned())
+        .unwrap_or_else(|e| format!("The example does not render: {e}"));
+    let seg = pages::segment(&name);
+    let page = LetterTemplate {
+        chrome: Chrome::of(&session, "/letters"),
+        name: name.clone(),
+        title: t.spec.title.clone(),
+        version: t.spec.version.clone(),
+        description: t.spec.description.clone(),
+        preview,
+        pdf_href: format!("/letters/{seg}/example.pdf"),
+        make_href: format!("/letters/{seg}/new"),
+        batch_href: format!("/letters/{seg}/batch"),
+        can_send: session.can(Permission::SendLetters),
+        fields: t
+            .spec
+            .fields
+            .iter()
+            .map(|f| FieldRow {
+                name: f.name.clone(),
+                kind: f.kind.as_str(),
+                required: f.required,
+                description: f.description.clone(),
+            })
+            .collect(),
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+/// `GET /letters/{name}/example.pdf`: the template's example as a PDF.
+pub async fn letter_example(
+    Extract(state): St,
+    session: Session,
+    Path(name): Path<String>,
+) -> Result<Response, PageError> {
+    session.require(Permission::ViewLetters)?;
+    let t = template_of(&state, &name)?;
+    let pdf =
+        state
+            .app
+            .letters()
+            .registry
+            .render(&name, &t.example, crate::letters::Format::Pdf)?;
+    let value = disposition::content_disposition(
+        &format!("{name}-example.pdf"),
+        disposition::Disposition::Inline,
+    );
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/pdf"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&value).map_err(|_| PageError::invalid("bad file name"))?,
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'; sandbox"),
+            ),
+        ],
+        pdf.bytes,
+    )
+        .into_response())
+}
+
+/// The form's inputs for a template's fields, with the values given and errors.
+fn field_inputs(
+    t: &crate::letters::Template,
+    values: &std::collections::HashMap<String, String>,
+    errors: &[(String, String)],
+) -> Vec<FieldInput> {
+    use crate::letters::fields::FieldType;
+    t.spec
+        .fields
+        .iter()
+        .map(|f| {
+            let value = values.get(&f.name).cloned().unwrap_or_default();
+            let choices: Vec<(String, bool)> = match f.kind {
+                FieldType::Choice => std::iter::once(String::new())
+                    .chain(f.choices.iter().cloned())
+                    .map(|c| (c.clone(), c == value))
+                    .collect(),
+                FieldType::YesNo => ["", "yes", "no"]
+                    .iter()
+                    .map(|c| (c.to_string(), *c == value))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let hint = match f.kind {
+                FieldType::Date => format!("{} (for example 2026-12-04)", f.description),
+                FieldType::Money => format!("{} (in pounds, for example 1250.00)", f.description),
+                FieldType::Address => format!("{} (one line each)", f.description),
+                FieldType::List if f.fields.is_empty() => {
+                    format!("{} (one item a line)", f.description)
+                }
+                FieldType::List | FieldType::Table => format!("{} (as JSON)", f.description),
+                _ => f.description.clone(),
+            };
+            FieldInput {
+                name: f.name.clone(),
+                label: pages::words(&f.name),
+                hint,
+                required: f.required,
+                multiline: matches!(
+                    f.kind,
+                    FieldType::Address | FieldType::List | FieldType::Table
+                ) || f.max_length.is_none_or(|m| m > 200),
+                choices,
+                value,
+                error: errors
+                    .iter()
+                    .find(|(field, _)| {
+                        field == &f.name || field.starts_with(&format!("{}[", f.name))
+                    })
+                    .map(|(_, m)| m.clone()),
+            }
+        })
+        .collect()
+}
+
+/// The letter data a form's values describe (list items one a line; JSON where the
+/// field takes records).
+fn form_data(
+    t: &crate::letters::Template,
+    values: &std::collections::HashMap<String, String>,
+) -> Value {
+    use crate::letters::fields::FieldType;
+    let mut data = serde_json::Map::new();
+    for f in &t.spec.fields {
+        let Some(v) = values
+            .get(&f.name)
+            .map(|v| v.trim())
+            .filter(|v| !v.is_empty())
+        else {
+            continue;
+        };
+        let value = match f.kind {
+            FieldType::List if f.fields.is_empty() => Value::Array(
+                v.lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(|l| Value::String(l.into()))
+                    .collect(),
+            ),
+            FieldType::List | FieldType::Table => {
+                serde_json::from_str(v).unwrap_or(Value::String(v.into()))
+            }
+            _ => Value::String(v.replace("\r\n", "\n")),
+        };
+        data.insert(f.name.clone(), value);
+    }
+    Value::Object(data)
+}
+
+#[derive(Deserialize)]
+pub struct NewLetterQuery {
+    case: Option<String>,
+}
+
+/// `GET /letters/{name}/new`: a form generated from the template's declared fields.
+pub async fn letter_form(
+    Extract(state): St,
+    session: Session,
+    Path(name): Path<String>,
+    Query(q): Query<NewLetterQuery>,
+) -> Result<Response, PageError> {
+    session.require(Permission::SendLetters)?;
+    let t = template_of(&state, &name)?;
+    let page = letter_page(
+        &session,
+        t,
+        q.case.unwrap_or_default(),
+        &Default::default(),
+        Vec::new(),
+        None,
+    );
+    Ok(pages::render(&page).into_response())
+}
+
+fn letter_page(
+    session: &Session,
+    t: &crate::letters::Template,
+    case_ref: String,
+    values: &std::collections::HashMap<String, String>,
+    errors: Vec<(String, String)>,
+    preview: Option<String>,
+) -> LetterNew {
+    let seg = pages::segment(&t.spec.name);
+    LetterNew {
+        chrome: Chrome::of(session, "/letters"),
+        title: t.spec.title.clone(),
+        back: format!("/letters/{seg}"),
+        action: format!("/letters/{seg}/new"),
+        csrf: session.csrf.clone(),
+        case_ref,
+        fields: field_inputs(t, values, &errors),
+        errors,
+        preview,
+    }
+}
+
+/// `POST /letters/{name}/new`: previews the letter (its plain text) or makes it for the
+/// case (recorded under it, as the person); every field's problem is shown at once.
+pub async fn letter_make(
+    Extract(state): St,
+    Path(name): Path<String>,
+    form: Checked<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    use sha2::Digest as _;
+    let Checked { session, form } = form;
+    session.require(Permission::SendLetters)?;
+    let t = template_of(&state, &name)?;
+    let case_ref = form
+        .get("case_ref")
+        .map(|c| c.trim().to_owned())
+        .unwrap_or_default();
+    let data = form_data(t, &form);
+    let registry = state.app.letters().registry;
+    let mut errors = Vec::new();
+    if let Err(e) = registry.validate(&name, &data) {
+        match e {
+            crate::letters::LetterError::Invalid(fields) => {
+                errors.extend(fields.into_iter().map(|f| (f.field, f.message)))
+            }
+            other => return Err(other.into()),
+        }
+    }
+    let making = form.get("action").map(String::as_str) == Some("make");
+    if making {
+        if !is_reference(&case_ref) {
+            errors.insert(0, ("case_ref".into(), "Enter the case reference".into()));
+        } else if state.app.cases.view(&case_ref).await?.is_none() {
+            errors.insert(
+                0,
+                ("case_ref".into(), format!("There is no case {case_ref}")),
+            );
+        }
+    }
+    if !errors.is_empty() || !making {
+        let preview = if errors.is_empty() {
+            registry
+                .render(&name, &data, crate::letters::Format::Txt)
+                .ok()
+                .map(|r| String::from_utf8_lossy(&r.bytes).into_owned())
+        } else {
+            None
+        };
+        let status = if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        let page = letter_page(&session, t, case_ref, &form, errors, preview);
+        return Ok((status, pages::render(&page)).into_response());
+    }
+    let hash = hex::encode(sha2::Sha256::digest(data.to_string().as_bytes()));
+    let request = crate::letter_service::LetterRequest {
+        request_id: format!("console:{name}:{case_ref}:{}", &hash[..16]),
+        template: name.clone(),
+        case_ref: case_ref.clone(),
+        data,
+    };
+    state
+        .app
+        .letters()
+        .acting_as(&session.who)
+        .send(&request)
+        .await?;
+    let to = if session.can(authz::to_see_case(&case_ref)) {
+        if authz::to_see_case(&case_ref) == Permission::ViewFoi {
+            format!("/foi/{}?moved=letter", pages::segment(&case_ref))
+        } else {
+            format!("/cases/{}", pages::segment(&case_ref))
+        }
+    } else {
+        format!("/letters/{}", pages::segment(&name))
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+/// `GET /letters/{name}/batch`: the CSV upload for a batch.
+pub async fn batch_form(
+    Extract(state): St,
+    session: Session,
+    Path(name): Path<String>,
+) -> Result<Response, PageError> {
+    session.require(Permission::SendLetters)?;
+    let t = template_of(&state, &name)?;
+    Ok(pages::render(&batch_new(&session, t, None)).into_response())
+}
+
+fn batch_new(session: &Session, t: &crate::letters::Template, error: Option<String>) -> BatchNew {
+    let seg = pages::segment(&t.spec.name);
+    BatchNew {
+        chrome: Chrome::of(session, "/letters"),
+        title: t.spec.title.clone(),
+        back: format!("/letters/{seg}"),
+        action: format!("/letters/{seg}/batch"),
+        csrf: session.csrf.clone(),
+        error,
+    }
+}
+
+/// `POST /letters/{name}/batch`: checks the whole CSV and lists every problem by row
+/// and column; when there is none, records the batch as a job ready to start.
+pub async fn batch_check(
+    Extract(state): St,
+    session: Session,
+    Path(name): Path<String>,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    session.require(Permission::SendLetters)?;
+    let t = template_of(&state, &name)?;
+    let unreadable = |_| PageError::invalid("The file could not be read. Try again.");
+    let token = match multipart.next_field().await.map_err(unreadable)? {
+        Some(field) if field.name() == Some("csrf_token") => {
+            Some(field.text().await.map_err(unreadable)?)
+        }
+        _ => None,
+    };
+    if !token.is_some_and(|t| session.csrf_matches(&t)) {
+        return Err(PageError::new(
+            Code::Forbidden,
+            "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
+        ));
+    }
+    let mut csv = None;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        if field.name() == Some("csv") {
+            csv = Some(field.bytes().await.map_err(unreadable)?);
+        }
+    }
+    let Some(csv) = csv.filter(|c| !c.is_empty()) else {
+        let page = batch_new(&session, t, Some("Choose the CSV file".into()));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
+    };
+    let id = super::settings::random_token()[..16].to_owned();
+    let check = match crate::batches::check(state.app.letters().registry, &name, &csv, &id) {
+        Ok(c) => c,
+        Err(e) if crate::failure::ErrorCode::code(&e).http_status() < 500 => {
+            let page = batch_new(&session, t, Some(e.to_string()));
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if check.errors.is_empty() {
+        state.app.jobs.create(&id, &session.who, &check).await?;
+    }
+    let seg = pages::segment(&name);
+    let status = if check.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = pages::BatchCheck {
+        chrome: Chrome::of(&session, "/letters"),
+        title: t.spec.title.clone(),
+        back: format!("/letters/{seg}/batch"),
+        rows: check.rows,
+        errors: check.errors,
+        start_action: format!("/jobs/{id}/start"),
+        csrf: session.csrf.clone(),
+    };
+    Ok((status, pages::render(&page)).into_response())
+}
+
+/// `POST /jobs/{id}/start`: starts a checked batch in the background (once).
+pub async fn job_start(
+    Extract(state): St,
+    Path(id): Path<String>,
+    form: Checked<Empty>,
+) -> Result<Response, PageError> {
+    let session = form.session;
+    session.require(Permission::SendLetters)?;
+    if state.app.jobs.start(&id, &session.who).await? {
+        let app = state.app.clone();
+        let letters = app.letters().acting_as(&session.who);
+        let job = id.clone();
+        tokio::spawn(async move {
+            if let Err(e) = app.jobs.run(&letters, &job).await {
+                tracing::error!(job = %job, code = crate::failure::ErrorCode::code(&e).as_str(), "a batch stopped");
+            }
+        });
+    }
+    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
+}
+
+/// `GET /jobs/{id}`: a batch's progress (refreshing while it runs).
+pub async fn job(
+    Extract(state): St,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    session.require(Permission::SendLetters)?;
+    let p = state
+        .app
+        .jobs
+        .progress(&id, &session.who)
+        .await?
+        .ok_or_else(|| PageError::not_found("batch"))?;
+    let title = state
+        .app
+        .letters()
+        .registry
+        .get(&p.template)
+        .map(|t| t.spec.title.clone())
+        .unwrap_or(p.template.clone());
+    let page = Job {
+        chrome: Chrome::of(&session, "/letters"),
+        title,
+        running: p.state != "finished",
+        total: p.total,
+        done: p.done,
+        failed: p.failed,
+    };
+    Ok(pages::render(&page).into_response())
+}

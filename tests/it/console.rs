@@ -186,6 +186,10 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/foi/FOI_7001", Some("foi")),
     ("/foi/new", Some("move_foi")),
     ("/uploads/new", Some("upload")),
+    ("/letters", Some("letters")),
+    ("/letters/claim-acknowledgement", Some("letters")),
+    ("/letters/claim-acknowledgement/new", Some("send_letters")),
+    ("/letters/claim-acknowledgement/batch", Some("send_letters")),
 ];
 
 fn may(role: Role, need: Option<&str>) -> bool {
@@ -197,6 +201,8 @@ fn may(role: Role, need: Option<&str>) -> bool {
         Some("foi") => ViewFoi,
         Some("move_foi") => MoveFoi,
         Some("upload") => Upload,
+        Some("letters") => ViewLetters,
+        Some("send_letters") => SendLetters,
         Some(other) => panic!("{other}"),
     };
     role.permissions().contains(&perm)
@@ -835,4 +841,243 @@ async fn uploaded_files_are_read_in_the_background_and_their_page_shows_where_ea
         c.page("/uploads/new", &letters).await.0,
         StatusCode::FORBIDDEN
     );
+}
+
+/// The claim acknowledgement's example as form fields (address lines one a line).
+fn example_fields(sep: &str) -> Vec<(String, String)> {
+    let t = postroom::letters::Registry::embedded()
+        .get("claim-acknowledgement")
+        .expect("the template");
+    t.example
+        .as_object()
+        .expect("an object")
+        .iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.as_str())
+                    .collect::<Vec<_>>()
+                    .join(sep),
+                serde_json::Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), text)
+        })
+        .collect()
+}
+
+fn urlencode(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC),
+                percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[tokio::test]
+async fn letters_preview_make_for_a_case_and_batches_are_checked_whole_before_anything_is_made() {
+    let c = console().await;
+    let cookie = c.sign_in(Some(Role::Letters)).await;
+    let csrf = c.csrf(&cookie).await;
+    let (status, html) = c.page("/letters", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("/letters/claim-acknowledgement"));
+    let (status, html) = c.page("/letters/claim-acknowledgement", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("received_date") && html.contains("Dear Ms O’Neill"),
+        "fields and the example's text"
+    );
+    let answer = c
+        .send(get(
+            "/letters/claim-acknowledgement/example.pdf",
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(answer.headers()[header::CONTENT_TYPE], "application/pdf");
+    assert_eq!(
+        c.page("/letters/nope", &cookie).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // The form is generated from the declared fields.
+    let (_, html) = c
+        .page(
+            "/letters/claim-acknowledgement/new?case=CNST%2F25%2F008879",
+            &cookie,
+        )
+        .await;
+    for field in ["recipient_address", "claimant_name", "records_requested"] {
+        assert!(html.contains(&format!("name=\"{field}\"")), "{field}");
+    }
+    // A preview with a bad date: every problem at once, nothing made.
+    let mut fields = example_fields("\n");
+    fields.retain(|(k, _)| k != "claimant_name");
+    fields.push(("letter_date".into(), "31/02/2024".into()));
+    fields.retain(|(k, v)| !(k == "letter_date" && v == "2024-03-12"));
+    let mut form = vec![
+        ("csrf_token".to_owned(), csrf.clone()),
+        ("case_ref".to_owned(), "CNST/25/008879".to_owned()),
+        ("action".to_owned(), "make".to_owned()),
+    ];
+    form.extend(fields);
+    let answer = c
+        .send(post(
+            "/letters/claim-acknowledgement/new",
+            &cookie,
+            &urlencode(&form),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body(answer).await;
+    assert!(
+        html.contains("claimant_name:") && html.contains("letter_date:"),
+        "both problems"
+    );
+    let letters_before = c
+        .app
+        .cases
+        .view("CNST/25/008879")
+        .await
+        .expect("v")
+        .expect("case")
+        .letters()
+        .count();
+    // Right, for a case that does not exist: refused; for the claim: made.
+    let mut form: Vec<(String, String)> = vec![
+        ("csrf_token".to_owned(), csrf.clone()),
+        ("action".to_owned(), "make".to_owned()),
+    ];
+    form.extend(example_fields("\n"));
+    let mut missing = form.clone();
+    missing.push(("case_ref".into(), "CNST/99/000001".into()));
+    let answer = c
+        .send(post(
+            "/letters/claim-acknowledgement/new",
+            &cookie,
+            &urlencode(&missing),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body(answer)
+            .await
+            .contains("There is no case CNST/99/000001")
+    );
+    form.push(("case_ref".into(), "CNST/25/008879".into()));
+    location(
+        &c.send(post(
+            "/letters/claim-acknowledgement/new",
+            &cookie,
+            &urlencode(&form),
+        ))
+        .await,
+    );
+    let letters_after = c
+        .app
+        .cases
+        .view("CNST/25/008879")
+        .await
+        .expect("v")
+        .expect("case")
+        .letters()
+        .count();
+    assert_eq!(letters_after, letters_before + 1);
+    // A batch with errors in two rows: listed by spreadsheet row and column, none made.
+    let example = example_fields("|");
+    let header: Vec<&str> = std::iter::once("case_ref")
+        .chain(example.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    let row = |case: &str, change: Option<(&str, &str)>| {
+        let cells: Vec<String> = std::iter::once(case.to_owned())
+            .chain(example.iter().map(|(k, v)| match change {
+                Some((field, value)) if field == k => value.to_owned(),
+                _ => v.clone(),
+            }))
+            .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+            .collect();
+        cells.join(",")
+    };
+    let bad_csv = [
+        header.join(","),
+        row("CNST/25/008879", None),
+        row("CNST/25/008879", Some(("received_date", "yesterday"))),
+        row("", None),
+    ]
+    .join("\n");
+    let batch = |csv: &str| {
+        let boundary = "b-7d3f";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"batch.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        Request::post("/letters/claim-acknowledgement/batch")
+            .header(header::COOKIE, &cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let answer = c.send(batch(&bad_csv)).await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body(answer).await;
+    assert!(html.contains("2 problems in 3 rows"), "{html}");
+    assert!(
+        html.contains("<td class=\"govuk-table__cell\">3</td>") && html.contains("received_date")
+    );
+    assert!(html.contains("<td class=\"govuk-table__cell\">4</td>") && html.contains("case_ref"));
+    // The same file fixed: ready; started; made in the background.
+    let good_csv = [
+        header.join(","),
+        row("CNST/25/008879", None),
+        row("SHA/22961", None),
+    ]
+    .join("\n");
+    let answer = c.send(batch(&good_csv)).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let html = body(answer).await;
+    assert!(html.contains("2 letters ready to make"));
+    let at = html.find("/jobs/").expect("a start form");
+    let start = &html[at..at + html[at..].find('"').expect("end")];
+    let job = location(
+        &c.send(post(start, &cookie, &format!("csrf_token={csrf}")))
+            .await,
+    );
+    let mut html = String::new();
+    for _ in 0..400 {
+        html = c.page(&job, &cookie).await.1;
+        if html.contains("The batch is finished") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(html.contains("The batch is finished"), "{html}");
+    assert!(html.contains("<dd class=\"govuk-summary-list__value\">2</dd>"));
+    // Starting it again makes nothing more.
+    location(
+        &c.send(post(start, &cookie, &format!("csrf_token={csrf}")))
+            .await,
+    );
+    let appeal_letters = c
+        .app
+        .cases
+        .view("SHA/22961")
+        .await
+        .expect("v")
+        .expect("case")
+        .letters()
+        .count();
+    assert_eq!(appeal_letters, 1);
+    // Other roles may not make letters.
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    assert_eq!(c.page("/letters", &handler).await.0, StatusCode::FORBIDDEN);
 }

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Context as _;
 use postroom::letters::{Format, LetterError, Registry};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::args::{BatchArgs, LetterCmd, RenderArgs, TemplatesCmd};
 
@@ -152,17 +152,6 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A CSV row as letter data: empty cells are absent.
-fn row_data(headers: &csv::StringRecord, record: &csv::StringRecord) -> Value {
-    let mut map = Map::new();
-    for (h, v) in headers.iter().zip(record.iter()) {
-        if !v.trim().is_empty() {
-            map.insert(h.trim().to_string(), Value::String(v.to_string()));
-        }
-    }
-    Value::Object(map)
-}
-
 fn file_name(row: usize, data: &Value, ext: &str) -> String {
     let tag: String = data
         .get("our_ref")
@@ -203,7 +192,7 @@ fn batch(args: &BatchArgs) -> anyhow::Result<ExitCode> {
         rows.push((
             i + 1,
             record
-                .map(|r| row_data(&headers, &r))
+                .map(|r| postroom::batches::row_data(&headers, &r))
                 .map_err(|e| format!("unreadable row: {e}")),
         ));
     }
