@@ -114,6 +114,30 @@ impl Audit {
             .collect())
     }
 
+    /// The events a person recorded, newest first (at most `limit`), each with the
+    /// object it was recorded on.
+    pub async fn by_person(
+        &self,
+        who: &str,
+        limit: u32,
+    ) -> Result<Vec<(Option<String>, EventEntry)>, StoreError> {
+        let page = self
+            .table
+            .query_gsi1(&Query::new(keys::who(who)).descending().limit(limit))
+            .await?;
+        Ok(page
+            .items
+            .iter()
+            .filter_map(|i| {
+                let pk = i.get("PK").and_then(Value::as_str).map(str::to_owned);
+                match CaseEntry::from_record(i) {
+                    CaseEntry::Event(e) => Some((pk, e)),
+                    _ => None,
+                }
+            })
+            .collect())
+    }
+
     /// How many events a person has recorded (by the person's index), up to `limit`.
     pub async fn count_by(&self, who: &str, limit: u32) -> Result<usize, StoreError> {
         let page = self

@@ -76,6 +76,7 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
         .route("/letters/{name}/batch", get(routes::batch_form))
         .route("/jobs/{id}", get(routes::job))
         .route("/jobs/{id}/start", post(routes::job_start))
+        .route("/audit", get(routes::audit))
         .route("/uploads/new", get(routes::upload_form))
         .route("/uploads/{id}", get(routes::upload_progress))
         .fallback(routes::not_found)

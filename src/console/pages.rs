@@ -54,6 +54,7 @@ const SECTIONS: &[(&str, &str, Option<Permission>)] = &[
     ("/foi", "FOI", Some(Permission::ViewFoi)),
     ("/letters", "Letters", Some(Permission::ViewLetters)),
     ("/uploads/new", "Upload", Some(Permission::Upload)),
+    ("/audit", "Audit", Some(Permission::Audit)),
 ];
 
 impl Chrome {
@@ -530,6 +531,27 @@ pub struct Job {
     pub total: u64,
     pub done: u64,
     pub failed: u64,
+}
+
+/// An audit event as the audit page lists it.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub at: String,
+    pub who: String,
+    pub what: String,
+    pub object: String,
+    pub href: Option<String>,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "audit.html")]
+pub struct AuditPage {
+    pub chrome: Chrome,
+    pub case: String,
+    pub doc: String,
+    pub who: String,
+    pub searched: bool,
+    pub rows: Vec<AuditRow>,
 }
 
 /// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.

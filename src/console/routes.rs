@@ -2195,3 +2195,89 @@ pub async fn job(
     };
     Ok(pages::render(&page).into_response())
 }
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    case: Option<String>,
+    doc: Option<String>,
+    who: Option<String>,
+}
+
+/// Where an audit event's object is shown (`CASE#…` or `DOC#…` partitions).
+fn audit_object(partition: Option<&str>) -> (String, Option<String>) {
+    match partition {
+        Some(p) if p.starts_with("DOC") => {
+            let id = p.split_once('#').map(|(_, id)| id).unwrap_or(p);
+            (
+                format!("Document {id}"),
+                Some(format!("/documents/{}", pages::segment(id))),
+            )
+        }
+        Some(p) if p.starts_with("CASE") => {
+            let r = p.split_once('#').map(|(_, r)| r).unwrap_or(p);
+            (
+                format!("Case {r}"),
+                Some(format!("/cases/{}", pages::segment(r))),
+            )
+        }
+        Some(p) => (p.to_owned(), None),
+        None => (String::new(), None),
+    }
+}
+
+/// `GET /audit?case=&doc=&who=`: who did what, when (administrators).
+pub async fn audit(
+    Extract(state): St,
+    session: Session,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, PageError> {
+    session.require(Permission::Audit)?;
+    let clean = |v: Option<String>| v.map(|s| s.trim().to_owned()).unwrap_or_default();
+    let (case, doc, who) = (clean(q.case), clean(q.doc), clean(q.who));
+    let audit = &state.app.audit;
+    let mut rows = Vec::new();
+    let row = |e: EventEntry, object: (String, Option<String>)| AuditRow {
+        at: e.at.as_deref().map(pages::when).unwrap_or_default(),
+        who: e.who.unwrap_or_default(),
+        what: e.what.as_deref().map(pages::words).unwrap_or_default(),
+        object: object.0,
+        href: object.1,
+    };
+    if !case.is_empty() {
+        for e in audit.events(Object::Case(&case)).await? {
+            rows.push(row(
+                e,
+                (
+                    format!("Case {case}"),
+                    Some(format!("/cases/{}", pages::segment(&case))),
+                ),
+            ));
+        }
+    }
+    if !doc.is_empty() {
+        for e in audit.events(Object::Document(&doc)).await? {
+            rows.push(row(
+                e,
+                (
+                    format!("Document {doc}"),
+                    Some(format!("/documents/{}", pages::segment(&doc))),
+                ),
+            ));
+        }
+    }
+    if !who.is_empty() {
+        for (pk, e) in audit.by_person(&who, 200).await? {
+            rows.push(row(e, audit_object(pk.as_deref())));
+        }
+    }
+    rows.sort_by(|a, b| b.at.cmp(&a.at));
+    let page = AuditPage {
+        chrome: Chrome::of(&session, "/audit"),
+        searched: !(case.is_empty() && doc.is_empty() && who.is_empty()),
+        case,
+        doc,
+        who,
+        rows,
+    };
+    Ok(pages::render(&page).into_response())
+}

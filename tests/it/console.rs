@@ -190,6 +190,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/letters/claim-acknowledgement", Some("letters")),
     ("/letters/claim-acknowledgement/new", Some("send_letters")),
     ("/letters/claim-acknowledgement/batch", Some("send_letters")),
+    ("/audit?case=CNST%2F25%2F008879", Some("audit")),
 ];
 
 fn may(role: Role, need: Option<&str>) -> bool {
@@ -203,6 +204,7 @@ fn may(role: Role, need: Option<&str>) -> bool {
         Some("upload") => Upload,
         Some("letters") => ViewLetters,
         Some("send_letters") => SendLetters,
+        Some("audit") => Audit,
         Some(other) => panic!("{other}"),
     };
     role.permissions().contains(&perm)
@@ -280,6 +282,17 @@ async fn documents_are_seen_only_by_the_roles_of_their_case() {
         .await
         .expect("by person");
     assert!(mine >= 3, "{mine}");
+    // The audit page finds them by person and by document.
+    let admin = c.sign_in(Some(Role::Admin)).await;
+    let (_, html) = c
+        .page("/audit?who=console%3Acase-handler-user", &admin)
+        .await;
+    assert!(
+        html.contains("Downloaded") && html.contains(&format!("/documents/{claim_doc}")),
+        "{html}"
+    );
+    let (_, html) = c.page(&format!("/audit?doc={claim_doc}"), &admin).await;
+    assert!(html.contains("Access refused") && html.contains("console:foi-officer-user"));
 }
 
 #[tokio::test]
