@@ -5,10 +5,16 @@ cargo-lambda's Runtime API emulator, and an event-source pump between them.
 Everything it creates is read from infra/template.yaml, the template SAM deploys, so the
 two cannot drift: the buckets (versioning, encryption, public access block, lifecycle,
 the S3 -> SQS notification for inbox/), the queues (visibility timeout, redrive to the
-dead-letter queues), the table (keys, GSI1, PITR) and the functions (binary, environment,
-timeout, SQS event sources with batch size, batching window and ReportBatchItemFailures).
-What moto cannot emulate (IAM, KMS key policies, log groups, alarms, schedules) is named
-on start-up, with the reason.
+dead-letter queues), the table (keys, GSI1, PITR, time to live) and the functions (binary,
+environment, timeout, SQS event sources with batch size, batching window and
+ReportBatchItemFailures). What moto cannot emulate (IAM, KMS key policies, log groups,
+alarms, schedules) is named on start-up, with the reason.
+
+A function that an HTTP API invokes (the console) is served directly instead: its
+binary in its own listen mode on a free loopback port (POSTROOM_CONSOLE_LISTEN), with the
+template's environment and the console's address as its origin. API Gateway and Cognito
+are not emulated (moto's are not used here): the console signs people in with a token
+(POSTROOM_CONSOLE_TOKEN, made at start), which the state file gives with its URL.
 
 The pump does what Lambda's SQS event source mapping does: it long-polls each queue for
 up to BatchSize messages (waiting up to the batching window), invokes the function with
@@ -21,7 +27,8 @@ Usage:
                       [--state-file PATH] [--bin-dir DIR]
 
 Without --endpoint it starts its own moto server. Once everything is up it writes the
-state file (JSON: endpoint, names, queue URLs, the emulator's invoke URL) and runs until
+state file (JSON: endpoint, names, queue URLs, the emulator's invoke URL, the console's
+URL and sign-in token) and runs until
 it is stopped (Ctrl-C or SIGTERM), stopping everything it started. Run it with the
 .venv Python that scripts/test creates (boto3 and PyYAML come with moto); scripts/test
 runs it for the end-to-end test (tests/it/local_stack.rs).
@@ -32,6 +39,7 @@ import base64
 import hashlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -216,6 +224,12 @@ def create_resources(stack, session, endpoint):
                 TableName=props["TableName"],
                 PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True},
             )
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            ddb.update_time_to_live(
+                TableName=props["TableName"],
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": bool(ttl["Enabled"])},
+            )
         if "SSESpecification" in props:
             skipped.append(f"{logical}.SSESpecification (moto stores items unencrypted)")
         stack.physical[logical] = props["TableName"]
@@ -286,20 +300,69 @@ def create_resources(stack, session, endpoint):
         ("AWS::CloudWatch::Alarm", "no metrics locally; the end-to-end test checks the queues instead"),
         ("AWS::SNS::Topic", "alarms only"),
         ("AWS::SNS::Subscription", "alarms only"),
+        # moto's API Gateway and Cognito are not used here: the console is served on
+        # loopback directly and signs people in with a token.
+        ("AWS::Serverless::HttpApi", "the console is served directly on loopback"),
+        ("AWS::Lambda::Permission", "nothing invokes the console through API Gateway locally"),
+        ("AWS::Cognito::UserPool", "the console signs people in with POSTROOM_CONSOLE_TOKEN locally"),
+        ("AWS::Cognito::UserPoolDomain", "no Cognito locally"),
+        ("AWS::Cognito::UserPoolClient", "no Cognito locally"),
+        ("AWS::Cognito::UserPoolGroup", "the console's token signs in with every role locally"),
     ):
         for logical, _ in stack.resources(kind):
             skipped.append(f"{logical} ({why})")
     return {"queues": queues, "tables": tables, "buckets": buckets}, skipped
 
 
+def http_served(stack):
+    """The names of the functions an HTTP API invokes: named in its OpenAPI body's
+    integrations (by ARN, `...:function:<name>/invocations`)."""
+    names = set()
+
+    def integrations(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "x-amazon-apigateway-integration" and isinstance(value, dict):
+                    yield value.get("uri")
+                else:
+                    yield from integrations(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from integrations(value)
+
+    for _, res in stack.resources("AWS::Serverless::HttpApi"):
+        for uri in integrations(res["Properties"].get("DefinitionBody", {})):
+            try:
+                uri = str(stack.resolve(uri))
+            except KeyError:
+                continue
+            if ":function:" in uri:
+                names.add(uri.split(":function:", 1)[1].split("/", 1)[0].split(":", 1)[0])
+    return names
+
+
 def functions_of(stack):
-    """Each function: its binary, environment, timeout and event sources."""
+    """Each function: its binary, environment, timeout and event sources. A function an
+    HTTP API invokes is marked `http`; its settings that name what is not emulated here
+    (the API's address, Cognito's issuer and client) are left out and listed."""
     glob = stack.t.get("Globals", {}).get("Function", {})
+    served = http_served(stack)
     out = {}
     for logical, res in stack.resources("AWS::Serverless::Function"):
         props = res["Properties"]
+        name = stack.resolve(props["FunctionName"])
+        http = name in served or any(
+            ev.get("Type") == "HttpApi" for ev in props.get("Events", {}).values()
+        )
         env = dict(stack.resolve(glob.get("Environment", {}).get("Variables", {})))
-        env.update(stack.resolve(props.get("Environment", {}).get("Variables", {})))
+        unresolved = []
+        for key, value in props.get("Environment", {}).get("Variables", {}).items():
+            try:
+                env[key] = stack.resolve(value)
+            except KeyError:
+                if not http:
+                    raise
+                unresolved.append(key)
         sources, schedules = [], []
         for ev_name, ev in props.get("Events", {}).items():
             p = ev.get("Properties", {})
@@ -317,7 +380,9 @@ def functions_of(stack):
             elif ev["Type"] in ("Schedule", "ScheduleV2"):
                 schedules.append({"event": ev_name, "expression": stack.resolve(p.get("ScheduleExpression"))})
         out[logical] = {
-            "name": stack.resolve(props["FunctionName"]),
+            "name": name,
+            "http": http,
+            "unresolved": unresolved,
             "binary": res["Metadata"]["BuildProperties"]["Binary"],
             "env": {k: str(v) for k, v in env.items()},
             "timeout": int(stack.resolve(props.get("Timeout", glob.get("Timeout", 3)))),
@@ -373,6 +438,43 @@ def cargo_lambda():
         )
         open(marker, "w").close()
     return exe
+
+
+def start_http_function(logical, fn, bin_dir, endpoint, region, logs, children):
+    """Serves a function an HTTP API invokes (the console) directly: its binary in listen
+    mode on a free loopback port, signing in with a token made here. Returns what the
+    state file says of it, or None when its binary is not built (named in the log)."""
+    exe = os.path.join(bin_dir, fn["binary"])
+    if not os.path.exists(exe):
+        log(f"NOT STARTED: {fn['name']}: {exe} is missing; build it with `cargo build -p {fn['binary']}`")
+        return None
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    token = secrets.token_urlsafe(24)
+    env = dict(os.environ)
+    env.update(fn["env"])
+    for key in ("AWS_LAMBDA_RUNTIME_API", "POSTROOM_OIDC_ISSUER", "POSTROOM_OIDC_CLIENT_ID"):
+        env.pop(key, None)  # listen mode, and a token works only while OIDC is unset
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_REGION": region,
+            "AWS_LAMBDA_FUNCTION_NAME": fn["name"],
+            "POSTROOM_BACKEND": "aws",
+            "POSTROOM_CONSOLE_LISTEN": f"127.0.0.1:{port}",
+            "POSTROOM_CONSOLE_ORIGIN": url,
+            "POSTROOM_CONSOLE_TOKEN": token,
+        }
+    )
+    p = subprocess.Popen(
+        [exe], env=env, stdout=open(os.path.join(logs, f"{fn['binary']}.log"), "w"), stderr=subprocess.STDOUT
+    )
+    children.append(p)
+    wait_for(f"{url}/healthz", p, fn["binary"])
+    for key in fn["unresolved"]:
+        log(f"not emulated: {logical}.{key} (names API Gateway or Cognito)")
+    log(f"{fn['name']}: {fn['binary']} served on {url} (sign in: {url}/sign-in?token=...; in the state file)")
+    return {"url": url, "token": token, "function": logical}
 
 
 # ------------------------------------------------------------------ the pump
@@ -558,7 +660,11 @@ def main():
         wait_for(invoke_url, watch, "cargo lambda watch", tcp=True)
         log(f"cargo lambda watch (Runtime API emulator) on {invoke_url}")
 
+        console = None
         for logical, fn in functions.items():
+            if fn["http"]:
+                console = start_http_function(logical, fn, args.bin_dir, endpoint, region, logs, children)
+                continue
             exe = os.path.join(args.bin_dir, fn["binary"])
             if not os.path.exists(exe):
                 raise SystemExit(f"local-stack: {exe} is missing; build it with `cargo build --workspace --bins`")
@@ -607,6 +713,8 @@ def main():
             "functions": {k: {"name": f["name"], "binary": f["binary"]} for k, f in functions.items()},
             "pid": os.getpid(),
         }
+        if console:
+            state["console"] = console
         tmp = args.state_file + ".tmp"
         with open(tmp, "w") as f:
             json.dump(state, f, indent=2)

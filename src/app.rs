@@ -15,6 +15,7 @@ use crate::foi::service::Foi;
 use crate::ingest::{Ingest, IngestSettings};
 use crate::letter_service::{Background, LetterSink, Letters, SendError};
 use crate::letters::Registry;
+use crate::logins::Logins;
 use crate::metadata::Rules;
 use crate::sessions::Sessions;
 #[cfg(feature = "aws")]
@@ -150,6 +151,8 @@ pub struct App {
     pub audit: Audit,
     /// Sign-in sessions (the console's).
     pub sessions: Sessions,
+    /// Sign-ins in progress with the organisation's provider (the console's).
+    pub logins: Logins,
     /// Post uploaded by people (the console).
     pub uploads: Uploads,
     /// Background jobs (letter batches).
@@ -202,6 +205,7 @@ impl App {
         let cases = Cases::new(stores.table.clone(), clock.clone(), front.actor.clone());
         let audit = Audit::new(stores.table.clone(), clock.clone());
         let sessions = Sessions::new(stores.table.clone(), clock.clone());
+        let logins = Logins::new(stores.table.clone(), clock.clone());
         let uploads = Uploads::new(stores.clone(), clock.clone());
         let jobs = Jobs::new(stores.clone(), clock.clone());
         App {
@@ -212,6 +216,7 @@ impl App {
             cases,
             audit,
             sessions,
+            logins,
             uploads,
             jobs,
             front,

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::letter_service::{LetterRequest, LetterStatus, Letters};
 use crate::letters::{LetterError, Registry};
 use crate::model::keys;
-use crate::store::{Condition, Item, Key, PutOptions, StoreError, Stores, Update};
+use crate::store::{Condition, Item, Key, PutOptions, Query, StoreError, Stores, Update};
 
 /// The most rows one batch may have.
 pub const MAX_ROWS: usize = 10_000;
@@ -204,13 +204,13 @@ impl Jobs {
         item.insert("done".into(), json!(0));
         item.insert("failed".into(), json!(0));
         item.insert("state".into(), "ready".into());
-        item.insert(
-            "created".into(),
-            self.clock
-                .now()
-                .to_rfc3339_opts(SecondsFormat::Millis, true)
-                .into(),
-        );
+        let created = self
+            .clock
+            .now()
+            .to_rfc3339_opts(SecondsFormat::Millis, true);
+        item.insert("GSI1PK".into(), keys::jobs_of(who).into());
+        item.insert("GSI1SK".into(), format!("{created}#{id}").into());
+        item.insert("created".into(), created.into());
         self.stores.table.put(item, Condition::Absent).await?;
         Ok(())
     }
@@ -265,6 +265,32 @@ impl Jobs {
         Ok(())
     }
 
+    /// The person's most recent jobs (at most `limit`), newest first: id and progress.
+    pub async fn recent(
+        &self,
+        who: &str,
+        limit: u32,
+    ) -> Result<Vec<(String, JobProgress)>, StoreError> {
+        let page = self
+            .stores
+            .table
+            .query_gsi1(&Query::new(keys::jobs_of(who)).descending().limit(limit))
+            .await?;
+        Ok(page
+            .items
+            .iter()
+            .filter_map(|item| {
+                let id = item
+                    .get("PK")
+                    .and_then(Value::as_str)?
+                    .split_once('#')?
+                    .1
+                    .to_owned();
+                Some((id, progress_of(item)))
+            })
+            .collect())
+    }
+
     /// Job `id`'s progress, for `who` only.
     pub async fn progress(&self, id: &str, who: &str) -> Result<Option<JobProgress>, StoreError> {
         let Some(item) = self
@@ -278,14 +304,18 @@ impl Jobs {
         if item.get("who").and_then(Value::as_str) != Some(who) {
             return Ok(None);
         }
-        let n = |k: &str| item.get(k).and_then(Value::as_u64).unwrap_or(0);
-        let t = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-        Ok(Some(JobProgress {
-            template: t("template"),
-            total: n("total"),
-            done: n("done"),
-            failed: n("failed"),
-            state: t("state"),
-        }))
+        Ok(Some(progress_of(&item)))
+    }
+}
+
+fn progress_of(item: &Item) -> JobProgress {
+    let n = |k: &str| item.get(k).and_then(Value::as_u64).unwrap_or(0);
+    let t = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    JobProgress {
+        template: t("template"),
+        total: n("total"),
+        done: n("done"),
+        failed: n("failed"),
+        state: t("state"),
     }
 }

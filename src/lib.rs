@@ -18,6 +18,7 @@ pub mod foi;
 pub mod handlers;
 pub mod ingest;
 pub mod letter_service;
+pub mod logins;
 pub mod model;
 pub mod reading;
 pub mod sessions;

@@ -245,6 +245,11 @@ pub mod keys {
         format!("JOB#{id}")
     }
 
+    /// The index partition of one person's jobs (GSI1), newest last by creation time.
+    pub fn jobs_of(who: &str) -> String {
+        format!("JOBS#{who}")
+    }
+
     /// An upload made in the console.
     pub fn upload(id: &str) -> String {
         format!("UPLOAD#{id}")

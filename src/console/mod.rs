@@ -7,6 +7,7 @@
 pub mod authz;
 pub mod error;
 pub mod forms;
+pub mod oidc;
 pub mod pages;
 mod routes;
 pub mod session;
@@ -45,7 +46,8 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
     let router = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/assets/{*path}", get(routes::asset))
-        .route("/sign-in", get(routes::sign_in))
+        .route("/sign-in", get(oidc::sign_in))
+        .route("/auth/callback", get(oidc::callback))
         .route("/sign-out", post(routes::sign_out))
         .route("/signed-out", get(routes::signed_out))
         .route("/", get(routes::home))
@@ -74,6 +76,7 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
             get(routes::letter_form).post(routes::letter_make),
         )
         .route("/letters/{name}/batch", get(routes::batch_form))
+        .route("/jobs", get(routes::jobs))
         .route("/jobs/{id}", get(routes::job))
         .route("/jobs/{id}/start", post(routes::job_start))
         .route("/audit", get(routes::audit))

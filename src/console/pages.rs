@@ -554,6 +554,22 @@ pub struct AuditPage {
     pub rows: Vec<AuditRow>,
 }
 
+/// A batch in the person's list.
+#[derive(Debug, Clone)]
+pub struct JobRow {
+    pub href: String,
+    pub template: String,
+    pub state: String,
+    pub progress: String,
+}
+
+#[derive(Debug, Template)]
+#[template(path = "jobs.html")]
+pub struct JobsPage {
+    pub chrome: Chrome,
+    pub rows: Vec<JobRow>,
+}
+
 /// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.
 pub fn words(code: &str) -> String {
     let spaced = code.replace(['_', '-'], " ");

@@ -185,6 +185,15 @@ pub async fn home(Extract(state): St, session: Session) -> Result<Response, Page
             label: "FOI requests due within 5 working days",
         });
     }
+    if session.can(Permission::SendLetters) {
+        let jobs = app.jobs.recent(&session.who, 20).await?;
+        let waiting = jobs.iter().filter(|(_, p)| p.state != "finished").count();
+        counts.push(Count {
+            href: "/jobs".into(),
+            number: waiting.to_string(),
+            label: "letter batches waiting or running",
+        });
+    }
     let page = Home {
         chrome: Chrome::of(&session, "/"),
         counts,
@@ -2277,6 +2286,29 @@ pub async fn audit(
         case,
         doc,
         who,
+        rows,
+    };
+    Ok(pages::render(&page).into_response())
+}
+
+/// `GET /jobs`: the person's recent letter batches.
+pub async fn jobs(Extract(state): St, session: Session) -> Result<Response, PageError> {
+    session.require(Permission::SendLetters)?;
+    let rows = state
+        .app
+        .jobs
+        .recent(&session.who, 50)
+        .await?
+        .into_iter()
+        .map(|(id, p)| JobRow {
+            href: format!("/jobs/{}", pages::segment(&id)),
+            template: p.template,
+            state: pages::words(&p.state),
+            progress: format!("{} of {} made, {} not made", p.done, p.total, p.failed),
+        })
+        .collect();
+    let page = JobsPage {
+        chrome: Chrome::of(&session, "/letters"),
         rows,
     };
     Ok(pages::render(&page).into_response())

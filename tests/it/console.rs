@@ -191,6 +191,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/letters/claim-acknowledgement/new", Some("send_letters")),
     ("/letters/claim-acknowledgement/batch", Some("send_letters")),
     ("/audit?case=CNST%2F25%2F008879", Some("audit")),
+    ("/jobs", Some("send_letters")),
 ];
 
 fn may(role: Role, need: Option<&str>) -> bool {
@@ -1075,6 +1076,11 @@ async fn letters_preview_make_for_a_case_and_batches_are_checked_whole_before_an
     }
     assert!(html.contains("The batch is finished"), "{html}");
     assert!(html.contains("<dd class=\"govuk-summary-list__value\">2</dd>"));
+    // The batch is on the person's list and on the home page.
+    let (_, html) = c.page("/jobs", &cookie).await;
+    assert!(html.contains("2 of 2 made, 0 not made"), "{html}");
+    let (_, html) = c.page("/", &cookie).await;
+    assert!(html.contains("letter batches waiting or running"));
     // Starting it again makes nothing more.
     location(
         &c.send(post(start, &cookie, &format!("csrf_token={csrf}")))

@@ -49,6 +49,12 @@ impl std::error::Error for StartupError {}
 /// Starts a function: JSON logs, the configuration for the AWS backend, and the
 /// application acting as `lambda:<name>`. A missing or invalid setting stops it here.
 pub async fn open(name: &str, log_filter: &str) -> Result<App, StartupError> {
+    open_as(Front::lambda(name), log_filter).await
+}
+
+/// As [`open`], for a function that acts as another front (the console: its own actor
+/// name, acknowledgements off).
+pub async fn open_as(front: Front, log_filter: &str) -> Result<App, StartupError> {
     telemetry::init(LogFormat::Json, log_filter);
     let stop = |e: &dyn std::fmt::Display| {
         let message = e.to_string();
@@ -60,7 +66,5 @@ pub async fn open(name: &str, log_filter: &str) -> Result<App, StartupError> {
         ..Overrides::default()
     })
     .map_err(|e| stop(&e))?;
-    App::open(config, Front::lambda(name))
-        .await
-        .map_err(|e| stop(&e))
+    App::open(config, front).await.map_err(|e| stop(&e))
 }

@@ -1,0 +1,35 @@
+//! The console Lambda: the staff console's router behind API Gateway's HTTP API, through
+//! lambda_http. Without `AWS_LAMBDA_RUNTIME_API` the same binary serves the router on a
+//! loopback address (`POSTROOM_CONSOLE_LISTEN`) for tests and the local stack.
+
+mod local;
+
+use std::sync::Arc;
+
+use postroom::app::{Acknowledgements, Front};
+use postroom::console::ConsoleSettings;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    let front = Front::named("lambda:console", Acknowledgements::Off);
+    let app = Arc::new(postroom_lambda::open_as(front, "info").await?);
+    let on_lambda = std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some();
+    // A sign-in token never opens the console on Lambda: there it is OpenID Connect only.
+    let tokens = match on_lambda {
+        true => Vec::new(),
+        false => local::tokens(&app.config),
+    };
+    let settings = ConsoleSettings::from_config(&app.config, tokens);
+    if settings.oidc.is_none() && settings.tokens.is_empty() {
+        tracing::warn!(
+            code = "console_no_sign_in",
+            "nobody can sign in: set POSTROOM_OIDC_ISSUER and POSTROOM_OIDC_CLIENT_ID"
+        );
+    }
+    let router = postroom::console::router(app, settings);
+    if on_lambda {
+        lambda_http::run(router).await
+    } else {
+        local::serve(router).await
+    }
+}
