@@ -1100,3 +1100,97 @@ async fn letters_preview_make_for_a_case_and_batches_are_checked_whole_before_an
     let handler = c.sign_in(Some(Role::CaseHandler)).await;
     assert_eq!(c.page("/letters", &handler).await.0, StatusCode::FORBIDDEN);
 }
+
+/// The classes (`govuk-…`, `moj-…`) in a piece of HTML or CSS.
+fn frontend_classes(text: &str) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for prefix in ["govuk-", "moj-"] {
+        let mut rest = text;
+        while let Some(at) = rest.find(prefix) {
+            let before = rest[..at].chars().last();
+            let tail = &rest[at..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .unwrap_or(tail.len());
+            // A class name starts after a space, a quote or a dot (CSS), not inside a word.
+            if matches!(before, None | Some(' ' | '"' | '.' | '\n')) {
+                out.insert(tail[..end].trim_end_matches(['-', '_']).to_owned());
+            }
+            rest = &tail[end.max(1)..];
+        }
+    }
+    out
+}
+
+#[test]
+fn the_templates_use_only_gov_uk_frontend_classes_that_exist_with_its_markup() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let vendor = root.join("crates/web/vendor");
+    let mut known = String::new();
+    for file in [
+        "govuk-frontend.min.css",
+        "moj-frontend.min.css",
+        "govuk-frontend.min.js",
+    ] {
+        known.push_str(&std::fs::read_to_string(vendor.join(file)).expect("vendored file"));
+    }
+    for fixture in std::fs::read_dir(vendor.join("fixtures")).expect("fixtures") {
+        known.push_str(&std::fs::read_to_string(fixture.expect("entry").path()).expect("fixture"));
+    }
+    let known = frontend_classes(&known);
+    let mut unknown = Vec::new();
+    let mut layout = String::new();
+    for entry in std::fs::read_dir(root.join("src/console/templates")).expect("templates") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("template");
+        for class in frontend_classes(&text) {
+            // Modifiers built in the template (`govuk-tag {{ class }}`) are checked where
+            // they are written: in routes.rs, below.
+            if !known.contains(&class) && !class.ends_with("__") {
+                unknown.push(format!("{}: {class}", path.display()));
+            }
+        }
+        if path.ends_with("layout.html") {
+            layout = text;
+        }
+    }
+    let routes = std::fs::read_to_string(root.join("src/console/routes.rs")).expect("routes");
+    for class in frontend_classes(&routes) {
+        if !known.contains(&class) {
+            unknown.push(format!("routes.rs: {class}"));
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "classes GOV.UK Frontend does not have: {unknown:#?}"
+    );
+    // The shared chrome is the components' own markup (fixtures.json, whitespace aside).
+    let squash = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let fixture = |component: &str, name: &str| -> String {
+        let text = std::fs::read_to_string(vendor.join(format!("fixtures/{component}.json")))
+            .expect("fixture");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let html = json["fixtures"]
+            .as_array()
+            .expect("fixtures")
+            .iter()
+            .find(|f| f["name"] == name)
+            .and_then(|f| f["html"].as_str())
+            .expect("the fixture")
+            .to_owned();
+        squash(&html)
+    };
+    let layout = squash(&layout);
+    let skip = fixture("skip-link", "default").replace("#test-target-element", "#main-content");
+    assert!(layout.contains(&skip), "the skip link is GOV.UK's: {skip}");
+    let header = fixture("generic-header", "default").replace("My cool service", "postroom");
+    let header = header.replace("> postroom <", ">postroom<");
+    assert!(
+        layout.contains(&header),
+        "the header is GOV.UK's generic header: {header}"
+    );
+    assert!(
+        !layout.contains("govuk-header__logotype") && !layout.contains("crown"),
+        "no crown"
+    );
+}
