@@ -1,6 +1,7 @@
 //! The `Blobs` port: an object store of documents, extracted text and letters.
 
 use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -130,6 +131,124 @@ pub struct ListPage {
     pub next: Option<Cursor>,
 }
 
+/// The longest a presigned POST form may stay valid.
+pub const MAX_POST_EXPIRY: Duration = Duration::from_secs(3600);
+
+/// The largest object one POST upload can carry (S3's limit for POST: 5 GiB).
+pub const MAX_POST_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+/// What a browser form that uploads straight to the store may do (see
+/// [`Blobs::presign_post`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostRequest {
+    /// Every key the form can write starts with this (non-empty, e.g. `inbox/console/u1/`);
+    /// the form's `key` is this followed by `${filename}`, the name of the file sent.
+    pub key_prefix: String,
+    /// The largest file accepted, in bytes (1..=[`MAX_POST_BYTES`]); the smallest is 1.
+    pub max_bytes: u64,
+    /// Where the browser goes after a successful upload (`success_action_redirect`, an
+    /// `http(s)://` URL); S3 adds `bucket`, `key` and `etag` to its query.
+    pub redirect: String,
+    /// Fixed user metadata the object gets (`x-amz-meta-<key>`, e.g. `uploaded-by`); keys
+    /// as in [`PutOptions::metadata`]. The form cannot change them.
+    pub metadata: BTreeMap<String, String>,
+    /// How long the form stays valid (at most [`MAX_POST_EXPIRY`]).
+    pub expires_in: Duration,
+}
+
+impl PostRequest {
+    /// Checks the request as every adapter does: a non-empty prefix that leaves room for
+    /// a file name, a size limit in range, an `http(s)` redirect, metadata keys S3 keeps
+    /// as they are, and a lifetime of at most an hour.
+    pub fn validate(&self) -> StoreResult<()> {
+        if self.key_prefix.is_empty() {
+            return Err(StoreError::invalid(
+                "a presigned POST needs a key prefix (an empty one allows every key)",
+            ));
+        }
+        if self.key_prefix.len() >= MAX_KEY_BYTES {
+            return Err(StoreError::too_large(format!(
+                "key prefix of {} bytes leaves no room for a file name (keys are at most {MAX_KEY_BYTES})",
+                self.key_prefix.len()
+            )));
+        }
+        if self.key_prefix.contains('\0') || self.key_prefix.contains("${") {
+            return Err(StoreError::invalid(
+                "a key prefix may not contain NUL or `${`",
+            ));
+        }
+        if self.max_bytes == 0 || self.max_bytes > MAX_POST_BYTES {
+            return Err(StoreError::invalid(format!(
+                "size limit of {} bytes (1 to {MAX_POST_BYTES})",
+                self.max_bytes
+            )));
+        }
+        let scheme_ok = ["https://", "http://"]
+            .iter()
+            .any(|s| self.redirect.len() > s.len() && self.redirect.starts_with(s));
+        if !scheme_ok || self.redirect.chars().any(char::is_control) {
+            return Err(StoreError::invalid(
+                "the redirect must be an http(s) URL without control characters",
+            ));
+        }
+        check_metadata_keys(self.metadata.keys())?;
+        if self.expires_in.is_zero() || self.expires_in > MAX_POST_EXPIRY {
+            return Err(StoreError::invalid(format!(
+                "a presigned POST lasts 1 s to {} s, not {} s",
+                MAX_POST_EXPIRY.as_secs(),
+                self.expires_in.as_secs()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A browser form that uploads one file straight to the store: `<form method="post"
+/// enctype="multipart/form-data" action="{url}">`, the `fields` as hidden inputs in this
+/// order, then the file input named `file` (the store ignores fields after it).
+#[derive(Clone, PartialEq, Eq)]
+pub struct PresignedPost {
+    /// The form's action.
+    pub url: String,
+    /// The hidden fields, in order: `key` (the prefix + `${filename}`),
+    /// `success_action_redirect`, each `x-amz-meta-*`, `x-amz-algorithm`,
+    /// `x-amz-credential`, `x-amz-date`, `x-amz-security-token` (temporary credentials
+    /// only), `policy` and `x-amz-signature`.
+    pub fields: Vec<(String, String)>,
+    /// When the form stops working: the request's lifetime, or sooner if the signing
+    /// credentials expire first. Whole seconds.
+    pub expires_at: SystemTime,
+}
+
+impl PresignedPost {
+    /// The value of a field, by name.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Shows the fields without the session token and the signature: forms end up in logs.
+impl std::fmt::Debug for PresignedPost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let fields: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .map(|(n, v)| match n.as_str() {
+                "x-amz-security-token" | "x-amz-signature" => (n.as_str(), "<redacted>"),
+                _ => (n.as_str(), v.as_str()),
+            })
+            .collect();
+        f.debug_struct("PresignedPost")
+            .field("url", &self.url)
+            .field("fields", &fields)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
 /// An object store. Implemented by `DirBlobs` (a local folder) and `S3Blobs`.
 #[async_trait]
 pub trait Blobs: Send + Sync + std::fmt::Debug {
@@ -175,6 +294,15 @@ pub trait Blobs: Send + Sync + std::fmt::Debug {
     /// holds the pinned bytes. A later upload to the same key is never touched; deleting
     /// a state that is gone succeeds.
     async fn delete_pinned(&self, key: &str, pin: &Pin) -> StoreResult<()>;
+
+    /// A form with which a browser uploads one file of at most `max_bytes` straight to
+    /// the store, under `key_prefix`, with the given metadata, then goes to `redirect`.
+    /// `None` where the store has no such thing (the local folder): the caller takes the
+    /// same form itself. `Invalid` when the request fails [`PostRequest::validate`].
+    async fn presign_post(&self, request: &PostRequest) -> StoreResult<Option<PresignedPost>> {
+        request.validate()?;
+        Ok(None)
+    }
 }
 
 /// Rejects keys no adapter can store alike: empty, over 1,024 bytes, or with NUL.
@@ -196,7 +324,11 @@ pub fn validate_blob_key(key: &str) -> StoreResult<()> {
 
 /// Rejects metadata keys S3 would rewrite (it lower-cases them and allows only tokens).
 pub(crate) fn validate_metadata(options: &PutOptions) -> StoreResult<()> {
-    for key in options.metadata.keys() {
+    check_metadata_keys(options.metadata.keys())
+}
+
+fn check_metadata_keys<'a>(keys: impl IntoIterator<Item = &'a String>) -> StoreResult<()> {
+    for key in keys {
         let ok = !key.is_empty()
             && key
                 .bytes()

@@ -518,6 +518,16 @@ impl Blobs for DirBlobs {
             Err(e) => Err(e),
         }
     }
+
+    /// A folder has no upload endpoint of its own: the caller (the console) takes the
+    /// same form and applies the same limits itself. Bad requests fail as on S3.
+    async fn presign_post(
+        &self,
+        request: &super::blobs::PostRequest,
+    ) -> StoreResult<Option<super::blobs::PresignedPost>> {
+        request.validate()?;
+        Ok(None)
+    }
 }
 
 /// The key holds other bytes than the pinned ones (a folder keeps no versions).

@@ -14,6 +14,8 @@ mod dir_blobs;
 #[cfg(feature = "aws")]
 mod dynamo_table;
 mod error;
+#[cfg(any(feature = "aws", test))]
+mod presign;
 #[cfg(feature = "aws")]
 mod s3_blobs;
 #[cfg(feature = "embedded")]
@@ -25,8 +27,8 @@ mod table;
 #[cfg(feature = "aws")]
 pub use aws::AwsSettings;
 pub use blobs::{
-    Blobs, ListPage, MAX_KEY_BYTES, Object, ObjectMeta, ObjectSummary, Pin, PutOptions, md5_hex,
-    validate_blob_key,
+    Blobs, ListPage, MAX_KEY_BYTES, MAX_POST_BYTES, MAX_POST_EXPIRY, Object, ObjectMeta,
+    ObjectSummary, Pin, PostRequest, PresignedPost, PutOptions, md5_hex, validate_blob_key,
 };
 #[cfg(feature = "embedded")]
 pub use dir_blobs::DirBlobs;

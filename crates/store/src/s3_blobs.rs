@@ -1,9 +1,12 @@
 //! `S3Blobs`: the production `Blobs` adapter over Amazon S3 (aws-sdk-s3).
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::{Credentials, ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CreateBucketConfiguration, Delete, ObjectIdentifier,
@@ -15,10 +18,11 @@ use percent_encoding::{
 
 use super::aws::{AwsSettings, backend_error, code_of, status_of};
 use super::blobs::{
-    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, Pin, PutOptions, validate_blob_key,
-    validate_metadata,
+    Blobs, ListPage, Object, ObjectMeta, ObjectSummary, Pin, PostRequest, PresignedPost,
+    PutOptions, validate_blob_key, validate_metadata,
 };
 use super::error::{StoreError, StoreResult};
+use super::presign::{self, Scope, SigningKeys};
 use super::table::Cursor;
 
 const BACKEND: &str = "S3";
@@ -33,11 +37,22 @@ const COPY_SOURCE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
+/// The shortest life a presigned form is handed out with: credentials that expire
+/// sooner are refreshed first, or the form is refused.
+const MIN_FORM_LIFETIME: Duration = Duration::from_secs(60);
+
 /// Objects in one S3 bucket.
 #[derive(Debug, Clone)]
 pub struct S3Blobs {
     client: Client,
     bucket: String,
+    /// Where upload forms post to with a stand-in (path style: `<endpoint>/<bucket>`);
+    /// `None` on AWS (`https://<bucket>.s3.<region>.amazonaws.com/`).
+    form_endpoint: Option<String>,
+    /// The SDK's credentials, which sign upload forms (the S3 client does not hand its
+    /// own out), and the last ones loaded (their `Debug` hides the secret).
+    credentials: Option<SharedCredentialsProvider>,
+    form_credentials: Arc<Mutex<Option<Credentials>>>,
 }
 
 impl S3Blobs {
@@ -48,9 +63,25 @@ impl S3Blobs {
             builder.set_endpoint_url(Some(endpoint.to_owned()));
         }
         let config = builder.build();
+        // The same endpoint the client resolves: one given in code, else the S3-only
+        // variable, else `AWS_ENDPOINT_URL`.
+        let form_endpoint = settings
+            .path_style()
+            .then(|| {
+                settings
+                    .explicit_endpoint()
+                    .map(str::to_owned)
+                    .or_else(|| std::env::var("AWS_ENDPOINT_URL_S3").ok())
+                    .or_else(|| settings.endpoint().map(str::to_owned))
+            })
+            .flatten()
+            .filter(|e| !e.is_empty());
         S3Blobs {
             client: Client::from_conf(config),
             bucket: bucket.into(),
+            form_endpoint,
+            credentials: settings.sdk().credentials_provider(),
+            form_credentials: Arc::default(),
         }
     }
 
@@ -156,6 +187,35 @@ impl S3Blobs {
             .await
             .map_err(|e| backend_error(BACKEND, format!("delete bucket {}", self.bucket), e))?;
         Ok(())
+    }
+
+    /// Credentials that last until `wanted` if the provider has such: the ones loaded
+    /// last while they do, else fresh ones (which may still expire sooner).
+    async fn signing_credentials(&self, wanted: SystemTime) -> StoreResult<Credentials> {
+        let cached = self
+            .form_credentials
+            .lock()
+            .ok()
+            .and_then(|c| c.clone())
+            .filter(|c| c.expiry().is_none_or(|e| e >= wanted));
+        if let Some(credentials) = cached {
+            return Ok(credentials);
+        }
+        let provider = self.credentials.as_ref().ok_or_else(|| {
+            StoreError::backend(
+                BACKEND,
+                "sign an upload form",
+                false,
+                "no AWS credentials are configured",
+            )
+        })?;
+        let fresh = provider.provide_credentials().await.map_err(|e| {
+            StoreError::backend(BACKEND, "load credentials to sign an upload form", false, e)
+        })?;
+        if let Ok(mut slot) = self.form_credentials.lock() {
+            *slot = Some(fresh.clone());
+        }
+        Ok(fresh)
     }
 
     fn not_found(&self, key: &str) -> StoreError {
@@ -438,6 +498,54 @@ impl Blobs for S3Blobs {
                 Err(e) => Err(e),
             },
         }
+    }
+
+    async fn presign_post(&self, request: &PostRequest) -> StoreResult<Option<PresignedPost>> {
+        request.validate()?;
+        let region = self
+            .client
+            .config()
+            .region()
+            .map(|r| r.to_string())
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| {
+                StoreError::invalid("no AWS region is configured to sign an upload form for")
+            })?;
+        let now = SystemTime::now();
+        let wanted = now + request.expires_in;
+        let credentials = self.signing_credentials(wanted).await?;
+        // A form outlives neither its request nor the credentials that signed it.
+        let expires_at = credentials.expiry().map_or(wanted, |e| e.min(wanted));
+        if expires_at < now + MIN_FORM_LIFETIME.min(request.expires_in) {
+            return Err(StoreError::backend(
+                BACKEND,
+                "sign an upload form",
+                true,
+                "the credentials expire too soon",
+            ));
+        }
+        let url = match &self.form_endpoint {
+            Some(endpoint) => format!("{}/{}", endpoint.trim_end_matches('/'), self.bucket),
+            None => format!("https://{}.s3.{region}.amazonaws.com/", self.bucket),
+        };
+        // Metadata values as `put` stores them, so that `head` reads them back alike.
+        let request = PostRequest {
+            metadata: encode_metadata(&request.metadata).into_iter().collect(),
+            ..request.clone()
+        };
+        let scope = Scope {
+            bucket: &self.bucket,
+            region: &region,
+            url,
+            now,
+            expires_at,
+        };
+        let keys = SigningKeys {
+            access_key_id: credentials.access_key_id(),
+            secret_access_key: credentials.secret_access_key(),
+            session_token: credentials.session_token(),
+        };
+        presign::presign(&scope, &keys, &request).map(Some)
     }
 }
 

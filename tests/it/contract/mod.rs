@@ -7,6 +7,7 @@
 
 pub mod blobs;
 pub mod harness;
+mod presign_post;
 pub mod table;
 
 /// Instantiates every `Blobs` contract test for one adapter.
