@@ -250,6 +250,14 @@ pub mod keys {
         format!("JOBS#{who}")
     }
 
+    /// Where a person's files go when their browser sends them straight to the bucket
+    /// (a presigned POST): `inbox/console/<digest of who>/<upload id>/`.
+    pub fn direct_upload_prefix(who: &str, upload_id: &str) -> String {
+        use sha2::Digest as _;
+        let digest = hex::encode(sha2::Sha256::digest(who.as_bytes()));
+        format!("inbox/console/{}/{upload_id}/", &digest[..16])
+    }
+
     /// An upload made in the console.
     pub fn upload(id: &str) -> String {
         format!("UPLOAD#{id}")

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::clock::Clock;
 use crate::ingest::{Ingest, IngestError, ObjectRef};
 use crate::model::{document_id, keys};
-use crate::store::{Condition, Item, Key, StoreError, Stores, Update};
+use crate::store::{Condition, Item, Key, PostRequest, PresignedPost, StoreError, Stores, Update};
 
 /// Where one uploaded file has got to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +111,80 @@ impl Uploads {
         item.insert("files".into(), Value::Array(listed));
         self.stores.table.put(item, Condition::Absent).await?;
         Ok(staged)
+    }
+
+    /// A form with which `who`'s browser sends files for upload `id` straight to the
+    /// bucket (a presigned POST pinning the key prefix, the size limit, where to come back
+    /// to, and who sent them); `None` where the store offers none (the embedded default,
+    /// whose console takes the files itself).
+    pub async fn direct_form(
+        &self,
+        who: &str,
+        id: &str,
+        redirect: &str,
+        max_bytes: u64,
+    ) -> Result<Option<PresignedPost>, StoreError> {
+        let request = PostRequest {
+            key_prefix: keys::direct_upload_prefix(who, id),
+            max_bytes,
+            redirect: redirect.to_owned(),
+            metadata: [("uploaded-by".to_owned(), who.to_owned())].into(),
+            expires_in: std::time::Duration::from_secs(15 * 60),
+        };
+        self.stores.blobs.presign_post(&request).await
+    }
+
+    /// Records upload `id` of `who` from a file their browser sent straight to the bucket
+    /// (the form's redirect names its `key`): only a key under their own prefix for this
+    /// upload, whose object says they sent it. The bucket's event reads it. `false` when
+    /// the key is not theirs.
+    pub async fn record_direct(
+        &self,
+        id: &str,
+        who: &str,
+        bucket: &str,
+        key: &str,
+    ) -> Result<bool, UploadError> {
+        let Some(name) = key.strip_prefix(&keys::direct_upload_prefix(who, id)) else {
+            return Ok(false);
+        };
+        if name.is_empty() || name.contains('/') {
+            return Ok(false);
+        }
+        let meta = match self.stores.blobs.head(key).await {
+            Ok(m) => m,
+            Err(StoreError::NotFound { .. }) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        if meta.metadata.get("uploaded-by").map(String::as_str) != Some(who) {
+            return Ok(false);
+        }
+        let obj = ObjectRef {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            version: meta.version.clone(),
+            etag: Some(meta.etag.clone()),
+            received: None,
+        };
+        let mut item = Item::new();
+        item.insert("PK".into(), keys::upload(id).into());
+        item.insert("SK".into(), keys::META.into());
+        item.insert("who".into(), who.into());
+        item.insert(
+            "at".into(),
+            self.clock
+                .now()
+                .to_rfc3339_opts(SecondsFormat::Millis, true)
+                .into(),
+        );
+        item.insert(
+            "files".into(),
+            json!([{"name": name, "doc_id": doc_id_of(&obj)}]),
+        );
+        match self.stores.table.put(item, Condition::Absent).await {
+            Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(true),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Ingests the staged files one after another, recording any that failed on the

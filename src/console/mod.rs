@@ -82,6 +82,7 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
         .route("/audit", get(routes::audit))
         .route("/uploads/new", get(routes::upload_form))
         .route("/uploads/{id}", get(routes::upload_progress))
+        .route("/uploads/{id}/done", get(routes::upload_done))
         .fallback(routes::not_found)
         .layer(RequestBodyLimitLayer::new(FORM_LIMIT));
     // Uploads take files up to the upload limit; every other request a small form.

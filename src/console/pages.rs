@@ -412,6 +412,17 @@ pub struct UploadNew {
     pub error: Option<String>,
 }
 
+/// The upload form that posts straight to the bucket (a presigned POST).
+#[derive(Debug, Template)]
+#[template(path = "upload_direct.html")]
+pub struct UploadDirect {
+    pub chrome: Chrome,
+    pub action: String,
+    pub fields: Vec<(String, String)>,
+    pub limit_mb: u64,
+    pub minutes: u64,
+}
+
 /// One file of an upload as its page shows it.
 #[derive(Debug, Clone)]
 pub struct UploadRow {

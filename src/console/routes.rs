@@ -1597,7 +1597,69 @@ pub async fn letter(
 /// `GET /uploads/new`: the upload form (plain multipart: works without JavaScript).
 pub async fn upload_form(Extract(state): St, session: Session) -> Result<Response, PageError> {
     session.require(Permission::Upload)?;
+    // Where the bucket offers a direct upload (S3), the browser sends the file there
+    // (a form whose policy fixes the key prefix and the size), never through the
+    // console's function and its 6 MB limit.
+    if let Some(origin) = &state.settings.origin {
+        let id = super::settings::random_token()[..16].to_owned();
+        let redirect = format!("{origin}/uploads/{id}/done");
+        let limit = DIRECT_UPLOAD_BYTES;
+        if let Some(post) = state
+            .app
+            .uploads
+            .direct_form(&session.who, &id, &redirect, limit)
+            .await?
+        {
+            let target = post.url.split('/').take(3).collect::<Vec<_>>().join("/");
+            let csp = postroom_web::headers::content_security_policy(Some(&target));
+            let page = UploadDirect {
+                chrome: Chrome::of(&session, "/uploads/new"),
+                action: post.url,
+                fields: post.fields,
+                limit_mb: limit / (1024 * 1024),
+                minutes: 15,
+            };
+            let csp = HeaderValue::from_str(&csp).map_err(|_| PageError::invalid("bad address"))?;
+            return Ok((
+                [(header::CONTENT_SECURITY_POLICY, csp)],
+                pages::render(&page),
+            )
+                .into_response());
+        }
+    }
     Ok(pages::render(&upload_new(&state, &session, None)).into_response())
+}
+
+/// The largest file sent straight to the bucket (the ingest function's input limit).
+const DIRECT_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
+
+#[derive(Deserialize)]
+pub struct DirectDone {
+    key: Option<String>,
+}
+
+/// `GET /uploads/{id}/done?key=…`: where the bucket sends the browser back after a direct
+/// upload: records the upload if the object is under the person's own prefix and says
+/// they sent it, then shows its progress.
+pub async fn upload_done(
+    Extract(state): St,
+    session: Session,
+    Path(id): Path<String>,
+    Query(q): Query<DirectDone>,
+) -> Result<Response, PageError> {
+    session.require(Permission::Upload)?;
+    let key = q
+        .key
+        .ok_or_else(|| PageError::invalid("The storage did not say which file arrived."))?;
+    let app = &state.app;
+    if !app
+        .uploads
+        .record_direct(&id, &session.who, app.bucket(), &key)
+        .await?
+    {
+        return Err(PageError::not_found("upload"));
+    }
+    Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
 fn upload_new(state: &State, session: &Session, error: Option<String>) -> UploadNew {

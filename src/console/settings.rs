@@ -63,6 +63,9 @@ pub struct ConsoleSettings {
     pub upload_limit: usize,
     /// Sign-in with the organisation's OpenID Connect provider (on AWS).
     pub oidc: Option<postroom_web::oidc::OidcSettings>,
+    /// Where people reach the console (`POSTROOM_CONSOLE_ORIGIN`): the address the
+    /// bucket sends browsers back to after a direct upload.
+    pub origin: Option<String>,
 }
 
 impl ConsoleSettings {
@@ -76,6 +79,7 @@ impl ConsoleSettings {
             bucket_origin: None,
             upload_limit: 64 * 1024 * 1024,
             oidc: None,
+            origin: None,
         }
     }
 
@@ -105,6 +109,7 @@ impl ConsoleSettings {
         ConsoleSettings {
             https,
             oidc,
+            origin: config.console_origin.clone(),
             ..ConsoleSettings::local(tokens)
         }
     }

@@ -1194,3 +1194,69 @@ fn the_templates_use_only_gov_uk_frontend_classes_that_exist_with_its_markup() {
         "no crown"
     );
 }
+
+#[tokio::test]
+async fn a_direct_upload_is_recorded_only_for_its_sender_under_their_own_prefix() {
+    use postroom::store::PutOptions;
+    let c = console().await;
+    let cookie = c.sign_in(Some(Role::CaseHandler)).await;
+    let who = "console:case-handler-user";
+    let put = |key: String, by: &str| {
+        let blobs = c.app.stores.blobs.clone();
+        let by = by.to_owned();
+        async move {
+            let options = PutOptions {
+                metadata: [("uploaded-by".to_owned(), by)].into(),
+                ..PutOptions::default()
+            };
+            blobs
+                .put(
+                    &key,
+                    bytes::Bytes::from_static(b"Our ref: FOI_7001. A note."),
+                    &options,
+                )
+                .await
+                .expect("put");
+        }
+    };
+    // Theirs, under their prefix for this upload: recorded, then its progress page.
+    let mine = postroom::model::keys::direct_upload_prefix(who, "u1") + "note.txt";
+    put(mine.clone(), who).await;
+    let answer = c
+        .send(get(
+            &format!(
+                "/uploads/u1/done?bucket=local&key={}",
+                mine.replace('/', "%2F")
+            ),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(location(&answer), "/uploads/u1");
+    let (status, html) = c.page("/uploads/u1", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("note.txt") && html.contains("Reading"),
+        "{html}"
+    );
+    // Someone else's prefix, or an object that says another person sent it: nothing.
+    let theirs = postroom::model::keys::direct_upload_prefix("console:admin-user", "u2") + "x.txt";
+    put(theirs.clone(), "console:admin-user").await;
+    let forged = postroom::model::keys::direct_upload_prefix(who, "u3") + "y.txt";
+    put(forged.clone(), "console:admin-user").await;
+    for (id, key) in [
+        ("u2", &theirs),
+        ("u3", &forged),
+        ("u1", &"inbox/elsewhere.txt".to_owned()),
+    ] {
+        let path = format!("/uploads/{id}/done?key={}", key.replace('/', "%2F"));
+        assert_eq!(
+            c.page(&path, &cookie).await.0,
+            StatusCode::NOT_FOUND,
+            "{key}"
+        );
+    }
+    // The embedded default offers no direct form: the console's own form, even with an
+    // origin configured.
+    let (_, html) = c.page("/uploads/new", &cookie).await;
+    assert!(html.contains("action=\"/uploads\""));
+}
