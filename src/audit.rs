@@ -32,6 +32,27 @@ impl Object<'_> {
     }
 }
 
+/// What a recorded event was done to, as read back from the trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Document(String),
+    Case(String),
+    /// An event on something else (a partition this reader does not know).
+    Other,
+}
+
+impl Subject {
+    fn of_partition(pk: &str) -> Subject {
+        if let Some(id) = pk.strip_prefix(keys::DOC_PREFIX) {
+            Subject::Document(id.to_owned())
+        } else if let Some(r) = pk.strip_prefix(keys::CASE_PREFIX) {
+            Subject::Case(r.to_owned())
+        } else {
+            Subject::Other
+        }
+    }
+}
+
 /// Who did it, as the trail records them.
 #[derive(Debug, Clone)]
 pub struct Actor {
@@ -120,7 +141,7 @@ impl Audit {
         &self,
         who: &str,
         limit: u32,
-    ) -> Result<Vec<(Option<String>, EventEntry)>, StoreError> {
+    ) -> Result<Vec<(Subject, EventEntry)>, StoreError> {
         let page = self
             .table
             .query_gsi1(&Query::new(keys::who(who)).descending().limit(limit))
@@ -129,9 +150,9 @@ impl Audit {
             .items
             .iter()
             .filter_map(|i| {
-                let pk = i.get("PK").and_then(Value::as_str).map(str::to_owned);
+                let subject = Subject::of_partition(i.get("PK").and_then(Value::as_str)?);
                 match CaseEntry::from_record(i) {
-                    CaseEntry::Event(e) => Some((pk, e)),
+                    CaseEntry::Event(e) => Some((subject, e)),
                     _ => None,
                 }
             })

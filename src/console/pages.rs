@@ -452,7 +452,7 @@ pub struct TemplateRow {
 
 #[derive(Debug, Template)]
 #[template(path = "letters.html")]
-pub struct Letters {
+pub struct LettersPage {
     pub chrome: Chrome,
     pub templates: Vec<TemplateRow>,
 }

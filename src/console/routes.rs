@@ -17,7 +17,7 @@ use super::error::PageError;
 use super::forms::Checked;
 use super::pages::{self, *};
 use super::session::{self, Session};
-use crate::audit::Object;
+use crate::audit::{Object, Subject};
 use crate::cases::{CaseError, document_original, document_text};
 use crate::failure::Code;
 use crate::foi::lifecycle::Status;
@@ -1829,7 +1829,7 @@ pub async fn letters(Extract(state): St, session: Session) -> Result<Response, P
             version: t.spec.version.clone(),
         })
         .collect();
-    let page = pages::Letters {
+    let page = LettersPage {
         chrome: Chrome::of(&session, "/letters"),
         templates,
     };
@@ -2118,7 +2118,8 @@ pub async fn letter_make(
         .send(&request)
         .await?;
     let to = if session.can(authz::to_see_case(&case_ref)) {
-        if authz::to_see_case(&case_ref) == Permission::ViewFoi {
+        let foi_case = authz::to_see_case(&case_ref) == Permission::ViewFoi;
+        if foi_case {
             format!("/foi/{}?moved=letter", pages::segment(&case_ref))
         } else {
             format!("/cases/{}", pages::segment(&case_ref))
@@ -2274,25 +2275,18 @@ pub struct AuditQuery {
     who: Option<String>,
 }
 
-/// Where an audit event's object is shown (`CASE#…` or `DOC#…` partitions).
-fn audit_object(partition: Option<&str>) -> (String, Option<String>) {
-    match partition {
-        Some(p) if p.starts_with("DOC") => {
-            let id = p.split_once('#').map(|(_, id)| id).unwrap_or(p);
-            (
-                format!("Document {id}"),
-                Some(format!("/documents/{}", pages::segment(id))),
-            )
-        }
-        Some(p) if p.starts_with("CASE") => {
-            let r = p.split_once('#').map(|(_, r)| r).unwrap_or(p);
-            (
-                format!("Case {r}"),
-                Some(format!("/cases/{}", pages::segment(r))),
-            )
-        }
-        Some(p) => (p.to_owned(), None),
-        None => (String::new(), None),
+/// Where an audit event's object is shown.
+fn audit_object(subject: &Subject) -> (String, Option<String>) {
+    match subject {
+        Subject::Document(id) => (
+            format!("Document {id}"),
+            Some(format!("/documents/{}", pages::segment(id))),
+        ),
+        Subject::Case(r) => (
+            format!("Case {r}"),
+            Some(format!("/cases/{}", pages::segment(r))),
+        ),
+        Subject::Other => ("Something else".to_owned(), None),
     }
 }
 
@@ -2337,8 +2331,8 @@ pub async fn audit(
         }
     }
     if !who.is_empty() {
-        for (pk, e) in audit.by_person(&who, 200).await? {
-            rows.push(row(e, audit_object(pk.as_deref())));
+        for (subject, e) in audit.by_person(&who, 200).await? {
+            rows.push(row(e, audit_object(&subject)));
         }
     }
     rows.sort_by(|a, b| b.at.cmp(&a.at));

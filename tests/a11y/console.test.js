@@ -1,9 +1,15 @@
 // The staff console end to end in a real browser (Debian's Chromium driven by
 // playwright-core, axe-core on every page), run by scripts/check-console, which starts
-// three `postroom console --demo` servers and passes their addresses:
+// nine `postroom console --demo` servers (each on the demo post in a fresh home) and
+// passes their addresses:
 //   CONSOLE_URL    the page sweep, the keyboard-only journey, the CSRF checks, sign-out;
 //   CONSOLE_URL_2  the triage journey with JavaScript on;
-//   CONSOLE_URL_3  the triage journey with JavaScript off.
+//   CONSOLE_URL_3  the triage journey with JavaScript off;
+//   CONSOLE_URL_UPLOAD_JS, CONSOLE_URL_UPLOAD_NOJS  the upload journey, JavaScript on / off;
+//   CONSOLE_URL_FOI      logging an FOI request, its moves, its response letter, publication;
+//   CONSOLE_URL_LETTERS  the letters journey: a template, a CSV batch with errors, a good one;
+//   CONSOLE_URL_ROLE_LETTERS, CONSOLE_URL_ROLE_FOI  signed in with the role "letters" only,
+//     or "foi-officer" only (POSTROOM_CONSOLE_ROLES), for the 403s.
 // CONSOLE_TOKEN is the sign-in token (POSTROOM_CONSOLE_TOKEN), CONSOLE_WHO the person it
 // signs in (USER), SCREENSHOT_DIR where each page's screenshot goes, per mode.
 'use strict';
@@ -23,6 +29,12 @@ const need = (name) => {
 const BASE = need('CONSOLE_URL');
 const BASE_JS = need('CONSOLE_URL_2');
 const BASE_NOJS = need('CONSOLE_URL_3');
+const BASE_UPLOAD_JS = need('CONSOLE_URL_UPLOAD_JS');
+const BASE_UPLOAD_NOJS = need('CONSOLE_URL_UPLOAD_NOJS');
+const BASE_FOI = need('CONSOLE_URL_FOI');
+const BASE_LETTERS = need('CONSOLE_URL_LETTERS');
+const BASE_ROLE_LETTERS = need('CONSOLE_URL_ROLE_LETTERS');
+const BASE_ROLE_FOI = need('CONSOLE_URL_ROLE_FOI');
 const TOKEN = need('CONSOLE_TOKEN');
 const WHO = process.env.CONSOLE_WHO || '';
 const SHOTS = process.env.SCREENSHOT_DIR || path.resolve(__dirname, '../../target/console-screenshots');
@@ -109,7 +121,9 @@ async function shot(page, mode, name) {
 
 /** Runs axe-core on the page; returns the violations as lines of text. */
 async function axe(page, where) {
-  await page.addScriptTag({ content: AXE_SOURCE });
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.addScriptTag({ content: AXE_SOURCE });
+  }
   const violations = await page.evaluate(async (tags) => {
     // iframes: false — the only frame is a PDF preview, which axe cannot enter.
     const r = await window.axe.run(document, {
@@ -132,6 +146,22 @@ async function axe(page, where) {
     }
   }
   return lines;
+}
+
+/** Whether the page scrolls sideways at its width (320 px: WCAG 1.4.10 reflow); returns problems. */
+async function sideways(page, where) {
+  const wide = await page.evaluate(() => {
+    const w = document.documentElement.scrollWidth;
+    if (w <= 321) return null;
+    // The elements that stick out, to say what to fix.
+    const out = [...document.querySelectorAll('body *')]
+      .filter((el) => el.getBoundingClientRect().right > 321)
+      .filter((el) => !el.parentElement || el.parentElement.getBoundingClientRect().right <= 321)
+      .slice(0, 5)
+      .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).trim().split(/\s+/).join('.') : ''}`);
+    return { w, out };
+  });
+  return wide ? [`${where}: scrolls sideways (scrollWidth ${wide.w} > 321); widest: ${wide.out.join(', ')}`] : [];
 }
 
 /** Checks a page's status and that it has one non-empty h1; returns problems. */
@@ -425,18 +455,7 @@ test('every page at 320 px wide: no horizontal scrolling and axe finds no violat
       const where = `[320px] ${spec.name} (${spec.path})`;
       const answer = await page.goto(BASE + spec.path);
       problems.push(...(await rendered(page, answer, spec, where)));
-      const wide = await page.evaluate(() => {
-        const w = document.documentElement.scrollWidth;
-        if (w <= 321) return null;
-        // The elements that stick out, to say what to fix.
-        const out = [...document.querySelectorAll('body *')]
-          .filter((el) => el.getBoundingClientRect().right > 321)
-          .filter((el) => !el.parentElement || el.parentElement.getBoundingClientRect().right <= 321)
-          .slice(0, 5)
-          .map((el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}${el.className ? '.' + String(el.className).trim().split(/\s+/).join('.') : ''}`);
-        return { w, out };
-      });
-      if (wide) problems.push(`${where}: scrolls sideways (scrollWidth ${wide.w} > 321); widest: ${wide.out.join(', ')}`);
+      problems.push(...(await sideways(page, where)));
       await shot(page, 'narrow-320', spec.name);
       problems.push(...(await axe(page, where)));
     }
@@ -763,6 +782,561 @@ test('sign out ends the session', { timeout: 60_000 }, async () => {
     } finally {
       await replay.close();
     }
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- journeys: helpers
+
+const CLAIM = 'CNST/25/008879';
+const FOI_REQUESTER = 'Bronwen Ellis-Tudor';
+const REFUSED_H1 = /You cannot do this/;
+// How long a page that refreshes itself (an upload being read, a batch running) may take.
+const SELF_REFRESH_TIMEOUT = 30_000;
+
+/** A page a journey reached, checked where it stands (a POST's answer cannot be opened
+ * again): one h1, the title, axe; then at 320 px wide no sideways scrolling (the sweep
+ * runs axe at 320 px on the shared layout; here it would only add time); a screenshot at
+ * each width. Markup problems go to `problems`. */
+async function journeyPage(page, mode, name, problems) {
+  const u = new URL(page.url());
+  const where = `[${mode}] ${name} (${u.pathname}${u.search})`;
+  const h1s = await page.locator('h1').allTextContents();
+  if (h1s.length !== 1 || !h1s[0].trim()) problems.push(`${where}: expected one non-empty h1, found ${JSON.stringify(h1s)}`);
+  const title = await page.title();
+  if (!/\S \u2013 postroom$/.test(title)) {
+    problems.push(`${where}: title "${title}" should end with " \u2013 postroom" (a space before the dash)`);
+  }
+  problems.push(...(await axe(page, where)));
+  await shot(page, mode, name);
+  await page.setViewportSize(NARROW);
+  try {
+    problems.push(...(await sideways(page, `${where} at 320 px`)));
+    await shot(page, mode, `${name}-320`);
+  } finally {
+    await page.setViewportSize(WIDE);
+  }
+}
+
+/** Waits, without reloading, until `done()` holds on a page that refreshes itself (meta
+ * refresh); returns how many times it loaded meanwhile. */
+async function waitForSelfRefresh(page, done, what, timeout = SELF_REFRESH_TIMEOUT) {
+  let loads = 0;
+  const onLoad = () => { loads += 1; };
+  page.on('load', onLoad);
+  const deadline = Date.now() + timeout;
+  try {
+    for (;;) {
+      // A check during a reload may find no document: it just did not hold yet.
+      if (await done().catch(() => false)) {
+        await page.waitForLoadState('load');
+        return loads;
+      }
+      if (Date.now() > deadline) {
+        throw new assert.AssertionError({
+          message: `${what} did not happen within ${timeout / 1000} s (the page loaded itself ${loads} time(s))`,
+        });
+      }
+      await page.waitForTimeout(300);
+    }
+  } finally {
+    page.off('load', onLoad);
+  }
+}
+
+/** The meta refresh of the page now (its content), or null. */
+async function metaRefresh(page) {
+  const meta = page.locator('meta[http-equiv="refresh"]');
+  return (await meta.count()) ? meta.first().getAttribute('content') : null;
+}
+
+/** Clicks a submit button and waits for the answer to the POST (and the page it shows);
+ * returns the status of the POST's answer (before any redirect). */
+async function submit(page, button) {
+  const origin = new URL(page.url()).origin;
+  const [answer] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().startsWith(origin)),
+    // The page the POST leads to (its answer, or where it redirects) has loaded.
+    page.waitForEvent('load', { timeout: NAV_TIMEOUT }),
+    button.click(),
+  ]);
+  return answer.status();
+}
+
+/** The rows of the table in <main> whose caption matches `caption` (or the only table),
+ * as arrays of cell texts. */
+function tableRows(page, caption) {
+  return page.$$eval('main table', (tables, src) => {
+    const re = src ? new RegExp(src) : null;
+    const t = re ? tables.find((x) => re.test(x.querySelector('caption')?.textContent || '')) : tables[0];
+    if (!t) return null;
+    return [...t.querySelectorAll('tbody tr')].map((tr) => [...tr.cells].map((c) => c.textContent.trim().replace(/\s+/g, ' ')));
+  }, caption ? caption.source : null);
+}
+
+/** The texts of the error summary's links, with their targets. */
+function errorSummary(page) {
+  return page.$$eval('.govuk-error-summary a', (as) => as.map((a) => [a.getAttribute('href'), a.textContent.trim()]));
+}
+
+/** The value of a row of the first summary list in <main>. */
+async function summaryValue(page, key) {
+  const rows = await page.$$eval('main dl.govuk-summary-list .govuk-summary-list__row', (rs) =>
+    rs.map((r) => [r.querySelector('dt')?.textContent.trim(), r.querySelector('dd')?.textContent.trim()]));
+  return rows.find(([k]) => k === key)?.[1];
+}
+
+async function bannerText(page) {
+  const banner = page.locator('.govuk-notification-banner--success');
+  return (await banner.count()) ? (await banner.textContent()).replace(/\s+/g, ' ').trim() : '';
+}
+
+/** The service navigation's labels. */
+async function navLabels(page) {
+  return (await page.locator('.govuk-service-navigation__link').allTextContents()).map((t) => t.trim());
+}
+
+/** GETs `href` (relative to the page) in the page's session; checks it is a PDF. */
+async function isPdf(page, href, what) {
+  const answer = await page.request.get(new URL(href, page.url()).href);
+  assert.equal(answer.status(), 200, `${what} (${href}) should open`);
+  const type = answer.headers()['content-type'] || '';
+  assert.ok(type.startsWith('application/pdf'), `${what} (${href}) should be application/pdf, it is "${type}"`);
+  const body = await answer.body();
+  assert.equal(body.subarray(0, 5).toString('latin1'), '%PDF-', `${what} (${href}) should start like a PDF`);
+}
+
+function isoDaysAgo(days) {
+  return new Date(Date.now() - days * 86_400_000).toISOString().slice(0, 10);
+}
+
+// ---------------------------------------------------------------- 7. upload
+
+const LETTER_TXT = 'Our ref: FOI_7001\n\nDear FOI team,\n\nThank you for your answer to my request. '
+  + 'I would like the authority to carry out an internal review of it.\n\nYours sincerely\n';
+// A Windows executable (the "MZ" header and DOS stub) named as a PDF.
+const FAKE_PDF = Buffer.concat([
+  Buffer.from([0x4d, 0x5a, 0x90, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00]),
+  Buffer.from('This program cannot be run in DOS mode.\r\r\n$'),
+]);
+
+async function uploadJourney(base, javaScriptEnabled) {
+  const mode = javaScriptEnabled ? 'upload-js' : 'upload-no-js';
+  const context = await newContext({ javaScriptEnabled, bypassCSP: javaScriptEnabled });
+  const problems = [];
+  const check = async (page, name) => {
+    if (javaScriptEnabled) await journeyPage(page, mode, name, problems);
+    else await shot(page, mode, name);
+  };
+  try {
+    const page = await signIn(context, base);
+    await page.locator('.govuk-service-navigation__link', { hasText: /^Upload$/ }).click();
+    await page.waitForURL(`${base}/uploads/new`);
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Upload post', 'the upload form should be headed "Upload post"');
+    await check(page, '1-upload-form');
+
+    // Nothing chosen: the form again, with the error.
+    assert.equal(await submit(page, page.getByRole('button', { name: 'Upload', exact: true })), 422,
+      'an upload with no file should be answered 422');
+    assert.deepEqual(await errorSummary(page), [['#files', 'Choose at least one file that is not empty']],
+      'an upload with no file should show the error summary');
+    assert.match(await page.title(), /^Error:/, 'the page title should start with "Error:"');
+    await check(page, '2-upload-no-file');
+
+    await page.getByLabel('Files').setInputFiles([
+      { name: 'letter.txt', mimeType: 'text/plain', buffer: Buffer.from(LETTER_TXT) },
+      { name: 'invoice.pdf', mimeType: 'application/pdf', buffer: FAKE_PDF },
+    ]);
+    await Promise.all([
+      page.waitForURL((u) => /^\/uploads\/[^/]+$/.test(u.pathname) && u.pathname !== '/uploads/new'),
+      page.getByRole('button', { name: 'Upload', exact: true }).click(),
+    ]);
+    await page.waitForLoadState('load');
+    const uploadUrl = page.url();
+    const first = await metaRefresh(page);
+    if (first !== null) assert.equal(first, '2', 'while reading, the upload page should refresh itself every 2 s');
+    const reading = first !== null;
+    await shot(page, mode, '3-upload-reading');
+
+    const loads = await waitForSelfRefresh(page,
+      async () => (await page.locator('main').textContent({ timeout: 1000 })).includes('Every file has been read.'),
+      'the upload page saying "Every file has been read."');
+    assert.equal(page.url(), uploadUrl, 'the upload page should stay where it is while it refreshes');
+    if (reading) assert.ok(loads >= 1, 'the upload page showed "Reading" first, so it should have reloaded itself');
+    assert.equal(await metaRefresh(page), null, 'once every file is read the page should stop refreshing itself');
+    const rows = await tableRows(page);
+    const row = (name) => rows.find((r) => r[0] === name);
+    assert.equal(rows.length, 2, `the upload page should list the two files: ${JSON.stringify(rows)}`);
+    assert.ok(row('letter.txt'), `the upload page should list letter.txt: ${JSON.stringify(rows)}`);
+    assert.match(row('letter.txt')[1], /^(Filed|In the inbox)$/, `letter.txt should be filed or in the inbox: ${JSON.stringify(row('letter.txt'))}`);
+    if (row('letter.txt')[1] === 'Filed') {
+      assert.match(row('letter.txt')[2], /FOI_7001/, 'letter.txt quotes FOI_7001, so it should be filed on that case');
+    }
+    assert.ok(row('invoice.pdf'), `the upload page should list invoice.pdf: ${JSON.stringify(rows)}`);
+    assert.equal(row('invoice.pdf')[1], 'Quarantined', `the executable named invoice.pdf should be quarantined: ${JSON.stringify(row('invoice.pdf'))}`);
+    assert.ok(row('invoice.pdf')[2], 'the quarantined file should say why');
+    await check(page, '4-upload-result');
+    report(null, problems, `the upload journey worked (${mode}; the page loaded itself ${loads} time(s)), but its pages`);
+    return `the upload page showed ${reading ? '"Reading" first' : 'every file read at once'}, then loaded itself ${loads} time(s)`;
+  } finally {
+    await context.close();
+  }
+}
+
+test('upload a letter and a disguised executable, JavaScript on (fresh console)', { timeout: 120_000 }, async (t) => {
+  t.diagnostic(await uploadJourney(BASE_UPLOAD_JS, true));
+});
+
+test('upload a letter and a disguised executable, JavaScript off (fresh console)', { timeout: 120_000 }, async (t) => {
+  t.diagnostic(await uploadJourney(BASE_UPLOAD_NOJS, false));
+});
+
+// ---------------------------------------------------------------- 8. FOI moves and publication
+
+// The request the FOI journey logs (FOI_7002 on a fresh demo), for the publication test.
+let FOI_REF;
+
+/** Opens the <details> whose summary reads exactly `label`; returns it. */
+async function openDetails(page, label) {
+  const details = page.locator('main details').filter({
+    has: page.locator('summary', { hasText: new RegExp(`^\\s*${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`) }),
+  });
+  assert.equal(await details.count(), 1, `the page should offer "${label}" (a details element)`);
+  await details.locator('summary').click();
+  assert.equal(await details.evaluate((d) => d.open), true, `"${label}" should open`);
+  return details;
+}
+
+/** Applies the move `label` (its form opened, filled by `fill`); expects the request again
+ * with the "Done" banner. */
+async function move(page, label, fill = async () => {}) {
+  const details = await openDetails(page, label);
+  await fill(details);
+  assert.equal(await submit(page, details.getByRole('button', { name: label, exact: true })), 303,
+    `the move "${label}" should be accepted (a redirect)`);
+  assert.match(page.url(), /\?moved=/, `after "${label}" the request should show again`);
+  assert.equal(await bannerText(page), `Success Done: ${label.toLowerCase()}.`, `"${label}" should be confirmed in a banner`);
+}
+
+test('FOI: log a request (errors first), start work, extend (a reason needed), respond, draft the response (fresh console)', { timeout: 150_000 }, async () => {
+  const mode = 'foi';
+  const context = await newContext({ bypassCSP: true });
+  const problems = [];
+  try {
+    const page = await signIn(context, BASE_FOI);
+    await page.locator('.govuk-service-navigation__link', { hasText: /^FOI$/ }).click();
+    await page.waitForURL(`${BASE_FOI}/foi`);
+    await page.getByRole('button', { name: 'Log an FOI request' }).click();
+    await page.waitForURL(`${BASE_FOI}/foi/new`);
+    await journeyPage(page, mode, '1-foi-new', problems);
+
+    // Empty: who asked and what they asked for are needed (an empty date means today).
+    const logIt = page.getByRole('button', { name: 'Log the request' });
+    assert.equal(await submit(page, logIt), 422, 'an empty request should be answered 422');
+    assert.deepEqual(await errorSummary(page), [
+      ['#requester', 'Enter who asked'],
+      ['#text', 'Enter what they asked for'],
+    ], 'the error summary of an empty request should list who asked and what they asked for');
+    assert.match(await page.title(), /^Error:/, 'the page title should start with "Error:"');
+    await journeyPage(page, mode, '2-foi-new-empty', problems);
+    // A date that is not one: all three fields in the summary, each linked to its field.
+    await page.getByLabel('Received on').fill('yesterday');
+    assert.equal(await submit(page, logIt), 422, 'a request with a wrong date should be answered 422');
+    const three = await errorSummary(page);
+    assert.deepEqual(three.map(([href]) => href), ['#requester', '#received', '#text'],
+      `the error summary should list the three fields in page order: ${JSON.stringify(three)}`);
+    assert.equal(await page.getByLabel('Received on').inputValue(), 'yesterday', 'the date field should keep what was typed');
+    for (const id of ['requester', 'received', 'text']) {
+      const described = await page.locator(`#${id}`).getAttribute('aria-describedby');
+      assert.ok((described || '').split(/\s+/).includes(`${id}-error`), `#${id} should be described by its error message`);
+    }
+    await journeyPage(page, mode, '3-foi-new-errors', problems);
+
+    await page.getByLabel('Who asked').fill(FOI_REQUESTER);
+    await page.getByLabel('Received on').fill(isoDaysAgo(3));
+    await page.getByLabel('What they asked for').fill('Please tell me how many clinical negligence claims '
+      + 'the authority received in each month of 2025, and how many of them were settled.');
+    assert.equal(await submit(page, logIt), 303, 'a complete request should be logged (a redirect)');
+    assert.match(new URL(page.url()).pathname, /^\/foi\/FOI_\d+$/, `the new request's page should open, not ${page.url()}`);
+    FOI_REF = decodeURIComponent(new URL(page.url()).pathname.slice(5));
+    assert.match(await page.locator('.govuk-caption-l').first().textContent(), new RegExp(`FOI request ${FOI_REF}`),
+      'the page should name the request');
+    assert.equal(await summaryValue(page, 'Requester'), FOI_REQUESTER, 'the page should show who asked');
+    await journeyPage(page, mode, '4-foi-request-received', problems);
+
+    await move(page, 'Start work');
+    assert.match(await summaryValue(page, 'Status'), /in progress/i, 'after "Start work" the request should be in progress');
+
+    // A deadline change without a reason is refused, and says why.
+    const extend = 'Extend for the public interest test';
+    let details = await openDetails(page, extend);
+    await details.getByLabel(/^Reason/).fill('');
+    assert.equal(await submit(page, details.getByRole('button', { name: extend })), 422,
+      'an extension without a reason should be answered 422');
+    assert.deepEqual(await errorSummary(page), [['#moves', 'Give the reason for changing the deadline']],
+      'the error summary should ask for the reason');
+    assert.match(await page.locator('.govuk-error-summary').textContent(), /The request was not moved/);
+    assert.match(await summaryValue(page, 'Status'), /in progress/i, 'the refused extension should change nothing');
+    await journeyPage(page, mode, '5-foi-extend-refused', problems);
+    await move(page, extend, async (d) => {
+      await d.getByLabel(/^Reason/).fill('The public interest test needs the view of the medical director.');
+    });
+    assert.match(await summaryValue(page, 'Status'), /extended/i, 'after the extension the request should be extended');
+    assert.match(await summaryValue(page, 'Extended by') || '', /working days/, 'the page should say by how much');
+
+    await move(page, 'Respond', async (d) => {
+      await d.getByLabel('Outcome').selectOption({ label: 'Information given' });
+    });
+    assert.match(await summaryValue(page, 'Status'), /responded/i, 'after "Respond" the request should be responded');
+    assert.equal(await summaryValue(page, 'Outcome'), 'Information given', 'the outcome should show');
+    await journeyPage(page, mode, '6-foi-responded', problems);
+
+    const letterLinks = () => page.locator('main table', { has: page.locator('caption', { hasText: /^Letters$/ }) }).locator('a');
+    const before = await letterLinks().count();
+    details = await openDetails(page, 'Draft the response letter');
+    await details.getByLabel('The information released').fill('In 2025 the authority received 1,204 claims.\n'
+      + 'A table of the claims by month is attached.');
+    assert.equal(await submit(page, details.getByRole('button', { name: 'Make the response letter' })), 303,
+      'making the response letter should redirect back to the request');
+    assert.match(page.url(), /\?moved=letter$/);
+    assert.equal(await bannerText(page), 'Success The letter was made: it is listed under Letters.');
+    assert.equal(await letterLinks().count(), before + 1, 'the response letter should be listed under Letters, with a link');
+    const href = await letterLinks().last().getAttribute('href');
+    assert.match(href, new RegExp(`^/cases/${encodeURIComponent(FOI_REF)}/letters/`), 'the letter link should be under its case');
+    await isPdf(page, href, 'the response letter');
+    await journeyPage(page, mode, '7-foi-letter-made', problems);
+    report(null, problems, 'the FOI journey worked, but its pages');
+  } finally {
+    await context.close();
+  }
+});
+
+test('FOI: publication shows what will be published, needs the check, then publishes', { timeout: 120_000 }, async () => {
+  assert.ok(FOI_REF, 'the FOI journey before this test should have logged and answered a request');
+  const mode = 'foi';
+  const context = await newContext({ bypassCSP: true });
+  const problems = [];
+  try {
+    const page = await signIn(context, BASE_FOI);
+    const requestUrl = `${BASE_FOI}/foi/${encodeURIComponent(FOI_REF)}`;
+    await page.goto(requestUrl);
+    await page.getByRole('button', { name: 'Review and publish to the disclosure log' }).click();
+    await page.waitForURL(`${requestUrl}/publish`);
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Check what will be published');
+    const shown = await page.locator('body').textContent();
+    for (const part of [FOI_REQUESTER, ...FOI_REQUESTER.split(/[ -]/)]) {
+      assert.ok(!shown.includes(part), `the publication review should not show the requester's name ("${part}")`);
+    }
+    assert.match(shown, /clinical negligence claims/, 'the review should show the request as it will be published');
+    await journeyPage(page, mode, '8-publish-review', problems);
+
+    const publish = page.getByRole('button', { name: 'Publish to the disclosure log' });
+    assert.equal(await submit(page, publish), 422, 'publishing without the check should be answered 422');
+    assert.deepEqual(await errorSummary(page), [['#checked', 'Confirm that you have checked the text before publishing']],
+      'the error summary should ask for the check');
+    assert.match(await page.title(), /^Error:/, 'the page title should start with "Error:"');
+    await journeyPage(page, mode, '9-publish-not-checked', problems);
+
+    await page.getByLabel(/^I have checked/).check();
+    assert.equal(await submit(page, publish), 303, 'publishing with the check should redirect to the request');
+    assert.equal(page.url(), `${requestUrl}?published=1`);
+    assert.equal(await bannerText(page), 'Success The response was published to the disclosure log.');
+    await journeyPage(page, mode, '10-published', problems);
+    report(null, problems, 'publication worked, but its pages');
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- 9. letters
+
+const EXAMPLE = JSON.parse(fs.readFileSync(
+  path.resolve(__dirname, '../../templates/claim-acknowledgement/example.json'), 'utf8'));
+
+/** A CSV of letters of `fields`: the example's values (address lines joined by |, yes-no
+ * as yes/no) with each row's changes; `case_ref` first. */
+function csvOf(fields, rows) {
+  const cell = (v) => {
+    const s = Array.isArray(v) ? v.join('|') : v === true ? 'yes' : v === false ? 'no' : String(v ?? '');
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [['case_ref', ...fields].join(',')];
+  for (const changes of rows) {
+    const data = { ...EXAMPLE, our_ref: changes.case_ref, ...changes };
+    lines.push(['case_ref', ...fields].map((f) => cell(data[f])).join(','));
+  }
+  return Buffer.from(`${lines.join('\r\n')}\r\n`);
+}
+
+async function caseLetterCount(page, base) {
+  await page.goto(`${base}/cases/${encodeURIComponent(CLAIM)}`);
+  const rows = await tableRows(page, /^Letters$/);
+  return rows ? rows.length : 0;
+}
+
+test('letters: a template and its PDF, a CSV batch with errors, then a good one to the end (fresh console)', { timeout: 150_000 }, async (t) => {
+  const mode = 'letters';
+  const base = BASE_LETTERS;
+  const context = await newContext({ bypassCSP: true });
+  const problems = [];
+  try {
+    const page = await signIn(context, base);
+    const lettersBefore = await caseLetterCount(page, base);
+    await page.locator('.govuk-service-navigation__link', { hasText: /^Letters$/ }).click();
+    await page.waitForURL(`${base}/letters`);
+    await journeyPage(page, mode, '1-letters', problems);
+
+    await page.getByRole('link', { name: 'Acknowledgement of a letter of claim' }).click();
+    const templateUrl = `${base}/letters/claim-acknowledgement`;
+    await page.waitForURL(templateUrl);
+    const preview = await page.locator('main .app-text').first().textContent();
+    for (const value of [EXAMPLE.our_ref, EXAMPLE.claimant_name, EXAMPLE.salutation]) {
+      assert.ok(preview.includes(value), `the example's plain text should show "${value}"`);
+    }
+    await isPdf(page, await page.getByRole('link', { name: 'Open the example as a PDF' }).getAttribute('href'), 'the example PDF');
+    const fields = (await tableRows(page, /^Fields$/)).map((r) => r[0]);
+    assert.ok(fields.length >= 5, `the template page should list its fields: ${JSON.stringify(fields)}`);
+    const unknown = fields.filter((f) => !(f in EXAMPLE));
+    assert.deepEqual(unknown, [], 'every field the page lists should be in the template\'s example.json');
+    const columns = [...fields, ...Object.keys(EXAMPLE).filter((k) => !fields.includes(k))];
+    await journeyPage(page, mode, '2-template', problems);
+
+    await page.getByRole('button', { name: 'Send a batch from a spreadsheet' }).click();
+    await page.waitForURL(`${templateUrl}/batch`);
+    await journeyPage(page, mode, '3-batch-form', problems);
+
+    // Three rows: the second's date is not a date, the third has no case. Checked whole.
+    await page.getByLabel('The CSV file').setInputFiles({
+      name: 'claims.csv',
+      mimeType: 'text/csv',
+      buffer: csvOf(columns, [
+        { case_ref: CLAIM },
+        { case_ref: CLAIM, received_date: 'yesterday' },
+        { case_ref: '' , our_ref: CLAIM },
+      ]),
+    });
+    const checkIt = () => page.getByRole('button', { name: 'Check the file' });
+    assert.equal(await submit(page, checkIt()), 422, 'a batch with errors should be answered 422');
+    assert.equal((await page.locator('h1').textContent()).trim(), 'Fix these rows');
+    assert.match(await page.locator('.govuk-error-summary').textContent(), /2 problems in 3 rows: nothing was made/,
+      'the error summary should count the problems and say nothing was made');
+    const problemsByRow = (await tableRows(page, /Problems by row/)).map(([row, column]) => [row, column]);
+    assert.deepEqual(problemsByRow, [['3', 'received_date'], ['4', 'case_ref']],
+      'the problems should be listed by spreadsheet row (the header is row 1) and column');
+    await journeyPage(page, mode, '4-batch-errors', problems);
+    await page.goto(`${base}/jobs`);
+    assert.match(await page.locator('main').textContent(), /You have sent no batches/, 'nothing should have been started');
+    await journeyPage(page, mode, '5-jobs-none', problems);
+    assert.equal(await caseLetterCount(page, base), lettersBefore, 'no letter should have been made');
+
+    // Two good rows: checked, then made in the background.
+    await page.goto(`${templateUrl}/batch`);
+    await page.getByLabel('The CSV file').setInputFiles({
+      name: 'claims.csv',
+      mimeType: 'text/csv',
+      buffer: csvOf(columns, [
+        { case_ref: CLAIM, your_ref: 'HL/MED/3001' },
+        { case_ref: CLAIM, your_ref: 'HL/MED/3002', records_requested: false },
+      ]),
+    });
+    assert.equal(await submit(page, checkIt()), 200, 'a good batch should be answered 200');
+    assert.equal((await page.locator('h1').textContent()).trim(), '2 letters ready to make');
+    await journeyPage(page, mode, '6-batch-ready', problems);
+    assert.equal(await submit(page, page.getByRole('button', { name: 'Make the letters' })), 303,
+      'starting the batch should redirect to its page');
+    const jobPath = new URL(page.url()).pathname;
+    assert.match(jobPath, /^\/jobs\/[^/]+$/, `the batch's page should open, not ${page.url()}`);
+    await shot(page, mode, '7-job-running');
+    const loads = await waitForSelfRefresh(page,
+      async () => (await page.locator('h1').textContent({ timeout: 1000 })).trim() === 'The batch is finished',
+      'the batch page saying "The batch is finished"');
+    assert.equal(await metaRefresh(page), null, 'a finished batch\'s page should stop refreshing itself');
+    assert.equal(await summaryValue(page, 'Letters'), '2');
+    assert.equal(await summaryValue(page, 'Made'), '2', 'both letters should be made');
+    assert.equal(await summaryValue(page, 'Not made'), '0');
+    await journeyPage(page, mode, '8-job-finished', problems);
+
+    await page.goto(`${base}/jobs`);
+    assert.equal(await page.locator(`main a[href="${jobPath}"]`).count(), 1, 'the batches list should link to the batch');
+    assert.match((await tableRows(page))[0][2], /2 of 2 made, 0 not made/);
+    await journeyPage(page, mode, '9-jobs', problems);
+    assert.equal(await caseLetterCount(page, base), lettersBefore + 2, `case ${CLAIM} should list the two new letters`);
+
+    await page.goto(`${base}/audit?case=${encodeURIComponent(CLAIM)}`);
+    const events = (await tableRows(page, /Audit events/)) || [];
+    // The demo made a letter there too (as "console"): the batch's two are the person's.
+    const made = events.filter((r) => /letter generated/i.test(r[2]) && /^console:/.test(r[1])
+      && (!WHO || r[1] === `console:${WHO}`));
+    assert.equal(made.length, 2,
+      `the audit trail of ${CLAIM} should record the batch's two letters, made by the person: ${JSON.stringify(events)}`);
+    await journeyPage(page, mode, '10-audit-case', problems);
+    report(null, problems, `the letters journey worked (the batch page loaded itself ${loads} time(s)), but its pages`);
+    t.diagnostic(`the batch page loaded itself ${loads} time(s) before "The batch is finished"`);
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- 10. one role only
+
+async function refused(page, base, p, who) {
+  const answer = await page.goto(base + p);
+  assert.equal(answer.status(), 403, `${p} should be refused to ${who} with 403`);
+  assert.match(await page.locator('h1').textContent(), REFUSED_H1, `${p} should show "You cannot do this" to ${who}`);
+}
+
+test('the role "letters" only: 403 on the inbox, cases, FOI and audit; the navigation shows Home and Letters', { timeout: 60_000 }, async () => {
+  const base = BASE_ROLE_LETTERS;
+  const who = 'a person with the role "letters"';
+  const context = await newContext({ bypassCSP: true });
+  const problems = [];
+  try {
+    const page = await signIn(context, base);
+    assert.deepEqual(await navLabels(page), ['Home', 'Letters'], 'the navigation should show only Home and Letters');
+    assert.match(await page.locator('.moj-identity-bar').textContent(), /\(Letters\)/, 'the identity bar should show the role');
+    for (const p of ['/inbox', '/cases', '/foi', '/audit', '/uploads/new', `/cases/${encodeURIComponent(CLAIM)}`]) {
+      await refused(page, base, p, who);
+    }
+    await journeyPage(page, 'roles', 'letters-refused', problems);
+    const letters = await page.goto(`${base}/letters`);
+    assert.equal(letters.status(), 200, '/letters should open for the role "letters"');
+    assert.deepEqual(await navLabels(page), ['Home', 'Letters'], 'the navigation should show only Home and Letters');
+    report(null, problems, 'the refusals were right, but their page');
+  } finally {
+    await context.close();
+  }
+});
+
+test('the role "foi-officer" only: 403 on a claim and its document, the FOI register opens', { timeout: 60_000 }, async () => {
+  // The demo's document ids are the same in every home: find a claim document where all
+  // roles see it (the sweep's console; only read there).
+  const all = await newContext();
+  let documentHref;
+  try {
+    const page = await signIn(all, BASE);
+    await page.goto(`${BASE}/cases/${encodeURIComponent(CLAIM)}`);
+    [documentHref] = await mainLinks(page, /^\/documents\//);
+    assert.ok(documentHref, `case ${CLAIM} should list a document`);
+  } finally {
+    await all.close();
+  }
+  const base = BASE_ROLE_FOI;
+  const who = 'an FOI officer';
+  const context = await newContext();
+  try {
+    const page = await signIn(context, base);
+    const nav = await navLabels(page);
+    assert.ok(nav.includes('FOI') && !nav.includes('Cases') && !nav.includes('Inbox') && !nav.includes('Audit'),
+      `the navigation should show FOI, not Cases, Inbox or Audit: ${JSON.stringify(nav)}`);
+    await refused(page, base, `/cases/${encodeURIComponent(CLAIM)}`, who);
+    await refused(page, base, documentHref, who);
+    await refused(page, base, `${documentHref}/original`, who);
+    assert.ok(!(await page.locator('body').textContent()).includes(CLAIM), 'the refusal should not show the claim');
+    const foi = await page.goto(`${base}/foi`);
+    assert.equal(foi.status(), 200, '/foi should open for an FOI officer');
+    assert.match(await page.locator('h1').textContent(), /FOI register/);
+    await shot(page, 'roles', 'foi-officer-register');
   } finally {
     await context.close();
   }
