@@ -307,6 +307,8 @@ pub struct FoiRegister {
     pub chrome: Chrome,
     /// The person may log a new request.
     pub can_log: bool,
+    /// More requests await an answer than the this many shown (soonest due first).
+    pub more: Option<u32>,
     pub views: Vec<Choice>,
     pub rows: Vec<FoiRow>,
 }

@@ -152,6 +152,11 @@ pub async fn signed_out() -> Response {
     .into_response()
 }
 
+/// A count, with `+` when more were not read.
+fn plus(n: usize, more: bool) -> String {
+    if more { format!("{n}+") } else { n.to_string() }
+}
+
 /// `GET /`: what needs doing now, for the person's roles.
 pub async fn home(Extract(state): St, session: Session) -> Result<Response, PageError> {
     let app = &state.app;
@@ -169,19 +174,20 @@ pub async fn home(Extract(state): St, session: Session) -> Result<Response, Page
     }
     let mut due = Vec::new();
     if session.can(Permission::ViewFoi) {
-        due = foi_rows(&state, FoiView::Due).await?;
+        let (rows, due_more) = foi_rows(&state, FoiView::Due).await?;
+        due = rows;
         let overdue = due
             .iter()
             .filter(|r| r.tag.is_some_and(|t| t.1 == "Overdue"))
             .count();
         counts.push(Count {
             href: "/foi?view=overdue".into(),
-            number: overdue.to_string(),
+            number: plus(overdue, due_more),
             label: "FOI requests overdue",
         });
         counts.push(Count {
             href: "/foi?view=due".into(),
-            number: (due.len() - overdue).to_string(),
+            number: plus(due.len() - overdue, due_more),
             label: "FOI requests due within 5 working days",
         });
     }
@@ -829,15 +835,15 @@ const FOI_VIEWS: &[(&str, &str)] = &[
     ("closed", "Answered and closed"),
 ];
 
-async fn foi_rows(state: &State, view: FoiView) -> Result<Vec<FoiRow>, PageError> {
+/// The register shows at most this many requests awaiting an answer (soonest due first).
+const REGISTER_ROWS: u32 = 200;
+
+/// The register's rows for `view`, and whether more requests than shown await an answer.
+async fn foi_rows(state: &State, view: FoiView) -> Result<(Vec<FoiRow>, bool), PageError> {
     let foi = &state.app.foi;
     let today = foi.today();
-    let all = foi.all().await?;
-    let titles: std::collections::HashMap<&str, &str> = all
-        .iter()
-        .map(|c| (c.request.reference.as_str(), c.title.as_str()))
-        .collect();
     if view == FoiView::Closed {
+        let all = foi.all().await?;
         let mut rows: Vec<FoiRow> = all
             .iter()
             .filter(|c| {
@@ -855,15 +861,14 @@ async fn foi_rows(state: &State, view: FoiView) -> Result<Vec<FoiRow>, PageError
             })
             .collect();
         rows.sort_by(|a, b| b.received.cmp(&a.received));
-        return Ok(rows);
+        return Ok((rows, false));
     }
-    let pending: Vec<_> = all
+    let (pending, more) = foi.soonest(REGISTER_ROWS).await?;
+    let titles: std::collections::HashMap<&str, &str> = pending
         .iter()
-        .filter(|c| {
-            c.request.status.awaits_response() || c.request.status == Status::ReviewRequested
-        })
-        .cloned()
+        .map(|c| (c.request.reference.as_str(), c.title.as_str()))
         .collect();
+
     let within = match view {
         FoiView::Due => Some(crate::views::DUE_SOON_DAYS),
         FoiView::Overdue => Some(0),
@@ -871,7 +876,7 @@ async fn foi_rows(state: &State, view: FoiView) -> Result<Vec<FoiRow>, PageError
     };
     let mut list = due_list(&pending, today, within, &foi.calendar);
     list.sort_by(|a, b| a.due.cmp(&b.due).then(a.reference.cmp(&b.reference)));
-    Ok(list
+    let rows = list
         .into_iter()
         .filter(|e| view != FoiView::Overdue || matches!(e.state, DueState::Overdue))
         .map(|e| {
@@ -907,7 +912,11 @@ async fn foi_rows(state: &State, view: FoiView) -> Result<Vec<FoiRow>, PageError
                 tag,
             }
         })
-        .collect())
+        .collect::<Vec<_>>();
+    // Sorted by deadline, the requests read hold every one due soon or overdue unless
+    // all of them were: only then may more be waiting beyond them.
+    let more = more && (view == FoiView::Open || rows.len() >= REGISTER_ROWS as usize);
+    Ok((rows, more))
 }
 
 #[derive(Deserialize)]
@@ -930,8 +939,9 @@ pub async fn foi_register(
         "open" => FoiView::Open,
         _ => return Err(PageError::invalid("There is no such view of the register.")),
     };
-    let rows = foi_rows(&state, view).await?;
+    let (rows, more) = foi_rows(&state, view).await?;
     let page = FoiRegister {
+        more: more.then_some(REGISTER_ROWS),
         chrome: Chrome::of(&session, "/foi"),
         can_log: session.can(Permission::MoveFoi),
         views: choices(FOI_VIEWS, &chosen),

@@ -697,6 +697,51 @@ impl Foi {
         Ok(out)
     }
 
+    /// The `limit` requests awaiting a response or an internal review whose deadlines
+    /// come soonest (paused clocks last), and whether there are more. Reads at most
+    /// `limit` items a status: the index sorts each status's requests by deadline.
+    pub async fn soonest(&self, limit: u32) -> Result<(Vec<FoiCase>, bool), FoiError> {
+        let mut out = Vec::new();
+        let mut more = false;
+        for s in Status::ALL
+            .into_iter()
+            .filter(|s| s.awaits_response() || *s == Status::ReviewRequested)
+        {
+            let page = self
+                .stores
+                .table
+                .query_gsi1(&Query::new(keys::foi_status(s.as_str())).limit(limit))
+                .await?;
+            more |= page.next.is_some();
+            for item in page.items {
+                let reference = item
+                    .get("case_ref")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                match case_of(&item, &reference) {
+                    Ok(case) => out.push(case),
+                    Err(e) => {
+                        tracing::warn!(case_ref = %reference, error = %e, "FOI case unreadable")
+                    }
+                }
+            }
+        }
+        let deadline = |c: &FoiCase| c.request.deadline().or(c.request.due);
+        out.sort_by(|a, b| {
+            (deadline(a).is_none(), deadline(a), &a.request.reference).cmp(&(
+                deadline(b).is_none(),
+                deadline(b),
+                &b.request.reference,
+            ))
+        });
+        if out.len() > limit as usize {
+            out.truncate(limit as usize);
+            more = true;
+        }
+        Ok((out, more))
+    }
+
     /// The requests awaiting a response or an internal review.
     pub async fn pending(&self) -> Result<Vec<FoiCase>, FoiError> {
         let statuses: Vec<Status> = Status::ALL

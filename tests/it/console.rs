@@ -1260,3 +1260,56 @@ async fn a_direct_upload_is_recorded_only_for_its_sender_under_their_own_prefix(
     let (_, html) = c.page("/uploads/new", &cookie).await;
     assert!(html.contains("action=\"/uploads\""));
 }
+
+#[tokio::test]
+async fn the_register_reads_only_the_requests_due_soonest() {
+    use postroom::foi::service::NewRequest;
+    let c = console().await;
+    for (i, day) in [20, 3, 11, 7, 15].iter().enumerate() {
+        c.app
+            .foi
+            .open(NewRequest {
+                requester: format!("Requester {i}"),
+                request_text: format!("Please send the figures for year {i}."),
+                received: chrono::NaiveDate::from_ymd_opt(2026, 11, *day),
+                title: None,
+                source_doc: None,
+            })
+            .await
+            .expect("open");
+    }
+    let (all, more) = c.app.foi.soonest(100).await.expect("soonest");
+    assert!(!more);
+    let (first, more) = c.app.foi.soonest(3).await.expect("soonest");
+    assert!(more, "five wait, three were read");
+    let due = |v: &[postroom::foi::service::FoiCase]| -> Vec<_> {
+        v.iter()
+            .map(|c| {
+                (
+                    c.request.deadline().or(c.request.due),
+                    c.request.reference.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        due(&first),
+        due(&all)[..3].to_vec(),
+        "the three due soonest, in order"
+    );
+    let mut sorted = due(&all);
+    sorted.sort_by(|a, b| (a.0.is_none(), a.0, &a.1).cmp(&(b.0.is_none(), b.0, &b.1)));
+    assert_eq!(due(&all), sorted);
+    // The register and home show them by due date.
+    let cookie = c.sign_in(Some(Role::FoiOfficer)).await;
+    let (status, html) = c.page("/foi", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    let refs: Vec<usize> = first
+        .iter()
+        .map(|c| {
+            html.find(&format!(">{}<", c.request.reference))
+                .expect("listed")
+        })
+        .collect();
+    assert!(refs.windows(2).all(|w| w[0] < w[1]), "soonest first");
+}
