@@ -36,17 +36,42 @@ impl<T: DeserializeOwned + Send> FromRequest<Arc<State>> for Checked<T> {
             .find(|(k, _)| k == "csrf_token")
             .map(|(_, v)| v.as_str());
         if !token.is_some_and(|t| session.csrf_matches(t)) {
-            tracing::warn!(
-                code = "csrf_refused",
-                "a form without its session's token was refused"
-            );
-            return Err(PageError::new(
-                Code::Forbidden,
-                "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
-            ));
+            return Err(refused());
         }
         let form = serde_urlencoded::from_bytes(&bytes)
             .map_err(|e| PageError::invalid(format!("The form could not be read: {e}")))?;
         Ok(Checked { session, form })
+    }
+}
+
+/// The refusal of a form without its session's token.
+fn refused() -> PageError {
+    tracing::warn!(
+        code = "csrf_refused",
+        "a form without its session's token was refused"
+    );
+    PageError::new(
+        Code::Forbidden,
+        "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
+    )
+}
+
+/// A multipart form's token, which must be its first part: checked before any file is
+/// read.
+pub async fn check_first_part(
+    multipart: &mut axum::extract::Multipart,
+    session: &Session,
+) -> Result<(), PageError> {
+    let unreadable = |_| PageError::invalid("The form could not be read. Try again.");
+    let token = match multipart.next_field().await.map_err(unreadable)? {
+        Some(field) if field.name() == Some("csrf_token") => {
+            Some(field.text().await.map_err(unreadable)?)
+        }
+        _ => None,
+    };
+    if token.is_some_and(|t| session.csrf_matches(&t)) {
+        Ok(())
+    } else {
+        Err(refused())
     }
 }

@@ -631,7 +631,18 @@ pub async fn original(
             "application/octet-stream",
         )
     };
-    let value = disposition::content_disposition(&name, how);
+    file_response(&name, how, mime, bytes)
+}
+
+/// A file sent to the browser: its type, a safe name, and a policy that runs nothing in
+/// it (a PDF is shown framed in our own page only).
+fn file_response(
+    name: &str,
+    how: disposition::Disposition,
+    mime: &'static str,
+    bytes: impl IntoResponse,
+) -> Result<Response, PageError> {
+    let value = disposition::content_disposition(name, how);
     Ok((
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
@@ -1583,25 +1594,12 @@ pub async fn letter(
         )
         .await?;
     let name = format!("{}.pdf", entry.template.as_deref().unwrap_or("letter"));
-    let value = disposition::content_disposition(&name, disposition::Disposition::Inline);
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&value).map_err(|_| PageError::invalid("bad file name"))?,
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'; sandbox"),
-            ),
-        ],
+    file_response(
+        &name,
+        disposition::Disposition::Inline,
+        "application/pdf",
         bytes,
     )
-        .into_response())
 }
 
 /// `GET /uploads/new`: the upload form (plain multipart: works without JavaScript).
@@ -1691,18 +1689,7 @@ pub async fn upload(
 ) -> Result<Response, PageError> {
     session.require(Permission::Upload)?;
     let unreadable = |_| PageError::invalid("The upload could not be read. Try again.");
-    let token = match multipart.next_field().await.map_err(unreadable)? {
-        Some(field) if field.name() == Some("csrf_token") => {
-            Some(field.text().await.map_err(unreadable)?)
-        }
-        _ => None,
-    };
-    if !token.is_some_and(|t| session.csrf_matches(&t)) {
-        return Err(PageError::new(
-            Code::Forbidden,
-            "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
-        ));
-    }
+    super::forms::check_first_part(&mut multipart, &session).await?;
     let mut files = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(|_| {
         PageError::new(
@@ -1900,28 +1887,12 @@ pub async fn letter_example(
             .letters()
             .registry
             .render(&name, &t.example, crate::letters::Format::Pdf)?;
-    let value = disposition::content_disposition(
+    file_response(
         &format!("{name}-example.pdf"),
         disposition::Disposition::Inline,
-    );
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/pdf"),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_str(&value).map_err(|_| PageError::invalid("bad file name"))?,
-            ),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; frame-ancestors 'self'; sandbox"),
-            ),
-        ],
+        "application/pdf",
         pdf.bytes,
     )
-        .into_response())
 }
 
 /// The form's inputs for a template's fields, with the values given and errors.
@@ -2174,18 +2145,7 @@ pub async fn batch_check(
     session.require(Permission::SendLetters)?;
     let t = template_of(&state, &name)?;
     let unreadable = |_| PageError::invalid("The file could not be read. Try again.");
-    let token = match multipart.next_field().await.map_err(unreadable)? {
-        Some(field) if field.name() == Some("csrf_token") => {
-            Some(field.text().await.map_err(unreadable)?)
-        }
-        _ => None,
-    };
-    if !token.is_some_and(|t| session.csrf_matches(&t)) {
-        return Err(PageError::new(
-            Code::Forbidden,
-            "This form has expired or did not come from this service. Go back, reload the page and try again.".into(),
-        ));
-    }
+    super::forms::check_first_part(&mut multipart, &session).await?;
     let mut csv = None;
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         if field.name() == Some("csv") {
