@@ -1,7 +1,9 @@
 //! Seeds a console home for `scripts/bench-console`: N unfiled documents (small
 //! letters with no reference of ours, each different, so all wait in the inbox) and M
 //! FOI requests, through the application's use cases (ingest and FOI), as the console
-//! would see them in a busy post room.
+//! would see them in a busy post room: of every eight requests, three are still as
+//! received, two in progress, two responded and one closed, so the register's views
+//! each read several statuses.
 //!
 //! `cargo run --profile fast --example seed_console -- HOME [DOCS] [REQUESTS]`
 
@@ -10,6 +12,7 @@ use std::time::Instant;
 
 use postroom::app::{Acknowledgements, App, Front};
 use postroom::config::Config;
+use postroom::foi::lifecycle::{Command, Outcome};
 use postroom::foi::service::NewRequest;
 
 #[tokio::main]
@@ -63,7 +66,8 @@ async fn main() {
     for i in 0..requests {
         let received = chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("a date")
             + chrono::Duration::days((i % 60) as i64);
-        app.foi
+        let case = app
+            .foi
             .open(NewRequest {
                 requester: format!("Requester {i}"),
                 request_text: format!(
@@ -76,6 +80,23 @@ async fn main() {
             })
             .await
             .expect("an FOI request");
+        let respond = Command::Respond {
+            on: received,
+            outcome: Outcome::Granted,
+            exemptions: vec![],
+        };
+        let moves = match i % 8 {
+            3 | 4 => vec![Command::StartWork { on: received }],
+            5 | 6 => vec![respond],
+            7 => vec![respond, Command::Close { on: received }],
+            _ => vec![],
+        };
+        for command in moves {
+            app.foi
+                .apply(&case.request.reference, &command)
+                .await
+                .expect("a move");
+        }
     }
     println!(
         "seeded {docs} documents in {:.1} s and {requests} FOI requests in {:.1} s into {home}",

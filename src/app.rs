@@ -7,12 +7,13 @@
 use std::sync::{Arc, OnceLock};
 
 use crate::audit::Audit;
-use crate::batches::Jobs;
 use crate::cases::Cases;
+use crate::claims::ClaimClocks;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::foi::service::Foi;
 use crate::ingest::{Ingest, IngestSettings};
+use crate::jobs::{InProcess, JobError, JobQueue, JobStep, Jobs};
 use crate::letter_service::{Background, LetterSink, Letters, SendError};
 use crate::letters::Registry;
 use crate::logins::Logins;
@@ -147,6 +148,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub foi: Foi,
     pub cases: Cases,
+    /// Claims' deadlines (kept on each claim, listed across claims, swept daily).
+    pub claims: ClaimClocks,
     /// The audit trail of people's actions (the console's views and changes).
     pub audit: Audit,
     /// Sign-in sessions (the console's).
@@ -155,8 +158,10 @@ pub struct App {
     pub logins: Logins,
     /// Post uploaded by people (the console).
     pub uploads: Uploads,
-    /// Background jobs (letter batches).
+    /// Background jobs (letter batches, statistics, the disclosure log).
     pub jobs: Jobs,
+    /// Where jobs' steps go on AWS (the letters queue); in this process otherwise.
+    job_queue: Option<Arc<dyn JobQueue>>,
     front: Front,
     /// The letters queue, when acknowledgements go by queue and one is configured.
     queue: Option<Arc<dyn LetterSink>>,
@@ -174,13 +179,10 @@ impl App {
             Acknowledgements::Queue => queue_sink(&config).await,
             _ => None,
         };
-        Ok(Self::assemble(
-            config,
-            stores,
-            Arc::new(SystemClock),
-            front,
-            queue,
-        ))
+        let job_queue = job_queue(&config).await;
+        let mut app = Self::assemble(config, stores, Arc::new(SystemClock), front, queue);
+        app.job_queue = job_queue;
+        Ok(app)
     }
 
     /// Builds every use case over stores and a clock the caller chose (tests, the demo).
@@ -203,6 +205,7 @@ impl App {
             actor: front.actor.clone(),
         };
         let cases = Cases::new(stores.table.clone(), clock.clone(), front.actor.clone());
+        let claims = ClaimClocks::new(stores.table.clone(), clock.clone(), front.actor.clone());
         let audit = Audit::new(stores.table.clone(), clock.clone());
         let sessions = Sessions::new(stores.table.clone(), clock.clone());
         let logins = Logins::new(stores.table.clone(), clock.clone());
@@ -214,11 +217,13 @@ impl App {
             clock,
             foi,
             cases,
+            claims,
             audit,
             sessions,
             logins,
             uploads,
             jobs,
+            job_queue: None,
             front,
             queue,
             letters: OnceLock::new(),
@@ -306,6 +311,65 @@ impl App {
             None => Vec::new(),
         }
     }
+
+    /// Starts job `id` of `who` (once): its first step goes to the job queue. False when
+    /// it is not theirs or already started.
+    pub async fn start_job(&self, id: &str, who: &str) -> Result<bool, JobError> {
+        match self.jobs.start(id, who).await? {
+            Some(step) => {
+                self.job_queue().submit(&step).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Continues job `id` of `who` from where it stopped, when it has stalled.
+    pub async fn resume_job(&self, id: &str, who: &str) -> Result<bool, JobError> {
+        match self.jobs.resume(id, who).await? {
+            Some(step) => {
+                self.job_queue().submit(&step).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Does one step of a job that a queue delivered (the letters function).
+    pub async fn job_step(&self, step: &JobStep) -> Result<(), JobError> {
+        let queue = self.job_queue();
+        self.jobs
+            .advance(self.letters(), &self.foi, queue.as_ref(), step)
+            .await
+    }
+
+    /// Where jobs' steps go: the letters queue when one is configured on AWS, else a
+    /// task in this process.
+    pub fn job_queue(&self) -> Arc<dyn JobQueue> {
+        match &self.job_queue {
+            Some(q) => q.clone(),
+            None => Arc::new(InProcess::new(
+                self.jobs.clone(),
+                self.letters().clone(),
+                self.foi.clone(),
+            )),
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+async fn job_queue(config: &Config) -> Option<Arc<dyn JobQueue>> {
+    if config.backend != crate::config::BackendKind::Aws {
+        return None;
+    }
+    let url = config.letters_queue.clone()?;
+    let aws = AwsSettings::load().await;
+    Some(Arc::new(SqsQueue::new(&aws, url)))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn job_queue(_: &Config) -> Option<Arc<dyn JobQueue>> {
+    None
 }
 
 #[cfg(feature = "aws")]

@@ -21,6 +21,10 @@ const ATTEMPTS: u32 = 8;
 pub enum Object<'a> {
     Document(&'a str),
     Case(&'a str),
+    /// The person themselves (signing in and out of the console), by their `who`: kept
+    /// in a partition named as their index partition (GSI1), so reading either gives
+    /// the same events.
+    Person(&'a str),
 }
 
 impl Object<'_> {
@@ -28,6 +32,7 @@ impl Object<'_> {
         match self {
             Object::Document(id) => keys::doc(id),
             Object::Case(reference) => keys::case(reference),
+            Object::Person(who) => keys::who(who),
         }
     }
 }
@@ -37,6 +42,8 @@ impl Object<'_> {
 pub enum Subject {
     Document(String),
     Case(String),
+    /// An event about the person themselves (signing in and out).
+    Person(String),
     /// An event on something else (a partition this reader does not know).
     Other,
 }
@@ -47,6 +54,8 @@ impl Subject {
             Subject::Document(id.to_owned())
         } else if let Some(r) = pk.strip_prefix(keys::CASE_PREFIX) {
             Subject::Case(r.to_owned())
+        } else if let Some(who) = keys::who_of(pk) {
+            Subject::Person(who.to_owned())
         } else {
             Subject::Other
         }

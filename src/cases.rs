@@ -8,7 +8,13 @@ use crate::clock::Clock;
 use crate::foi::service::{Foi, FoiError};
 use crate::model::keys;
 use crate::store::{Condition, Cursor, Item, Key, Query, StoreError, Table, TxOp, Update};
-use crate::views::{CaseSummary, CaseView, DocumentView, FoiRequestView, InboxEntry};
+use crate::views::{
+    CaseSummary, CaseView, DocumentListing, DocumentView, FoiRequestView, InboxEntry,
+};
+
+pub mod import;
+pub mod matching;
+pub mod suggest;
 
 /// The case-handling use case: lists, a case with its documents and events, the unfiled
 /// inbox, and filing by hand (audited with the person).
@@ -164,14 +170,151 @@ impl Cases {
         case_ref: &str,
         who: Option<&str>,
     ) -> Result<(), CaseError> {
+        let who = who.unwrap_or(&self.actor);
         file_document(
             self.table.as_ref(),
             doc_id,
             case_ref,
-            who.unwrap_or(&self.actor),
+            who,
             self.clock.as_ref(),
         )
-        .await
+        .await?;
+        Ok(self.keep_clock(case_ref, who).await?)
+    }
+
+    /// Works out again the deadlines of the claim `case_ref` (when it is one) after a
+    /// document was filed under it. The rules' refusals are logged (a handler puts the
+    /// dates right on the claim); the document stays filed.
+    async fn keep_clock(&self, case_ref: &str, who: &str) -> Result<(), StoreError> {
+        let clocks = crate::claims::ClaimClocks::new(self.table.clone(), self.clock.clone(), who);
+        match clocks.after_filing(case_ref).await {
+            Ok(()) => Ok(()),
+            Err(crate::claims::ClockError::Store(e)) => Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    code = crate::failure::ErrorCode::code(&e).as_str(),
+                    "a claim's deadlines were not worked out"
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Existing cases in, and the keys cases are known by (see [`import`], [`matching`]).
+impl Cases {
+    /// Imports cases from a CSV file's bytes, as `who` (see [`import`] for the rules):
+    /// every row checked, the good ones landed, the documents waiting for them filed.
+    /// An FOI request's clock is counted on `calendar`.
+    pub async fn import(
+        &self,
+        csv: &[u8],
+        who: &str,
+        calendar: &crate::calendar::Calendar,
+    ) -> Result<import::ImportReport, import::ImportError> {
+        let report =
+            import::import(self.table.as_ref(), self.clock.as_ref(), calendar, csv, who).await?;
+        // Each claim that landed (again) has its deadlines worked out: a recompute that
+        // finds them as stored writes nothing.
+        for row in &report.rows {
+            if let (Some(reference), true) = (
+                &row.reference,
+                matches!(
+                    row.status,
+                    import::RowStatus::Created
+                        | import::RowStatus::Updated
+                        | import::RowStatus::Unchanged
+                ),
+            ) {
+                self.keep_clock(reference, who).await?;
+            }
+        }
+        Ok(report)
+    }
+
+    /// Records keys a case has learned (index and list; those known already are not
+    /// written again). Returns how many were new.
+    pub async fn record_keys(
+        &self,
+        case_ref: &str,
+        keys: &[matching::MatchKey],
+    ) -> Result<usize, CaseError> {
+        matching::record_keys(self.table.as_ref(), case_ref, keys).await
+    }
+
+    /// The cases that learned the key of `kind` with this value as written.
+    pub async fn cases_for_key(
+        &self,
+        kind: matching::KeyKind,
+        value: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        matching::cases_for_key(self.table.as_ref(), kind, value).await
+    }
+
+    /// The cases whose claimant has this surname (however written).
+    pub async fn cases_for_surname(&self, name: &str) -> Result<Vec<String>, StoreError> {
+        matching::cases_for_key(self.table.as_ref(), matching::KeyKind::Surname, name).await
+    }
+
+    /// The cases whose claimant has this name and date of birth.
+    pub async fn cases_for_name_and_dob(
+        &self,
+        name: &str,
+        dob: chrono::NaiveDate,
+    ) -> Result<Vec<String>, StoreError> {
+        matching::cases_for_name_and_dob(self.table.as_ref(), name, dob).await
+    }
+
+    /// The suggested cases stored for an unfiled document, best first (`None` when the
+    /// document is not unfiled). See [`suggest`] for the scores and reasons.
+    pub async fn suggestions(
+        &self,
+        doc_id: &str,
+    ) -> Result<Option<Vec<suggest::Suggestion>>, StoreError> {
+        suggest::suggestions_of(self.table.as_ref(), doc_id).await
+    }
+
+    /// The suggested cases for a document with these clues, worked out now, and the case
+    /// it would be filed under by rule.
+    pub async fn suggest(&self, clues: &suggest::Clues) -> Result<suggest::Matched, StoreError> {
+        suggest::suggest(self.table.as_ref(), clues).await
+    }
+
+    /// The keys recorded on a case (`None` when there is no such case).
+    pub async fn keys_of(
+        &self,
+        case_ref: &str,
+    ) -> Result<Option<Vec<matching::MatchKey>>, StoreError> {
+        Ok(self
+            .table
+            .get(&Key::new(keys::case(case_ref), keys::META))
+            .await?
+            .map(|case| matching::keys_of_case(&case)))
+    }
+
+    /// One page of every document with its current filing, read from the table a page
+    /// at a time (a scan: one store page per call). `after` is a previous page's `next`.
+    /// A page may hold no document and still have a `next`.
+    pub async fn documents_page(
+        &self,
+        after: Option<&str>,
+    ) -> Result<Paged<DocumentListing>, StoreError> {
+        let cursor = after.map(decode_position).transpose()?;
+        let page = self.table.scan(0, 1, cursor.as_ref()).await?;
+        Ok(Paged {
+            items: page
+                .items
+                .iter()
+                .filter(|i| {
+                    i.get("SK").and_then(Value::as_str) == Some(keys::META)
+                        && i.get("PK")
+                            .and_then(Value::as_str)
+                            .is_some_and(|p| p.starts_with(keys::DOC_PREFIX))
+                })
+                .map(DocumentListing::from_record)
+                .collect(),
+            next: page.next.map(|c| encode_position(&c)),
+        })
     }
 }
 
@@ -382,6 +525,17 @@ pub async fn file_unfiled(
         });
     }
     table.transact(ops).await?;
+    // The case learns the keys the document carries (its claimant, court numbers). The
+    // document is filed whatever happens here: a key not recorded only loses a
+    // suggestion later.
+    if let Some(metadata) = doc.get("metadata") {
+        let learned = matching::document_keys(metadata);
+        if !learned.is_empty()
+            && let Err(e) = matching::record_keys(table, case_ref, &learned).await
+        {
+            tracing::warn!(doc_id, case_ref, error = %e, "the case's keys were not recorded");
+        }
+    }
     Ok(())
 }
 

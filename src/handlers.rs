@@ -148,14 +148,43 @@ pub async fn handle_letters(
     payload: Value,
     concurrency: usize,
 ) -> Result<Value, HandlerError> {
+    handle_letters_queue(outbox, None, payload, concurrency).await
+}
+
+/// The letters function on AWS: the letters queue carries letter requests and the
+/// steps of jobs (`{"job", "from"}`: letter batches, statistics, the disclosure log),
+/// each step a bounded piece of work that queues the next. A step that came before its
+/// predecessor was recorded is reported as failed, so SQS delivers it again later.
+pub async fn handle_letters_and_jobs(
+    app: &crate::app::App,
+    payload: Value,
+) -> Result<Value, HandlerError> {
+    handle_letters_queue(app.letters(), Some(app), payload, app.config.concurrency).await
+}
+
+async fn handle_letters_queue(
+    outbox: &crate::letter_service::Letters,
+    jobs: Option<&crate::app::App>,
+    payload: Value,
+    concurrency: usize,
+) -> Result<Value, HandlerError> {
+    use crate::jobs::JobStep;
     use crate::letter_service::LetterRequest;
     match classify(payload) {
         Payload::Sqs(messages) => {
-            let results: Vec<(String, Result<(), SendError>)> = futures::stream::iter(messages)
+            let results: Vec<(String, Result<(), HandlerError>)> = futures::stream::iter(messages)
                 .map(|(id, body)| async move {
-                    let result = match serde_json::from_str::<LetterRequest>(&body) {
-                        Ok(request) => outbox.send(&request).await.map(|_| ()),
-                        Err(e) => Err(SendError::BadRequest(e.to_string())),
+                    let value: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                    let result = match (jobs, JobStep::from_message(&value)) {
+                        (Some(app), Some(step)) => app
+                            .job_step(&step)
+                            .await
+                            .map_err(|e| HandlerError::new(e.code(), "a job's step failed")),
+                        _ => match serde_json::from_value::<LetterRequest>(value) {
+                            Ok(request) => outbox.send(&request).await.map(|_| ()),
+                            Err(e) => Err(SendError::BadRequest(e.to_string())),
+                        }
+                        .map_err(HandlerError::from),
                     };
                     (id, result)
                 })
@@ -165,13 +194,19 @@ pub async fn handle_letters(
             let mut failures = Vec::new();
             for (id, result) in results {
                 if let Err(e) = result {
-                    tracing::warn!(message_id = %id, code = %e.code(), retryable = e.is_retryable(), "letter request failed");
+                    tracing::warn!(message_id = %id, code = %e.code, retryable = e.code.retryable(), "letter request or job step failed");
                     failures.push(serde_json::json!({ "itemIdentifier": id }));
                 }
             }
             Ok(serde_json::json!({ "batchItemFailures": failures }))
         }
         Payload::Direct(v) => {
+            if let (Some(app), Some(step)) = (jobs, JobStep::from_message(&v)) {
+                app.job_step(&step)
+                    .await
+                    .map_err(|e| HandlerError::new(e.code(), "a job's step failed"))?;
+                return Ok(serde_json::json!({ "job": step.job }));
+            }
             let request: LetterRequest = serde_json::from_value(v).map_err(|e| {
                 HandlerError::new(Code::InvalidRequest, format!("not a letter request: {e}"))
             })?;
@@ -324,8 +359,37 @@ async fn scheduled_sweep(
         new = reminders.iter().filter(|r| r.new).count(),
         "FOI sweep done"
     );
-    Ok(json!({ "date": day, "reminders": reminders }))
+    // Claims' deadlines, in the same daily run.
+    let claims = crate::claims::ClaimClocks::new(
+        foi.stores.table.clone(),
+        foi.clock.clone(),
+        sweeper.actor.clone(),
+    )
+    .sweep(day, CLAIMS_REMIND_DAYS)
+    .await
+    .map_err(|e| HandlerError::new(e.code(), "the claims sweep could not read its store"))?;
+    tracing::info!(
+        count = claims.len(),
+        new = claims.iter().filter(|r| r.new).count(),
+        "claims sweep done"
+    );
+    let claims: Vec<Value> = claims
+        .iter()
+        .map(|r| {
+            json!({
+                "case_ref": r.case_ref,
+                "deadline": r.deadline.as_str(),
+                "due": r.due.to_string(),
+                "kind": r.kind,
+                "new": r.new,
+            })
+        })
+        .collect();
+    Ok(json!({ "date": day, "reminders": reminders, "claims": claims }))
 }
+
+/// Calendar days ahead that the daily sweep reminds about claims' deadlines.
+pub const CLAIMS_REMIND_DAYS: u32 = 14;
 
 /// The FOI function: commands as JSON (`open`, `move`, `show`, `due_list`), invoked
 /// directly or from an API, and the daily schedule, which sweeps for requests due soon

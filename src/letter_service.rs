@@ -360,6 +360,30 @@ impl Letters {
     }
 
     pub async fn send(&self, request: &LetterRequest) -> Result<LetterOutcome, SendError> {
+        let outcome = self.send_once(request).await?;
+        // A claim's acknowledgement meets its deadline: the claim's clock is worked out
+        // again (again on a redelivery, which repairs a stop between the two).
+        if request.template == crate::metadata::Acknowledgement::Claim.template()
+            && outcome.status != LetterStatus::Invalid
+        {
+            let clocks = crate::claims::ClaimClocks::new(
+                self.stores.table.clone(),
+                self.clock.clone(),
+                self.actor.clone(),
+            );
+            match clocks.after_filing(&request.case_ref).await {
+                Ok(()) => {}
+                Err(crate::claims::ClockError::Store(e)) => return Err(e.into()),
+                Err(e) => tracing::warn!(
+                    code = crate::failure::ErrorCode::code(&e).as_str(),
+                    "a claim's deadlines were not worked out"
+                ),
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn send_once(&self, request: &LetterRequest) -> Result<LetterOutcome, SendError> {
         check_request(request)?;
         // One FOI request gets one acknowledgement however it is asked for (ingest, the
         // CLI, the letters function): its letter is named by the request's reference,

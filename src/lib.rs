@@ -8,6 +8,7 @@ pub mod app;
 pub mod audit;
 pub mod batches;
 pub mod cases;
+pub mod claims;
 pub mod config;
 #[cfg(feature = "console")]
 pub mod console;
@@ -16,6 +17,7 @@ pub mod doctor;
 pub mod events;
 pub mod foi;
 pub mod handlers;
+pub mod jobs;
 pub mod ingest;
 pub mod letter_service;
 pub mod logins;

@@ -268,7 +268,61 @@ pub mod keys {
         format!("WHO#{who}")
     }
 
+    /// The person a [`who`] partition names.
+    pub fn who_of(pk: &str) -> Option<&str> {
+        pk.strip_prefix("WHO#")
+    }
+
+    /// A letters batch's checked requests (a blob), read by its job's steps.
+    pub fn job_requests(id: &str) -> String {
+        format!("jobs/{id}.json")
+    }
+
+    /// A file given to a job (a cases CSV to import), a blob read by its step.
+    pub fn job_input(id: &str) -> String {
+        format!("jobs/{id}.input")
+    }
+
+    /// A file a job made (a blob): `jobs/<id>/<name>`.
+    pub fn job_file(id: &str, name: &str) -> String {
+        format!("jobs/{id}/{name}")
+    }
+
+    /// A claim's clock under its case (`SK`): the events recorded by hand, and the
+    /// deadlines last worked out.
+    pub const CLAIM_CLOCK: &str = "CLOCK";
+    /// Sort-key prefix of a claim's running deadlines under its case.
+    pub const DEADLINE_PREFIX: &str = "DEADLINE#";
+
+    /// One running deadline of a claim (`SK` under its case).
+    pub fn claim_deadline(kind: &str, from: &str) -> String {
+        format!("{DEADLINE_PREFIX}{kind}#{from}")
+    }
+
+    /// GSI1's partition of claims' running deadlines, sorted by [`claim_due`].
+    pub const CLAIMS_DUE: &str = "CLAIMDUE#open";
+
+    /// GSI1's sort key of a running claim deadline: its due date first.
+    pub fn claim_due(due: &str, case_ref: &str, kind: &str, from: &str) -> String {
+        format!("{due}#{case_ref}#{kind}#{from}")
+    }
+
+    /// A claim deadline's reminder of one day (`SK` under its case).
+    pub fn claim_reminder(day: impl std::fmt::Display, kind: &str) -> String {
+        format!("{REMINDER_PREFIX}{day}#{kind}")
+    }
+
     pub const FOI_COUNTER: &str = "COUNTER#FOI";
+
+    /// The partition key prefix of the matching-key index.
+    pub const MATCH_PREFIX: &str = "MATCH#";
+
+    /// The index partition of one matching key (`SK` = [`case`] of each case that
+    /// learned it): `MATCH#<kind>#<value>`, the value as `cases::matching` writes it
+    /// (court numbers as they are, personal keys as a digest).
+    pub fn match_key(kind: &str, value: &str) -> String {
+        format!("{MATCH_PREFIX}{kind}#{value}")
+    }
 }
 
 #[cfg(test)]

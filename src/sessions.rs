@@ -2,8 +2,15 @@
 //! the console's cookie); the table holds only its SHA-256, with who they are, their
 //! roles, a form token for CSRF defence, and the times that end it (idle and absolute).
 //! Ending a session deletes it. `expires_at` lets DynamoDB's time-to-live sweep it.
+//!
+//! The last-seen time (for the idle limit) is written off the request's path: a request
+//! records it in memory and a spawned task writes it to the table, so no request waits
+//! for that commit. A write that is lost or late can only make a session end sooner,
+//! never later: the time written is the request's own, and a session is never brought
+//! back (the write needs the item to exist).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -38,11 +45,19 @@ pub struct Lifetimes {
     pub absolute: Duration,
 }
 
+/// Forget the in-memory last-seen times once this many sessions are remembered (those
+/// idle longer than any limit go first).
+const SEEN_REMEMBERED: usize = 10_000;
+
 /// The sessions over the table.
 #[derive(Debug, Clone)]
 pub struct Sessions {
     table: Arc<dyn Table>,
     clock: Arc<dyn Clock>,
+    /// The last-seen time this process last wrote (or is writing) for each session, by
+    /// digest: each time is a real request's, so counting idle time from it is never
+    /// later than the truth, even before the write lands.
+    seen: Arc<Mutex<HashMap<String, DateTime<Utc>>>>,
 }
 
 fn digest_of(token: &str) -> String {
@@ -59,7 +74,66 @@ fn chrono_of(d: Duration) -> chrono::Duration {
 
 impl Sessions {
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>) -> Sessions {
-        Sessions { table, clock }
+        Sessions {
+            table,
+            clock,
+            seen: Arc::default(),
+        }
+    }
+
+    /// The last-seen time this process wrote for `digest`, if any.
+    fn seen_here(&self, digest: &str) -> Option<DateTime<Utc>> {
+        self.seen.lock().ok().and_then(|m| m.get(digest).copied())
+    }
+
+    /// Remembers `at` as `digest`'s last-seen time, unless one as late is remembered.
+    /// `false` when it was (another request is already writing it).
+    fn remember_seen(&self, digest: &str, at: DateTime<Utc>, idle: chrono::Duration) -> bool {
+        let Ok(mut seen) = self.seen.lock() else {
+            return true;
+        };
+        if seen
+            .get(digest)
+            .is_some_and(|t| (at - *t).num_seconds() < TOUCH_EVERY_SECONDS)
+        {
+            return false;
+        }
+        if seen.len() >= SEEN_REMEMBERED {
+            seen.retain(|_, t| at - *t <= idle);
+            if seen.len() >= SEEN_REMEMBERED {
+                seen.clear();
+            }
+        }
+        seen.insert(digest.to_owned(), at);
+        true
+    }
+
+    fn forget_seen(&self, digest: &str) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.remove(digest);
+        }
+    }
+
+    /// Writes `at` as the session's last-seen time, in a spawned task when there is a
+    /// runtime to spawn on (the request does not wait), else here. Only an existing
+    /// session is written; failures are logged (the session may then end sooner).
+    async fn touch(&self, key: Key, at: DateTime<Utc>) {
+        let table = self.table.clone();
+        let write = async move {
+            let update = Update::new(key)
+                .set("seen", rfc3339(at))
+                .when(Condition::Exists);
+            match table.update(update).await {
+                Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
+                Err(e) => tracing::warn!(error = %e, "session last-seen not written"),
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(write);
+            }
+            Err(_) => write.await,
+        }
     }
 
     /// Starts a session under `token` (a fresh random value from the caller) with form
@@ -110,22 +184,22 @@ impl Sessions {
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map(|t| t.with_timezone(&Utc))
         };
-        let (Some(created), Some(seen)) = (time("created"), time("seen")) else {
+        let (Some(created), Some(stored)) = (time("created"), time("seen")) else {
             return Ok(None);
         };
+        // The later of the table's and this process's own (possibly not yet written).
+        let seen = self.seen_here(&digest).map_or(stored, |t| t.max(stored));
         let now = self.clock.now();
-        if now - seen > chrono_of(lifetimes.idle) || now - created > chrono_of(lifetimes.absolute) {
+        let idle = chrono_of(lifetimes.idle);
+        if now - seen > idle || now - created > chrono_of(lifetimes.absolute) {
+            self.forget_seen(&digest);
             self.table.delete(&key, Condition::None).await?;
             return Ok(None);
         }
-        if (now - seen).num_seconds() >= TOUCH_EVERY_SECONDS {
-            let update = Update::new(key.clone())
-                .set("seen", rfc3339(now))
-                .when(Condition::Exists);
-            match self.table.update(update).await {
-                Ok(_) | Err(StoreError::ConditionFailed { .. }) => {}
-                Err(e) => return Err(e),
-            }
+        if (now - seen).num_seconds() >= TOUCH_EVERY_SECONDS
+            && self.remember_seen(&digest, now, idle)
+        {
+            self.touch(key.clone(), now).await;
         }
         let text = |name: &str| {
             item.get(name)
@@ -154,6 +228,7 @@ impl Sessions {
 
     /// Ends a session (signing out).
     pub async fn end(&self, digest: &str) -> Result<(), StoreError> {
+        self.forget_seen(digest);
         let key = Key::new(keys::session(digest), keys::META);
         self.table.delete(&key, Condition::None).await
     }

@@ -71,6 +71,9 @@ pub struct EventEntry {
     pub at: Option<String>,
     pub what: Option<String>,
     pub who: Option<String>,
+    /// The roles the person acted in (recorded by the console), when recorded.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
 }
 
 /// A letter recorded under a case.
@@ -132,6 +135,12 @@ impl CaseEntry {
                 at: text(item, "at"),
                 what: text(item, "what"),
                 who: text(item, "who"),
+                roles: item
+                    .get("details")
+                    .and_then(|d| d.get("roles"))
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .unwrap_or_default(),
             })
         } else if sk.starts_with(keys::LETTER_PREFIX) {
             CaseEntry::Letter(LetterEntry {
@@ -243,6 +252,36 @@ impl DocumentView {
     }
 }
 
+/// A document as `documents list` shows it: where it came from, what it is and its
+/// current filing (`filed`, `unfiled`, `duplicate` or `quarantined`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DocumentListing {
+    pub doc_id: String,
+    pub source: Option<String>,
+    pub doc_type: Option<String>,
+    pub case_ref: Option<String>,
+    pub status: Option<String>,
+}
+
+impl DocumentListing {
+    /// From a document's record.
+    pub fn from_record(doc: &Item) -> DocumentListing {
+        DocumentListing {
+            doc_id: text(doc, "doc_id").unwrap_or_else(|| {
+                doc.get("PK")
+                    .and_then(Value::as_str)
+                    .and_then(|pk| pk.strip_prefix(keys::DOC_PREFIX))
+                    .unwrap_or_default()
+                    .to_owned()
+            }),
+            source: text(doc, "source"),
+            doc_type: text(doc, "doc_type"),
+            case_ref: text(doc, "case_ref"),
+            status: text(doc, "status"),
+        }
+    }
+}
+
 /// An unfiled document waiting for triage.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct InboxEntry {
@@ -253,6 +292,8 @@ pub struct InboxEntry {
     pub source: Option<String>,
     /// Why it was not filed (a code).
     pub reason: Option<String>,
+    /// The cases it may belong to, best first, as worked out when it was recorded.
+    pub suggestions: Vec<crate::cases::suggest::Suggestion>,
 }
 
 impl InboxEntry {
@@ -265,6 +306,7 @@ impl InboxEntry {
             doc_type: text(item, "doc_type"),
             source: text(item, "source"),
             reason: text(item, "reason"),
+            suggestions: crate::cases::suggest::stored(item),
         }
     }
 

@@ -70,6 +70,7 @@ impl Role {
                 ViewLetters,
                 SendLetters,
                 Audit,
+                ImportCases,
             ],
         }
     }
@@ -98,6 +99,8 @@ pub enum Permission {
     SendLetters,
     /// Search the audit trail.
     Audit,
+    /// Bring existing cases in from the case-management system (a CSV file).
+    ImportCases,
 }
 
 /// Whether any of `roles` grants `permission`.

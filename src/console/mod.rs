@@ -5,8 +5,10 @@
 //! answer carries a strict Content Security Policy.
 
 pub mod authz;
+mod claims;
 pub mod error;
 pub mod forms;
+mod jobs;
 pub mod oidc;
 pub mod pages;
 mod routes;
@@ -57,7 +59,11 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
         .route("/documents/{doc_id}/original", get(routes::original))
         .route("/documents/{doc_id}/text", get(routes::text))
         .route("/cases", get(routes::cases))
+        .route("/cases/import", get(jobs::import_form))
         .route("/cases/{case_ref}", get(routes::case))
+        .route("/cases/{case_ref}/claim-events", post(claims::record_event))
+        .route("/cases/{case_ref}/extensions", post(claims::extend))
+        .route("/claims/deadlines", get(claims::due_page))
         .route("/foi", get(routes::foi_register).post(routes::foi_create))
         .route("/foi/new", get(routes::foi_new))
         .route("/foi/{reference}", get(routes::foi_request))
@@ -75,10 +81,20 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
             "/letters/{name}/new",
             get(routes::letter_form).post(routes::letter_make),
         )
-        .route("/letters/{name}/batch", get(routes::batch_form))
-        .route("/jobs", get(routes::jobs))
-        .route("/jobs/{id}", get(routes::job))
-        .route("/jobs/{id}/start", post(routes::job_start))
+        .route("/letters/{name}/batch", get(jobs::batch_form))
+        .route("/jobs", get(jobs::jobs))
+        .route("/jobs/{id}", get(jobs::job))
+        .route("/jobs/{id}/start", post(jobs::job_start))
+        .route("/jobs/{id}/resume", post(jobs::job_resume))
+        .route("/jobs/{id}/files/{name}", get(jobs::job_file))
+        .route(
+            "/foi/statistics",
+            get(jobs::statistics_form).post(jobs::statistics_start),
+        )
+        .route(
+            "/foi/disclosure-log",
+            get(jobs::disclosure_form).post(jobs::disclosure_start),
+        )
         .route("/audit", get(routes::audit))
         .route("/uploads/new", get(routes::upload_form))
         .route("/uploads/{id}", get(routes::upload_progress))
@@ -88,7 +104,8 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
     // Uploads take files up to the upload limit; every other request a small form.
     let uploads = Router::new()
         .route("/uploads", post(routes::upload))
-        .route("/letters/{name}/batch", post(routes::batch_check))
+        .route("/cases/import", post(jobs::import_start))
+        .route("/letters/{name}/batch", post(jobs::batch_check))
         .layer(DefaultBodyLimit::max(upload_limit));
     let mut router = router
         .merge(uploads)

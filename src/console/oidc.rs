@@ -5,6 +5,9 @@
 //! that cookie, takes the sign-in (once), exchanges the code, verifies the ID token
 //! (`postroom_web::oidc`), maps the person's `postroom-<role>` groups to roles and
 //! starts a session. Refusals are logged with a stable code and no personal data.
+//! Signing in, a refused sign-in of a person the provider vouched for, and signing out
+//! are audit events on the person (`Object::Person`); signing out of the console also
+//! ends the session at the provider when it offers a way ([`after_sign_out`]).
 
 use std::sync::Arc;
 
@@ -19,8 +22,10 @@ use super::State;
 use super::authz::Role;
 use super::error::PageError;
 use super::session;
+use crate::audit::{Actor, Object};
 use crate::failure::Code;
 use crate::logins::{Logins, PendingLogin};
+use crate::store::StoreError;
 use postroom_web::oidc::{self, Client, OidcError, Pkce, random_string};
 
 /// The login cookie's name over HTTPS (`__Host-`: Secure, no Domain, Path=/).
@@ -47,6 +52,83 @@ fn login_cookie(state: &State, value: Option<&str>) -> String {
             crate::logins::LOGIN_SECONDS
         ),
         None => format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
+    }
+}
+
+/// How a person signed in, as the audit trail records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// With the organisation's OpenID Connect provider.
+    Provider,
+    /// With a local sign-in token.
+    Token,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Provider => "oidc",
+            Method::Token => "token",
+        }
+    }
+
+    /// How the person `who` signed in (`oidc:<subject>` for the provider).
+    pub fn of(who: &str) -> Method {
+        if who.starts_with("oidc:") {
+            Method::Provider
+        } else {
+            Method::Token
+        }
+    }
+}
+
+/// The person as the audit trail records them, before they have a session.
+pub fn actor(who: &str, name: &str, roles: &[Role]) -> Actor {
+    Actor {
+        who: who.to_owned(),
+        name: name.to_owned(),
+        roles: roles.iter().map(|r| r.as_str().to_owned()).collect(),
+        channel: "console",
+    }
+}
+
+/// Records a sign-in event (`signed_in`, `sign_in_refused`, `signed_out`) on the person
+/// themselves (`Object::Person`), with their name, roles, how they signed in and why a
+/// sign-in was refused (never a token). A failed write fails the action, as for every
+/// audited action.
+pub async fn audit(
+    state: &State,
+    actor: &Actor,
+    what: &str,
+    method: Method,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    let mut details = serde_json::json!({ "method": method.as_str() });
+    if let Some(reason) = reason {
+        details["reason"] = reason.into();
+    }
+    state
+        .app
+        .audit
+        .record(actor, Object::Person(&actor.who), what, details)
+        .await
+}
+
+/// Where the browser goes after the person `who` has signed out of the console, when
+/// they signed in with the provider and it offers a sign-out: its address (which ends
+/// their session there and sends them back to `/signed-out`). `None` otherwise, or when
+/// the provider cannot be reached: the console's own session is over either way.
+pub async fn after_sign_out(state: &State, who: &str) -> Option<String> {
+    if state.settings.oidc.is_none() || Method::of(who) != Method::Provider {
+        return None;
+    }
+    let client = provider(state).ok()?;
+    match client.end_session_url().await {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(code = e.code(), detail = %e, "could not sign out of the provider");
+            None
+        }
     }
 }
 
@@ -249,19 +331,24 @@ async fn finish(state: &State, headers: &HeaderMap, query: &str) -> Result<Respo
         .into_iter()
         .filter_map(Role::parse)
         .collect();
+    let who = format!("oidc:{}", claims.sub);
     if roles.is_empty() {
         tracing::warn!(
             code = "sign_in_no_role",
             "a signed-in person has no postroom group"
         );
+        let actor = actor(&who, &claims.name, &[]);
+        let reason = Some("no_role");
+        audit(state, &actor, "sign_in_refused", Method::Provider, reason).await?;
         return Err(PageError::new(
             Code::Forbidden,
             "You signed in, but your account has no postroom role. Ask an administrator to add you to a postroom group."
                 .into(),
         ));
     }
-    let who = format!("oidc:{}", claims.sub);
     let token = session::start(state, &who, &claims.name, &roles).await?;
+    let actor = actor(&who, &claims.name, &roles);
+    audit(state, &actor, "signed_in", Method::Provider, None).await?;
     tracing::info!(
         code = "signed_in",
         roles = roles.len(),

@@ -169,6 +169,8 @@ pub struct InboxRow {
     pub document_date: String,
     pub concerns: String,
     pub reason: String,
+    /// The best suggested case, with its score in words.
+    pub suggested: Option<String>,
 }
 
 #[derive(Debug, Template)]
@@ -223,6 +225,8 @@ pub struct FileForm {
     pub error: Option<String>,
     /// There is another unfiled document after this one ("Save and file next").
     pub has_next: bool,
+    /// Cases it may belong to, best first: reference, score in words, why.
+    pub suggestions: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Template)]
@@ -265,6 +269,8 @@ pub struct Choice {
 #[template(path = "cases.html")]
 pub struct Cases {
     pub chrome: Chrome,
+    /// Whether the person may import cases (a link to the import).
+    pub can_import: bool,
     pub kinds: Vec<Choice>,
     pub status: Vec<Choice>,
     pub rows: Vec<CaseRow>,
@@ -297,7 +303,9 @@ pub struct CasePage {
     pub summary: Vec<Row>,
     pub documents: Vec<DocRow>,
     pub letters: Vec<LetterRow>,
-    pub deadlines: Vec<Row>,
+    /// A claim's deadlines (empty for other cases).
+    pub claim: super::claims::ClaimSection,
+    pub csrf: String,
     pub timeline: Vec<HistoryRow>,
 }
 
@@ -307,10 +315,12 @@ pub struct FoiRegister {
     pub chrome: Chrome,
     /// The person may log a new request.
     pub can_log: bool,
-    /// More requests await an answer than the this many shown (soonest due first).
-    pub more: Option<u32>,
     pub views: Vec<Choice>,
     pub rows: Vec<FoiRow>,
+    /// The next page's link, if there are more requests.
+    pub next: Option<String>,
+    /// This is the view's first page.
+    pub first: bool,
 }
 
 /// A lifecycle move offered on a request, as a form.
@@ -329,6 +339,35 @@ pub struct MoveForm {
     pub result: bool,
     pub outcomes: Vec<Choice>,
     pub results: Vec<Choice>,
+    /// Shown open (its form was refused).
+    pub open: bool,
+    /// The field in error (`on`, `days`, `reason`, `outcome`, `exemptions`, `result`),
+    /// or `""`.
+    pub error_field: &'static str,
+    pub error: String,
+}
+
+impl MoveForm {
+    /// Whether the form has the field `name` (the date always).
+    pub fn has_field(&self, name: &str) -> bool {
+        match name {
+            "on" => true,
+            "days" => self.days,
+            "reason" => self.reason,
+            "outcome" => self.outcome,
+            "exemptions" => self.exemptions,
+            "result" => self.result,
+            _ => false,
+        }
+    }
+}
+
+/// A refused form's error summary: its title, the message and the field it links to.
+#[derive(Debug, Clone)]
+pub struct FormError {
+    pub title: &'static str,
+    pub message: String,
+    pub href: String,
 }
 
 /// The forms that make a request's acknowledgement and response letters.
@@ -344,8 +383,8 @@ pub struct DraftForms {
 #[template(path = "foi_request.html")]
 pub struct FoiRequest {
     pub chrome: Chrome,
-    /// Why the last move was refused.
-    pub error: Option<String>,
+    /// Why the last move or letter was refused.
+    pub error: Option<FormError>,
     pub moves: Vec<MoveForm>,
     /// Where the publication review is, when the person may publish and it can be.
     pub publish_href: Option<String>,
@@ -512,45 +551,13 @@ pub struct LetterNew {
     pub preview: Option<String>,
 }
 
-#[derive(Debug, Template)]
-#[template(path = "batch_new.html")]
-pub struct BatchNew {
-    pub chrome: Chrome,
-    pub title: String,
-    pub back: String,
-    pub action: String,
-    pub csrf: String,
-    pub error: Option<String>,
-}
-
-#[derive(Debug, Template)]
-#[template(path = "batch_check.html")]
-pub struct BatchCheck {
-    pub chrome: Chrome,
-    pub title: String,
-    pub back: String,
-    pub rows: usize,
-    pub errors: Vec<crate::batches::RowError>,
-    pub start_action: String,
-    pub csrf: String,
-}
-
-#[derive(Debug, Template)]
-#[template(path = "job.html")]
-pub struct Job {
-    pub chrome: Chrome,
-    pub title: String,
-    pub running: bool,
-    pub total: u64,
-    pub done: u64,
-    pub failed: u64,
-}
-
 /// An audit event as the audit page lists it.
 #[derive(Debug, Clone)]
 pub struct AuditRow {
     pub at: String,
     pub who: String,
+    /// The roles they acted in, in words.
+    pub roles: String,
     pub what: String,
     pub object: String,
     pub href: Option<String>,
@@ -565,22 +572,6 @@ pub struct AuditPage {
     pub who: String,
     pub searched: bool,
     pub rows: Vec<AuditRow>,
-}
-
-/// A batch in the person's list.
-#[derive(Debug, Clone)]
-pub struct JobRow {
-    pub href: String,
-    pub template: String,
-    pub state: String,
-    pub progress: String,
-}
-
-#[derive(Debug, Template)]
-#[template(path = "jobs.html")]
-pub struct JobsPage {
-    pub chrome: Chrome,
-    pub rows: Vec<JobRow>,
 }
 
 /// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.

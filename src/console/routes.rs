@@ -22,6 +22,7 @@ use crate::cases::{CaseError, document_original, document_text};
 use crate::failure::Code;
 use crate::foi::lifecycle::Status;
 use crate::foi::report::{DueState, due_list};
+use crate::foi::service::{FoiCase, FoiError, RegisterView};
 use crate::views::{CaseEntry, CaseView, DocumentView, EventEntry};
 use postroom_web::{assets, disposition};
 
@@ -116,6 +117,9 @@ pub async fn sign_in(
     };
     let who = format!("console:{}", known.who);
     let cookie = session::start(&state, &who, &known.who, &known.roles).await?;
+    let actor = super::oidc::actor(&who, &known.who, &known.roles);
+    let method = super::oidc::Method::Token;
+    super::oidc::audit(&state, &actor, "signed_in", method, None).await?;
     Ok((
         StatusCode::SEE_OTHER,
         [
@@ -133,16 +137,37 @@ pub async fn sign_in(
 #[derive(Deserialize)]
 pub struct Empty {}
 
+/// `POST /sign-out`: ends the session (its cookie opens nothing afterwards), records it,
+/// and sends the browser to sign out of the provider too where there is one.
 pub async fn sign_out(Extract(state): St, form: Checked<Empty>) -> Result<Response, PageError> {
-    session::end(&state, &form.session).await?;
-    Ok((
-        StatusCode::SEE_OTHER,
-        [
-            (header::LOCATION, "/signed-out".to_owned()),
-            (header::SET_COOKIE, session::set_cookie(&state, None)),
-        ],
-    )
-        .into_response())
+    let s = &form.session;
+    session::end(&state, s).await?;
+    let method = super::oidc::Method::of(&s.who);
+    super::oidc::audit(&state, &s.actor(), "signed_out", method, None).await?;
+    let cleared = session::set_cookie(&state, None);
+    match super::oidc::after_sign_out(&state, &s.who).await {
+        // The provider is another origin, where a form's answer may not redirect (the
+        // policy's form-action): this page says the person has signed out, and the
+        // browser goes on to the provider's sign-out without script (a Refresh).
+        Some(provider) => Ok((
+            [
+                (header::REFRESH, format!("0; url={provider}")),
+                (header::SET_COOKIE, cleared),
+            ],
+            pages::render(&SignedOut {
+                chrome: Chrome::anonymous(),
+            }),
+        )
+            .into_response()),
+        None => Ok((
+            StatusCode::SEE_OTHER,
+            [
+                (header::LOCATION, "/signed-out".to_owned()),
+                (header::SET_COOKIE, cleared),
+            ],
+        )
+            .into_response()),
+    }
 }
 
 pub async fn signed_out() -> Response {
@@ -150,6 +175,18 @@ pub async fn signed_out() -> Response {
         chrome: Chrome::anonymous(),
     })
     .into_response()
+}
+
+/// How sure a suggestion is, in words people read (the score is 0 to 1).
+fn score_words(score: f64) -> String {
+    let how = if score >= 0.8 {
+        "strong"
+    } else if score >= 0.5 {
+        "likely"
+    } else {
+        "weak"
+    };
+    format!("{how} match, {:.0}%", score * 100.0)
 }
 
 /// A count, with `+` when more were not read.
@@ -170,6 +207,23 @@ pub async fn home(Extract(state): St, session: Session) -> Result<Response, Page
             href: "/inbox".into(),
             number,
             label: "unfiled documents to triage",
+        });
+    }
+    if session.can(Permission::ViewCases) {
+        let deadlines = super::claims::due(&state).await?;
+        let overdue = deadlines
+            .iter()
+            .filter(|r| r.tag.is_some_and(|t| t.1 == "Overdue"))
+            .count();
+        counts.push(Count {
+            href: "/claims/deadlines".into(),
+            number: overdue.to_string(),
+            label: "claims' deadlines overdue",
+        });
+        counts.push(Count {
+            href: "/claims/deadlines".into(),
+            number: (deadlines.len() - overdue).to_string(),
+            label: "claims' deadlines due within 14 days",
         });
     }
     let mut due = Vec::new();
@@ -193,7 +247,7 @@ pub async fn home(Extract(state): St, session: Session) -> Result<Response, Page
     }
     if session.can(Permission::SendLetters) {
         let jobs = app.jobs.recent(&session.who, 20).await?;
-        let waiting = jobs.iter().filter(|(_, p)| p.state != "finished").count();
+        let waiting = jobs.iter().filter(|p| !p.is_finished()).count();
         counts.push(Count {
             href: "/jobs".into(),
             number: waiting.to_string(),
@@ -250,6 +304,11 @@ pub async fn inbox(
                 .as_deref()
                 .map(pages::unfiled_reason)
                 .unwrap_or_default(),
+            suggested: entry
+                .suggestions
+                .iter()
+                .find(|x| session.can(authz::to_see_case(&x.case_ref)))
+                .map(|x| format!("{} ({})", x.case_ref, score_words(x.score))),
         });
     }
     let banner = q
@@ -503,6 +562,18 @@ async fn document_page(
             },
             error,
             has_next: app.cases.next_unfiled(&doc_id).await?.is_some(),
+            suggestions: app
+                .cases
+                .suggestions(&doc_id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|x| session.can(authz::to_see_case(&x.case_ref)))
+                .map(|x| {
+                    let why: Vec<String> = x.reasons.iter().map(|r| r.words.clone()).collect();
+                    (x.case_ref, score_words(x.score), why.join("; "))
+                })
+                .collect(),
         })
     } else {
         None
@@ -636,7 +707,7 @@ pub async fn original(
 
 /// A file sent to the browser: its type, a safe name, and a policy that runs nothing in
 /// it (a PDF is shown framed in our own page only).
-fn file_response(
+pub(super) fn file_response(
     name: &str,
     how: disposition::Disposition,
     mime: &'static str,
@@ -729,6 +800,7 @@ pub async fn cases(
         })
         .collect();
     let page = pages::Cases {
+        can_import: session.can(Permission::ImportCases),
         chrome: Chrome::of(&session, "/cases"),
         kinds: choices(KINDS, &kind),
         status: choices(STATUSES, &status),
@@ -818,11 +890,12 @@ pub async fn case(
     ];
     let page = CasePage {
         chrome: Chrome::of(&session, "/cases"),
+        claim: super::claims::section(&state, &session, &case_ref).await?,
         reference: case_ref,
         summary,
         documents: documents_of(&view),
         letters: letters_of(&view),
-        deadlines: Vec::new(),
+        csrf: session.csrf.clone(),
         timeline: events_of(&view),
     };
     Ok(pages::render(&page).into_response())
@@ -846,49 +919,41 @@ const FOI_VIEWS: &[(&str, &str)] = &[
     ("closed", "Answered and closed"),
 ];
 
-/// The register shows at most this many requests awaiting an answer (soonest due first).
+/// The home page reads at most this many requests awaiting an answer (soonest due first).
 const REGISTER_ROWS: u32 = 200;
 
-/// The register's rows for `view`, and whether more requests than shown await an answer.
+/// The register shows this many requests a page.
+const REGISTER_PAGE: u32 = 50;
+
+/// The home page's rows for `view`, and whether more requests than shown await an answer.
 async fn foi_rows(state: &State, view: FoiView) -> Result<(Vec<FoiRow>, bool), PageError> {
+    let (pending, more) = state.app.foi.soonest(REGISTER_ROWS).await?;
+    let rows = pending_rows(state, &pending, view, true);
+    // Sorted by deadline, the requests read hold every one due soon or overdue unless
+    // all of them were: only then may more be waiting beyond them.
+    let more = more && (view == FoiView::Open || rows.len() >= REGISTER_ROWS as usize);
+    Ok((rows, more))
+}
+
+/// The rows of requests awaiting an answer that `view` shows, with working days left
+/// and tags; re-sorted by due date when `by_due`, else in the order given.
+fn pending_rows(state: &State, pending: &[FoiCase], view: FoiView, by_due: bool) -> Vec<FoiRow> {
     let foi = &state.app.foi;
     let today = foi.today();
-    if view == FoiView::Closed {
-        let all = foi.all().await?;
-        let mut rows: Vec<FoiRow> = all
-            .iter()
-            .filter(|c| {
-                !c.request.status.awaits_response() && c.request.status != Status::ReviewRequested
-            })
-            .map(|c| FoiRow {
-                href: format!("/foi/{}", pages::segment(&c.request.reference)),
-                reference: c.request.reference.clone(),
-                title: c.title.clone(),
-                status: pages::words(c.request.status.as_str()),
-                received: c.request.received.to_string(),
-                due: c.request.due.map(|d| d.to_string()).unwrap_or_default(),
-                left: String::new(),
-                tag: None,
-            })
-            .collect();
-        rows.sort_by(|a, b| b.received.cmp(&a.received));
-        return Ok((rows, false));
-    }
-    let (pending, more) = foi.soonest(REGISTER_ROWS).await?;
     let titles: std::collections::HashMap<&str, &str> = pending
         .iter()
         .map(|c| (c.request.reference.as_str(), c.title.as_str()))
         .collect();
-
     let within = match view {
         FoiView::Due => Some(crate::views::DUE_SOON_DAYS),
         FoiView::Overdue => Some(0),
         _ => None,
     };
-    let mut list = due_list(&pending, today, within, &foi.calendar);
-    list.sort_by(|a, b| a.due.cmp(&b.due).then(a.reference.cmp(&b.reference)));
-    let rows = list
-        .into_iter()
+    let mut list = due_list(pending, today, within, &foi.calendar);
+    if by_due {
+        list.sort_by(|a, b| a.due.cmp(&b.due).then(a.reference.cmp(&b.reference)));
+    }
+    list.into_iter()
         .filter(|e| view != FoiView::Overdue || matches!(e.state, DueState::Overdue))
         .map(|e| {
             let (left, tag) = match &e.state {
@@ -923,19 +988,34 @@ async fn foi_rows(state: &State, view: FoiView) -> Result<(Vec<FoiRow>, bool), P
                 tag,
             }
         })
-        .collect::<Vec<_>>();
-    // Sorted by deadline, the requests read hold every one due soon or overdue unless
-    // all of them were: only then may more be waiting beyond them.
-    let more = more && (view == FoiView::Open || rows.len() >= REGISTER_ROWS as usize);
-    Ok((rows, more))
+        .collect()
+}
+
+/// The rows of answered or closed requests, in the order given.
+fn closed_rows(cases: &[FoiCase]) -> Vec<FoiRow> {
+    cases
+        .iter()
+        .map(|c| FoiRow {
+            href: format!("/foi/{}", pages::segment(&c.request.reference)),
+            reference: c.request.reference.clone(),
+            title: c.title.clone(),
+            status: pages::words(c.request.status.as_str()),
+            received: c.request.received.to_string(),
+            due: c.request.due.map(|d| d.to_string()).unwrap_or_default(),
+            left: String::new(),
+            tag: None,
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
 pub struct FoiQuery {
     view: Option<String>,
+    after: Option<String>,
 }
 
-/// `GET /foi`: the register by due date, with working days left and overdue flagged.
+/// `GET /foi`: the register by due date, with working days left and overdue flagged, a
+/// page at a time.
 pub async fn foi_register(
     Extract(state): St,
     session: Session,
@@ -943,20 +1023,46 @@ pub async fn foi_register(
 ) -> Result<Response, PageError> {
     session.require(Permission::ViewFoi)?;
     let chosen = q.view.unwrap_or_else(|| "open".into());
-    let view = match chosen.as_str() {
-        "due" => FoiView::Due,
-        "overdue" => FoiView::Overdue,
-        "closed" => FoiView::Closed,
-        "open" => FoiView::Open,
+    let (view, register) = match chosen.as_str() {
+        "due" => (
+            FoiView::Due,
+            RegisterView::Due {
+                within: crate::views::DUE_SOON_DAYS,
+            },
+        ),
+        "overdue" => (FoiView::Overdue, RegisterView::Overdue),
+        "closed" => (FoiView::Closed, RegisterView::Closed),
+        "open" => (FoiView::Open, RegisterView::Open),
         _ => return Err(PageError::invalid("There is no such view of the register.")),
     };
-    let (rows, more) = foi_rows(&state, view).await?;
+    let page = state
+        .app
+        .foi
+        .register_page(register, q.after.as_deref(), REGISTER_PAGE)
+        .await
+        .map_err(|e| match e {
+            // A position it did not give, in its own shape or the store's.
+            FoiError::Invalid(_) | FoiError::Store(crate::store::StoreError::Invalid { .. }) => {
+                PageError::invalid(
+                    "This page of the register does not exist. Go back to its first page.",
+                )
+            }
+            e => e.into(),
+        })?;
+    let rows = if view == FoiView::Closed {
+        closed_rows(&page.items)
+    } else {
+        pending_rows(&state, &page.items, view, false)
+    };
     let page = FoiRegister {
-        more: more.then_some(REGISTER_ROWS),
         chrome: Chrome::of(&session, "/foi"),
         can_log: session.can(Permission::MoveFoi),
         views: choices(FOI_VIEWS, &chosen),
         rows,
+        next: page
+            .next
+            .map(|n| format!("/foi?view={}&after={n}", register.name())),
+        first: q.after.is_none(),
     };
     Ok(pages::render(&page).into_response())
 }
@@ -991,11 +1097,23 @@ pub async fn foi_request(
         .into_response())
 }
 
+/// A form on a request's page that was refused, and why.
+enum Refusal {
+    /// A move: its name, the field in error (`""` for none) and the message.
+    Move {
+        name: String,
+        field: &'static str,
+        message: String,
+    },
+    /// A letter that was not made.
+    Letter(String),
+}
+
 async fn foi_request_page(
     state: &State,
     session: &Session,
     reference: &str,
-    error: Option<String>,
+    refusal: Option<Refusal>,
     banner: Option<String>,
 ) -> Result<axum::response::Html<String>, PageError> {
     session.require(Permission::ViewFoi)?;
@@ -1048,10 +1166,40 @@ async fn foi_request_page(
         r.status,
         Status::Responded | Status::ReviewDecided | Status::Closed
     ) && r.outcome.is_some();
+    let mut moves = moves_for(session, reference, r.status, &today);
+    // The summary links to the field in error, in its move's form, shown open.
+    let error = refusal.map(|refusal| match refusal {
+        Refusal::Move {
+            name,
+            field,
+            message,
+        } => match moves.iter_mut().find(|m| m.name == name) {
+            Some(m) if m.has_field(field) => {
+                m.open = true;
+                m.error_field = field;
+                m.error = message.clone();
+                FormError {
+                    title: "The request was not moved",
+                    href: format!("#{}-{field}", m.name),
+                    message,
+                }
+            }
+            _ => FormError {
+                title: "The request was not moved",
+                href: "#moves".into(),
+                message,
+            },
+        },
+        Refusal::Letter(message) => FormError {
+            title: "The letter was not made",
+            href: "#letters".into(),
+            message,
+        },
+    });
     let page = FoiRequest {
         chrome: Chrome::of(session, "/foi").with_banner(banner),
         error,
-        moves: moves_for(session, reference, r.status, &today),
+        moves,
         publish_href: (publishable && session.can(Permission::PublishFoi))
             .then(|| format!("/foi/{}/publish", pages::segment(reference))),
         drafts: session.can(Permission::MoveFoi).then(|| DraftForms {
@@ -1343,14 +1491,22 @@ const MOVES: &[Move] = &[
     },
 ];
 
-/// A form's fields as the lifecycle command they describe (`name` is the move).
-fn command_of(name: &str, form: &MoveFields) -> Result<crate::foi::lifecycle::Command, String> {
+/// A form's fields as the lifecycle command they describe (`name` is the move), or the
+/// field in error (`""` when none is) and what is wrong with it.
+fn command_of(
+    name: &str,
+    form: &MoveFields,
+) -> Result<crate::foi::lifecycle::Command, (&'static str, String)> {
     let spec = MOVES
         .iter()
         .find(|m| m.name == name)
-        .ok_or("There is no such move.")?;
-    let on = crate::calendar::parse_date(form.on.trim())
-        .ok_or_else(|| "Enter the date as year-month-day, for example 2026-12-04".to_owned())?;
+        .ok_or(("", "There is no such move.".to_owned()))?;
+    let on = crate::calendar::parse_date(form.on.trim()).ok_or_else(|| {
+        (
+            "on",
+            "Enter the date as year-month-day, for example 2026-12-04".to_owned(),
+        )
+    })?;
     let mut value = json!({ "command": name, "on": on.to_string() });
     if spec.fields.contains(&"days") {
         let days: u32 = form
@@ -1359,13 +1515,16 @@ fn command_of(name: &str, form: &MoveFields) -> Result<crate::foi::lifecycle::Co
             .parse()
             .ok()
             .filter(|d| (1..=60).contains(d))
-            .ok_or("Enter the extra working days as a number from 1 to 60")?;
+            .ok_or((
+                "days",
+                "Enter the extra working days as a number from 1 to 60".to_owned(),
+            ))?;
         value["days"] = json!(days);
     }
     if spec.fields.contains(&"reason") {
         let reason = form.reason.trim();
         if reason.is_empty() {
-            return Err("Give the reason for changing the deadline".into());
+            return Err(("reason", "Give the reason for changing the deadline".into()));
         }
         value["reason"] = json!(reason);
     }
@@ -1373,8 +1532,12 @@ fn command_of(name: &str, form: &MoveFields) -> Result<crate::foi::lifecycle::Co
         value["outcome"] = json!(form.outcome);
         let mut exemptions = Vec::new();
         for line in form.exemptions.lines().filter(|l| !l.trim().is_empty()) {
-            let e = crate::foi::notices::parse_exemption(line)
-                .map_err(|_| "Write each exemption as section|title|reason".to_owned())?;
+            let e = crate::foi::notices::parse_exemption(line).map_err(|_| {
+                (
+                    "exemptions",
+                    "Write each exemption as section|title|reason".to_owned(),
+                )
+            })?;
             exemptions.push(json!({"section": e.section, "title": e.title, "reason": e.reason}));
         }
         value["exemptions"] = json!(exemptions);
@@ -1382,7 +1545,13 @@ fn command_of(name: &str, form: &MoveFields) -> Result<crate::foi::lifecycle::Co
     if spec.fields.contains(&"result") {
         value["result"] = json!(form.result);
     }
-    serde_json::from_value(value).map_err(|_| "Choose one of the options offered".to_owned())
+    let choice = if spec.fields.contains(&"result") {
+        "result"
+    } else {
+        "outcome"
+    };
+    serde_json::from_value(value)
+        .map_err(|_| (choice, "Choose one of the options offered".to_owned()))
 }
 
 #[derive(Deserialize, Default)]
@@ -1430,6 +1599,9 @@ fn moves_for(session: &Session, reference: &str, status: Status, today: &str) ->
             outcome: m.fields.contains(&"outcome"),
             exemptions: m.fields.contains(&"exemptions"),
             result: m.fields.contains(&"result"),
+            open: false,
+            error_field: "",
+            error: String::new(),
             outcomes: Outcome::ALL
                 .iter()
                 .map(|o| Choice {
@@ -1488,7 +1660,11 @@ pub async fn foi_move(
     session.require(Permission::MoveFoi)?;
     let foi = state.app.foi.acting_as(&session.who);
     let problem = match command_of(&name, &form) {
-        Err(problem) => problem,
+        Err((field, message)) => Refusal::Move {
+            name: name.clone(),
+            field,
+            message,
+        },
         Ok(command) => match foi.apply(&reference, &command).await {
             Ok(_) => {
                 let to = format!("/foi/{}?moved={name}", pages::segment(&reference));
@@ -1502,7 +1678,12 @@ pub async fn foi_move(
                 if code.http_status() >= 500 {
                     return Err(e.into());
                 }
-                e.to_string()
+                // The lifecycle refuses a move for its date (or the status).
+                Refusal::Move {
+                    name: name.clone(),
+                    field: "on",
+                    message: e.to_string(),
+                }
             }
         },
     };
@@ -1555,8 +1736,14 @@ pub async fn foi_letter(
             Ok(Redirect::to(&to).into_response())
         }
         Err(e) if crate::failure::ErrorCode::code(&e).http_status() < 500 => {
-            let page =
-                foi_request_page(&state, &session, &reference, Some(e.to_string()), None).await?;
+            let page = foi_request_page(
+                &state,
+                &session,
+                &reference,
+                Some(Refusal::Letter(e.to_string())),
+                None,
+            )
+            .await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }
         Err(e) => Err(e.into()),
@@ -1802,7 +1989,10 @@ pub async fn upload_progress(
 }
 
 /// The template called `name`, or 404.
-fn template_of(state: &State, name: &str) -> Result<&'static crate::letters::Template, PageError> {
+pub(super) fn template_of(
+    state: &State,
+    name: &str,
+) -> Result<&'static crate::letters::Template, PageError> {
     state
         .app
         .letters()
@@ -2111,133 +2301,6 @@ pub async fn letter_make(
     Ok(Redirect::to(&to).into_response())
 }
 
-/// `GET /letters/{name}/batch`: the CSV upload for a batch.
-pub async fn batch_form(
-    Extract(state): St,
-    session: Session,
-    Path(name): Path<String>,
-) -> Result<Response, PageError> {
-    session.require(Permission::SendLetters)?;
-    let t = template_of(&state, &name)?;
-    Ok(pages::render(&batch_new(&session, t, None)).into_response())
-}
-
-fn batch_new(session: &Session, t: &crate::letters::Template, error: Option<String>) -> BatchNew {
-    let seg = pages::segment(&t.spec.name);
-    BatchNew {
-        chrome: Chrome::of(session, "/letters"),
-        title: t.spec.title.clone(),
-        back: format!("/letters/{seg}"),
-        action: format!("/letters/{seg}/batch"),
-        csrf: session.csrf.clone(),
-        error,
-    }
-}
-
-/// `POST /letters/{name}/batch`: checks the whole CSV and lists every problem by row
-/// and column; when there is none, records the batch as a job ready to start.
-pub async fn batch_check(
-    Extract(state): St,
-    session: Session,
-    Path(name): Path<String>,
-    mut multipart: axum::extract::Multipart,
-) -> Result<Response, PageError> {
-    session.require(Permission::SendLetters)?;
-    let t = template_of(&state, &name)?;
-    let unreadable = |_| PageError::invalid("The file could not be read. Try again.");
-    super::forms::check_first_part(&mut multipart, &session).await?;
-    let mut csv = None;
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-        if field.name() == Some("csv") {
-            csv = Some(field.bytes().await.map_err(unreadable)?);
-        }
-    }
-    let Some(csv) = csv.filter(|c| !c.is_empty()) else {
-        let page = batch_new(&session, t, Some("Choose the CSV file".into()));
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
-    };
-    let id = super::settings::random_token()[..16].to_owned();
-    let check = match crate::batches::check(state.app.letters().registry, &name, &csv, &id) {
-        Ok(c) => c,
-        Err(e) if crate::failure::ErrorCode::code(&e).http_status() < 500 => {
-            let page = batch_new(&session, t, Some(e.to_string()));
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if check.errors.is_empty() {
-        state.app.jobs.create(&id, &session.who, &check).await?;
-    }
-    let seg = pages::segment(&name);
-    let status = if check.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
-    let page = pages::BatchCheck {
-        chrome: Chrome::of(&session, "/letters"),
-        title: t.spec.title.clone(),
-        back: format!("/letters/{seg}/batch"),
-        rows: check.rows,
-        errors: check.errors,
-        start_action: format!("/jobs/{id}/start"),
-        csrf: session.csrf.clone(),
-    };
-    Ok((status, pages::render(&page)).into_response())
-}
-
-/// `POST /jobs/{id}/start`: starts a checked batch in the background (once).
-pub async fn job_start(
-    Extract(state): St,
-    Path(id): Path<String>,
-    form: Checked<Empty>,
-) -> Result<Response, PageError> {
-    let session = form.session;
-    session.require(Permission::SendLetters)?;
-    if state.app.jobs.start(&id, &session.who).await? {
-        let app = state.app.clone();
-        let letters = app.letters().acting_as(&session.who);
-        let job = id.clone();
-        tokio::spawn(async move {
-            if let Err(e) = app.jobs.run(&letters, &job).await {
-                tracing::error!(job = %job, code = crate::failure::ErrorCode::code(&e).as_str(), "a batch stopped");
-            }
-        });
-    }
-    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
-}
-
-/// `GET /jobs/{id}`: a batch's progress (refreshing while it runs).
-pub async fn job(
-    Extract(state): St,
-    session: Session,
-    Path(id): Path<String>,
-) -> Result<Response, PageError> {
-    session.require(Permission::SendLetters)?;
-    let p = state
-        .app
-        .jobs
-        .progress(&id, &session.who)
-        .await?
-        .ok_or_else(|| PageError::not_found("batch"))?;
-    let title = state
-        .app
-        .letters()
-        .registry
-        .get(&p.template)
-        .map(|t| t.spec.title.clone())
-        .unwrap_or(p.template.clone());
-    let page = Job {
-        chrome: Chrome::of(&session, "/letters"),
-        title,
-        running: p.state != "finished",
-        total: p.total,
-        done: p.done,
-        failed: p.failed,
-    };
-    Ok(pages::render(&page).into_response())
-}
-
 #[derive(Deserialize)]
 pub struct AuditQuery {
     case: Option<String>,
@@ -2255,6 +2318,10 @@ fn audit_object(subject: &Subject) -> (String, Option<String>) {
         Subject::Case(r) => (
             format!("Case {r}"),
             Some(format!("/cases/{}", pages::segment(r))),
+        ),
+        Subject::Person(who) => (
+            format!("Person {who}"),
+            Some(format!("/audit?who={}", pages::segment(who))),
         ),
         Subject::Other => ("Something else".to_owned(), None),
     }
@@ -2274,6 +2341,12 @@ pub async fn audit(
     let row = |e: EventEntry, object: (String, Option<String>)| AuditRow {
         at: e.at.as_deref().map(pages::when).unwrap_or_default(),
         who: e.who.unwrap_or_default(),
+        roles: e
+            .roles
+            .iter()
+            .map(|r| authz::Role::parse(r).map_or_else(|| r.clone(), |r| r.label().to_owned()))
+            .collect::<Vec<_>>()
+            .join(", "),
         what: e.what.as_deref().map(pages::words).unwrap_or_default(),
         object: object.0,
         href: object.1,
@@ -2312,29 +2385,6 @@ pub async fn audit(
         case,
         doc,
         who,
-        rows,
-    };
-    Ok(pages::render(&page).into_response())
-}
-
-/// `GET /jobs`: the person's recent letter batches.
-pub async fn jobs(Extract(state): St, session: Session) -> Result<Response, PageError> {
-    session.require(Permission::SendLetters)?;
-    let rows = state
-        .app
-        .jobs
-        .recent(&session.who, 50)
-        .await?
-        .into_iter()
-        .map(|(id, p)| JobRow {
-            href: format!("/jobs/{}", pages::segment(&id)),
-            template: p.template,
-            state: pages::words(&p.state),
-            progress: format!("{} of {} made, {} not made", p.done, p.total, p.failed),
-        })
-        .collect();
-    let page = JobsPage {
-        chrome: Chrome::of(&session, "/letters"),
         rows,
     };
     Ok(pages::render(&page).into_response())

@@ -102,6 +102,8 @@ impl ConsoleSettings {
                     client_id: client_id.clone(),
                     redirect_uri: format!("{origin}/auth/callback"),
                     group_prefix: "postroom-".into(),
+                    post_logout_redirect_uri: format!("{origin}/signed-out"),
+                    logout_url: None,
                 })
             }
             _ => None,
@@ -112,6 +114,24 @@ impl ConsoleSettings {
             origin: config.console_origin.clone(),
             ..ConsoleSettings::local(tokens)
         }
+    }
+
+    /// `postroom console` on this computer: sign-in with the local `token` (as the link
+    /// it prints), unless an OpenID Connect provider is configured
+    /// (`POSTROOM_OIDC_ISSUER`, `POSTROOM_OIDC_CLIENT_ID`, `POSTROOM_CONSOLE_ORIGIN`):
+    /// then with the provider only, as on AWS (the browser test signs in this way
+    /// through the local stand-in).
+    pub fn for_local_console(config: &crate::config::Config, token: LocalToken) -> ConsoleSettings {
+        let settings = ConsoleSettings::from_config(config, Vec::new());
+        match settings.oidc {
+            Some(_) => settings,
+            None => ConsoleSettings::local(vec![token]),
+        }
+    }
+
+    /// Whether people sign in with a provider rather than a token.
+    pub fn uses_provider(&self) -> bool {
+        self.oidc.is_some()
     }
 
     /// The session cookie's name.
@@ -145,6 +165,34 @@ mod tests {
         assert!(!t.matches("s3cre"));
         assert!(!t.matches(""));
         assert!(!format!("{t:?}").contains("digest"));
+    }
+
+    #[test]
+    fn the_local_console_takes_its_token_unless_a_provider_is_configured() {
+        let dir = std::path::Path::new("/nonexistent-home");
+        let token = || LocalToken::new("s3cret-token", "ann", vec![Role::Admin]);
+        let plain = crate::config::Config::local(dir);
+        let settings = ConsoleSettings::for_local_console(&plain, token());
+        assert!(!settings.uses_provider());
+        assert_eq!(settings.tokens.len(), 1);
+        assert!(!settings.https);
+
+        let with_provider = crate::config::Config {
+            oidc_issuer: Some("http://127.0.0.1:9000".into()),
+            oidc_client_id: Some("postroom-console".into()),
+            console_origin: Some("http://127.0.0.1:8080".into()),
+            ..crate::config::Config::local(dir)
+        };
+        let settings = ConsoleSettings::for_local_console(&with_provider, token());
+        assert!(settings.uses_provider());
+        assert!(settings.tokens.is_empty(), "no token beside the provider");
+        let oidc = settings.oidc.expect("the provider");
+        assert_eq!(oidc.redirect_uri, "http://127.0.0.1:8080/auth/callback");
+        assert_eq!(
+            oidc.post_logout_redirect_uri,
+            "http://127.0.0.1:8080/signed-out"
+        );
+        assert!(!settings.https);
     }
 
     #[test]

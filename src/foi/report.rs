@@ -219,6 +219,24 @@ pub struct DueDate {
     pub due: NaiveDate,
     /// Each bank holiday not counted: its date and name.
     pub holidays_skipped: Vec<(NaiveDate, String)>,
+    /// Whether the clock ran over days outside the bank holiday table, whose holidays
+    /// were computed by rule ([`Calendar::is_projected`]): the date is a projection that
+    /// a proclamation (a one-off or moved bank holiday) could still change.
+    pub projected: bool,
+    /// The years of the holiday table the clock was counted on.
+    pub table_years: (i32, i32),
+}
+
+impl DueDate {
+    /// A line saying the due date is projected, when it is.
+    pub fn projection_note(&self) -> Option<String> {
+        let (first, last) = self.table_years;
+        self.projected.then(|| {
+            format!(
+                "  projected: the bank holiday table covers {first}–{last}; holidays outside it were computed by rule, and a proclamation may still add or move one"
+            )
+        })
+    }
 }
 
 /// The due date of a request, with the bank holidays not counted from the day the clock
@@ -235,6 +253,8 @@ pub fn explain_due(calendar: &Calendar, input: &ClockInput) -> Result<DueDate, D
     Ok(DueDate {
         due,
         holidays_skipped,
+        projected: calendar.is_projected_span(start, due),
+        table_years: calendar.years(),
     })
 }
 
@@ -432,6 +452,42 @@ mod tests {
         assert_eq!(due.due, d("2024-04-29"));
         let days: Vec<NaiveDate> = due.holidays_skipped.iter().map(|(d, _)| *d).collect();
         assert_eq!(days, [d("2024-03-29"), d("2024-04-01")]);
+        assert!(!due.projected);
+        assert_eq!(due.projection_note(), None);
+    }
+
+    /// Received Fri 22 Dec 2028, the clock runs into 2029, past the table: a due date by
+    /// rule, marked projected. By hand: 27, 28, 29 Dec are days 1-3; 1 Jan 2029 and
+    /// Scotland's 2 Jan are holidays; Wed 3 Jan is day 4, Mon 8 day 7, Mon 15 day 12,
+    /// Mon 22 day 17, Thu 25 Jan day 20.
+    #[test]
+    fn a_request_received_on_22_december_2028_is_due_in_2029_projected() {
+        let due = explain_due(
+            Calendar::embedded(),
+            &ClockInput {
+                received: d("2028-12-22"),
+                ..ClockInput::default()
+            },
+        )
+        .expect("due");
+        assert_eq!(due.due, d("2029-01-25"));
+        let days: Vec<NaiveDate> = due.holidays_skipped.iter().map(|(d, _)| *d).collect();
+        assert_eq!(
+            days,
+            [
+                d("2028-12-25"),
+                d("2028-12-26"),
+                d("2029-01-01"),
+                d("2029-01-02")
+            ]
+        );
+        assert!(due.projected);
+        assert!(
+            due.projection_note()
+                .is_some_and(|n| n.contains("projected") && n.contains("2015–2028")),
+            "{:?}",
+            due.projection_note()
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::model::keys;
 use crate::store::Stores;
-use crate::store::{Condition, Item, Key, Query, StoreError, TxOp, Update};
+use crate::store::{Condition, Cursor, Item, Key, Query, StoreError, TxOp, Update};
 
 /// The first FOI number issued on a fresh store.
 pub const FIRST_FOI_NUMBER: u64 = 7001;
@@ -384,6 +384,139 @@ async fn backoff(attempt: u32) {
     tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
 }
 
+/// Which requests a page of the FOI register lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterView {
+    /// Awaiting a response or an internal review, soonest due first.
+    Open,
+    /// Of those: overdue, due within `within` working days, or with a clock that could
+    /// not be started.
+    Due { within: u32 },
+    /// Of those: past their deadline.
+    Overdue,
+    /// Answered or closed, the latest due first.
+    Closed,
+}
+
+impl RegisterView {
+    /// Its name in a page position (a position from one view is refused by another).
+    pub fn name(self) -> &'static str {
+        match self {
+            RegisterView::Open => "open",
+            RegisterView::Due { .. } => "due",
+            RegisterView::Overdue => "overdue",
+            RegisterView::Closed => "closed",
+        }
+    }
+
+    /// The statuses it lists: each is one partition of the index.
+    pub fn statuses(self) -> Vec<Status> {
+        let open = |s: &Status| s.awaits_response() || *s == Status::ReviewRequested;
+        Status::ALL
+            .into_iter()
+            .filter(|s| open(s) != (self == RegisterView::Closed))
+            .collect()
+    }
+}
+
+/// One page of the register, and the position of the next page (opaque, URL-safe).
+#[derive(Debug, Clone)]
+pub struct RegisterPage {
+    pub items: Vec<FoiCase>,
+    pub next: Option<String>,
+}
+
+/// Read at most this many blocks of a status's index for one page.
+const REGISTER_BLOCKS: usize = 3;
+
+/// The longest page position accepted.
+const POSITION_CHARS: usize = 16 * 1024;
+
+/// A range of the index a view lists: sort keys starting `prefix`, below `below`, and
+/// of those the requests `keep` accepts.
+#[derive(Clone)]
+struct Segment {
+    prefix: String,
+    below: Option<String>,
+    keep: fn(&FoiCase) -> bool,
+}
+
+/// What one page read of one status.
+#[derive(Default)]
+struct Fetched {
+    /// Not yet taken, in order: sort key and item.
+    items: std::collections::VecDeque<(String, Item)>,
+    /// Each block read: its last sort key and the store's position after it.
+    blocks: Vec<(Option<String>, Option<Cursor>)>,
+    /// Nothing more in the range beyond what was read.
+    end: bool,
+}
+
+/// Where a status's read resumes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Lane {
+    Start,
+    After(String),
+    Done,
+}
+
+/// A page position: the view, the range, the last sort key taken and each status's
+/// place in the index.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Position {
+    v: String,
+    s: usize,
+    l: Option<String>,
+    p: Vec<Lane>,
+}
+
+impl Position {
+    fn start(view: RegisterView, segment: usize, lanes: usize) -> Position {
+        Position {
+            v: view.name().to_owned(),
+            s: segment,
+            l: None,
+            p: vec![Lane::Start; lanes],
+        }
+    }
+
+    fn encode(&self) -> String {
+        hex::encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// A position given back by a caller: refused unless it has the shape this view
+    /// gives. Each status's place is only ever used on that status's own partition.
+    fn decode(
+        text: &str,
+        view: RegisterView,
+        segments: usize,
+        lanes: usize,
+    ) -> Result<Position, FoiError> {
+        let bad = || FoiError::Invalid("a page position that this register did not give".into());
+        if text.len() > POSITION_CHARS {
+            return Err(bad());
+        }
+        let bytes = hex::decode(text).map_err(|_| bad())?;
+        let position: Position = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        let sort_key = |k: &str| {
+            k.split_once('#').is_some_and(|(date, reference)| {
+                NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() && !reference.is_empty()
+            })
+        };
+        let fits = position.v == view.name()
+            && position.s < segments
+            && position.p.len() == lanes
+            && position.l.as_deref().is_none_or(sort_key)
+            && position.p.iter().all(|lane| match lane {
+                Lane::After(c) => !c.is_empty() && c.len() < POSITION_CHARS,
+                _ => true,
+            });
+        if fits { Ok(position) } else { Err(bad()) }
+    }
+}
+
 /// FOI casework on the configured stores.
 #[derive(Debug, Clone)]
 pub struct Foi {
@@ -740,6 +873,212 @@ impl Foi {
             more = true;
         }
         Ok((out, more))
+    }
+
+    /// One page of the register's `view`, sorted by due date (the latest first for
+    /// closed requests), starting after `after` (a position an earlier page gave, which
+    /// only moves within the view's own statuses), at most `limit` requests. Each page
+    /// reads about `limit` items a status from the index, however long the register.
+    pub async fn register_page(
+        &self,
+        view: RegisterView,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<RegisterPage, FoiError> {
+        let statuses = view.statuses();
+        let segments = self.segments_of(view);
+        let mut position = match after {
+            Some(text) => Position::decode(text, view, segments.len(), statuses.len())?,
+            None => Position::start(view, 0, statuses.len()),
+        };
+        let limit = limit.clamp(1, 500) as usize;
+        let mut out = Vec::new();
+        let mut examined = 0;
+        while position.s < segments.len() && out.len() < limit {
+            let finished = self
+                .merge(
+                    &statuses,
+                    &segments[position.s],
+                    view == RegisterView::Closed,
+                    &mut position,
+                    &mut out,
+                    (limit, &mut examined),
+                )
+                .await?;
+            if !finished {
+                break;
+            }
+            position = Position::start(view, position.s + 1, statuses.len());
+        }
+        let next = (position.s < segments.len()).then(|| position.encode());
+        Ok(RegisterPage { items: out, next })
+    }
+
+    /// The ranges of the index `view` lists, in order.
+    fn segments_of(&self, view: RegisterView) -> Vec<Segment> {
+        let all = Segment {
+            prefix: String::new(),
+            below: None,
+            keep: |_| true,
+        };
+        let today = self.today();
+        match view {
+            RegisterView::Open | RegisterView::Closed => vec![all],
+            RegisterView::Overdue => vec![Segment {
+                below: Some(today.to_string()),
+                ..all
+            }],
+            RegisterView::Due { within } => {
+                // The last day with at most `within` working days left.
+                let mut last = today;
+                for day in today.iter_days().skip(1).take(60) {
+                    match self.calendar.working_days_between(today, day) {
+                        Ok(n) if n <= within => last = day,
+                        _ => break,
+                    }
+                }
+                let below = last.succ_opt().unwrap_or(last).to_string();
+                vec![
+                    Segment {
+                        below: Some(below),
+                        ..all
+                    },
+                    // No deadline: only those whose clock could not be started.
+                    Segment {
+                        prefix: keys::foi_due(None, ""),
+                        below: None,
+                        keep: |c| c.request.clock_error.is_some() && c.request.deadline().is_none(),
+                    },
+                ]
+            }
+        }
+    }
+
+    /// Merges the statuses' ranges of `segment` by sort key into `out` from `position`
+    /// (advanced to the last item taken) until `out` holds `limit` or `examined` reaches
+    /// its budget; `true` when the segment has nothing more.
+    async fn merge(
+        &self,
+        statuses: &[Status],
+        segment: &Segment,
+        descending: bool,
+        position: &mut Position,
+        out: &mut Vec<FoiCase>,
+        (limit, examined): (usize, &mut usize),
+    ) -> Result<bool, FoiError> {
+        // `a` comes before `b` in the register's order.
+        let before = |a: &str, b: &str| if descending { a > b } else { a < b };
+        let want = limit.saturating_sub(out.len());
+        let block = u32::try_from(want.max(20)).unwrap_or(500);
+        let mut lanes = Vec::with_capacity(statuses.len());
+        for (status, lane) in statuses.iter().zip(&position.p) {
+            let mut fetched = Fetched::default();
+            let mut cursor = match lane {
+                Lane::Done => {
+                    fetched.end = true;
+                    lanes.push(fetched);
+                    continue;
+                }
+                Lane::Start => None,
+                Lane::After(c) => Some(Cursor(c.clone())),
+            };
+            for _ in 0..REGISTER_BLOCKS {
+                let mut query = Query::new(keys::foi_status(status.as_str()))
+                    .prefix(segment.prefix.clone())
+                    .limit(block)
+                    .after(cursor.take());
+                if descending {
+                    query = query.descending();
+                }
+                let page = self.stores.table.query_gsi1(&query).await?;
+                let mut block_last = None;
+                let mut beyond = false;
+                for item in page.items {
+                    let sk = item
+                        .get("GSI1SK")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    block_last = Some(sk.clone());
+                    if position.l.as_deref().is_some_and(|l| !before(l, &sk)) {
+                        continue;
+                    }
+                    if segment.below.as_deref().is_some_and(|b| sk.as_str() >= b) {
+                        beyond = true;
+                        break;
+                    }
+                    fetched.items.push_back((sk, item));
+                }
+                fetched.blocks.push((block_last, page.next.clone()));
+                if beyond || page.next.is_none() {
+                    fetched.end = true;
+                    break;
+                }
+                if fetched.items.len() >= want {
+                    break;
+                }
+                cursor = page.next;
+            }
+            lanes.push(fetched);
+        }
+        let budget = limit * 4;
+        while out.len() < limit && *examined < budget {
+            // A lane that may hold more than was read cannot be passed.
+            if lanes.iter().any(|f| f.items.is_empty() && !f.end) {
+                break;
+            }
+            let mut best: Option<usize> = None;
+            for (i, f) in lanes.iter().enumerate() {
+                if let Some((sk, _)) = f.items.front()
+                    && best
+                        .and_then(|b| lanes[b].items.front())
+                        .is_none_or(|(b, _)| before(sk, b))
+                {
+                    best = Some(i);
+                }
+            }
+            let Some((sk, item)) = best.and_then(|i| lanes[i].items.pop_front()) else {
+                break;
+            };
+            *examined += 1;
+            position.l = Some(sk);
+            let reference = item
+                .get("case_ref")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            match case_of(&item, &reference) {
+                Ok(case) if (segment.keep)(&case) => out.push(case),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(case_ref = %reference, error = %e, "FOI case unreadable"),
+            }
+        }
+        if lanes.iter().all(|f| f.end && f.items.is_empty()) {
+            return Ok(true);
+        }
+        // Each status's read starts next time after the last block wholly taken.
+        let last = position.l.clone();
+        for (lane, fetched) in position.p.iter_mut().zip(&lanes) {
+            if fetched.end && fetched.items.is_empty() {
+                *lane = Lane::Done;
+                continue;
+            }
+            for (block_last, next) in &fetched.blocks {
+                let taken = match (block_last, &last) {
+                    (None, _) => true,
+                    (Some(b), Some(l)) => !before(l, b),
+                    (Some(_), None) => false,
+                };
+                if !taken {
+                    break;
+                }
+                *lane = match next {
+                    Some(c) => Lane::After(c.0.clone()),
+                    None => Lane::Done,
+                };
+            }
+        }
+        Ok(false)
     }
 
     /// The requests awaiting a response or an internal review.

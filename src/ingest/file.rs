@@ -3,6 +3,7 @@
 //! that were waiting for a case when it opens.
 
 use super::*;
+use crate::cases::suggest::{Clues, TEXT_READ_BYTES};
 
 impl Ingest {
     /// The second half of `ingest`: record what `prepare` found (file the document in
@@ -379,6 +380,32 @@ impl Ingest {
         } else {
             reason = Some("no_reference".to_owned());
         }
+        // No reference of ours: suggested cases, or the one case a court or NHS number
+        // names, which files it by rule (see `cases::suggest`).
+        let mut text = None;
+        let mut suggestions = Vec::new();
+        let mut by_rule = None;
+        if reason.as_deref() == Some("no_reference") {
+            text = Some(self.stored_text(doc_id).await);
+            let clues = Clues::read(meta, text.as_ref().and_then(Option::as_deref));
+            if !clues.is_empty() {
+                let matched = crate::cases::suggest::suggest(table.as_ref(), &clues).await?;
+                if let Some(rule) = matched
+                    .rule
+                    .filter(|_| self.may_file_by_rule(&meta.doc_type))
+                {
+                    ops.push(TxOp::Check {
+                        key: Key::new(keys::case(&rule.case_ref), keys::META),
+                        condition: Condition::Exists,
+                    });
+                    case_ref = Some(rule.case_ref);
+                    by_rule = Some(rule.key);
+                    reason = None;
+                } else {
+                    suggestions = matched.suggestions;
+                }
+            }
+        }
 
         let status = if case_ref.is_some() {
             IngestStatus::Filed
@@ -439,6 +466,7 @@ impl Ingest {
                     "doc_type": meta.doc_type,
                     "source": source,
                     "reason": reason,
+                    "suggestions": suggestions,
                 })),
                 condition: Condition::Absent,
             }),
@@ -450,6 +478,16 @@ impl Ingest {
             if case_ref.is_some() { "ingested_filed" } else { "ingested_unfiled" },
             json!({"case_ref": case_ref, "doc_type": meta.doc_type, "opened_case": opened, "source": source}),
         ));
+        if let (Some(kind), Some(reference)) = (by_rule, &case_ref) {
+            // Which kind of key decided it, never its value.
+            ops.push(self.audit(
+                keys::doc(doc_id),
+                &now,
+                2,
+                "filed_by_rule",
+                json!({"case_ref": reference, "key": kind.as_str()}),
+            ));
+        }
         table.transact(ops).await?;
         tracing::info!(
             doc_id,
@@ -457,6 +495,20 @@ impl Ingest {
             status = status.as_str(),
             "document ingested"
         );
+        if let Some(reference) = &case_ref {
+            // The case learns the keys the document carries; the document is filed
+            // whatever happens here (a key not recorded only loses a suggestion).
+            let text = match text {
+                Some(text) => text,
+                None => self.stored_text(doc_id).await,
+            };
+            let learned = Clues::read(meta, text.as_deref()).learned_keys();
+            if let Err(e) =
+                crate::cases::matching::record_keys(table.as_ref(), reference, &learned).await
+            {
+                tracing::warn!(doc_id, error = %e, "the case's keys were not recorded");
+            }
+        }
         if let (true, Some(reference)) = (opened, &case_ref) {
             self.file_waiting(reference).await?;
         }
@@ -467,6 +519,29 @@ impl Ingest {
             status,
             reason,
         })
+    }
+
+    /// The document's text as stored by `prepare`, for the keys it carries; `None` when
+    /// it cannot be read (the document is filed on its metadata alone).
+    async fn stored_text(&self, doc_id: &str) -> Option<String> {
+        match self.stores.blobs.get(&keys::text(doc_id)).await {
+            Ok(object) => {
+                let head = &object.body[..object.body.len().min(TEXT_READ_BYTES)];
+                Some(String::from_utf8_lossy(head).into_owned())
+            }
+            Err(e) => {
+                tracing::warn!(doc_id, error = %e, "the document's text was not read for matching");
+                None
+            }
+        }
+    }
+
+    /// Whether a document of this type may be filed by rule: a claim's document or
+    /// correspondence (never an FOI request, an appeal or a practitioner's file).
+    fn may_file_by_rule(&self, doc_type: &str) -> bool {
+        self.rules
+            .doc_type(doc_type)
+            .is_none_or(|t| matches!(t.family(), Family::Claims | Family::General))
     }
 
     /// Files every document waiting for a case that has just opened (each once, audited

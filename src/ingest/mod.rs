@@ -365,6 +365,33 @@ impl Ingest {
     /// permanent problem is an `Outcome` (quarantined) so the message is not retried.
     pub async fn ingest(&self, obj: &ObjectRef) -> Result<Outcome, IngestError> {
         let prepared = self.prepare(obj).await?;
-        self.commit(prepared).await
+        self.file(prepared).await
+    }
+
+    /// Files a prepared document (`commit`), then keeps the deadlines of the claim it
+    /// was filed under. A redelivery (`unchanged`) recomputes them too, so a stop
+    /// between the two is repaired by the next delivery.
+    pub async fn file(&self, prepared: Prepared) -> Result<Outcome, IngestError> {
+        let outcome = self.commit(prepared).await?;
+        if let (IngestStatus::Filed | IngestStatus::Unchanged, Some(case_ref)) =
+            (&outcome.status, &outcome.case_ref)
+        {
+            let clocks = crate::claims::ClaimClocks::new(
+                self.stores.table.clone(),
+                self.clock.clone(),
+                self.settings.actor.clone(),
+            );
+            match clocks.after_filing(case_ref).await {
+                Ok(()) => {}
+                Err(crate::claims::ClockError::Store(e)) => return Err(e.into()),
+                // What the rules refuse (dates in an impossible order) is for a handler
+                // to put right on the claim; the document stays filed.
+                Err(e) => tracing::warn!(
+                    code = crate::failure::ErrorCode::code(&e).as_str(),
+                    "a claim's deadlines were not worked out"
+                ),
+            }
+        }
+        Ok(outcome)
     }
 }

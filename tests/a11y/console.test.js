@@ -1,6 +1,6 @@
 // The staff console end to end in a real browser (Debian's Chromium driven by
 // playwright-core, axe-core on every page), run by scripts/check-console, which starts
-// nine `postroom console --demo` servers (each on the demo post in a fresh home) and
+// ten `postroom console --demo` servers (each on the demo post in a fresh home) and
 // passes their addresses:
 //   CONSOLE_URL    the page sweep, the keyboard-only journey, the CSRF checks, sign-out;
 //   CONSOLE_URL_2  the triage journey with JavaScript on;
@@ -9,7 +9,9 @@
 //   CONSOLE_URL_FOI      logging an FOI request, its moves, its response letter, publication;
 //   CONSOLE_URL_LETTERS  the letters journey: a template, a CSV batch with errors, a good one;
 //   CONSOLE_URL_ROLE_LETTERS, CONSOLE_URL_ROLE_FOI  signed in with the role "letters" only,
-//     or "foi-officer" only (POSTROOM_CONSOLE_ROLES), for the 403s.
+//     or "foi-officer" only (POSTROOM_CONSOLE_ROLES), for the 403s;
+//   CONSOLE_URL_OIDC  a tenth, signing people in only with the OpenID Connect provider at
+//     OIDC_ISSUER (the local stand-in for Cognito), for the AWS sign-in flow.
 // CONSOLE_TOKEN is the sign-in token (POSTROOM_CONSOLE_TOKEN), CONSOLE_WHO the person it
 // signs in (USER), SCREENSHOT_DIR where each page's screenshot goes, per mode.
 'use strict';
@@ -1074,7 +1076,7 @@ test('FOI: log a request (errors first), start work, extend (a reason needed), r
     await details.getByLabel(/^Reason/).fill('');
     assert.equal(await submit(page, details.getByRole('button', { name: extend })), 422,
       'an extension without a reason should be answered 422');
-    assert.deepEqual(await errorSummary(page), [['#moves', 'Give the reason for changing the deadline']],
+    assert.deepEqual(await errorSummary(page), [['#extend_for_public_interest-reason', 'Give the reason for changing the deadline']],
       'the error summary should ask for the reason');
     assert.match(await page.locator('.govuk-error-summary').textContent(), /The request was not moved/);
     assert.match(await summaryValue(page, 'Status'), /in progress/i, 'the refused extension should change nothing');
@@ -1337,6 +1339,177 @@ test('the role "foi-officer" only: 403 on a claim and its document, the FOI regi
     assert.equal(foi.status(), 200, '/foi should open for an FOI officer');
     assert.match(await page.locator('h1').textContent(), /FOI register/);
     await shot(page, 'roles', 'foi-officer-register');
+  } finally {
+    await context.close();
+  }
+});
+
+// ---------------------------------------------------------------- 11. sign-in with the provider (the AWS flow)
+//
+// CONSOLE_URL_OIDC is a console that signs people in only with the OpenID Connect
+// provider at OIDC_ISSUER (as on AWS with Cognito): the local stand-in
+// oidc-provider-mock (scripts/oidc-mock, a public client with PKCE), where a person's
+// claims (`cognito:groups`) are set before they sign in and its authorization form takes
+// their subject. The stand-in's own pages are not ours: axe does not check them.
+
+const BASE_OIDC = need('CONSOLE_URL_OIDC');
+const OIDC_ISSUER = need('OIDC_ISSUER');
+
+/** Gives the person `sub` these claims at the provider. */
+async function providerUser(sub, claims) {
+  const answer = await fetch(`${OIDC_ISSUER}/users/${encodeURIComponent(sub)}`, {
+    method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(claims),
+  });
+  assert.equal(answer.status, 204, `the provider should take ${sub}'s claims`);
+}
+
+/** A context for the provider's console, under the console's real Content Security
+ * Policy (signing out crosses to the provider's origin, which the policy's form-action
+ * must not block): axe-core comes in as an init script, which the policy does not
+ * govern. The stand-in's pages ask a CDN for a stylesheet; nothing here leaves this
+ * computer. */
+async function oidcContext() {
+  const context = await newContext();
+  await context.addInitScript({ content: AXE_SOURCE });
+  await context.route((url) => url.hostname !== '127.0.0.1', (route) => route.abort());
+  return context;
+}
+
+/** Opens `path` on the console without a session: the browser should end on the
+ * provider's authorization form, asked for by this console with PKCE. */
+async function toProvider(page, path) {
+  await page.goto(BASE_OIDC + path);
+  const at = new URL(page.url());
+  assert.equal(`${at.origin}${at.pathname}`, `${OIDC_ISSUER}/oauth2/authorize`,
+    `${path} without a session should lead to the provider's authorization form`);
+  assert.equal(at.searchParams.get('redirect_uri'), `${BASE_OIDC}/auth/callback`, 'back to this console');
+  assert.equal(at.searchParams.get('code_challenge_method'), 'S256', 'with PKCE');
+  assert.ok(at.searchParams.get('state') && at.searchParams.get('nonce'), 'with a state and a nonce');
+  return at;
+}
+
+/** At the provider's form, signs in as `sub` (or presses Deny); resolves with the
+ * console's answer to the provider sending the browser back. */
+async function atProvider(page, sub) {
+  const back = page.waitForResponse((r) => r.url().startsWith(`${BASE_OIDC}/auth/callback`));
+  if (sub === null) {
+    await page.getByRole('button', { name: 'Deny' }).click();
+  } else {
+    await page.locator('input[name="sub"]').fill(sub);
+    await page.getByRole('button', { name: 'Authorize' }).click();
+  }
+  const answer = await back;
+  await page.waitForLoadState('load');
+  return answer;
+}
+
+async function sessionCookie(context) {
+  return (await context.cookies(BASE_OIDC)).find((c) => c.name === 'postroom-session');
+}
+
+test('sign-in with the provider refused: no postroom group, a state that is not the browser\'s, a denial', { timeout: 120_000 }, async () => {
+  await providerUser('rowan', { name: 'Rowan Nogroup', email: 'rowan@example.org', 'cognito:groups': ['finance'] });
+  await providerUser('casey', { name: 'Casey Handler', email: 'casey@example.org', 'cognito:groups': ['postroom-case-handler', 'finance'] });
+  const context = await oidcContext();
+  const problems = [];
+  try {
+    const page = await context.newPage();
+    // Signed in at the provider, but in no postroom group: a clear refusal, no session.
+    await toProvider(page, '/');
+    const noRole = await atProvider(page, 'rowan');
+    assert.equal(noRole.status(), 403, 'a person with no postroom group should be refused with 403');
+    assert.match(await page.locator('h1').textContent(), REFUSED_H1);
+    assert.match(await page.locator('main').textContent(), /no postroom role/, 'the page should say why');
+    assert.ok(!(await page.locator('body').textContent()).includes('Rowan'), 'the refusal should not name the person');
+    assert.equal(await sessionCookie(context), undefined, 'no session for a person with no role');
+    await journeyPage(page, 'oidc', 'refused-no-role', problems);
+
+    // The provider's answer for a sign-in with another state than the one this browser
+    // started (a planted sign-in): refused.
+    const at = await toProvider(page, '/');
+    at.searchParams.set('state', `${at.searchParams.get('state').slice(0, -4)}AAAA`);
+    await page.goto(at.href);
+    const planted = await atProvider(page, 'casey');
+    assert.equal(planted.status(), 400, 'a sign-in whose state is not the browser\'s should be refused with 400');
+    assert.match(await page.locator('main').textContent(), /did not start in this browser/);
+    assert.equal(await sessionCookie(context), undefined, 'no session for a tampered sign-in');
+    await journeyPage(page, 'oidc', 'refused-state', problems);
+
+    // Deny at the provider: a clear page, no session.
+    await toProvider(page, '/');
+    const denied = await atProvider(page, null);
+    assert.equal(denied.status(), 401, 'a sign-in denied at the provider should end on 401');
+    assert.match(await page.locator('main').textContent(), /cancelled or refused/);
+    assert.equal(await sessionCookie(context), undefined, 'no session after a denial');
+    await journeyPage(page, 'oidc', 'refused-denied', problems);
+    report(null, problems, 'the refusals were right, but their pages');
+  } finally {
+    await context.close();
+  }
+});
+
+test('sign-in with the provider: the role from cognito:groups, axe on each page, sign-out at the provider too, all audited', { timeout: 150_000 }, async () => {
+  await providerUser('casey', { name: 'Casey Handler', email: 'casey@example.org', 'cognito:groups': ['postroom-case-handler', 'finance'] });
+  await providerUser('ada', { name: 'Ada Admin', email: 'ada@example.org', 'cognito:groups': ['postroom-admin'] });
+  const context = await oidcContext();
+  const problems = [];
+  try {
+    const page = await context.newPage();
+    await toProvider(page, '/inbox');
+    await atProvider(page, 'casey');
+    assert.equal(page.url(), `${BASE_OIDC}/`, 'signed in, the console should show its home page');
+    assert.equal(await page.locator('h1').textContent(), 'What needs doing');
+    const identity = await page.locator('.moj-identity-bar').textContent();
+    assert.match(identity, /Casey Handler/, 'the identity bar should name the person (the ID token\'s name)');
+    assert.match(identity, /\(Case handler\)/, 'the identity bar should show the role from postroom-case-handler');
+    assert.deepEqual(await navLabels(page), ['Home', 'Inbox', 'Cases', 'Upload'], 'a case handler\'s navigation');
+    const session = await sessionCookie(context);
+    assert.ok(session && session.httpOnly && session.sameSite === 'Lax', 'an HttpOnly, SameSite=Lax session cookie');
+    assert.ok(!(await context.cookies(BASE_OIDC)).some((c) => c.name === 'postroom-login'), 'the sign-in cookie is gone');
+    await journeyPage(page, 'oidc', 'home-case-handler', problems);
+    const inbox = await page.goto(`${BASE_OIDC}/inbox`);
+    assert.equal(inbox.status(), 200, 'a case handler should open the inbox');
+    await journeyPage(page, 'oidc', 'inbox-case-handler', problems);
+    const foi = await page.goto(`${BASE_OIDC}/foi`);
+    assert.equal(foi.status(), 403, 'a case handler should be refused the FOI register');
+
+    // Sign out: the console's session ends, then the provider's (its end-session
+    // endpoint, where the stand-in asks to confirm), and the browser comes back.
+    await page.goto(`${BASE_OIDC}/`);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL((u) => u.href.startsWith(`${OIDC_ISSUER}/oauth2/end_session`));
+    const end = new URL(page.url());
+    assert.equal(end.searchParams.get('post_logout_redirect_uri'), `${BASE_OIDC}/signed-out`, 'back to this console');
+    assert.ok(end.searchParams.get('client_id'), 'the provider is told which client');
+    await page.getByRole('button', { name: 'End session' }).click();
+    await page.waitForURL(`${BASE_OIDC}/signed-out`);
+    assert.match(await page.locator('h1').textContent(), /You have signed out/);
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'no sign-out button once signed out');
+    await journeyPage(page, 'oidc', 'signed-out', problems);
+
+    // The old session cookie opens nothing: a page goes to sign in, anything else gets 401.
+    const replay = await oidcContext();
+    try {
+      await replay.addCookies([{ ...session, expires: -1 }]);
+      const api = await replay.request.get(`${BASE_OIDC}/inbox`, { maxRedirects: 0 });
+      assert.equal(api.status(), 401, 'the signed-out session cookie should no longer work');
+      await toProvider(await replay.newPage(), '/');
+    } finally {
+      await replay.close();
+    }
+
+    // An administrator finds the sign-in and the sign-out in the audit trail.
+    await toProvider(page, '/');
+    await atProvider(page, 'ada');
+    assert.match(await page.locator('.moj-identity-bar').textContent(), /\(Admin/);
+    const audit = await page.goto(`${BASE_OIDC}/audit?who=${encodeURIComponent('oidc:casey')}`);
+    assert.equal(audit.status(), 200, 'an administrator should open the audit trail');
+    const rows = await page.locator('main table tbody tr').allTextContents();
+    const said = rows.map((r) => r.replace(/\s+/g, ' ').trim());
+    assert.ok(said.some((r) => /Signed in/.test(r) && r.includes('oidc:casey')), `a "Signed in" row: ${JSON.stringify(said)}`);
+    assert.ok(said.some((r) => /Signed out/.test(r) && r.includes('oidc:casey')), `a "Signed out" row: ${JSON.stringify(said)}`);
+    await journeyPage(page, 'oidc', 'audit-sign-ins', problems);
+    report(null, problems, 'the sign-in with the provider worked, but its pages');
   } finally {
     await context.close();
   }

@@ -179,6 +179,8 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/cases", Some("cases")),
     ("/cases/CNST%2F25%2F008879", Some("cases")),
     ("/cases/SHA%2F22961", Some("cases")),
+    ("/claims/deadlines", Some("cases")),
+    ("/cases/import", Some("import")),
     ("/foi", Some("foi")),
     ("/foi?view=due", Some("foi")),
     ("/foi?view=overdue", Some("foi")),
@@ -191,7 +193,9 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/letters/claim-acknowledgement/new", Some("send_letters")),
     ("/letters/claim-acknowledgement/batch", Some("send_letters")),
     ("/audit?case=CNST%2F25%2F008879", Some("audit")),
-    ("/jobs", Some("send_letters")),
+    ("/jobs", Some("jobs")),
+    ("/foi/statistics", Some("foi")),
+    ("/foi/disclosure-log", Some("foi")),
 ];
 
 fn may(role: Role, need: Option<&str>) -> bool {
@@ -206,6 +210,13 @@ fn may(role: Role, need: Option<&str>) -> bool {
         Some("letters") => ViewLetters,
         Some("send_letters") => SendLetters,
         Some("audit") => Audit,
+        Some("import") => ImportCases,
+        // Jobs are letter batches, statistics and the disclosure log.
+        Some("jobs") => {
+            return role.permissions().contains(&SendLetters)
+                || role.permissions().contains(&ViewFoi)
+                || role.permissions().contains(&ImportCases);
+        }
         Some(other) => panic!("{other}"),
     };
     role.permissions().contains(&perm)
@@ -1312,4 +1323,868 @@ async fn the_register_reads_only_the_requests_due_soonest() {
         })
         .collect();
     assert!(refs.windows(2).all(|w| w[0] < w[1]), "soonest first");
+}
+
+/// The references a register page lists, in order, and its next page's link.
+fn register_rows(html: &str) -> (Vec<String>, Option<String>) {
+    // The rows of the register's table only.
+    let table = html
+        .split_once("<tbody")
+        .and_then(|(_, rest)| rest.split_once("</tbody>"))
+        .map_or("", |(rows, _)| rows);
+    let refs = table
+        .split("href=\"/foi/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_owned)
+        .collect();
+    let next = html
+        .split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.contains("after="))
+        .map(|h| h.replace("&amp;", "&").replace("&#38;", "&"));
+    (refs, next)
+}
+
+#[tokio::test]
+async fn the_register_pages_every_view_by_due_date_and_refuses_a_page_it_did_not_give() {
+    use postroom::foi::lifecycle::{Command, Outcome, Status};
+    use postroom::foi::service::NewRequest;
+    let c = console().await;
+    let first = chrono::NaiveDate::from_ymd_opt(2026, 8, 3).expect("a date");
+    for i in 0..156u64 {
+        let on = first + chrono::Days::new(i * 7 % 125);
+        let case = c
+            .app
+            .foi
+            .open(NewRequest {
+                requester: format!("Requester {i}"),
+                request_text: format!("Please send the figures for year {i}."),
+                received: Some(on),
+                title: None,
+                source_doc: None,
+            })
+            .await
+            .expect("open");
+        let respond = Command::Respond {
+            on,
+            outcome: Outcome::Granted,
+            exemptions: vec![],
+        };
+        let moves = match i % 6 {
+            0 => vec![respond],
+            1 => vec![Command::Acknowledge { on }],
+            2 => vec![Command::StartWork { on }],
+            3 => vec![respond, Command::Close { on }],
+            4 => vec![Command::RequestClarification { on }],
+            _ => vec![],
+        };
+        for m in moves {
+            c.app
+                .foi
+                .apply(&case.request.reference, &m)
+                .await
+                .expect("a move");
+        }
+    }
+    // What each view must list, from every request: by the index's sort key (due date,
+    // or none last, then reference).
+    let all = c.app.foi.all().await.expect("every request");
+    let key = |c: &postroom::foi::service::FoiCase| {
+        let due = c.request.deadline().or(c.request.due);
+        (
+            due.map_or("9999-12-31".to_owned(), |d| d.to_string()),
+            c.request.reference.clone(),
+        )
+    };
+    let is_open = |c: &&postroom::foi::service::FoiCase| {
+        c.request.status.awaits_response() || c.request.status == Status::ReviewRequested
+    };
+    let mut open: Vec<_> = all.iter().filter(is_open).collect();
+    open.sort_by_key(|c| key(c));
+    let mut closed: Vec<_> = all.iter().filter(|c| !is_open(c)).collect();
+    closed.sort_by_key(|c| std::cmp::Reverse(key(c)));
+    let today = c.app.foi.today();
+    let due_refs: std::collections::HashSet<String> = postroom::foi::report::due_list(
+        &open.iter().map(|c| (*c).clone()).collect::<Vec<_>>(),
+        today,
+        Some(postroom::views::DUE_SOON_DAYS),
+        &c.app.foi.calendar,
+    )
+    .into_iter()
+    .map(|e| e.reference)
+    .collect();
+    let refs = |v: &[&postroom::foi::service::FoiCase]| -> Vec<String> {
+        v.iter().map(|c| c.request.reference.clone()).collect()
+    };
+    let expected = [
+        ("open", refs(&open)),
+        (
+            "overdue",
+            refs(&open)
+                .into_iter()
+                .zip(&open)
+                .filter(|(_, c)| c.request.deadline().is_some_and(|d| d < today))
+                .map(|(r, _)| r)
+                .collect(),
+        ),
+        (
+            "due",
+            refs(&open)
+                .into_iter()
+                .filter(|r| due_refs.contains(r))
+                .collect(),
+        ),
+        ("closed", refs(&closed)),
+    ];
+    assert!(
+        open.len() > 100 && closed.len() > 50,
+        "{} {}",
+        open.len(),
+        closed.len()
+    );
+    assert!(
+        open.iter()
+            .map(|c| c.request.status)
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+            >= 4,
+        "several statuses, each its own partition of the index"
+    );
+    assert!(!expected[1].1.is_empty() && expected[1].1.len() < open.len());
+
+    let cookie = c.sign_in(Some(Role::FoiOfficer)).await;
+    let mut cursors = std::collections::HashMap::new();
+    for (view, want) in &expected {
+        let mut path = format!("/foi?view={view}");
+        let mut pages: Vec<Vec<String>> = Vec::new();
+        loop {
+            let (status, html) = c.page(&path, &cookie).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            let (rows, next) = register_rows(&html);
+            assert!(rows.len() <= 50, "{view}: a page holds at most 50");
+            pages.push(rows);
+            match next {
+                Some(n) => {
+                    assert!(n.starts_with(&format!("/foi?view={view}&after=")), "{n}");
+                    if pages.len() == 1 {
+                        cursors.insert(*view, n.clone());
+                    }
+                    path = n;
+                }
+                None => break,
+            }
+            assert!(pages.len() < 10, "{view}: the pages end");
+        }
+        if want.len() > 50 {
+            assert_eq!(pages[0].len(), 50, "{view}: a full first page");
+            assert!(
+                pages[0].iter().all(|r| !pages[1].contains(r)),
+                "{view}: pages 1 and 2 are disjoint"
+            );
+        }
+        assert_eq!(
+            &pages.concat(),
+            want,
+            "{view}: every request once, in order"
+        );
+    }
+    assert!(cursors.contains_key("open") && cursors.contains_key("closed"));
+
+    // Positions it did not give: a clear 400 page, never a 500.
+    let open_after = cursors["open"].split("after=").nth(1).expect("a position");
+    let closed_after = cursors["closed"]
+        .split("after=")
+        .nth(1)
+        .expect("a position");
+    let decode = |hex_text: &str| -> serde_json::Value {
+        serde_json::from_slice(&hex::decode(hex_text).expect("hex")).expect("json")
+    };
+    let encode = |v: &serde_json::Value| hex::encode(v.to_string());
+    let mut wrong_key = decode(open_after);
+    wrong_key["l"] = "not a sort key".into();
+    let mut few_lanes = decode(open_after);
+    few_lanes["p"] = serde_json::json!(["start"]);
+    let mut bad_store = decode(open_after);
+    bad_store["p"] = serde_json::json!(vec![serde_json::json!({"after": "not the store's"}); 7]);
+    for (view, after) in [
+        ("open", "zz".to_owned()),
+        ("open", hex::encode("{}")),
+        ("closed", open_after.to_owned()),
+        ("open", closed_after.to_owned()),
+        ("open", encode(&wrong_key)),
+        ("open", encode(&few_lanes)),
+        ("open", encode(&bad_store)),
+        ("open", "ab".repeat(20_000)),
+    ] {
+        let (status, html) = c
+            .page(&format!("/foi?view={view}&after={after}"), &cookie)
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{view} {}",
+            &after[..after.len().min(80)]
+        );
+        assert!(
+            html.contains("This page of the register does not exist"),
+            "{html}"
+        );
+    }
+    // A place in a closed status's partition of the index, given to the open view for
+    // each of its statuses: it still reads only its own statuses' partitions.
+    let place = c
+        .app
+        .stores
+        .table
+        .query_gsi1(
+            &postroom::store::Query::new(postroom::model::keys::foi_status(
+                Status::Responded.as_str(),
+            ))
+            .limit(1),
+        )
+        .await
+        .expect("a page of the index")
+        .next
+        .expect("more than one responded request");
+    let mut moved = decode(open_after);
+    moved["p"] = serde_json::json!(vec![serde_json::json!({ "after": place.0 }); 7]);
+    moved["l"] = serde_json::Value::Null;
+    let (status, html) = c
+        .page(&format!("/foi?view=open&after={}", encode(&moved)), &cookie)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (rows, _) = register_rows(&html);
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| expected[0].1.contains(r)),
+        "only open requests: {rows:?}"
+    );
+}
+
+#[tokio::test]
+async fn statistics_and_the_disclosure_log_are_jobs_with_a_page_and_files() {
+    let c = console().await;
+    let cookie = c.sign_in(Some(Role::FoiOfficer)).await;
+    let csrf = c.csrf(&cookie).await;
+    // Every problem of the form at once, with what was typed kept.
+    let answer = c
+        .send(post(
+            "/foi/statistics",
+            &cookie,
+            &format!("csrf_token={csrf}&by=scheme&by=year&by=cause&from=2024&to=2019&threshold=1"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body(answer).await;
+    for anchor in ["href=\"#by\"", "href=\"#to\"", "href=\"#threshold\""] {
+        assert!(html.contains(anchor), "{anchor} in the error summary");
+    }
+    assert!(html.contains("value=\"2024\""), "the typed year is kept");
+    // A good one: a job, its page, its files.
+    let answer = c
+        .send(post(
+            "/foi/statistics",
+            &cookie,
+            &format!("csrf_token={csrf}&by=scheme&from=2019&to=2026&threshold=5"),
+        ))
+        .await;
+    let job = location(&answer);
+    assert!(job.starts_with("/jobs/"), "{job}");
+    let mut html = String::new();
+    for _ in 0..200 {
+        html = c.page(&job, &cookie).await.1;
+        if html.contains(">Done<") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(html.contains(">Done<"), "{html}");
+    let file = format!("{job}/files/claims-statistics.csv");
+    assert!(html.contains(&file), "{html}");
+    let answer = c.send(get(&file, Some(&cookie))).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(
+        answer.headers()[header::CONTENT_DISPOSITION]
+            .to_str()
+            .expect("ascii")
+            .starts_with("attachment")
+    );
+    // Not another person's, nor a file it did not make.
+    let other = c.sign_in(Some(Role::FoiApprover)).await;
+    assert_eq!(c.page(&job, &other).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(c.page(&file, &other).await.0, StatusCode::NOT_FOUND);
+    let missing = format!("{job}/files/..%2Fsecret");
+    assert_eq!(c.page(&missing, &cookie).await.0, StatusCode::NOT_FOUND);
+    // A letters-only person may not start one.
+    let letters = c.sign_in(Some(Role::Letters)).await;
+    let token = c.csrf(&letters).await;
+    let answer = c
+        .send(post(
+            "/foi/disclosure-log",
+            &letters,
+            &format!("csrf_token={token}"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    // The disclosure log, and both jobs on the person's list.
+    let answer = c
+        .send(post(
+            "/foi/disclosure-log",
+            &cookie,
+            &format!("csrf_token={csrf}"),
+        ))
+        .await;
+    let log = location(&answer);
+    for _ in 0..200 {
+        html = c.page(&log, &cookie).await.1;
+        if html.contains(">Done<") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(html.contains(&format!("{log}/files/index.html")), "{html}");
+    let (_, html) = c.page("/jobs", &cookie).await;
+    assert!(
+        html.contains("Claims statistics by Scheme, 2019 to 2026")
+            || html.contains("Claims statistics by"),
+        "{html}"
+    );
+    assert!(html.contains("The disclosure log"), "{html}");
+}
+
+#[tokio::test]
+async fn a_sessions_last_seen_time_is_written_after_the_answer_and_never_brings_it_back() {
+    use postroom::sessions::{Lifetimes, Sessions};
+    use sha2::Digest as _;
+    let c = console().await;
+    let lifetimes = Lifetimes {
+        idle: std::time::Duration::from_secs(30 * 60),
+        absolute: std::time::Duration::from_secs(8 * 3600),
+    };
+    let stored_seen = |token: String| {
+        let table = c.app.stores.table.clone();
+        async move {
+            let digest = hex::encode(sha2::Sha256::digest(token.as_bytes()));
+            let key = Key::new(
+                postroom::model::keys::session(&digest),
+                postroom::model::keys::META,
+            );
+            table
+                .get(&key)
+                .await
+                .expect("a read")
+                .and_then(|item| item.get("seen").and_then(|v| v.as_str()).map(str::to_owned))
+        }
+    };
+    let cookie = c.sign_in(None).await;
+    let token = cookie.split_once('=').expect("name=value").1.to_owned();
+    let signed_in = stored_seen(token.clone()).await.expect("a session");
+    c.clock.advance(Duration::minutes(20));
+    let asked = c
+        .clock
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    assert_eq!(c.page("/", &cookie).await.0, StatusCode::OK);
+    // The request did not wait for the write; it lands soon after, with the request's
+    // own time.
+    let mut seen = None;
+    for _ in 0..200 {
+        seen = stored_seen(token.clone()).await;
+        if seen.as_deref() != Some(signed_in.as_str()) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen.as_deref(), Some(asked.as_str()));
+    // Another instance (its own memory, the same table) counts idle time from it: 20
+    // minutes after that request the session is alive, 31 minutes after it is not.
+    let other = Sessions::new(c.app.stores.table.clone(), c.clock.clone());
+    c.clock.advance(Duration::minutes(20));
+    assert!(other.find(&token, lifetimes).await.expect("find").is_some());
+    c.clock.advance(Duration::minutes(11));
+    let fresh = Sessions::new(c.app.stores.table.clone(), c.clock.clone());
+    assert!(fresh.find(&token, lifetimes).await.expect("find").is_none());
+    // A write still on its way when the person signs out does not bring the session
+    // back.
+    let cookie = c.sign_in(None).await;
+    let token = cookie.split_once('=').expect("name=value").1.to_owned();
+    c.clock.advance(Duration::minutes(2));
+    assert_eq!(c.page("/", &cookie).await.0, StatusCode::OK);
+    let csrf = c.csrf(&cookie).await;
+    let answer = c
+        .send(post("/sign-out", &cookie, &format!("csrf_token={csrf}")))
+        .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    assert_eq!(stored_seen(token).await, None);
+    assert_eq!(c.page("/", &cookie).await.0, StatusCode::SEE_OTHER);
+}
+
+/// A table whose writes of sessions' last-seen times wait until the test opens the gate.
+#[derive(Debug)]
+struct HeldTouches {
+    inner: Arc<dyn postroom::store::Table>,
+    gate: Arc<tokio::sync::Semaphore>,
+}
+
+#[async_trait::async_trait]
+impl postroom::store::Table for HeldTouches {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    async fn health(&self) -> postroom::store::StoreResult<()> {
+        self.inner.health().await
+    }
+    async fn get(&self, key: &Key) -> postroom::store::StoreResult<Option<postroom::store::Item>> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        item: postroom::store::Item,
+        condition: postroom::store::Condition,
+    ) -> postroom::store::StoreResult<()> {
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        update: postroom::store::Update,
+    ) -> postroom::store::StoreResult<postroom::store::Item> {
+        if update
+            .key
+            .pk
+            .starts_with(&postroom::model::keys::session(""))
+            && update.set.contains_key("seen")
+        {
+            let _open = self.gate.acquire().await;
+        }
+        self.inner.update(update).await
+    }
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: postroom::store::Condition,
+    ) -> postroom::store::StoreResult<()> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(
+        &self,
+        query: &postroom::store::Query,
+    ) -> postroom::store::StoreResult<postroom::store::Page> {
+        self.inner.query(query).await
+    }
+    async fn query_gsi1(
+        &self,
+        query: &postroom::store::Query,
+    ) -> postroom::store::StoreResult<postroom::store::Page> {
+        self.inner.query_gsi1(query).await
+    }
+    async fn scan(
+        &self,
+        segment: u32,
+        total_segments: u32,
+        cursor: Option<&postroom::store::Cursor>,
+    ) -> postroom::store::StoreResult<postroom::store::Page> {
+        self.inner.scan(segment, total_segments, cursor).await
+    }
+    async fn transact(&self, ops: Vec<postroom::store::TxOp>) -> postroom::store::StoreResult<()> {
+        self.inner.transact(ops).await
+    }
+}
+
+#[tokio::test]
+async fn a_request_does_not_wait_for_its_sessions_last_seen_write() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config::local(dir.path());
+    let mut stores = postroom::app::local_stores(&config).expect("local stores");
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    stores.table = Arc::new(HeldTouches {
+        inner: stores.table.clone(),
+        gate: gate.clone(),
+    });
+    let clock = Arc::new(StepClock(Mutex::new(
+        Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0)
+            .single()
+            .expect("a time"),
+    )));
+    let app = Arc::new(App::with_stores(
+        config,
+        stores,
+        clock.clone(),
+        Front::named("console", Acknowledgements::Off),
+    ));
+    let tokens = vec![LocalToken::new(
+        &token_of(None),
+        "everyone",
+        Role::ALL.to_vec(),
+    )];
+    let c = Console {
+        _dir: dir,
+        app: app.clone(),
+        clock,
+        router: postroom::console::router(app, ConsoleSettings::local(tokens)),
+    };
+    let cookie = c.sign_in(None).await;
+    // Past the touch interval: the page is answered while its write is held.
+    c.clock.advance(Duration::minutes(5));
+    let answered = tokio::time::timeout(std::time::Duration::from_secs(10), c.page("/", &cookie))
+        .await
+        .expect("answered without waiting for the write");
+    assert_eq!(answered.0, StatusCode::OK);
+    // A later request counts idle time from it even before the write lands (this
+    // instance remembers it): 29 minutes after it, 34 after the stored time.
+    c.clock.advance(Duration::minutes(29));
+    let (status, _) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), c.page("/", &cookie))
+            .await
+            .expect("answered");
+    assert_eq!(status, StatusCode::OK);
+    gate.add_permits(100);
+}
+
+/// The text a person reads in `html` (tags dropped, as a screen shows it).
+fn visible_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_identity_bar_shows_the_name_apart_from_the_roles() {
+    let c = console().await;
+    let cookie = c.sign_in(Some(Role::FoiOfficer)).await;
+    let (_, html) = c.page("/", &cookie).await;
+    let at = html
+        .find("moj-identity-bar__title")
+        .expect("the identity bar");
+    let bar = visible_text(&html[at..at + 400]);
+    assert!(bar.contains("foi-officer-user (FOI officer"), "{bar}");
+    // MoJ Frontend sets the bar's container in font size 0 (its inline blocks then sit
+    // without gaps), so a space between the two spans takes no room on screen: it must
+    // be inside the roles' own text.
+    assert!(
+        html[at..].contains("foi-officer-user</span><span class=\"govuk-body-s\"> (FOI officer"),
+        "{}",
+        &html[at..at + 200]
+    );
+}
+
+#[tokio::test]
+async fn a_refused_move_links_its_error_to_the_field_in_its_form_shown_open() {
+    use postroom::foi::lifecycle::Command;
+    use postroom::foi::service::NewRequest;
+    let c = console().await;
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).expect("a date");
+    let case = c
+        .app
+        .foi
+        .open(NewRequest {
+            requester: "Requester A".into(),
+            request_text: "Please send the figures for 2025.".into(),
+            received: Some(on),
+            title: None,
+            source_doc: None,
+        })
+        .await
+        .expect("open");
+    let reference = case.request.reference;
+    c.app
+        .foi
+        .apply(&reference, &Command::StartWork { on })
+        .await
+        .expect("start work");
+    let officer = c.sign_in(Some(Role::FoiOfficer)).await;
+    let csrf = c.csrf(&officer).await;
+    let moves = format!("/foi/{reference}/moves");
+    // (move, form, the field in error, what the person is told)
+    let cases = [
+        (
+            "extend_for_public_interest",
+            "on=2026-12-03&days=20&reason=+",
+            "reason",
+            "Give the reason for changing the deadline",
+        ),
+        (
+            "extend_for_public_interest",
+            "on=2026-12-03&days=99&reason=Why",
+            "days",
+            "Enter the extra working days as a number from 1 to 60",
+        ),
+        (
+            "respond",
+            "on=3+December&outcome=granted",
+            "on",
+            "Enter the date as year-month-day",
+        ),
+        (
+            "respond",
+            "on=2026-12-03&outcome=granted&exemptions=just+one+part",
+            "exemptions",
+            "Write each exemption as section|title|reason",
+        ),
+    ];
+    for (name, form, field, message) in cases {
+        let answer = c
+            .send(post(
+                &format!("{moves}/{name}"),
+                &officer,
+                &format!("csrf_token={csrf}&{form}"),
+            ))
+            .await;
+        assert_eq!(
+            answer.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{name} {form}"
+        );
+        let html = body(answer).await;
+        let id = format!("{name}-{field}");
+        let summary = html.find("govuk-error-summary__list").expect("a summary");
+        assert!(
+            html[summary..].starts_with(&format!(
+                "govuk-error-summary__list\"><li><a href=\"#{id}\">{message}"
+            )),
+            "{name} {form}: {}",
+            &html[summary..summary + 200]
+        );
+        // The field is there, marked in error, with the message, in the one form
+        // shown open.
+        let at = html.find(&format!("id=\"{id}\"")).expect("the field");
+        let details = html[..at].rfind("<details").expect("in a details");
+        assert!(
+            html[details..at].starts_with("<details class=\"govuk-details\" open>"),
+            "{}",
+            &html[details..details + 60]
+        );
+        assert_eq!(
+            html.matches("<details class=\"govuk-details\" open>")
+                .count(),
+            1
+        );
+        assert!(
+            html.contains(&format!("id=\"{id}-error\" class=\"govuk-error-message\"")),
+            "{name} {form}"
+        );
+    }
+    // A letter that cannot be made yet links to the letters.
+    let answer = c
+        .send(post(
+            &format!("/foi/{reference}/letters/response"),
+            &officer,
+            &format!("csrf_token={csrf}&information=x"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body(answer).await;
+    assert!(html.contains("The letter was not made"), "{html}");
+    assert!(html.contains("<a href=\"#letters\">"), "{html}");
+    assert!(html.contains("id=\"letters\""));
+}
+
+#[tokio::test]
+async fn a_claims_page_shows_its_deadlines_and_records_events_and_extensions_with_reasons() {
+    let c = console().await;
+    let claim = "/cases/CNST%2F25%2F008879";
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let csrf = c.csrf(&handler).await;
+    let (status, html) = c.page(claim, &handler).await;
+    assert_eq!(status, StatusCode::OK);
+    // The letter of claim filed by the demo started its deadlines; each names its rule.
+    assert!(html.contains("Acknowledge the letter of claim"), "{html}");
+    assert!(html.contains("Pre-Action Protocol for the Resolution of Clinical Disputes"));
+    assert!(html.contains("Record an extension agreed with the other side"));
+    // Particulars served: the acknowledgment of service and defence start.
+    let answer = c
+        .send(post(
+            &format!("{claim}/claim-events"),
+            &handler,
+            &format!("csrf_token={csrf}&event=particulars_served&on=01%2F12%2F2026"),
+        ))
+        .await;
+    assert_eq!(location(&answer), format!("{claim}#deadlines"));
+    let (_, html) = c.page(claim, &handler).await;
+    assert!(
+        html.contains("File the defence") && html.contains("15 December 2026"),
+        "{html}"
+    );
+    // An extension without its reason is refused; with one, it moves the date.
+    let extend = |reason: &str| {
+        post(
+            &format!("{claim}/extensions"),
+            &handler,
+            &format!(
+                "csrf_token={csrf}&deadline=defence&to=2026-12-29&agreed_on=2026-12-07&reason={reason}"
+            ),
+        )
+    };
+    let refused = c.send(extend("")).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(body(refused).await.contains("Give the reason"));
+    let answer = c
+        .send(extend("agreed%20by%20letter%20of%207%20December"))
+        .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let (_, html) = c.page(claim, &handler).await;
+    assert!(html.contains("agreed by letter of 7 December"), "{html}");
+    let events = c
+        .app
+        .audit
+        .events(Object::Case("CNST/25/008879"))
+        .await
+        .expect("audit");
+    assert!(
+        events
+            .iter()
+            .any(|e| e.what.as_deref() == Some("deadline_extended")
+                && e.who
+                    .as_deref()
+                    .is_some_and(|w| w.ends_with("case-handler-user"))),
+        "{events:?}"
+    );
+    // Across claims, and on home.
+    let (_, html) = c.page("/claims/deadlines", &handler).await;
+    assert!(html.contains("CNST/25/008879"), "{html}");
+    let (_, html) = c.page("/", &handler).await;
+    assert!(html.contains("href=\"/claims/deadlines\""), "{html}");
+    // Who may not change them: an FOI officer, a letters person.
+    for role in [Role::FoiOfficer, Role::Letters] {
+        let cookie = c.sign_in(Some(role)).await;
+        let token = c.csrf(&cookie).await;
+        let answer = c
+            .send(post(
+                &format!("{claim}/claim-events"),
+                &cookie,
+                &format!("csrf_token={token}&event=defence_filed&on=01%2F12%2F2026"),
+            ))
+            .await;
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{}", role.as_str());
+    }
+}
+
+#[tokio::test]
+async fn an_administrator_imports_cases_as_a_job_and_sees_each_bad_row() {
+    let c = console().await;
+    let admin = c.sign_in(Some(Role::Admin)).await;
+    let csrf = c.csrf(&admin).await;
+    let csv = "reference,kind,claimant,opened,date_of_birth\n\
+               CNST/24/004512,claim,\"SMITH, Jane\",2024-01-10,1980-05-01\n\
+               CNST/24/4512,claim,Joe Bloggs,2024-01-10,\n\
+               SHA/23456,appeal,Priya Example,31/02/2024,\n";
+    let boundary = "postroom-import-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"cases.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n\
+         --{boundary}--\r\n"
+    );
+    let request = |cookie: &str, body: String| {
+        Request::post("/cases/import")
+            .header(header::COOKIE, cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let answer = c.send(request(&admin, body.clone())).await;
+    let job = location(&answer);
+    assert!(job.starts_with("/jobs/"), "{job}");
+    let mut html = String::new();
+    for _ in 0..200 {
+        html = c.page(&job, &admin).await.1;
+        if html.contains(">Done<") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(html.contains("1 created"), "{html}");
+    assert!(html.contains("2 rejected"), "{html}");
+    assert!(html.contains("Row 3, column reference"), "{html}");
+    assert!(html.contains("Row 4, column opened"), "{html}");
+    assert!(html.contains(&format!("{job}/files/import-report.csv")));
+    assert!(
+        c.app
+            .cases
+            .view("CNST/24/004512")
+            .await
+            .expect("read")
+            .is_some(),
+        "the good row landed"
+    );
+    // Only administrators import.
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let answer = c.send(request(&handler, body)).await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_triage_page_suggests_the_case_a_document_names_and_files_it_in_one_step() {
+    let c = console().await;
+    let report = c
+        .app
+        .cases
+        .import(
+            b"reference,kind,claimant,opened,date_of_birth\n\
+              CNST/24/004512,claim,\"SMITH, Jane\",2024-01-10,1980-05-01\n",
+            "console-test",
+            postroom::calendar::Calendar::embedded(),
+        )
+        .await
+        .expect("imported");
+    assert_eq!(report.created(), 1);
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let csrf = c.csrf(&handler).await;
+    // Clinical notes naming the claimant and her birth, no reference of ours.
+    let notes: &[u8] =
+        b"Barsetshire Hospitals NHS Foundation Trust\nCLINICAL NOTES - printed on 02/09/2024\n\n\
+        Patient: Jane Smith   Date of birth: 01/05/1980\n\n\
+        11/08/2021 09:40 Ward round. Presenting complaint: abdominal pain.\n";
+    let page = location(
+        &c.send(upload_request(
+            &handler,
+            Some(&csrf),
+            &[("notes.txt", notes)],
+        ))
+        .await,
+    );
+    for _ in 0..200 {
+        if !c
+            .page(&page, &handler)
+            .await
+            .1
+            .contains("http-equiv=\"refresh\"")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let (_, inbox) = c.page("/inbox", &handler).await;
+    assert!(inbox.contains("CNST/24/004512 (strong match"), "{inbox}");
+    let doc = c
+        .unfiled()
+        .await
+        .into_iter()
+        .find(|id| inbox.contains(&format!("/documents/{id}\">notes.txt<")))
+        .expect("the notes in the inbox");
+    let (_, html) = c.page(&format!("/documents/{doc}"), &handler).await;
+    assert!(html.contains("Suggested cases"), "{html}");
+    assert!(html.contains("File to CNST/24/004512"), "{html}");
+    // One step: the suggestion's own form files it, audited as by hand.
+    let answer = c
+        .send(post(
+            &format!("/inbox/{doc}/file"),
+            &handler,
+            &format!("csrf_token={csrf}&case_ref=CNST%2F24%2F004512&then=inbox"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert!(!c.unfiled().await.contains(&doc));
 }

@@ -6,7 +6,10 @@
 //! over plain HTTP on loopback → `GET /auth/callback` back on the router → the session
 //! on `/`. Also: replays, a state that is not the browser's, a person with no postroom
 //! group, a refusal at the provider, a wrong PKCE verifier or nonce; and the sign-ins in
-//! progress themselves (single use, ten minutes, relative `return_to` only).
+//! progress themselves (single use, ten minutes, relative `return_to` only). Signing
+//! in, a refused sign-in and signing out are audit events on the person, and signing
+//! out goes on to the provider's end-session endpoint, which sends the browser back to
+//! `/signed-out`.
 //!
 //! Needs the provider in the test virtualenv (`.venv`, or `POSTROOM_VENV`):
 //! `.venv/bin/pip install oidc-provider-mock==0.3.4`. Without it the flow tests print
@@ -28,9 +31,11 @@ use postroom::app::{Acknowledgements, App, Front};
 use postroom::clock::{Clock, SystemClock};
 use postroom::config::Config;
 use postroom::console::ConsoleSettings;
+use postroom::console::LocalToken;
+use postroom::console::authz::Role;
 use postroom::logins::{Logins, PendingLogin, safe_return_to};
 use postroom::sessions::Lifetimes;
-use postroom::store::Key;
+use postroom::store::{Item, Key, Query};
 use postroom_web::oidc::OidcSettings;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -208,6 +213,8 @@ fn console_with(provider: &Provider, https: bool, clock: Arc<dyn Clock>) -> Cons
             client_id: CLIENT_ID.into(),
             redirect_uri: format!("{REDIRECT_ORIGIN}/auth/callback"),
             group_prefix: "postroom-".into(),
+            post_logout_redirect_uri: format!("{REDIRECT_ORIGIN}/signed-out"),
+            logout_url: None,
         }),
         ..ConsoleSettings::local(Vec::new())
     };
@@ -359,6 +366,38 @@ impl Console {
             "no session"
         );
         body_text(answer).await
+    }
+
+    /// Signs out with the form token of the session's home page: the answer.
+    async fn sign_out(&self, session: &str) -> Response<Body> {
+        let home = body_text(self.send("/", Some(session)).await).await;
+        let needle = "name=\"csrf_token\" value=\"";
+        let at = home.find(needle).expect("a form token") + needle.len();
+        let csrf = &home[at..at + home[at..].find('"').expect("its end")];
+        let request = Request::post("/sign-out")
+            .header(header::COOKIE, session)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(format!("csrf_token={csrf}")))
+            .expect("request");
+        self.router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("an answer")
+    }
+
+    /// The audit events recorded on the person `who`, oldest first, as stored.
+    async fn person_events(&self, who: &str) -> Vec<Item> {
+        self.app
+            .stores
+            .table
+            .query_all(
+                &Query::new(postroom::model::keys::who(who))
+                    .prefix(postroom::model::keys::EVENT_PREFIX),
+            )
+            .await
+            .expect("read")
     }
 
     /// The sign-in kept for `state`, as stored.
@@ -631,4 +670,200 @@ async fn sign_ins_in_progress_are_single_use_and_last_ten_minutes() {
     ] {
         assert_eq!(safe_return_to(bad), "/", "{bad:?}");
     }
+}
+
+/// An event's action, roles, name and how the person signed in.
+fn event_summary(e: &Item) -> (String, Vec<String>, String, String) {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let details = &e["details"];
+    let mut roles: Vec<String> = details["roles"]
+        .as_array()
+        .map(|a| a.iter().map(text).collect())
+        .unwrap_or_default();
+    roles.sort();
+    (
+        text(&e["what"]),
+        roles,
+        text(&details["name"]),
+        text(&details["method"]),
+    )
+}
+
+#[tokio::test]
+async fn sign_in_refusal_and_sign_out_are_audited_and_sign_out_ends_the_provider_session() {
+    let Some(provider) = provider("audit_and_end_session") else {
+        return;
+    };
+    provider.user("alice", &alice());
+    provider.user(
+        "bob",
+        &json!({"name": "Bob Example", "cognito:groups": ["finance"]}),
+    );
+    let console = console(&provider, false);
+
+    // Bob has no postroom group: refused, and that is recorded with the reason.
+    let started = console.start().await;
+    let callback = provider.authorize(&started.authorize_url, "sub=bob");
+    let code = query_value(&callback, "code").expect("a code");
+    let answer = console.send(&callback, Some(&started.cookie)).await;
+    console.refused(answer, StatusCode::FORBIDDEN).await;
+    let bob = console.person_events("oidc:bob").await;
+    assert_eq!(bob.len(), 1, "{bob:?}");
+    assert_eq!(
+        event_summary(&bob[0]),
+        (
+            "sign_in_refused".into(),
+            vec![],
+            "Bob Example".into(),
+            "oidc".into()
+        )
+    );
+    assert_eq!(bob[0]["details"]["reason"], "no_role");
+    assert_eq!(bob[0]["who"], "oidc:bob");
+
+    // Alice signs in: recorded with her roles.
+    let started = console.start().await;
+    let callback = provider.authorize(&started.authorize_url, "sub=alice");
+    let answer = console.send(&callback, Some(&started.cookie)).await;
+    let session = console.signed_in(&answer);
+    let signed_in = (
+        "signed_in".to_owned(),
+        vec!["case-handler".to_owned(), "foi-officer".to_owned()],
+        "Alice Example".to_owned(),
+        "oidc".to_owned(),
+    );
+    let events = console.person_events("oidc:alice").await;
+    assert_eq!(
+        events.iter().map(event_summary).collect::<Vec<_>>(),
+        std::slice::from_ref(&signed_in)
+    );
+
+    // She signs out: the session ends here, the answer says so and sends the browser on
+    // to the provider's end-session endpoint (a Refresh: a form's answer may not
+    // redirect to another origin under the console's form-action policy).
+    let answer = console.sign_out(&session).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let cleared = set_cookies(&answer);
+    assert!(
+        cleared
+            .iter()
+            .any(|c| c.starts_with("postroom-session=;") && c.contains("Max-Age=0")),
+        "{cleared:?}"
+    );
+    let refresh = answer.headers()[header::REFRESH]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let end_session = refresh.strip_prefix("0; url=").expect("at once");
+    assert!(
+        end_session.starts_with(&format!("{}/oauth2/end_session?", provider.issuer())),
+        "{end_session}"
+    );
+    assert_eq!(
+        query_value(end_session, "client_id").as_deref(),
+        Some(CLIENT_ID)
+    );
+    assert_eq!(
+        query_value(end_session, "post_logout_redirect_uri").as_deref(),
+        Some(format!("{REDIRECT_ORIGIN}/signed-out").as_str())
+    );
+    let page = body_text(answer).await;
+    assert!(page.contains("You have signed out"), "{page}");
+    let home = console.send("/", Some(&session)).await;
+    assert_eq!(home.status(), StatusCode::SEE_OTHER, "the session is over");
+    assert_eq!(home.headers()[header::LOCATION], "/sign-in");
+
+    // The provider takes those parameters and, once its session is ended, sends the
+    // browser back to the console's signed-out page.
+    let (status, _, form) = http("GET", end_session, "text/plain", "");
+    assert_eq!(status, 200, "{form:.500}");
+    let needle = r#"name="redirect_uri" value=""#;
+    let at = form.find(needle).expect("the way back") + needle.len();
+    let back = &form[at..at + form[at..].find('"').expect("its end")];
+    assert_eq!(back, format!("{REDIRECT_ORIGIN}/signed-out"));
+    let (status, location, _) = http(
+        "POST",
+        &format!("{}/oauth2/end_session/confirm", provider.issuer()),
+        "application/x-www-form-urlencoded",
+        &format!(
+            "redirect_uri={}",
+            percent_encoding::utf8_percent_encode(back, percent_encoding::NON_ALPHANUMERIC)
+        ),
+    );
+    assert_eq!(status, 302);
+    assert_eq!(location.as_deref(), Some(back));
+    let signed_out = console.send("/signed-out", None).await;
+    assert_eq!(signed_out.status(), StatusCode::OK);
+
+    let events = console.person_events("oidc:alice").await;
+    let mut signed_out = signed_in.clone();
+    signed_out.0 = "signed_out".into();
+    assert_eq!(
+        events.iter().map(event_summary).collect::<Vec<_>>(),
+        [signed_in, signed_out]
+    );
+    // The person's index finds the same events; no token or code is in any of them.
+    let by_person = console
+        .app
+        .audit
+        .by_person("oidc:alice", 10)
+        .await
+        .expect("read");
+    assert_eq!(by_person.len(), 2);
+    let token = session.split_once('=').expect("a value").1;
+    let stored = format!("{events:?}{bob:?}");
+    for secret in [token, code.as_str(), started.state.as_str()] {
+        assert!(!stored.contains(secret), "a secret in the trail");
+    }
+}
+
+#[tokio::test]
+async fn token_sign_in_and_sign_out_are_audited_and_sign_out_stays_on_the_console() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config::local(dir.path());
+    let stores = postroom::app::local_stores(&config).expect("local stores");
+    let app = Arc::new(App::with_stores(
+        config,
+        stores,
+        Arc::new(SystemClock),
+        Front::named("console", Acknowledgements::Off),
+    ));
+    let token = "a-local-sign-in-token-of-enough-length";
+    let settings =
+        ConsoleSettings::local(vec![LocalToken::new(token, "dana", vec![Role::Letters])]);
+    let console = Console {
+        _dir: dir,
+        router: postroom::console::router(app.clone(), settings),
+        app,
+        https: false,
+    };
+    // A wrong token names nobody: refused (and logged), with nothing to record.
+    let refused = console.send("/sign-in?token=not-this-one", None).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let answer = console.send(&format!("/sign-in?token={token}"), None).await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    let session = set_cookies(&answer)[0]
+        .split(';')
+        .next()
+        .expect("a cookie")
+        .to_owned();
+    let answer = console.sign_out(&session).await;
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(answer.headers()[header::LOCATION], "/signed-out");
+    assert!(answer.headers().get(header::REFRESH).is_none());
+    let events = console.person_events("console:dana").await;
+    let summary: Vec<_> = events.iter().map(event_summary).collect();
+    let expected = |what: &str| {
+        (
+            what.to_owned(),
+            vec!["letters".to_owned()],
+            "dana".to_owned(),
+            "token".to_owned(),
+        )
+    };
+    assert_eq!(summary, [expected("signed_in"), expected("signed_out")]);
+    assert!(
+        !format!("{events:?}").contains(token),
+        "no token in the trail"
+    );
 }

@@ -4,7 +4,8 @@
 //! token, the home page and the inbox read from DynamoDB, each with its policy; then a
 //! file uploaded through the console is staged in the bucket's inbox/, read by the
 //! ingest function (the bucket's notification through SQS), and shown read on the
-//! upload's page.
+//! upload's page. Jobs (statistics, the disclosure log) started there run in the
+//! letters function through the letters queue.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -225,4 +226,80 @@ fn the_console_signs_in_and_reads_the_post_room_on_moto() {
     let wrong = get(&url, "/sign-in?token=not-the-stack-token-0123", None);
     assert_eq!(wrong.status, 403);
     assert!(wrong.header("set-cookie").is_none());
+}
+
+/// The form token on a signed-in page.
+fn csrf_of(html: &str) -> String {
+    let needle = "name=\"csrf_token\" value=\"";
+    let at = html.find(needle).expect("a form token") + needle.len();
+    html[at..at + html[at..].find('"').expect("end")].to_owned()
+}
+
+/// Long work through the queue, as on AWS: the console records a job and sends its first
+/// step to the letters queue (moto's SQS); the letters function runs it and records its
+/// progress; the job's page shows the result and its files download from S3.
+#[test]
+fn jobs_started_in_the_console_run_in_the_letters_function_through_sqs() {
+    let Some((url, token)) =
+        console("jobs_started_in_the_console_run_in_the_letters_function_through_sqs")
+    else {
+        return;
+    };
+    let signed_in = get(&url, &format!("/sign-in?token={token}"), None);
+    assert_eq!(signed_in.status, 303, "{}", signed_in.body);
+    let cookie = signed_in
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let form = get(&url, "/foi/statistics", Some(&cookie));
+    assert_eq!(form.status, 200, "{}", form.body);
+    let csrf = csrf_of(&form.body);
+    let kind = "application/x-www-form-urlencoded";
+    for (path, body) in [
+        (
+            "/foi/statistics",
+            format!("csrf_token={csrf}&by=scheme&from=2019&to=2025&threshold=5"),
+        ),
+        ("/foi/disclosure-log", format!("csrf_token={csrf}")),
+    ] {
+        let started = send(
+            &url,
+            "POST",
+            path,
+            Some(&cookie),
+            Some((kind, body.as_bytes())),
+        );
+        assert_eq!(started.status, 303, "{path}: {}", started.body);
+        let job = started
+            .header("location")
+            .expect("the job's page")
+            .to_owned();
+        assert!(job.starts_with("/jobs/"), "{job}");
+        let began = Instant::now();
+        let page = loop {
+            let page = get(&url, &job, Some(&cookie));
+            assert_eq!(page.status, 200, "{}", page.body);
+            if !page.body.contains("Working on it") {
+                break page;
+            }
+            assert!(
+                began.elapsed() < Duration::from_secs(90),
+                "{path}: the letters function did not run the job in 90 s"
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        assert!(page.body.contains(">Done<"), "{path}: {}", page.body);
+        let needle = format!("href=\"{job}/files/");
+        let at = page.body.find(&needle).expect("a file to download") + 6;
+        let href = &page.body[at..at + page.body[at..].find('"').expect("end")];
+        let file = get(&url, href, Some(&cookie));
+        assert_eq!(file.status, 200, "{href}");
+        assert!(!file.body.is_empty(), "{href} has content");
+        assert!(
+            file.header("content-disposition")
+                .is_some_and(|d| d.starts_with("attachment")),
+            "{href} downloads"
+        );
+    }
 }

@@ -2,7 +2,10 @@
 //! extraction on the real-world corpus, hostile inputs, fuzzing, and the labelled set.
 
 mod analysis;
+mod claims;
 mod app;
+mod casework;
+mod claim_clock;
 mod cli;
 mod console;
 mod console_oidc;
@@ -15,6 +18,7 @@ mod fuzz;
 mod hostile;
 mod ingest;
 mod ingest_faults;
+mod jobs;
 mod labelled;
 mod lambda_console;
 mod lambda_foi;
@@ -26,4 +30,5 @@ mod letters;
 mod local_stack;
 mod local_stack_console;
 mod local_stack_faults;
+mod matching;
 mod pdf_text;

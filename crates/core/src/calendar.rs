@@ -3,9 +3,14 @@
 //!
 //! A working day is any day but Saturday, Sunday, Christmas Day, Good Friday and a bank
 //! holiday in one of the nations counted (all three by default, as the FOI Act's s.10(6)
-//! reads "in any part of the United Kingdom"). Christmas Day and Good Friday are computed,
-//! so they are never working days even outside the table; any other date outside the
-//! table's years is refused rather than guessed.
+//! reads "in any part of the United Kingdom").
+//!
+//! Within the table's years the table is authoritative (it holds the one-off days and the
+//! moved ones). Outside them, bank holidays are computed by rule ([`rules`]) and the dates
+//! are *projected* ([`Calendar::is_projected`]): a proclamation may yet add or move a day.
+//! Past [`rules::YEARS`] (and the table) nothing is counted: [`CalendarError::NotCovered`].
+
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -16,7 +21,7 @@ use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 pub const EMBEDDED_TABLE: &str = include_str!("../../../data/bank-holidays-uk-any-part.csv");
 
 /// A part of the United Kingdom with its own bank holidays.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Nation {
     EnglandAndWales,
     Scotland,
@@ -94,8 +99,10 @@ impl crate::ErrorCode for CalendarError {
 pub enum CalendarError {
     #[error("holiday table line {line}: {message}")]
     Table { line: usize, message: String },
+    /// `first` and `last` are the years the calendar counts at all (the table's and the
+    /// rules' together).
     #[error(
-        "{date} is outside the bank holiday table ({first}–{last}); load a newer table (POSTROOM_HOLIDAYS) to count working days then"
+        "{date} is outside the years the working-day calendar counts ({first}–{last}); give a table that covers it (POSTROOM_HOLIDAYS) to count working days then"
     )]
     NotCovered {
         date: NaiveDate,
@@ -104,7 +111,7 @@ pub enum CalendarError {
     },
 }
 
-/// A bank holiday table and the nations it counts.
+/// A bank holiday table, the rules that extend it, and the nations it counts.
 #[derive(Debug, Clone)]
 pub struct Calendar {
     holidays: BTreeMap<NaiveDate, (String, u8)>,
@@ -186,33 +193,68 @@ impl Calendar {
         cal
     }
 
-    /// The years the table covers.
+    /// The years the table covers (its dates are authoritative; others are projected).
     pub fn years(&self) -> (i32, i32) {
         (self.first_year, self.last_year)
     }
 
-    /// The holiday on `date` in a counted nation, if any.
-    pub fn holiday(&self, date: NaiveDate) -> Option<&str> {
-        self.holidays
-            .get(&date)
-            .filter(|(_, mask)| mask & self.nations != 0)
-            .map(|(title, _)| title.as_str())
+    /// The years the calendar counts at all: the table's and [`rules::YEARS`] together.
+    pub fn bounds(&self) -> (i32, i32) {
+        (
+            self.first_year.min(*rules::YEARS.start()),
+            self.last_year.max(*rules::YEARS.end()),
+        )
     }
 
-    /// Whether `date` is a working day.
+    /// Whether `date`'s bank holidays come from the rules rather than the table: a date
+    /// outside the table's years. Working days counted over such a date are a projection
+    /// (a proclamation may yet add or move a holiday), not refused.
+    pub fn is_projected(&self, date: NaiveDate) -> bool {
+        !(self.first_year..=self.last_year).contains(&date.year())
+    }
+
+    /// Whether any day from `from` to `to` (either order, both included) is projected.
+    /// The table's years are one run, so only the ends need looking at.
+    pub fn is_projected_span(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        self.is_projected(from) || self.is_projected(to)
+    }
+
+    /// The holiday on `date` in a counted nation, if any: from the table within its years,
+    /// by rule outside them.
+    pub fn holiday(&self, date: NaiveDate) -> Option<&str> {
+        if !self.is_projected(date) {
+            return self
+                .holidays
+                .get(&date)
+                .filter(|(_, mask)| mask & self.nations != 0)
+                .map(|(title, _)| title.as_str());
+        }
+        let titles = rules::all().get(&date)?;
+        Nation::ALL
+            .into_iter()
+            .zip(titles)
+            .find_map(|(nation, title)| title.filter(|_| self.nations & nation.bit() != 0))
+    }
+
+    /// `NotCovered` unless the calendar counts `date`'s year.
+    fn check_covered(&self, date: NaiveDate) -> Result<(), CalendarError> {
+        let (first, last) = self.bounds();
+        if (first..=last).contains(&date.year()) {
+            Ok(())
+        } else {
+            Err(CalendarError::NotCovered { date, first, last })
+        }
+    }
+
+    /// Whether `date` is a working day (see [`Calendar::is_projected`] for whether that
+    /// comes from the table or the rules).
     pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, CalendarError> {
+        self.check_covered(date)?;
         if matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
             || (date.month() == 12 && date.day() == 25)
-            || date == good_friday(date.year())
+            || Some(date) == good_friday(date.year())
         {
             return Ok(false);
-        }
-        if date.year() < self.first_year || date.year() > self.last_year {
-            return Err(CalendarError::NotCovered {
-                date,
-                first: self.first_year,
-                last: self.last_year,
-            });
         }
         Ok(self.holiday(date).is_none())
     }
@@ -251,12 +293,9 @@ impl Calendar {
 
 /// The day after `date`, or `NotCovered` at the end of the calendar.
 pub fn next_day(date: NaiveDate, cal: &Calendar) -> Result<NaiveDate, CalendarError> {
+    let (first, last) = cal.bounds();
     date.checked_add_days(Days::new(1))
-        .ok_or(CalendarError::NotCovered {
-            date,
-            first: cal.first_year,
-            last: cal.last_year,
-        })
+        .ok_or(CalendarError::NotCovered { date, first, last })
 }
 
 /// `date` plus `months` calendar months, clamped to the month's last day (31 January + 1
@@ -266,25 +305,25 @@ pub fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
     date.checked_add_months(Months::new(months))
 }
 
-/// Good Friday of `year` (anonymous Gregorian algorithm for Easter Sunday, minus two days).
-pub fn good_friday(year: i32) -> NaiveDate {
-    let a = year % 19;
-    let b = year / 100;
-    let c = year % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
+/// Good Friday of `year` (anonymous Gregorian algorithm for Easter Sunday, minus two
+/// days); `None` only for a year chrono cannot hold.
+pub fn good_friday(year: i32) -> Option<NaiveDate> {
+    let a = year.rem_euclid(19);
+    let b = year.div_euclid(100);
+    let c = year.rem_euclid(100);
+    let d = b.div_euclid(4);
+    let e = b.rem_euclid(4);
+    let f = (b + 8).div_euclid(25);
+    let g = (b - f + 1).div_euclid(3);
+    let h = (19 * a + b - d - g + 15).rem_euclid(30);
     let i = c / 4;
     let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let l = (32 + 2 * e + 2 * i - h - k).rem_euclid(7);
     let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31;
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    let easter =
-        NaiveDate::from_ymd_opt(year, month as u32, day as u32).expect("Easter is a real date");
-    easter - Days::new(2)
+    // h + l − 7m + 114 lies in 107..=149: always a day of March or April.
+    let n = u32::try_from(h + l - 7 * m + 114).ok()?;
+    let easter = NaiveDate::from_ymd_opt(year, n / 31, n % 31 + 1)?;
+    easter.checked_sub_days(Days::new(2))
 }
 
 /// The date in the UK at an instant: British Summer Time (UTC+1) runs from 01:00 UTC on
@@ -364,7 +403,7 @@ mod tests {
             (2025, "2025-04-18"),
             (2028, "2028-04-14"),
         ] {
-            assert_eq!(good_friday(year), d(date));
+            assert_eq!(good_friday(year), Some(d(date)));
         }
     }
 
@@ -398,17 +437,61 @@ mod tests {
     }
 
     #[test]
-    fn outside_the_table_is_refused_not_guessed() {
-        let err = Calendar::embedded()
-            .add_working_days(d("2028-12-20"), 20)
+    fn past_the_table_is_projected_by_rule() {
+        let cal = Calendar::embedded();
+        assert_eq!(cal.years(), (2015, 2028));
+        // Wed 20 Dec 2028: 21, 22, 27, 28, 29 Dec (25, 26 table holidays) are days 1-5,
+        // then 2029 by rule: 1 Jan (all) and 2 Jan (Scotland) are not counted; Wed 3 Jan
+        // is day 6, Fri 12 day 13, Fri 19 day 18, and day 20 is Tue 23 Jan 2029.
+        assert_eq!(
+            cal.add_working_days(d("2028-12-20"), 20),
+            Ok(d("2029-01-23"))
+        );
+        assert!(cal.is_projected(d("2029-01-23")));
+        assert!(!cal.is_projected(d("2028-12-20")));
+        assert!(cal.is_projected_span(d("2028-12-20"), d("2029-01-24")));
+        assert!(!cal.is_projected_span(d("2028-11-01"), d("2028-12-29")));
+        assert_eq!(cal.holiday(d("2029-01-02")), Some("2nd January"));
+        let england = cal.with_nations(&[Nation::EnglandAndWales]);
+        assert_eq!(england.holiday(d("2029-01-02")), None);
+        assert_eq!(england.is_working_day(d("2029-01-02")), Ok(true));
+        // 2 Jan 2033 is a Sunday: Scotland's substitute is Tue 4 Jan, England's day is not.
+        let scotland = cal.with_nations(&[Nation::Scotland]);
+        assert_eq!(
+            scotland.holiday(d("2033-01-04")),
+            Some("2nd January (substitute day)")
+        );
+        assert_eq!(england.holiday(d("2033-01-04")), None);
+        // Before the table too.
+        assert!(cal.is_projected(d("2014-12-25")));
+        assert_eq!(cal.is_working_day(d("2014-12-26")), Ok(false));
+    }
+
+    #[test]
+    fn outside_the_rules_years_is_refused() {
+        let cal = Calendar::embedded();
+        assert_eq!(cal.bounds(), (1900, 2200));
+        for date in ["2201-01-03", "1899-12-29", "2201-12-25"] {
+            let err = cal.is_working_day(d(date)).unwrap_err();
+            assert!(matches!(err, CalendarError::NotCovered { .. }), "{err}");
+        }
+        // A count that would run past 2200 stops there, with the error, not a loop.
+        let err = cal.add_working_days(d("2200-12-01"), u32::MAX).unwrap_err();
+        assert_eq!(
+            err,
+            CalendarError::NotCovered {
+                date: d("2201-01-01"),
+                first: 1900,
+                last: 2200
+            }
+        );
+        assert_eq!(crate::ErrorCode::code(&err), crate::Code::DateOutOfRange);
+        let err = cal
+            .working_days_between(d("2200-12-01"), NaiveDate::MAX)
             .unwrap_err();
         assert!(matches!(err, CalendarError::NotCovered { .. }), "{err}");
-        // Christmas is known even outside the table.
-        assert!(
-            !Calendar::embedded()
-                .is_working_day(d("2031-12-25"))
-                .unwrap()
-        );
+        assert!(cal.is_working_day(NaiveDate::MIN).is_err());
+        assert_eq!(good_friday(-4000).map(|d| d.month() >= 3), Some(true));
     }
 
     #[test]

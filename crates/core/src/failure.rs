@@ -82,7 +82,7 @@ codes! {
     DataTooLarge = "data_too_large", retry: false, http: 413, exit: EXIT_REFUSED;
     /// The letter data does not satisfy its template's fields.
     InvalidData = "invalid_data", retry: false, http: 422, exit: EXIT_REFUSED;
-    /// A date falls outside the bank holiday table, or before another it must follow.
+    /// A date falls outside the years the calendar counts, or before another it must follow.
     DateOutOfRange = "date_out_of_range", retry: false, http: 422, exit: EXIT_REFUSED;
     /// The document is not something this action applies to (an acknowledgement of a
     /// letter that is not a letter of claim, or lacks what the letter needs).

@@ -9,6 +9,10 @@ use std::sync::Arc;
 use postroom::app::{Acknowledgements, Front};
 use postroom::console::ConsoleSettings;
 
+/// The provider's sign-out address when its discovery document names none: a Cognito
+/// user pool's `https://<domain>/logout` (derived from its hosted UI when unset).
+pub const ENV_OIDC_LOGOUT_URL: &str = "POSTROOM_OIDC_LOGOUT_URL";
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let front = Front::named("lambda:console", Acknowledgements::Off);
@@ -19,7 +23,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         true => Vec::new(),
         false => local::tokens(&app.config),
     };
-    let settings = ConsoleSettings::from_config(&app.config, tokens);
+    let mut settings = ConsoleSettings::from_config(&app.config, tokens);
+    if let (Some(oidc), Ok(url)) = (&mut settings.oidc, std::env::var(ENV_OIDC_LOGOUT_URL)) {
+        oidc.logout_url = Some(url.trim().to_owned()).filter(|u| !u.is_empty());
+    }
     if settings.oidc.is_none() && settings.tokens.is_empty() {
         tracing::warn!(
             code = "console_no_sign_in",

@@ -76,8 +76,8 @@ pub enum Command {
     /// Show a document's record.
     #[command(subcommand)]
     Documents(DocumentsCmd),
-    /// The unfiled documents, waiting for triage.
-    Inbox,
+    /// The unfiled documents, waiting for triage, with the cases they may belong to.
+    Inbox(InboxArgs),
     /// File an unfiled document under a case by hand (audited).
     File(FileArgs),
     /// Render letters from templates, one or a batch from CSV.
@@ -89,6 +89,9 @@ pub enum Command {
     /// Freedom-of-information requests: due dates, lifecycle, letters, statistics, reports.
     #[command(subcommand)]
     Foi(FoiCmd),
+    /// Claims' deadlines: due across claims, one claim's, events and extensions by hand.
+    #[command(subcommand)]
+    Claims(ClaimsCmd),
     /// Run the post room on bundled sample documents and show what it did.
     Demo,
     /// Serve the staff console to a browser on this computer; prints a sign-in link.
@@ -139,12 +142,37 @@ pub enum CasesCmd {
     List,
     /// One case, its documents, letters and events.
     Show { reference: String },
+    /// Bring in existing cases from a CSV file (header: reference,kind,claimant,opened
+    /// and optionally defendants, court_ref, date_of_birth, nhs_number, status, scheme,
+    /// specialty). Bad rows are reported and the good ones land; importing again
+    /// changes nothing. Exit 0 when every row landed, 1 when some did not, 2 when the
+    /// file cannot be read at all.
+    Import {
+        file: PathBuf,
+        /// One JSON object a row: {"row", "reference", "status", "problems"}.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum DocumentsCmd {
     /// One document's record and metadata.
     Show { id: String },
+    /// Every document with its current filing (filed, unfiled, duplicate, quarantined).
+    List {
+        /// One JSON object a document: {"doc_id", "source", "doc_type", "case_ref", "status"}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InboxArgs {
+    /// One JSON object a document: {"doc_id", "source", "doc_type", "reason", "received",
+    /// "suggestions": [{"case_ref", "score", "reasons"}]}, suggestions best first.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -385,4 +413,72 @@ pub struct On {
     /// The day it happened (default today).
     #[arg(long)]
     pub on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClaimsCmd {
+    /// Deadlines due or overdue across claims, soonest first.
+    Due {
+        /// Calendar days ahead to include (overdue ones are always listed).
+        #[arg(long, default_value_t = 14)]
+        within: u32,
+        /// One JSON object a line: {"case_ref", "deadline", "due", "basis", "status"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One claim's deadlines, with the rule behind each and what met it.
+    Show {
+        reference: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record something that happened on a claim (audited): an acknowledgment of service
+    /// filed, a defence, a records request, a Part 36 offer...
+    Record {
+        reference: String,
+        /// What happened: notification_acknowledged, claim_acknowledged, response_sent,
+        /// records_requested, records_provided, claim_issued, particulars_served,
+        /// acknowledgment_filed, defence_filed, part36_offer, incident, claimant_born.
+        #[arg(long)]
+        event: String,
+        /// The day it happened (YYYY-MM-DD or DD/MM/YYYY; default today).
+        #[arg(long, value_parser = parse_day)]
+        on: Option<chrono::NaiveDate>,
+        /// For records_provided: the day the records were requested.
+        #[arg(long, value_parser = parse_day)]
+        requested: Option<chrono::NaiveDate>,
+    },
+    /// Record an extension agreed between the parties, with its reason (audited).
+    Extend {
+        reference: String,
+        /// The deadline: acknowledge_notification, acknowledge_claim, letter_of_response,
+        /// health_records, acknowledgment_of_service, defence, part36_relevant_period,
+        /// limitation.
+        #[arg(long)]
+        deadline: String,
+        /// The new due date.
+        #[arg(long, value_parser = parse_day)]
+        to: chrono::NaiveDate,
+        /// Why (required): who agreed it and how.
+        #[arg(long)]
+        reason: String,
+        /// The day it was agreed (default today).
+        #[arg(long, value_parser = parse_day)]
+        agreed_on: Option<chrono::NaiveDate>,
+        /// Which period, when the deadline runs more than once (its start date).
+        #[arg(long, value_parser = parse_day)]
+        from: Option<chrono::NaiveDate>,
+    },
+    /// What the daily function does: record reminders for deadlines due soon or overdue.
+    Sweep {
+        /// Calendar days ahead (default 14).
+        #[arg(long, default_value_t = 14)]
+        within: u32,
+    },
+}
+
+/// A day as people write it: `2026-12-04` or `04/12/2026`.
+fn parse_day(text: &str) -> Result<chrono::NaiveDate, String> {
+    postroom::calendar::parse_date(text)
+        .ok_or_else(|| format!("{text:?} is not a date (YYYY-MM-DD or DD/MM/YYYY)"))
 }

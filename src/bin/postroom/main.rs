@@ -59,9 +59,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Ingest(args) => with_app(config, async |app| cmd::ingest::run(app, args).await),
         Command::Cases(c) => with_app(config, async |app| cmd::cases::run(app, c).await),
         Command::Documents(c) => with_app(config, async |app| cmd::documents::run(app, c).await),
-        Command::Inbox => with_app(config, async |app| cmd::inbox::run(app).await),
+        Command::Inbox(args) => with_app(config, async |app| cmd::inbox::run(app, args).await),
         Command::File(args) => with_app(config, async |app| cmd::file::run(app, args).await),
         Command::Foi(c) => with_app(config, async |app| cmd::foi::run(app, c).await),
+        Command::Claims(c) => with_app(config, async |app| cmd::claims::run(app, c).await),
     }
 }
 
@@ -104,6 +105,11 @@ fn code_of(err: &anyhow::Error) -> Option<Code> {
             postroom::config::ConfigError,
             postroom::app::AppError,
             postroom::cases::CaseError,
+            postroom::cases::import::ImportError,
+            postroom::claims::ClockError,
+            postroom::claims::ClaimsError,
+            postroom::claims::UnknownDeadline,
+            postroom::jobs::JobError,
             postroom::ingest::IngestError,
             postroom::letter_service::SendError,
             postroom::acknowledge::AckError,

@@ -36,6 +36,12 @@ pub struct OidcSettings {
     pub redirect_uri: String,
     /// Groups are named `<prefix><role>` (`postroom-case-handler`).
     pub group_prefix: String,
+    /// Where the provider sends people back after signing out of it: `<console
+    /// origin>/signed-out` (a Cognito app client's allowed sign-out URL).
+    pub post_logout_redirect_uri: String,
+    /// The provider's sign-out address when its discovery document names none
+    /// (Cognito's `https://<user pool domain>/logout`); see [`end_session_url`].
+    pub logout_url: Option<String>,
 }
 
 /// Why sign-in with the provider failed.
@@ -160,6 +166,61 @@ pub fn authorization_url(
     format!("{endpoint}{join}{query}")
 }
 
+/// Where the person's browser goes after signing out of the console, to end their
+/// session at the provider too, or `None` when the provider offers no way:
+/// - the discovery document's `end_session_endpoint` (OpenID Connect RP-initiated
+///   logout) with `client_id` and `post_logout_redirect_uri`;
+/// - else the configured `logout_url`, or for a Cognito user pool (whose discovery
+///   document names no sign-out endpoint) its hosted UI's `/logout` beside
+///   `/oauth2/authorize`, both with Cognito's `client_id` and `logout_uri`.
+///
+/// Every address must be HTTPS (or HTTP on loopback).
+pub fn end_session_url(
+    settings: &OidcSettings,
+    discovery: &Discovery,
+) -> Result<Option<String>, OidcError> {
+    let with = |endpoint: &str, pairs: &[(&str, &str)]| -> Result<String, OidcError> {
+        http::check_url(endpoint)?;
+        let join = if endpoint.contains('?') { '&' } else { '?' };
+        Ok(format!("{endpoint}{join}{}", form(pairs)))
+    };
+    if let Some(endpoint) = &discovery.end_session_endpoint {
+        return with(
+            endpoint,
+            &[
+                ("client_id", &settings.client_id),
+                (
+                    "post_logout_redirect_uri",
+                    &settings.post_logout_redirect_uri,
+                ),
+            ],
+        )
+        .map(Some);
+    }
+    let cognito = || {
+        let pool = settings.issuer.strip_prefix("https://cognito-idp.")?;
+        let (host, _) = pool.split_once('/')?;
+        if !host.ends_with(".amazonaws.com") {
+            return None;
+        }
+        discovery
+            .authorization_endpoint
+            .strip_suffix("/oauth2/authorize")
+            .map(|base| format!("{base}/logout"))
+    };
+    match settings.logout_url.clone().or_else(cognito) {
+        Some(url) => with(
+            &url,
+            &[
+                ("client_id", &settings.client_id),
+                ("logout_uri", &settings.post_logout_redirect_uri),
+            ],
+        )
+        .map(Some),
+        None => Ok(None),
+    }
+}
+
 /// The key set as last fetched.
 #[derive(Debug, Default)]
 struct Keys {
@@ -243,6 +304,13 @@ impl Client {
             nonce,
             code_challenge,
         ))
+    }
+
+    /// Where the browser goes to sign out of the provider too (see
+    /// [`end_session_url`]).
+    pub async fn end_session_url(&self) -> Result<Option<String>, OidcError> {
+        let discovery = self.discovery().await?;
+        end_session_url(&self.settings, &discovery)
     }
 
     /// Exchanges an authorization code (and the PKCE verifier) for the ID token, as a

@@ -78,6 +78,8 @@ fn settings() -> OidcSettings {
         client_id: CLIENT.into(),
         redirect_uri: "https://console.example.org/auth/callback".into(),
         group_prefix: "postroom-".into(),
+        post_logout_redirect_uri: "https://console.example.org/signed-out".into(),
+        logout_url: None,
     }
 }
 
@@ -337,4 +339,69 @@ fn groups_with_the_prefix_give_roles() {
 fn error_codes_are_stable() {
     assert_eq!(OidcError::Config(String::new()).code(), "oidc_config");
     assert_eq!(OidcError::Token(TokenError::Nonce).code(), "id_token_nonce");
+}
+
+#[tokio::test]
+async fn sign_out_goes_to_cognitos_logout_beside_its_authorize_endpoint() {
+    // Cognito's discovery document names no end_session_endpoint.
+    let (_, client) = provider();
+    let url = client
+        .end_session_url()
+        .await
+        .expect("a URL")
+        .expect("Cognito has a sign-out");
+    let (base, _) = url.split_once('?').expect("a query");
+    assert_eq!(
+        base,
+        "https://postroom-test.auth.eu-west-2.amazoncognito.com/logout"
+    );
+    let q = query_of(&url);
+    assert_eq!(q.len(), 2, "{url}");
+    assert_eq!(q["client_id"], CLIENT);
+    assert_eq!(q["logout_uri"], "https://console.example.org/signed-out");
+}
+
+#[test]
+fn sign_out_prefers_the_discovered_end_session_endpoint_then_the_configured_one() {
+    let mut doc: Discovery = serde_json::from_value(discovery_doc()).expect("a document");
+    let mut s = settings();
+    s.logout_url = Some("https://login.example.org/signout?tenant=a".into());
+    // The configured address, with Cognito's parameters, added to its own query.
+    let url = end_session_url(&s, &doc).expect("ok").expect("a URL");
+    assert!(
+        url.starts_with("https://login.example.org/signout?tenant=a&"),
+        "{url}"
+    );
+    assert_eq!(query_of(&url)["logout_uri"], s.post_logout_redirect_uri);
+
+    // A discovered endpoint wins, with the OpenID Connect parameters.
+    doc.end_session_endpoint = Some("https://idp.example.org/oidc/logout".into());
+    let url = end_session_url(&s, &doc).expect("ok").expect("a URL");
+    assert!(
+        url.starts_with("https://idp.example.org/oidc/logout?"),
+        "{url}"
+    );
+    let q = query_of(&url);
+    assert_eq!(q["client_id"], CLIENT);
+    assert_eq!(
+        q["post_logout_redirect_uri"],
+        "https://console.example.org/signed-out"
+    );
+    assert!(!q.contains_key("logout_uri") && !q.contains_key("id_token_hint"));
+
+    // Plain HTTP to a remote host is refused, as for every other endpoint.
+    doc.end_session_endpoint = Some("http://idp.example.org/logout".into());
+    assert!(matches!(
+        end_session_url(&s, &doc),
+        Err(OidcError::Config(_))
+    ));
+
+    // Not Cognito, nothing discovered, nothing configured: no sign-out at the provider.
+    doc.end_session_endpoint = None;
+    s.logout_url = None;
+    s.issuer = "https://login.example.org".into();
+    assert_eq!(end_session_url(&s, &doc).expect("ok"), None);
+    // A look-alike host is not taken for Cognito.
+    s.issuer = "https://cognito-idp.eu-west-2.amazonaws.com.evil.example/pool".into();
+    assert_eq!(end_session_url(&s, &doc).expect("ok"), None);
 }

@@ -1,8 +1,11 @@
-//! `postroom cases`: every case, or one case with its documents, letters and events.
+//! `postroom cases`: every case, one case with its documents, letters and events, or
+//! existing cases brought in from a CSV file (`cases import`).
 
 use std::process::ExitCode;
 
-use postroom::app::App;
+use postroom::app::{App, Front};
+use postroom::cases::import::{ImportError, ImportReport, MAX_FILE_BYTES};
+use postroom::failure::{EXIT_USAGE, ErrorCode as _};
 use postroom::views::CaseEntry;
 
 use crate::args::CasesCmd;
@@ -26,6 +29,7 @@ pub async fn run(app: &App, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        CasesCmd::Import { file, json } => import(app, file, *json).await,
         CasesCmd::Show { reference } => {
             let Some(view) = app.cases.view(reference).await? else {
                 eprintln!("postroom: no case {reference}");
@@ -74,4 +78,71 @@ pub async fn run(app: &App, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `postroom cases import FILE.csv [--json]`: exit 0 when every row landed, 1 when some
+/// did not (rejected or in conflict), 2 when the file cannot be read at all.
+async fn import(app: &App, file: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
+    let shown = file.display();
+    let unreadable = |why: &dyn std::fmt::Display| {
+        eprintln!("postroom: {shown}: {why}");
+        Ok(ExitCode::from(EXIT_USAGE))
+    };
+    match std::fs::metadata(file) {
+        Ok(m) if m.len() > MAX_FILE_BYTES as u64 => {
+            let size = usize::try_from(m.len()).unwrap_or(usize::MAX);
+            return unreadable(&ImportError::TooLarge { size });
+        }
+        Ok(_) => {}
+        Err(e) => return unreadable(&e),
+    }
+    let bytes = match std::fs::read(file) {
+        Ok(b) => b,
+        Err(e) => return unreadable(&e),
+    };
+    let who = Front::cli(&app.config).actor;
+    let report = match app.cases.import(&bytes, &who, &app.config.calendar).await {
+        Ok(report) => report,
+        Err(e) if e.is_unreadable_file() => return unreadable(&e),
+        Err(e) => {
+            eprintln!("postroom: {e}");
+            return Ok(ExitCode::from(e.code().exit_code()));
+        }
+    };
+    if json {
+        for row in &report.rows {
+            out!("{}", serde_json::to_string(row)?);
+        }
+        eprintln!("{}", summary(&report));
+    } else {
+        for row in &report.rows {
+            for p in &row.problems {
+                out!(
+                    "row {}, column {}: {} [{}]",
+                    row.row,
+                    p.column.as_deref().unwrap_or("*"),
+                    p.message,
+                    p.code
+                );
+            }
+        }
+        out!("{}", summary(&report));
+    }
+    Ok(if report.all_landed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn summary(r: &ImportReport) -> String {
+    format!(
+        "{} created, {} updated, {} unchanged, {} conflicts, {} rejected rows; {} documents filed",
+        r.created(),
+        r.updated(),
+        r.unchanged(),
+        r.conflicts(),
+        r.rejected(),
+        r.documents_filed()
+    )
 }

@@ -1,6 +1,7 @@
 //! `postroom console`: serves the staff console on a loopback address over the
 //! configured backend, and prints the sign-in link (with a one-time-made token, or
-//! `POSTROOM_CONSOLE_TOKEN`). `--demo` files the bundled sample post first. Ctrl-C stops
+//! `POSTROOM_CONSOLE_TOKEN`), or with an OpenID Connect provider configured signs people
+//! in with it only. `--demo` files the bundled sample post first. Ctrl-C stops
 //! it after the letters being made are finished.
 
 use std::process::ExitCode;
@@ -62,9 +63,14 @@ pub fn run(config: Config, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("could not listen on {}", args.listen))?;
         let addr = listener.local_addr()?;
-        let settings = ConsoleSettings::local(vec![LocalToken::new(&token, who, roles)]);
+        let local = LocalToken::new(&token, who, roles);
+        let settings = ConsoleSettings::for_local_console(&app.config, local);
+        let provider = settings.uses_provider();
         let router = postroom::console::router(app.clone(), settings);
-        out!("postroom console: open http://{addr}/sign-in?token={token}");
+        match provider {
+            true => out!("postroom console: open http://{addr}/ (sign in with the provider)"),
+            false => out!("postroom console: open http://{addr}/sign-in?token={token}"),
+        }
         out!(
             "(serving {} on this computer only; Ctrl-C stops it)",
             app.config.home.display()

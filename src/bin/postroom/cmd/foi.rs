@@ -63,6 +63,9 @@ pub fn due(calendar: &Calendar, cmd: &FoiCmd) -> anyhow::Result<ExitCode> {
             String::new()
         }
     );
+    if let Some(note) = explained.projection_note() {
+        out!("{note}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -447,7 +450,7 @@ fn print_request(view: &FoiRequestView) {
     }
     match &r.clock_error {
         Some(code) if r.due.is_none() => out!(
-            "  due      NOT WORKED OUT ({code}): the received date is outside the bank holiday table; work the date out by hand, or move it with a newer table (--holidays)"
+            "  due      NOT WORKED OUT ({code}): the received date is outside the years the calendar counts (the table's, and by rule 1900–2200); work the date out by hand, or move it with a table that covers it (--holidays)"
         ),
         _ => out!(
             "  due      {}",

@@ -167,7 +167,7 @@ pub async fn run(app: &App, args: &IngestArgs) -> anyhow::Result<ExitCode> {
     let (mut rx, reader) = in_order_ahead(work, read_ahead());
     while let Some((path, read)) = rx.recv().await {
         let outcome = match read {
-            Ok(Ok(prepared)) => app.ingest().commit(prepared).await,
+            Ok(Ok(prepared)) => app.ingest().file(prepared).await,
             Ok(Err(e)) => Err(e),
             Err(ReadError::Io(e)) => {
                 eprintln!("postroom: cannot read {}: {e}", path.display());

@@ -2,6 +2,7 @@
 //! application's use cases) and renders the answer. No storage keys, no business rules.
 
 pub mod cases;
+pub mod claims;
 pub mod console;
 pub mod demo;
 pub mod doctor;
