@@ -139,7 +139,12 @@ impl CaseEntry {
                     .get("details")
                     .and_then(|d| d.get("roles"))
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    })
                     .unwrap_or_default(),
             })
         } else if sk.starts_with(keys::LETTER_PREFIX) {

@@ -2,10 +2,10 @@
 //! extraction on the real-world corpus, hostile inputs, fuzzing, and the labelled set.
 
 mod analysis;
-mod claims;
 mod app;
 mod casework;
 mod claim_clock;
+mod claims;
 mod cli;
 mod console;
 mod console_oidc;
