@@ -22,8 +22,8 @@ use crate::sessions::Sessions;
 #[cfg(feature = "aws")]
 use crate::store::{AwsSettings, DynamoTable, S3Blobs, SqsQueue};
 #[cfg(feature = "embedded")]
-use crate::store::{DirBlobs, SqliteTable};
-use crate::store::{StoreError, Stores};
+use crate::store::{DirBlobs, SqliteSearch, SqliteTable};
+use crate::store::{Search, StoreError, Stores, Unconfigured};
 use crate::uploads::Uploads;
 
 /// Opens the configured backend. The local one creates its folder and SQLite file; the
@@ -65,6 +65,18 @@ pub fn local_stores(_: &Config) -> Result<Stores, StoreError> {
     Err(StoreError::Invalid {
         what: "this build has no embedded store".into(),
     })
+}
+
+/// The search index of the configured backend: FTS5 in `search.sqlite3` beside the
+/// local SQLite file; none yet on AWS (a query says search is not configured).
+pub fn open_search(config: &Config) -> Result<Arc<dyn Search>, StoreError> {
+    match config.backend {
+        #[cfg(feature = "embedded")]
+        crate::config::BackendKind::Local => Ok(Arc::new(SqliteSearch::open(
+            config.sqlite_path().with_file_name("search.sqlite3"),
+        )?)),
+        _ => Ok(Arc::new(Unconfigured)),
+    }
 }
 
 /// How the acknowledgements that ingest asks for reach the letters use case.
@@ -145,6 +157,8 @@ impl crate::failure::ErrorCode for AppError {
 pub struct App {
     pub config: Config,
     pub stores: Stores,
+    /// The full-text search index (`Unconfigured` when the backend has none).
+    pub search: Arc<dyn Search>,
     pub clock: Arc<dyn Clock>,
     pub foi: Foi,
     pub cases: Cases,
@@ -180,9 +194,19 @@ impl App {
             _ => None,
         };
         let job_queue = job_queue(&config).await;
+        let search = open_search(&config)?;
         let mut app = Self::assemble(config, stores, Arc::new(SystemClock), front, queue);
         app.job_queue = job_queue;
-        Ok(app)
+        Ok(app.with_search(search))
+    }
+
+    /// The same application feeding and querying `search` (tests, the demo: `with_stores`
+    /// starts without one). Call before the first ingest.
+    pub fn with_search(mut self, search: Arc<dyn Search>) -> App {
+        self.cases = self.cases.clone().with_search(search.clone());
+        self.search = search;
+        self.ingest = OnceLock::new();
+        self
     }
 
     /// Builds every use case over stores and a clock the caller chose (tests, the demo).
@@ -214,6 +238,7 @@ impl App {
         App {
             config,
             stores,
+            search: Arc::new(Unconfigured),
             clock,
             foi,
             cases,
@@ -259,7 +284,8 @@ impl App {
                     calendar: self.config.calendar.clone(),
                     ..IngestSettings::default()
                 },
-            );
+            )
+            .with_search(self.search.clone());
             match self.front.acknowledgements {
                 // Rendering in process is for the embedded default (the CLI, the demo): a
                 // function built without it does not link the letter renderer for it.

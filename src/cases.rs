@@ -23,6 +23,8 @@ pub struct Cases {
     table: std::sync::Arc<dyn Table>,
     clock: std::sync::Arc<dyn Clock>,
     actor: String,
+    /// The search index, told where a document filed by hand now is.
+    search: Option<std::sync::Arc<dyn crate::store::Search>>,
 }
 
 impl Cases {
@@ -35,7 +37,14 @@ impl Cases {
             table,
             clock,
             actor,
+            search: None,
         }
+    }
+
+    /// Keeps `search` in step when a document is filed by hand.
+    pub fn with_search(mut self, search: std::sync::Arc<dyn crate::store::Search>) -> Cases {
+        self.search = Some(search);
+        self
     }
 
     /// Every case, by reference.
@@ -179,25 +188,45 @@ impl Cases {
             self.clock.as_ref(),
         )
         .await?;
+        if let Some(search) = &self.search {
+            // The document is filed whatever happens here; `postroom search --reindex`
+            // repairs a filing the index missed.
+            if let Err(e) = self.refile_in_search(search.as_ref(), doc_id).await {
+                tracing::warn!(doc_id, code = %crate::failure::ErrorCode::code(&e), "the document's filing was not updated for search");
+            }
+        }
         Ok(self.keep_clock(case_ref, who).await?)
+    }
+
+    /// Tells the search index where a document is now filed, from its record.
+    async fn refile_in_search(
+        &self,
+        search: &dyn crate::store::Search,
+        doc_id: &str,
+    ) -> Result<(), StoreError> {
+        let Some(record) = show_document(self.table.as_ref(), doc_id).await? else {
+            return Ok(());
+        };
+        let text = |name: &str| record.get(name).and_then(Value::as_str).map(str::to_owned);
+        let doc_type = text("doc_type");
+        let filing = crate::store::Filing {
+            case_ref: text("case_ref"),
+            family: doc_type
+                .as_deref()
+                .and_then(|t| crate::metadata::Rules::builtin().family_of(t))
+                .map(|f| f.as_str().to_owned()),
+            doc_type,
+        };
+        search.refile(doc_id, &filing).await.map(drop)
     }
 
     /// Works out again the deadlines of the claim `case_ref` (when it is one) after a
     /// document was filed under it. The rules' refusals are logged (a handler puts the
     /// dates right on the claim); the document stays filed.
     async fn keep_clock(&self, case_ref: &str, who: &str) -> Result<(), StoreError> {
-        let clocks = crate::claims::ClaimClocks::new(self.table.clone(), self.clock.clone(), who);
-        match clocks.after_filing(case_ref).await {
-            Ok(()) => Ok(()),
-            Err(crate::claims::ClockError::Store(e)) => Err(e),
-            Err(e) => {
-                tracing::warn!(
-                    code = crate::failure::ErrorCode::code(&e).as_str(),
-                    "a claim's deadlines were not worked out"
-                );
-                Ok(())
-            }
-        }
+        crate::claims::ClaimClocks::new(self.table.clone(), self.clock.clone(), who)
+            .keep(case_ref)
+            .await
     }
 }
 

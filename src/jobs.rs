@@ -689,27 +689,9 @@ fn progress_of(item: &Item) -> Option<JobProgress> {
         created: t("created").unwrap_or_default(),
         updated: t("updated").or_else(|| t("created")).unwrap_or_default(),
         summary: t("summary"),
-        files: item
-            .get("files")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        files: crate::store::strings(item.get("files")),
         error: t("error"),
-        lines: item
-            .get("lines")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        lines: crate::store::strings(item.get("lines")),
     })
 }
 

@@ -321,14 +321,7 @@ fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 }
 
 fn text_list(item: &Item, name: &str) -> Vec<String> {
-    item.get(name)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|e| e.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::store::strings(item.get(name))
 }
 
 fn outcome(
@@ -371,14 +364,7 @@ impl Letters {
                 self.clock.clone(),
                 self.actor.clone(),
             );
-            match clocks.after_filing(&request.case_ref).await {
-                Ok(()) => {}
-                Err(crate::claims::ClockError::Store(e)) => return Err(e.into()),
-                Err(e) => tracing::warn!(
-                    code = crate::failure::ErrorCode::code(&e).as_str(),
-                    "a claim's deadlines were not worked out"
-                ),
-            }
+            clocks.keep(&request.case_ref).await?;
         }
         Ok(outcome)
     }

@@ -33,4 +33,6 @@ pub use postroom_core::{calendar, clock, failure};
 pub use postroom_extract as extract;
 pub use postroom_lettering as letters;
 pub use postroom_metadata as metadata;
+#[cfg(feature = "ocr")]
+pub use postroom_ocr as ocr;
 pub use postroom_store as store;

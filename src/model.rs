@@ -88,6 +88,26 @@ pub fn audit_event(
     }
 }
 
+/// One reason a case is suggested for a document, as stored and shown: its code and its
+/// words (made by `cases::suggest`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Reason {
+    pub code: String,
+    pub words: String,
+}
+
+/// A suggested case for a document, with its score (0 to 0.99, two decimals) and
+/// reasons (the best first).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Suggestion {
+    pub case_ref: String,
+    pub score: f64,
+    pub reasons: Vec<Reason>,
+}
+
+// Scores are made by `cases::suggest`, rounded, never NaN.
+impl Eq for Suggestion {}
+
 /// Storage keys, in one place.
 pub mod keys {
     pub const META: &str = "META";

@@ -207,16 +207,7 @@ impl Sessions {
                 .unwrap_or("")
                 .to_owned()
         };
-        let roles = item
-            .get("roles")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let roles = crate::store::strings(item.get("roles"));
         Ok(Some(SessionRecord {
             digest,
             who: text("who"),

@@ -135,17 +135,7 @@ impl CaseEntry {
                 at: text(item, "at"),
                 what: text(item, "what"),
                 who: text(item, "who"),
-                roles: item
-                    .get("details")
-                    .and_then(|d| d.get("roles"))
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    })
-                    .unwrap_or_default(),
+                roles: crate::store::strings(item.get("details").and_then(|d| d.get("roles"))),
             })
         } else if sk.starts_with(keys::LETTER_PREFIX) {
             CaseEntry::Letter(LetterEntry {
@@ -298,7 +288,7 @@ pub struct InboxEntry {
     /// Why it was not filed (a code).
     pub reason: Option<String>,
     /// The cases it may belong to, best first, as worked out when it was recorded.
-    pub suggestions: Vec<crate::cases::suggest::Suggestion>,
+    pub suggestions: Vec<crate::model::Suggestion>,
 }
 
 impl InboxEntry {
@@ -311,7 +301,10 @@ impl InboxEntry {
             doc_type: text(item, "doc_type"),
             source: text(item, "source"),
             reason: text(item, "reason"),
-            suggestions: crate::cases::suggest::stored(item),
+            suggestions: item
+                .get("suggestions")
+                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .unwrap_or_default(),
         }
     }
 

@@ -444,18 +444,7 @@ pub fn document_keys(metadata: &Value) -> Vec<MatchKey> {
         .pointer("/parties/claimant")
         .and_then(Value::as_str);
     let mut out = claimant_keys(claimant, None);
-    let strings = |pointer: &str| -> Vec<String> {
-        metadata
-            .pointer(pointer)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let strings = |pointer: &str| crate::store::strings(metadata.pointer(pointer));
     out.extend(
         strings("/references/court")
             .iter()

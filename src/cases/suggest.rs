@@ -43,7 +43,6 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use regex::Regex;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::metadata::DocumentMetadata;
@@ -134,12 +133,8 @@ impl ReasonCode {
     }
 }
 
-/// One reason, as stored and shown: its code and its words.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reason {
-    pub code: String,
-    pub words: String,
-}
+/// One reason, as stored and shown (defined with the model, which the views share).
+pub use crate::model::{Reason, Suggestion};
 
 impl From<ReasonCode> for Reason {
     fn from(code: ReasonCode) -> Reason {
@@ -149,18 +144,6 @@ impl From<ReasonCode> for Reason {
         }
     }
 }
-
-/// A suggested case for a document, with its score (0 to [`MAX_SCORE`], two decimals)
-/// and reasons (the best first).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Suggestion {
-    pub case_ref: String,
-    pub score: f64,
-    pub reasons: Vec<Reason>,
-}
-
-// Scores are made here, rounded, never NaN.
-impl Eq for Suggestion {}
 
 /// What the matching found: the suggestions, best first, and the case the document is
 /// filed under by rule, if there is one.
@@ -454,17 +437,7 @@ impl Known {
             set.insert(key.value);
         }
         let text = |name: &str| case.get(name).and_then(Value::as_str);
-        let list = |name: &str| -> Vec<String> {
-            case.get(name)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_owned)
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
+        let list = |name: &str| crate::store::strings(case.get(name));
         if let Some(dob) = text("date_of_birth").and_then(crate::calendar::parse_date) {
             k.dobs.insert(dob.to_string());
         }
@@ -670,16 +643,13 @@ pub async fn suggestions_of(
     let entry = table
         .get(&Key::new(keys::UNFILED, keys::unfiled(received, doc_id)))
         .await?;
-    Ok(Some(entry.as_ref().map(stored).unwrap_or_default()))
-}
-
-/// The suggestions stored on an inbox entry (none when it has none, or they cannot be
-/// read).
-pub fn stored(entry: &Item) -> Vec<Suggestion> {
-    entry
-        .get("suggestions")
-        .and_then(|v| serde_json::from_value(v.clone()).ok())
-        .unwrap_or_default()
+    Ok(Some(
+        entry
+            .as_ref()
+            .and_then(|e| e.get("suggestions"))
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+            .unwrap_or_default(),
+    ))
 }
 
 #[cfg(test)]

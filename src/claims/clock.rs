@@ -445,6 +445,23 @@ impl ClaimClocks {
         }
     }
 
+    /// As [`Self::after_filing`], for the writers that must not fail on a claim's dates:
+    /// what the rules refuse (dates in an impossible order) is logged with its code, for
+    /// a handler to put right on the claim; only storage errors are returned.
+    pub async fn keep(&self, case_ref: &str) -> Result<(), StoreError> {
+        match self.after_filing(case_ref).await {
+            Ok(()) => Ok(()),
+            Err(ClockError::Store(e)) => Err(e),
+            Err(e) => {
+                tracing::warn!(
+                    code = e.code().as_str(),
+                    "a claim's deadlines were not worked out"
+                );
+                Ok(())
+            }
+        }
+    }
+
     async fn store(
         &self,
         case_ref: &str,

@@ -919,20 +919,29 @@ const FOI_VIEWS: &[(&str, &str)] = &[
     ("closed", "Answered and closed"),
 ];
 
-/// The home page reads at most this many requests awaiting an answer (soonest due first).
+/// The home page lists at most this many requests due soon or overdue.
 const REGISTER_ROWS: u32 = 200;
 
 /// The register shows this many requests a page.
 const REGISTER_PAGE: u32 = 50;
 
-/// The home page's rows for `view`, and whether more requests than shown await an answer.
+/// The home page's rows: the requests overdue or due within 5 working days (at most
+/// [`REGISTER_ROWS`], read from the index up to the cut-off date only), and whether more
+/// are waiting.
 async fn foi_rows(state: &State, view: FoiView) -> Result<(Vec<FoiRow>, bool), PageError> {
-    let (pending, more) = state.app.foi.soonest(REGISTER_ROWS).await?;
-    let rows = pending_rows(state, &pending, view, true);
-    // Sorted by deadline, the requests read hold every one due soon or overdue unless
-    // all of them were: only then may more be waiting beyond them.
-    let more = more && (view == FoiView::Open || rows.len() >= REGISTER_ROWS as usize);
-    Ok((rows, more))
+    let page = state
+        .app
+        .foi
+        .register_page(
+            crate::foi::service::RegisterView::Due {
+                within: crate::views::DUE_SOON_DAYS,
+            },
+            None,
+            REGISTER_ROWS,
+        )
+        .await?;
+    let rows = pending_rows(state, &page.items, view, true);
+    Ok((rows, page.next.is_some()))
 }
 
 /// The rows of requests awaiting an answer that `view` shows, with working days left

@@ -580,7 +580,7 @@ impl Ingest {
         match filed {
             Ok(()) => {
                 tracing::info!(doc_id, case_ref, "waiting document filed");
-                Ok(())
+                self.keep_filing(doc_id).await
             }
             // Filed meanwhile (a racing delivery, or by hand): nothing left to do, but
             // the waiting entry goes.

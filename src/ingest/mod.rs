@@ -9,6 +9,7 @@
 
 mod acknowledge;
 mod file;
+mod index;
 mod prepare;
 mod quarantine;
 
@@ -27,6 +28,7 @@ use crate::metadata::{Acknowledgement, DocTypeRule, DocumentMetadata, Family, Ru
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
 use crate::store::Stores;
 use crate::store::{Condition, Item, Key, Pin, PutOptions, StoreError, TxOp};
+pub use index::{Reindexed, refile, reindex};
 
 /// Where an uploaded object is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +217,8 @@ pub struct Ingest {
     in_flight: Arc<tokio::sync::Semaphore>,
     /// Where acknowledgement requests go (none: no acknowledgements are sent).
     letters: Option<Arc<dyn LetterSink>>,
+    /// The search index documents are fed to (`Unconfigured`: none).
+    search: Arc<dyn crate::store::Search>,
 }
 
 /// The largest object S3's CopyObject takes: a refused object above it stays where it
@@ -336,6 +340,7 @@ impl Ingest {
             in_flight: Arc::new(tokio::sync::Semaphore::new(permits as usize)),
             settings,
             letters: None,
+            search: Arc::new(crate::store::Unconfigured),
         }
     }
 
@@ -368,11 +373,12 @@ impl Ingest {
         self.file(prepared).await
     }
 
-    /// Files a prepared document (`commit`), then keeps the deadlines of the claim it
-    /// was filed under. A redelivery (`unchanged`) recomputes them too, so a stop
-    /// between the two is repaired by the next delivery.
+    /// Files a prepared document (`commit`), indexes it for search, then keeps the
+    /// deadlines of the claim it was filed under. A redelivery (`unchanged`) does both
+    /// again, so a stop between the steps is repaired by the next delivery.
     pub async fn file(&self, prepared: Prepared) -> Result<Outcome, IngestError> {
         let outcome = self.commit(prepared).await?;
+        self.keep_index(&outcome).await?;
         if let (IngestStatus::Filed | IngestStatus::Unchanged, Some(case_ref)) =
             (&outcome.status, &outcome.case_ref)
         {
@@ -381,16 +387,7 @@ impl Ingest {
                 self.clock.clone(),
                 self.settings.actor.clone(),
             );
-            match clocks.after_filing(case_ref).await {
-                Ok(()) => {}
-                Err(crate::claims::ClockError::Store(e)) => return Err(e.into()),
-                // What the rules refuse (dates in an impossible order) is for a handler
-                // to put right on the claim; the document stays filed.
-                Err(e) => tracing::warn!(
-                    code = crate::failure::ErrorCode::code(&e).as_str(),
-                    "a claim's deadlines were not worked out"
-                ),
-            }
+            clocks.keep(case_ref).await?;
         }
         Ok(outcome)
     }

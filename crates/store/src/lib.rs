@@ -1,5 +1,5 @@
-//! Storage ports (`Blobs`, `Table`), their shared types and errors, the four adapters,
-//! and `SqsQueue`, which hands messages to another function.
+//! Storage ports (`Blobs`, `Table`, `Search`), their shared types and errors, their
+//! adapters, and `SqsQueue`, which hands messages to another function.
 //!
 //! The domain writes against the two traits only. Each port has an embedded adapter
 //! (`DirBlobs`, `SqliteTable`) and an AWS adapter (`S3Blobs`, `DynamoTable`); one
@@ -18,6 +18,10 @@ mod error;
 mod presign;
 #[cfg(feature = "aws")]
 mod s3_blobs;
+pub mod search;
+mod search_query;
+#[cfg(feature = "embedded")]
+mod sqlite_search;
 #[cfg(feature = "embedded")]
 mod sqlite_table;
 #[cfg(feature = "aws")]
@@ -37,6 +41,12 @@ pub use dynamo_table::DynamoTable;
 pub use error::{StoreError, StoreResult};
 #[cfg(feature = "aws")]
 pub use s3_blobs::S3Blobs;
+pub use search::{
+    Filing, Filters, Hit, Indexed, Search, SearchCursor, SearchDoc, SearchError, SearchPage,
+    SearchQuery, SearchRequest, Snippet, Unconfigured,
+};
+#[cfg(feature = "embedded")]
+pub use sqlite_search::SqliteSearch;
 #[cfg(feature = "embedded")]
 pub use sqlite_table::SqliteTable;
 #[cfg(feature = "aws")]
@@ -132,6 +142,6 @@ pub struct Stores {
 
 pub use table::{
     Condition, Cursor, GSI1, GSI1_PK, GSI1_SK, Item, Key, MAX_ITEM_BYTES, MAX_PAGE_BYTES,
-    MAX_TRANSACTION_OPS, PK, Page, Query, SK, Table, TxOp, Update, VERSION, item_size,
+    MAX_TRANSACTION_OPS, PK, Page, Query, SK, Table, TxOp, Update, VERSION, item_size, strings,
     validate_item,
 };

@@ -348,6 +348,20 @@ pub trait Table: Send + Sync + std::fmt::Debug {
 }
 
 /// DynamoDB's item size: attribute names plus values, by its published rules.
+/// The strings of a list attribute (`item.get("roles")`, a JSON pointer's value):
+/// empty when absent or not a list; entries that are not strings are skipped.
+pub fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 pub fn item_size(item: &Item) -> usize {
     item.iter()
         .map(|(name, value)| name.len() + value_size(value))

@@ -80,6 +80,8 @@ pub enum Command {
     Inbox(InboxArgs),
     /// File an unfiled document under a case by hand (audited).
     File(FileArgs),
+    /// Find documents by their words, phrases and references; or rebuild the index.
+    Search(SearchArgs),
     /// Render letters from templates, one or a batch from CSV.
     #[command(subcommand)]
     Letter(LetterCmd),
@@ -173,6 +175,39 @@ pub struct InboxArgs {
     /// "suggestions": [{"case_ref", "score", "reasons"}]}, suggestions best first.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    /// Words (all must match), "quoted phrases", -excluded, prefix*, references as
+    /// written (CNST/24/004512, 999 000 0018). Quote the whole query for the shell.
+    #[arg(required_unless_present = "reindex", conflicts_with = "reindex", num_args = 1..)]
+    pub query: Vec<String>,
+    /// Only documents filed under this case.
+    #[arg(long = "case", value_name = "REF")]
+    pub case_ref: Option<String>,
+    /// Only documents of this type (as `postroom documents` shows it).
+    #[arg(long = "type", value_name = "T")]
+    pub doc_type: Option<String>,
+    /// Only documents of this family (claims, foi, appeals, practitioner, general).
+    #[arg(long)]
+    pub family: Option<String>,
+    /// Only documents dated (or, undated, received) on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<NaiveDate>,
+    /// Only documents dated (or, undated, received) on or before this day.
+    #[arg(long)]
+    pub to: Option<NaiveDate>,
+    /// The most hits to show, best first.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub limit: u32,
+    /// One JSON object a hit: {"doc_id", "case_ref", "doc_type", "score", "snippet"}.
+    #[arg(long, conflicts_with = "reindex")]
+    pub json: bool,
+    /// Rebuild the index from the stored text of every document (unchanged ones are
+    /// not written again; entries of documents no longer stored are removed).
+    #[arg(long)]
+    pub reindex: bool,
 }
 
 #[derive(Debug, clap::Args)]

@@ -61,6 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Documents(c) => with_app(config, async |app| cmd::documents::run(app, c).await),
         Command::Inbox(args) => with_app(config, async |app| cmd::inbox::run(app, args).await),
         Command::File(args) => with_app(config, async |app| cmd::file::run(app, args).await),
+        Command::Search(args) => with_app(config, async |app| cmd::search::run(app, args).await),
         Command::Foi(c) => with_app(config, async |app| cmd::foi::run(app, c).await),
         Command::Claims(c) => with_app(config, async |app| cmd::claims::run(app, c).await),
     }
@@ -110,6 +111,7 @@ fn code_of(err: &anyhow::Error) -> Option<Code> {
             postroom::claims::ClaimsError,
             postroom::claims::UnknownDeadline,
             postroom::jobs::JobError,
+            postroom::store::SearchError,
             postroom::ingest::IngestError,
             postroom::letter_service::SendError,
             postroom::acknowledge::AckError,

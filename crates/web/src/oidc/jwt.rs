@@ -151,7 +151,7 @@ pub struct Claims {
     pub sub: String,
     /// Shown to the person: `name`, or `email`, or `cognito:username`, or `sub`.
     pub name: String,
-    /// `cognito:groups`.
+    /// `cognito:groups`, and a federated person's directory groups (`custom:groups`).
     pub groups: Vec<String>,
 }
 
@@ -265,7 +265,7 @@ pub fn verify(token: &str, keys: &KeySet, expected: &Expected<'_>) -> Result<Cla
         .find(|n| !n.is_empty())
         .unwrap_or(&sub)
         .to_owned();
-    let groups = claims
+    let mut groups: Vec<String> = claims
         .get("cognito:groups")
         .and_then(Value::as_array)
         .map(|a| {
@@ -275,6 +275,22 @@ pub fn verify(token: &str, keys: &KeySet, expected: &Expected<'_>) -> Result<Cla
                 .collect()
         })
         .unwrap_or_default();
+    // A person federated from the organisation's directory: its groups, as the pool's
+    // attribute mapping wrote them (`[a, b]` or `a,b`; no client may write this).
+    if let Some(directory) = text("custom:groups") {
+        for g in directory
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+        {
+            if !groups.iter().any(|have| have == g) {
+                groups.push(g.to_owned());
+            }
+        }
+    }
     Ok(Claims { sub, name, groups })
 }
 
@@ -381,6 +397,35 @@ pub(crate) mod tests {
         let mut claims = good_claims();
         change(claims.as_object_mut().expect("object"));
         sign(&claims)
+    }
+
+    #[test]
+    fn a_federated_persons_directory_groups_join_the_pools() {
+        for written in [
+            "[postroom-case-handler, Finance]",
+            "postroom-case-handler,Finance",
+            " postroom-case-handler , Finance, ",
+        ] {
+            let claims = check(&with(|c| {
+                c.insert("custom:groups".into(), json!(written));
+            }))
+            .expect("verified");
+            assert_eq!(
+                claims.groups,
+                [
+                    "postroom-foi-officer",
+                    "Other",
+                    "postroom-case-handler",
+                    "Finance"
+                ],
+                "{written}"
+            );
+        }
+        let same = check(&with(|c| {
+            c.insert("custom:groups".into(), json!("postroom-foi-officer"));
+        }))
+        .expect("verified");
+        assert_eq!(same.groups, ["postroom-foi-officer", "Other"], "no repeats");
     }
 
     #[test]

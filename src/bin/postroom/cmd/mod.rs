@@ -13,3 +13,4 @@ pub mod foi;
 pub mod inbox;
 pub mod ingest;
 pub mod letter;
+pub mod search;

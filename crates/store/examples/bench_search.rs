@@ -1,0 +1,315 @@
+//! Measures the embedded search adapter (`SqliteSearch`) on synthetic documents: how
+//! fast it indexes (in batches, as `postroom search --reindex` does, and one document a
+//! write, as ingest does), how long queries of each kind take (p50, p95, max), and the
+//! index's size as a share of the text. Run by `scripts/bench-search` (the `fast`
+//! profile); `BENCH_SEARCH_DOCS` sets the corpus size (100,000 by default).
+
+use std::time::{Duration, Instant};
+
+use postroom_store::search::{Filters, SearchDoc, SearchRequest};
+use postroom_store::{Search, SqliteSearch};
+
+/// Words a document, on average (about 2.7 KB of text).
+const WORDS: usize = 400;
+/// Distinct pseudo-words, drawn by a Zipf law (s = 1).
+const VOCABULARY: usize = 60_000;
+const BATCH: usize = 500;
+const SINGLE: usize = 2_000;
+const RUNS: usize = 40;
+
+/// A small, fixed pseudo-random generator (xorshift64*): the same corpus every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Zipf sampling by inverse of the cumulative weights.
+struct Zipf {
+    cumulative: Vec<f64>,
+}
+
+impl Zipf {
+    fn new(n: usize) -> Zipf {
+        let mut total = 0.0;
+        let cumulative = (1..=n)
+            .map(|k| {
+                total += 1.0 / k as f64;
+                total
+            })
+            .collect::<Vec<_>>();
+        Zipf { cumulative }
+    }
+
+    fn sample(&self, rng: &mut Rng) -> usize {
+        let total = self.cumulative.last().copied().unwrap_or(1.0);
+        let x = rng.unit() * total;
+        self.cumulative.partition_point(|&c| c < x)
+    }
+}
+
+fn pseudo_word(mut k: usize) -> String {
+    const SYLLABLES: [&str; 24] = [
+        "ka", "lo", "mi", "ner", "po", "qua", "ris", "ta", "ul", "ve", "wen", "xo", "yar", "zu",
+        "bel", "cor", "dan", "ek", "fal", "gri", "hom", "ist", "jor", "sen",
+    ];
+    let mut word = String::new();
+    loop {
+        word.push_str(SYLLABLES[k % SYLLABLES.len()]);
+        k /= SYLLABLES.len();
+        if k == 0 {
+            break;
+        }
+    }
+    word
+}
+
+fn nhs_number(i: usize) -> String {
+    // The 999 range; the check digit is not needed to be found as written.
+    format!("999 {:03} {:04}", (i / 10_000) % 1000, i % 10_000)
+}
+
+fn document(i: usize, rng: &mut Rng, zipf: &Zipf, words: &[String]) -> SearchDoc {
+    let mut text = String::with_capacity(WORDS * 7);
+    let n = WORDS / 2 + rng.below(WORDS);
+    for w in 0..n {
+        if w > 0 {
+            text.push(if w % 17 == 0 { '\n' } else { ' ' });
+        }
+        text.push_str(&words[zipf.sample(rng)]);
+    }
+    text.push_str(&format!(
+        "\nClaim CNST/{}/{:06} for patient {} NHS number {}.",
+        20 + i % 7,
+        i,
+        words[i % VOCABULARY],
+        nhs_number(i)
+    ));
+    let mut doc = SearchDoc::new(format!("doc-{i:07}"), format!("scan-{i}.pdf"), text);
+    doc.filing.case_ref = Some(format!("CNST/{}/{:06}", 20 + i % 7, i / 4));
+    doc.filing.doc_type = Some(
+        [
+            "letter_of_claim",
+            "medical_report",
+            "court_order",
+            "correspondence",
+        ][i % 4]
+            .into(),
+    );
+    doc.filing.family = Some("claims".into());
+    doc.document_date = Some(format!(
+        "20{:02}-{:02}-{:02}",
+        18 + i % 8,
+        1 + i % 12,
+        1 + i % 28
+    ));
+    doc
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let total: usize = std::env::var("BENCH_SEARCH_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("search.sqlite3");
+    let search = SqliteSearch::open(&path)?;
+    let words: Vec<String> = (0..VOCABULARY).map(pseudo_word).collect();
+    let zipf = Zipf::new(VOCABULARY);
+    let mut rng = Rng(0x5eed_2026);
+
+    // 1. Batches, as a rebuild does.
+    let mut text_bytes = 0u64;
+    let mut making = Duration::ZERO;
+    let started = Instant::now();
+    let mut i = 0;
+    while i < total {
+        let t = Instant::now();
+        let batch: Vec<SearchDoc> = (i..(i + BATCH).min(total))
+            .map(|k| document(k, &mut rng, &zipf, &words))
+            .collect();
+        making += t.elapsed();
+        text_bytes += batch.iter().map(|d| d.text.len() as u64).sum::<u64>();
+        runtime.block_on(search.index_many(&batch))?;
+        i += BATCH;
+    }
+    let indexing = started.elapsed() - making;
+    let size_before = search.size_on_disk();
+    let t = Instant::now();
+    runtime.block_on(search.optimize())?;
+    let optimizing = t.elapsed();
+    let size = search.size_on_disk();
+    println!(
+        "documents: {total}, text: {:.1} MB ({} bytes a document)",
+        text_bytes as f64 / 1e6,
+        text_bytes / total as u64
+    );
+    println!(
+        "batch index: {:.1} s ({:.0} documents/s; generating the text, {:.1} s, not counted)",
+        indexing.as_secs_f64(),
+        total as f64 / indexing.as_secs_f64(),
+        making.as_secs_f64()
+    );
+    println!(
+        "index size: {:.1} MB before optimize, {:.1} MB after ({:.2} × the text; optimize {:.1} s)",
+        size_before as f64 / 1e6,
+        size as f64 / 1e6,
+        size as f64 / text_bytes as f64,
+        optimizing.as_secs_f64()
+    );
+
+    // 2. One document a write, as ingest indexes (on top of the corpus).
+    let extra: Vec<SearchDoc> = (total..total + SINGLE)
+        .map(|k| document(k, &mut rng, &zipf, &words))
+        .collect();
+    let t = Instant::now();
+    for doc in &extra {
+        runtime.block_on(search.index(doc))?;
+    }
+    let single = t.elapsed();
+    println!(
+        "single-document index: {SINGLE} in {:.2} s ({:.0} documents/s)",
+        single.as_secs_f64(),
+        SINGLE as f64 / single.as_secs_f64()
+    );
+    let t = Instant::now();
+    for doc in &extra {
+        runtime.block_on(search.index(doc))?;
+    }
+    println!(
+        "the same {SINGLE} again (unchanged, nothing written): {:.0} documents/s",
+        SINGLE as f64 / t.elapsed().as_secs_f64()
+    );
+
+    // 3. Queries of each kind, top 20 with snippets.
+    let common = &words[0];
+    let mid = &words[50];
+    let rare = &words[20_000];
+    let kinds: Vec<(&str, Vec<String>, Filters)> = vec![
+        (
+            "rare word",
+            (0..RUNS).map(|k| words[20_000 + k * 37].clone()).collect(),
+            Filters::default(),
+        ),
+        (
+            "common word (in most documents)",
+            vec![common.clone()],
+            Filters::default(),
+        ),
+        (
+            "two mid words",
+            (0..RUNS)
+                .map(|k| format!("{} {}", words[40 + k], words[200 + k]))
+                .collect(),
+            Filters::default(),
+        ),
+        (
+            "phrase",
+            (0..RUNS)
+                .map(|k| format!("\"{} {}\"", words[k % 5], words[5 + k % 7]))
+                .collect(),
+            Filters::default(),
+        ),
+        (
+            "prefix",
+            (0..RUNS)
+                .map(|k| format!("{}*", &words[300 + k][..4.min(words[300 + k].len())]))
+                .collect(),
+            Filters::default(),
+        ),
+        (
+            "reference",
+            (0..RUNS)
+                .map(|k| format!("CNST/{}/{:06}", 20 + (k * 997) % 7, (k * 997) % total))
+                .collect(),
+            Filters::default(),
+        ),
+        (
+            "NHS number",
+            (0..RUNS).map(|k| nhs_number(k * 1_234 % total)).collect(),
+            Filters::default(),
+        ),
+        (
+            "mid word on a case",
+            (0..RUNS).map(|_| mid.clone()).collect(),
+            Filters {
+                case_ref: Some("CNST/21/000001".into()),
+                ..Filters::default()
+            },
+        ),
+        (
+            "common word in a year",
+            vec![common.clone()],
+            Filters {
+                from: Some("2020-01-01".into()),
+                to: Some("2020-12-31".into()),
+                ..Filters::default()
+            },
+        ),
+        (
+            "rare word -common",
+            vec![format!("{rare} -{common}")],
+            Filters::default(),
+        ),
+    ];
+    let mut all = Vec::new();
+    println!("queries (top 20 with snippets; milliseconds):");
+    for (kind, queries, filters) in &kinds {
+        let mut times = Vec::new();
+        let mut found = 0usize;
+        for r in 0..RUNS {
+            let query = &queries[r % queries.len()];
+            let request = SearchRequest::parse(query)?
+                .filters(filters.clone())
+                .limit(20);
+            let t = Instant::now();
+            let page = runtime.block_on(search.query(&request))?;
+            times.push(t.elapsed());
+            found += page.hits.len();
+        }
+        times.sort();
+        println!(
+            "  {kind:<34} p50 {:>7.2}  p95 {:>7.2}  max {:>7.2}  ({:.1} hits a query)",
+            ms(percentile(&times, 0.5)),
+            ms(percentile(&times, 0.95)),
+            ms(*times.last().unwrap_or(&Duration::ZERO)),
+            found as f64 / RUNS as f64
+        );
+        all.extend(times);
+    }
+    all.sort();
+    println!(
+        "all queries: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {}",
+        ms(percentile(&all, 0.5)),
+        ms(percentile(&all, 0.95)),
+        ms(*all.last().unwrap_or(&Duration::ZERO)),
+        all.len()
+    );
+    Ok(())
+}
