@@ -12,6 +12,7 @@ mod jobs;
 pub mod oidc;
 pub mod pages;
 mod routes;
+mod search;
 pub mod session;
 pub mod settings;
 
@@ -96,6 +97,7 @@ pub fn router(app: Arc<App>, settings: ConsoleSettings) -> Router {
             get(jobs::disclosure_form).post(jobs::disclosure_start),
         )
         .route("/audit", get(routes::audit))
+        .route("/search", get(search::search))
         .route("/uploads/new", get(routes::upload_form))
         .route("/uploads/{id}", get(routes::upload_progress))
         .route("/uploads/{id}/done", get(routes::upload_done))

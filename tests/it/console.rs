@@ -181,6 +181,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/cases/SHA%2F22961", Some("cases")),
     ("/claims/deadlines", Some("cases")),
     ("/cases/import", Some("import")),
+    ("/search", None),
     ("/foi", Some("foi")),
     ("/foi?view=due", Some("foi")),
     ("/foi?view=overdue", Some("foi")),
@@ -2187,4 +2188,94 @@ async fn the_triage_page_suggests_the_case_a_document_names_and_files_it_in_one_
         .await;
     assert_eq!(answer.status(), StatusCode::SEE_OTHER);
     assert!(!c.unfiled().await.contains(&doc));
+}
+
+/// A console whose app has the embedded search index (the demo post indexed as it is
+/// ingested), with one token per role.
+async fn console_with_search() -> Console {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config::local(dir.path());
+    let stores = postroom::app::local_stores(&config).expect("local stores");
+    let search = postroom::store::SqliteSearch::open(dir.path().join("search.sqlite3"))
+        .expect("the search index");
+    let clock = Arc::new(StepClock(Mutex::new(
+        Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0)
+            .single()
+            .expect("a time"),
+    )));
+    let app = Arc::new(
+        App::with_stores(
+            config,
+            stores,
+            clock.clone(),
+            Front::named("console", Acknowledgements::Off),
+        )
+        .with_search(Arc::new(search)),
+    );
+    postroom::demo::run(&app).await.expect("the demo post");
+    let tokens: Vec<LocalToken> = Role::ALL
+        .iter()
+        .map(|r| {
+            LocalToken::new(
+                &token_of(Some(*r)),
+                format!("{}-user", r.as_str()),
+                vec![*r],
+            )
+        })
+        .collect();
+    let router = postroom::console::router(app.clone(), ConsoleSettings::local(tokens));
+    Console {
+        _dir: dir,
+        app,
+        clock,
+        router,
+    }
+}
+
+#[tokio::test]
+async fn search_finds_what_the_person_may_see_marks_the_matches_and_audits_no_words() {
+    let c = console_with_search().await;
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let (_, home) = c.page("/", &handler).await;
+    assert!(home.contains("id=\"site-search\""), "the box on every page");
+    // A reference, as written: the claim's documents, with the match marked.
+    let (status, html) = c.page("/search?q=CNST%2F25%2F008879", &handler).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("case CNST/25/008879"), "{html}");
+    assert!(html.contains("<mark class=\"app-search-hit\">"), "{html}");
+    // Within a case, from its page's form.
+    let (_, case_page) = c.page("/cases/CNST%2F25%2F008879", &handler).await;
+    assert!(
+        case_page.contains("Search this case&#39;s documents")
+            || case_page.contains("Search this case")
+    );
+    let (status, _) = c
+        .page("/search?q=claim&case=CNST%2F25%2F008879", &handler)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // An FOI officer is not shown claim documents.
+    let officer = c.sign_in(Some(Role::FoiOfficer)).await;
+    let (_, html) = c.page("/search?q=CNST%2F25%2F008879", &officer).await;
+    assert!(!html.contains("case CNST/25/008879"), "{html}");
+    assert!(html.contains("your roles do not let you see"), "{html}");
+    // A syntax error is the person's to fix, in words.
+    let (status, html) = c.page("/search?q=%22unclosed", &handler).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("govuk-error-summary") && html.contains("href=\"#q\""),
+        "{html}"
+    );
+    // Audited with the person, never with the words.
+    let events = c
+        .app
+        .audit
+        .events(Object::Person("console:case-handler-user"))
+        .await
+        .expect("audit");
+    assert!(
+        events.iter().any(|e| e.what.as_deref() == Some("searched")),
+        "{events:?}"
+    );
+    let stored = format!("{:?}", c.app.stores.table);
+    assert!(!stored.contains("unclosed"));
 }
