@@ -142,7 +142,7 @@ impl Cases {
     /// How many documents are unfiled, counting no further than `cap` (`None` when
     /// there are more).
     pub async fn inbox_count(&self, cap: usize) -> Result<Option<usize>, StoreError> {
-        let mut query = Query::new(keys::UNFILED).limit(500);
+        let mut query = Query::new(keys::UNFILED).limit((cap as u32).saturating_add(1).min(500));
         let mut count = 0;
         loop {
             let page = self.table.query(&query).await?;
