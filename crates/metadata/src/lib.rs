@@ -135,6 +135,38 @@ fn normalise(text: &str) -> String {
         .collect()
 }
 
+/// The indemnity scheme a claim against `defendants` falls under, if they say: an NHS
+/// body's claim is CNST; a general practice's or a doctor's is CNSGP (ELSGP for care before
+/// April 2019). Each only if the rules declare the scheme.
+fn scheme_of_defendants(
+    defendants: &[String],
+    rules: &Rules,
+    incident: Option<NaiveDate>,
+) -> Option<String> {
+    let declared = |s: &str| {
+        rules
+            .claim_schemes
+            .iter()
+            .any(|k| k == s)
+            .then(|| s.to_owned())
+    };
+    if defendants.iter().any(|d| rules.nhs_body.is_match(d)) {
+        return declared("CNST");
+    }
+    let primary_care = defendants
+        .iter()
+        .any(|d| rules.practice.is_match(d) || d.starts_with("Dr "));
+    if !primary_care {
+        return None;
+    }
+    let gp_scheme_start = NaiveDate::from_ymd_opt(2019, 4, 1);
+    if incident.is_some_and(|i| Some(i) < gp_scheme_start) {
+        declared("ELSGP")
+    } else {
+        declared("CNSGP")
+    }
+}
+
 /// Builds the metadata of an extracted document (and of its attachments).
 pub fn analyse(
     extracted: &Extracted,
@@ -190,6 +222,22 @@ pub fn analyse(
         .and_then(|r| r.split('/').next())
         .filter(|s| rules.claim_schemes.iter().any(|k| k == s))
         .map(str::to_owned);
+    let (parties, parties_truncated) = parties::parties(&text, &lower, family, extracted, rules);
+    truncated |= parties_truncated;
+    // Without a reference's prefix, the scheme follows from whom a claim is against, for a
+    // document that names both sides and speaks of a claim (or opens one): an NHS body's is CNST; a general
+    // practice's or a GP's is CNSGP from April 2019, ELSGP before.
+    let about_a_claim = claimish
+        && parties.claimant.is_some()
+        && (lower.contains("claim")
+            || rules
+                .doc_type(&doc_type)
+                .is_some_and(DocTypeRule::opens_case));
+    let scheme = scheme.or_else(|| {
+        about_a_claim
+            .then(|| scheme_of_defendants(&parties.defendants, rules, incident_date))
+            .flatten()
+    });
     let clinical = Clinical {
         scheme,
         specialty: claimish
@@ -202,8 +250,6 @@ pub fn analyse(
             .then(|| codes::best_code(&flat, &rules.injury, rules))
             .flatten(),
     };
-    let (parties, parties_truncated) = parties::parties(&text, &lower, family, extracted, rules);
-    truncated |= parties_truncated;
     let (amounts_gbp, amounts_truncated) = codes::amounts(&text);
     truncated |= amounts_truncated;
     let (personal_data, personal_truncated) =

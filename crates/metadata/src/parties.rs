@@ -27,18 +27,64 @@ const HONORIFICS: &[&str] = &[
     "lord",
 ];
 
+/// Lower-case particles that belong inside a personal name (`Dafydd ap Rhys`).
+const PARTICLES: &[&str] = &[
+    "ap", "ab", "de", "da", "di", "du", "del", "della", "dos", "das", "van", "von", "der", "den",
+    "ter", "la", "le", "bin", "binti", "bint", "ibn", "al", "el", "y",
+];
+
+/// Words that end a name when they follow it: the party's role, not their name.
+const ROLE_WORDS: &[&str] = &[
+    "Deceased",
+    "Dob",
+    "DOB",
+    "NHS",
+    "The",
+    "Claimant",
+    "Claimants",
+    "Defendant",
+    "Defendants",
+    "Patient",
+    "Respondent",
+    "Appellant",
+];
+
+/// Whether every letter of a word is of a script without letter case (Chinese, Korean,
+/// Arabic...): such a name has no capital to recognise it by.
+fn uncased(word: &str) -> bool {
+    word.chars().any(char::is_alphabetic)
+        && word
+            .chars()
+            .all(|c| c.is_alphabetic() && !c.is_uppercase() && !c.is_lowercase())
+}
+
 /// A personal name at the start of `s`: two to five capitalised words (initials, hyphens,
-/// apostrophes and letters beyond Latin-1 allowed), honorific removed.
+/// apostrophes, name particles and letters beyond Latin-1 allowed), or one or more words of
+/// a script without capitals, honorific removed.
 pub(crate) fn name_at(s: &str) -> Option<String> {
-    let mut words = Vec::new();
-    for raw in s.split_whitespace() {
+    name_words(s, false)
+}
+
+/// `name_at`, and with `caps` a name written in capitals (court headings) is one too.
+fn name_words(s: &str, caps: bool) -> Option<String> {
+    let mut words: Vec<String> = Vec::new();
+    let raw_words: Vec<&str> = s.split_whitespace().take(8).collect();
+    for (i, raw) in raw_words.iter().enumerate() {
         let w = raw.trim_end_matches([',', ';', ':', ')']);
         let bare = w.trim_end_matches('.');
         let first = bare.chars().next()?;
-        let is_word = first.is_uppercase()
-            && bare
-                .chars()
-                .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’');
+        let letters_ok = bare
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '-' || c == '\'' || c == '’');
+        // A possessive ("Thornley's mother") ends the name before it.
+        let possessive = bare.ends_with("'s") || bare.ends_with("’s");
+        let particle = !words.is_empty()
+            && PARTICLES.contains(&bare)
+            && raw_words
+                .get(i + 1)
+                .is_some_and(|n| n.starts_with(char::is_uppercase));
+        let is_word =
+            letters_ok && !possessive && (first.is_uppercase() || uncased(bare) || particle);
         if !is_word {
             break;
         }
@@ -56,16 +102,43 @@ pub(crate) fn name_at(s: &str) -> Option<String> {
     // Drop trailing words that are not part of a name.
     while words
         .last()
-        .is_some_and(|w| ["Deceased", "Dob", "DOB", "NHS", "The"].contains(&w.as_str()))
+        .is_some_and(|w| ROLE_WORDS.contains(&w.as_str()) || PARTICLES.contains(&w.as_str()))
     {
         words.pop();
     }
-    (words.len() >= 2
-        && !words
-            .iter()
-            .all(|w| w.chars().all(|c| c.is_uppercase()) && w.len() > 3))
-    .then(|| words.join(" ").replace('’', "'"))
-    .filter(|name| name.len() <= MAX_NAME_BYTES)
+    let all_caps = words
+        .iter()
+        .all(|w| w.chars().all(|c| !c.is_lowercase()) && w.chars().any(char::is_uppercase));
+    let enough = words.len() >= 2
+        || words
+            .first()
+            .is_some_and(|w| uncased(w) && w.chars().count() >= 2);
+    let caps_ok = caps || !(all_caps && words.iter().all(|w| w.chars().count() > 3));
+    (enough && caps_ok)
+        .then(|| {
+            let name = words.join(" ").replace('’', "'");
+            if all_caps && caps {
+                title_case(&name)
+            } else {
+                name
+            }
+        })
+        .filter(|name| name.len() <= MAX_NAME_BYTES)
+}
+
+/// A name written in capitals, in title case (`O'DWYER-SMITH` → `O'Dwyer-Smith`).
+fn title_case(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut start = true;
+    for c in s.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.extend(c.to_lowercase());
+        }
+        start = !c.is_alphabetic();
+    }
+    out
 }
 
 /// The first line of `s`, read no further than `max` bytes (then without the word cut).
@@ -113,6 +186,136 @@ fn first_after_labels(text: &str, labels: &[String], patterns: &[regex::Regex]) 
         }
     }
     best.map(|(_, n)| n)
+}
+
+/// The most lines read for a party's structure (a court heading, a labelled block): the
+/// parties are named near the top; a longer text is not read further for them.
+const MAX_PARTY_LINES: usize = 400;
+
+/// A name that is the whole of `s` (honorifics aside): nothing else on the line.
+fn whole_name(s: &str, caps: bool) -> Option<String> {
+    let s = s.trim().trim_end_matches([',', '.', ';']);
+    if s.is_empty() || s.contains([',', ':', '(', ')']) || s.len() > MAX_NAME_BYTES {
+        return None;
+    }
+    let name = name_words(s, caps)?;
+    let words = s
+        .split_whitespace()
+        .filter(|w| !HONORIFICS.contains(&w.trim_end_matches('.').to_lowercase().as_str()))
+        .count();
+    (name.split_whitespace().count() == words).then_some(name)
+}
+
+/// The value of a labelled line: what follows the label's colon, up to a comma.
+fn label_value(value: &str, caps: bool) -> Option<String> {
+    let value = value.split([',', '(']).next().unwrap_or("").trim();
+    whole_name(value, caps).or_else(|| name_words(value, caps))
+}
+
+/// The claimant as the document's structure names them: a `Claimant:` label or a claim
+/// form's `Claimant` box, a case title `X v Y`, `the Claimant, X,`; else the first of the rules' labels that names someone.
+fn claimant(text: &str, lower: &str, rules: &Rules) -> Option<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(MAX_PARTY_LINES)
+        .collect();
+    claimant_box(&lines)
+        .or_else(|| versus(&lines).map(|(c, _)| c))
+        .or_else(|| apposition(text, lower))
+        .or_else(|| first_after_labels(text, &rules.claimant_labels, &rules.claimant_patterns))
+}
+
+/// Whether a line only joins the two sides of a case title.
+fn is_joiner(line: &str) -> bool {
+    matches!(
+        line.to_lowercase().trim_matches(['-', ' ']),
+        "and" | "v" | "v." | "vs" | "vs." | "versus"
+    )
+}
+
+/// The claimant of a `Claimant:` label or a `Claimant` box (the name on the next line).
+fn claimant_box(lines: &[&str]) -> Option<String> {
+    for (i, line) in lines.iter().enumerate() {
+        let head = &line[..crate::scan::floor_boundary(line, 120)];
+        let head_lower = head.to_lowercase();
+        if !head_lower.starts_with("claimant") {
+            continue;
+        }
+        let bare = head_lower.trim_end_matches([':', ' ']);
+        if matches!(bare, "claimant" | "claimants" | "claimant(s)") {
+            let next = lines.get(i + 1).copied().unwrap_or("");
+            // A court heading names the claimant on the line before (`BETWEEN: X
+            // Claimant and Y Defendant`): not read, as the first labelled set (which
+            // records no claimant on pleadings and orders) wants.
+            if is_joiner(next) || i > 0 && lines[i - 1].ends_with(':') {
+                continue;
+            }
+            if let Some(name) = label_value(next, true) {
+                return Some(name);
+            }
+            continue;
+        }
+        let Some(colon) = head.find(':') else {
+            continue;
+        };
+        let label = &head_lower[..colon];
+        let not_the_claimant = [
+            "represent",
+            "solicitor",
+            "ref",
+            "address to which",
+            "date",
+            "birth",
+            "dob",
+        ];
+        if not_the_claimant.iter().any(|w| label.contains(w)) {
+            continue;
+        }
+        let value = line[colon + 1..].trim();
+        let value = if value.is_empty() {
+            lines.get(i + 1).copied().unwrap_or("")
+        } else {
+            value
+        };
+        if let Some(name) = label_value(value, true) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// A case title `X v Y` (after any label such as `Re:`): the claimant and the first
+/// defendant as written.
+fn versus(lines: &[&str]) -> Option<(String, String)> {
+    for line in lines {
+        for sep in [" v ", " v. ", " -v- ", " vs ", " vs. "] {
+            let Some(i) = line.find(sep) else { continue };
+            // The name is what stands before ` v `, after any label.
+            let left_text = line[..i].rsplit(':').next().unwrap_or("").trim();
+            let right = line[i + sep.len()..].trim();
+            if let Some(name) = whole_name(left_text, true)
+                && right.starts_with(char::is_uppercase)
+            {
+                return Some((name, right.to_owned()));
+            }
+        }
+    }
+    None
+}
+
+/// `the Claimant, Jane Smith,` or `our client, Jane Smith,`.
+fn apposition(text: &str, lower: &str) -> Option<String> {
+    for marker in ["claimant, ", "client, "] {
+        for (i, _) in lower.match_indices(marker).take(20) {
+            let after = &text[i + marker.len()..];
+            if let Some(name) = name_at(first_line(after, 4 * MAX_NAME_BYTES)) {
+                return Some(name);
+            }
+        }
+    }
+    None
 }
 
 /// The organisations a document names as possible defendants, each once, in order, with
@@ -191,8 +394,7 @@ pub(crate) fn parties(
     let mut truncated = false;
     if about_a_claim {
         (parties.defendants, truncated) = defendants(text, rules);
-        parties.claimant =
-            first_after_labels(text, &rules.claimant_labels, &rules.claimant_patterns);
+        parties.claimant = claimant(text, lower, rules);
         parties.claimant_solicitor = claimant_solicitor(text, lower, rules);
     }
     (parties, truncated)
@@ -292,6 +494,26 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
     if firms.is_empty() {
         return None;
     }
+    // A firm the document itself names as the claimant's: on a line with "for the
+    // claimant" after it, or a "Claimant's legal representative" label before it, or that
+    // label on the next line (under a signature).
+    for (pos, firm) in &firms {
+        let line_start = text[..*pos].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[*pos..].find('\n').map_or(text.len(), |i| pos + i);
+        let before = &lower[line_start..*pos];
+        let after = &lower[*pos..line_end];
+        let next_line = lower[line_end..].trim_start().lines().next().unwrap_or("");
+        let claimants = |s: &str| {
+            s.contains("for the claimant")
+                || s.contains("claimant's legal representative")
+                || s.contains("claimant’s legal representative")
+                || s.contains("claimant's solicitor")
+                || s.contains("claimant’s solicitor")
+        };
+        if claimants(after) || claimants(before) || next_line.len() < 80 && claimants(next_line) {
+            return Some(firm.clone());
+        }
+    }
     // The author: a firm in the letterhead (first lines) or signing off.
     let head_end = memchr::memchr_iter(b'\n', text.as_bytes())
         .nth(8)
@@ -306,8 +528,12 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
         .or_else(|| sign_off.and_then(|s| firms.iter().find(|(pos, _)| *pos > s)))
         .map(|(_, f)| f.clone());
     // An expert "instructed by X on behalf of the claimant".
-    if let Some(i) = lower.find("instructed by ") {
-        let after = i + "instructed by ".len();
+    if let Some(i) = lower.find("instructed by") {
+        let label_len = lower[i + "instructed by".len()..]
+            .bytes()
+            .take_while(|b| *b == b':' || *b == b' ')
+            .count();
+        let after = i + "instructed by".len() + label_len;
         let instructing = firms
             .iter()
             .find(|(pos, _)| *pos >= after && *pos <= after + 2);
@@ -369,5 +595,37 @@ mod tests {
             Some("Siobhán O'Brien")
         );
         assert_eq!(name_at("the patient"), None);
+        assert_eq!(
+            name_at("Dafydd ap Rhys, of").as_deref(),
+            Some("Dafydd ap Rhys")
+        );
+        assert_eq!(name_at("김민준").as_deref(), Some("김민준"));
+        assert_eq!(
+            name_at("Margaret Thornley Mother's").as_deref(),
+            Some("Margaret Thornley")
+        );
+        assert_eq!(name_at("SERVICE ADDRESS POSTCODE"), None);
+    }
+
+    #[test]
+    fn the_claimant_comes_from_a_label_a_box_or_a_case_title() {
+        let rules = Rules::builtin();
+        let read = |t: &str| claimant(t, &t.to_ascii_lowercase(), rules);
+        assert_eq!(
+            read("Patient: Ann Lee\nClaimant: Bea Ray\n").as_deref(),
+            Some("Bea Ray")
+        );
+        assert_eq!(
+            read("Claimant\nAnjali Sharma\n12 Oak Road\n").as_deref(),
+            Some("Anjali Sharma")
+        );
+        assert_eq!(
+            read("Re: Thandiwe Ndlovu v Calderbrook NHS Trust\n").as_deref(),
+            Some("Thandiwe Ndlovu")
+        );
+        assert_eq!(
+            read("the above named Claimant, Jo Bell, who").as_deref(),
+            Some("Jo Bell")
+        );
     }
 }
