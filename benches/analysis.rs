@@ -81,6 +81,7 @@ fn main() {
             email: None,
             attachments: Vec::new(),
             warnings: Warnings::default(),
+            scans: Vec::new(),
         };
         let mut best = f64::INFINITY;
         let mut best_cpu = f64::INFINITY;

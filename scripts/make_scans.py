@@ -187,5 +187,55 @@ def main():
         f.write("\n")
 
 
+# The demo's scanned letter (samples/10-scanned-letter.pdf): a fictional follow-up to the
+# demo's letter of claim, typed onto an A4 page at 200 dpi, scanned as the goal condition
+# degrades a page, and saved as an image-only PDF (one JPEG a page, no text layer).
+SAMPLE_LINES = [
+    ("Hartley & Moss Solicitors", 40),
+    ("56 Chancery Row, Northtown NT1 4QX", 33),
+    ("", 33),
+    ("2 December 2023", 33),
+    ("", 33),
+    ("Clinical Negligence Team", 33),
+    ("2 Quayside Chambers, Leeds LS1 4ZZ", 33),
+    ("", 33),
+    ("Your ref: CNST/25/008879", 33),
+    ("Our ref: HM/ZP/22337", 33),
+    ("", 33),
+    ("Dear Sirs", 33),
+    ("", 33),
+    ("Re: Zoe Pemberton v Northshire Hospitals NHS Foundation Trust", 33),
+    ("", 33),
+    ("We write further to our letter of claim dated 14 August 2023.", 33),
+    ("We enclose copies of our client's GP records for the period", 33),
+    ("from 2018 to 2021, which we received from the practice last week.", 33),
+    ("", 33),
+    ("Please confirm that the Trust's letter of response will be sent", 33),
+    ("within four months of the letter of claim, as the Pre-Action", 33),
+    ("Protocol for the Resolution of Clinical Disputes requires.", 33),
+    ("", 33),
+    ("Yours faithfully", 33),
+    ("", 33),
+    ("Hartley & Moss Solicitors", 33),
+]
+
+
+def scanned_sample():
+    dpi = 200
+    img = Image.new("L", (1654, 2339), 255)
+    draw = ImageDraw.Draw(img)
+    y = 190
+    for text, size in SAMPLE_LINES:
+        if text:
+            draw.text((190, y), text, font=ImageFont.truetype(FONT, size), fill=0)
+        y += int(size * 1.55)
+    img, _ = degrade(img, CONDITIONS["scan-200"], random.Random(SEED + 10), 1)
+    out = os.path.join(ROOT, "samples", "10-scanned-letter.pdf")
+    img.save(out, "PDF", resolution=dpi, quality=70)
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--sample"]:
+        scanned_sample()
+    else:
+        main()

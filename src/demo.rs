@@ -41,6 +41,11 @@ pub const SAMPLES: &[(&str, &[u8])] = &[
         "09-photo-named-as.pdf",
         include_bytes!("../samples/09-photo-named-as.pdf"),
     ),
+    // A scanned letter (no text layer: scripts/make-scans --sample), read by OCR.
+    (
+        "10-scanned-letter.pdf",
+        include_bytes!("../samples/10-scanned-letter.pdf"),
+    ),
 ];
 
 /// What happened to one sample.

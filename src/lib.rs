@@ -23,6 +23,7 @@ pub mod letter_service;
 pub mod logins;
 pub mod model;
 pub mod reading;
+pub mod scanning;
 pub mod sessions;
 pub mod telemetry;
 pub mod uploads;
@@ -33,6 +34,5 @@ pub use postroom_core::{calendar, clock, failure};
 pub use postroom_extract as extract;
 pub use postroom_lettering as letters;
 pub use postroom_metadata as metadata;
-#[cfg(feature = "ocr")]
 pub use postroom_ocr as ocr;
 pub use postroom_store as store;

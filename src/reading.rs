@@ -1,5 +1,5 @@
-//! Reading one document whole (extraction, then metadata analysis) under one panic
-//! guard: what ingest and `postroom extract` run for each document.
+//! Reading one document whole (extraction, OCR of its scanned pages, then metadata
+//! analysis) under panic guards: what ingest and `postroom extract` run for each document.
 //!
 //! Extraction catches its own panics; analysis runs here under the same kind of guard,
 //! so a bug in either on some hostile text gives an `internal_error` warning (and the
@@ -10,18 +10,47 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::extract::{Extracted, Limits, Warning, extract};
 use crate::metadata::{DocumentMetadata, Rules, analyse};
+use crate::scanning::{ScanSummary, Scanner};
 
-/// Extracts and analyses `bytes`. Never panics.
+/// Extracts `bytes`, reads its scanned pages with `scanner`, and analyses the text.
+/// Never panics.
 pub fn read_document(
     bytes: &[u8],
     source: &str,
     sha256: &str,
     limits: &Limits,
     rules: &Rules,
+    scanner: &Scanner,
 ) -> (Extracted, DocumentMetadata) {
-    let extracted = extract(bytes, limits);
+    let mut extracted = extract(bytes, limits);
+    scan_guarded(scanner, &mut extracted, limits);
     let meta = analyse_guarded(&extracted, source, sha256, rules);
     (extracted, meta)
+}
+
+/// `Scanner::read` under a panic guard: a panic leaves the pages unread and says
+/// `ocr_engine_failed`.
+pub fn scan_guarded(scanner: &Scanner, extracted: &mut Extracted, limits: &Limits) -> ScanSummary {
+    if extracted.scans.is_empty()
+        && extracted
+            .attachments
+            .iter()
+            .all(|a| a.extracted.scans.is_empty())
+    {
+        return ScanSummary::default();
+    }
+    let mut copy = extracted.clone();
+    match catch_unwind(AssertUnwindSafe(|| scanner.read(&mut copy, limits))) {
+        Ok(summary) => {
+            *extracted = copy;
+            summary
+        }
+        Err(_) => {
+            tracing::error!(source_kind = "ocr", "OCR failed");
+            extracted.warnings.add(Warning::OcrEngineFailed);
+            ScanSummary::default()
+        }
+    }
 }
 
 /// `analyse`, with a panic turned into the `internal_error` warning on metadata that
@@ -47,6 +76,7 @@ pub fn analyse_guarded(
                 email: None,
                 attachments: Vec::new(),
                 warnings,
+                scans: Vec::new(),
             };
             // Analysis of no text has nothing to trip on.
             let mut meta = analyse(&bare, source, sha256, rules);

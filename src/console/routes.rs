@@ -525,7 +525,10 @@ async fn document_page(
         .map(|w| {
             w.iter()
                 .filter_map(|x| x.as_str().or_else(|| x["code"].as_str()))
-                .map(pages::words)
+                .map(|code| match crate::extract::Warning::from_code(code) {
+                    Some(w) => w.describe().to_owned(),
+                    None => pages::words(code),
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -219,6 +219,8 @@ pub struct Ingest {
     letters: Option<Arc<dyn LetterSink>>,
     /// The search index documents are fed to (`Unconfigured`: none).
     search: Arc<dyn crate::store::Search>,
+    /// What reads scanned pages (the build's OCR engine by default).
+    scanner: crate::scanning::Scanner,
 }
 
 /// The largest object S3's CopyObject takes: a refused object above it stays where it
@@ -341,7 +343,14 @@ impl Ingest {
             settings,
             letters: None,
             search: Arc::new(crate::store::Unconfigured),
+            scanner: crate::scanning::Scanner::deployment(),
         }
+    }
+
+    /// The same use case reading scanned pages with `scanner`.
+    pub fn with_scanner(mut self, scanner: crate::scanning::Scanner) -> Self {
+        self.scanner = scanner;
+        self
     }
 
     /// The settings this use case runs with (its limits, its actor).

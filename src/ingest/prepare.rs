@@ -92,11 +92,18 @@ impl Ingest {
         let sha = sha256_hex(&bytes);
         let limits = self.settings.limits.clone();
         let rules = self.rules;
+        let scanner = self.scanner.clone();
         let src = source.clone();
         let sha_for_task = sha.clone();
         let (meta, text, unreadable) = on_extract_thread(move || {
-            let (extracted, meta) =
-                crate::reading::read_document(&bytes, &src, &sha_for_task, &limits, rules);
+            let (extracted, meta) = crate::reading::read_document(
+                &bytes,
+                &src,
+                &sha_for_task,
+                &limits,
+                rules,
+                &scanner,
+            );
             let unreadable =
                 extracted.unreadable() || meta.warnings.contains(&Warning::InternalError);
             (meta, extracted.text, unreadable)

@@ -23,6 +23,7 @@ fn text_document(text: &str) -> Extracted {
         email: None,
         attachments: Vec::new(),
         warnings: Warnings::default(),
+        scans: Vec::new(),
     }
 }
 

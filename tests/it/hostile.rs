@@ -574,11 +574,12 @@ pub fn corpus() -> Vec<Case> {
         expect: "truncated_at_limit",
         keeps: None,
     });
-    // A JPEG named .pdf, an empty file, random bytes.
+    // A broken JPEG named .pdf (a picture's header with no size in it), an empty file,
+    // random bytes.
     cases.push(Case {
         name: "photo-named.pdf",
         bytes: b"\xFF\xD8\xFF\xE0\x00\x10JFIF\x00\x01\x01\x00".repeat(50),
-        expect: "unsupported_type",
+        expect: "malformed",
         keeps: None,
     });
     cases.push(Case {

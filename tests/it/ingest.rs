@@ -119,10 +119,17 @@ async fn the_post_is_filed_where_a_case_handler_would_file_it() {
     let bad = status("09-photo-named-as.pdf");
     assert_eq!(
         (bad.status, bad.reason.as_deref()),
-        (IngestStatus::Quarantined, Some("unsupported_type"))
+        (IngestStatus::Quarantined, Some("malformed"))
     );
 
-    // The case holds its three documents, in date order, and the case was opened once.
+    // The scanned letter (no text layer) is read by OCR and filed on the claim it names.
+    let scanned = status("10-scanned-letter.pdf");
+    assert_eq!(
+        (scanned.status, scanned.case_ref.as_deref()),
+        (IngestStatus::Filed, Some(case_ref.as_str()))
+    );
+
+    // The case holds its four documents, in date order, and the case was opened once.
     let (case, under) = postroom::cases::show_case(stores.table.as_ref(), &case_ref)
         .await
         .expect("show")
@@ -134,7 +141,7 @@ async fn the_post_is_filed_where_a_case_handler_would_file_it() {
         .filter(|i| i["SK"].as_str().unwrap_or("").starts_with("DOC#"))
         .map(|i| &i["doc_type"])
         .collect();
-    assert_eq!(docs.len(), 3);
+    assert_eq!(docs.len(), 4);
     // The duplicate points at the original, the quarantined file left the inbox.
     let dup =
         postroom::cases::show_document(stores.table.as_ref(), copy.doc_id.as_deref().unwrap_or(""))

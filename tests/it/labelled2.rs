@@ -14,7 +14,7 @@ use postroom::metadata::{Rules, analyse};
 use serde_json::{Value, json};
 
 /// The 18 fields of issue 19's table.
-const FIELDS: &[&str] = &[
+pub(crate) const FIELDS: &[&str] = &[
     "doc_type",
     "document_date",
     "incident_date",
@@ -41,7 +41,7 @@ fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/labelled2")
 }
 
-fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
+pub(crate) fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.')
         .fold(v, |v, k| v.get(k).unwrap_or(&Value::Null))
 }
@@ -58,7 +58,7 @@ fn name_key(v: &Value) -> Option<String> {
 
 /// Whether a field's value is right. Lists compare as multisets (order is not scored),
 /// names without regard to case or spacing, amounts to the penny.
-fn same(field: &str, want: &Value, got: &Value) -> bool {
+pub(crate) fn same(field: &str, want: &Value, got: &Value) -> bool {
     let names = field.starts_with("parties.");
     match (want, got) {
         (Value::Array(w), Value::Array(g)) => {
@@ -226,6 +226,17 @@ fn labelled2_held_out_accuracy_holds_its_baseline() {
         );
         let got = serde_json::to_value(analyse(&extracted, &name, &sha256_hex(&bytes), rules))
             .expect("serialise");
+        // Throwaway (test-only flag): the tuning part's texts, for reading failures.
+        if !held_out && let Some(dump) = std::env::var_os("LABELLED2_DUMP") {
+            let dump = PathBuf::from(dump);
+            let _ = std::fs::create_dir_all(&dump);
+            let mut t = extracted.text.clone();
+            for a in &extracted.attachments {
+                t.push_str("\n=====ATTACHMENT=====\n");
+                t.push_str(&a.extracted.text);
+            }
+            let _ = std::fs::write(dump.join(format!("{name}.txt")), t);
+        }
         let mut pairs = vec![(name.clone(), expected.clone(), got.clone())];
         if let Some(atts) = expected.get("attachments").and_then(Value::as_array) {
             for (i, a) in atts.iter().enumerate() {

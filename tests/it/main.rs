@@ -34,4 +34,5 @@ mod local_stack_console;
 mod local_stack_faults;
 mod matching;
 mod pdf_text;
+mod scanned;
 mod search;

@@ -8,7 +8,9 @@ pub enum MediaType {
     Email,
     Html,
     Text,
-    /// Recognised but not read (images, other archives, executables...).
+    /// A picture postroom reads by OCR: JPEG, PNG or TIFF.
+    Image(&'static str),
+    /// Recognised but not read (GIF, other archives, executables...).
     Other(&'static str),
     Empty,
 }
@@ -23,7 +25,7 @@ impl MediaType {
             MediaType::Email => "message/rfc822",
             MediaType::Html => "text/html",
             MediaType::Text => "text/plain",
-            MediaType::Other(m) => m,
+            MediaType::Image(m) | MediaType::Other(m) => m,
             MediaType::Empty => "application/x-empty",
         }
     }
@@ -134,6 +136,9 @@ pub fn detect(bytes: &[u8]) -> MediaType {
     ];
     for (prefix, media) in magic {
         if bytes.starts_with(prefix) {
+            if matches!(*media, "image/jpeg" | "image/png" | "image/tiff") {
+                return MediaType::Image(media);
+            }
             return MediaType::Other(media);
         }
     }
@@ -179,8 +184,9 @@ mod tests {
         assert_eq!(detect(b"junk\n%PDF-1.4\n"), MediaType::Pdf);
         assert_eq!(
             detect(b"\xFF\xD8\xFF\xE0JFIF"),
-            MediaType::Other("image/jpeg")
+            MediaType::Image("image/jpeg")
         );
+        assert_eq!(detect(b"GIF89a..."), MediaType::Other("image/gif"));
         assert_eq!(
             detect(b"From: a@b.example\r\nTo: c@d.example\r\nSubject: FOI\r\n\r\nBody"),
             MediaType::Email

@@ -7,6 +7,7 @@ mod email;
 pub mod limits;
 mod pdf;
 mod pool;
+pub mod scan;
 pub(crate) mod text;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -17,6 +18,7 @@ use sha2::{Digest, Sha256};
 pub use detect::{MediaType, detect};
 pub use email::EmailHeaders;
 pub use limits::{Budget, Limits};
+pub use scan::{PageImageError, Pixels, ScannedPage};
 pub use text::expand_ligature;
 
 use bytes::Bytes;
@@ -50,6 +52,22 @@ pub enum Warning {
     Empty,
     /// Extraction failed unexpectedly; the document is kept and reported.
     InternalError,
+    /// Text of some page was read by OCR from its picture (a scan or a photo); it may
+    /// hold misread words.
+    OcrText,
+    /// Pages need OCR, but this deployment has no OCR engine: their text is missing.
+    OcrUnavailable,
+    /// A page's picture is in a format postroom cannot decode (JBIG2, JPEG 2000), or is
+    /// damaged: that page's text is missing.
+    OcrImageUnsupported,
+    /// A page's picture has more pixels than the OCR budget: that page was not read.
+    OcrImageTooLarge,
+    /// A page's OCR time budget was spent: that page's text is missing.
+    OcrTimeout,
+    /// The OCR engine failed on a page: that page's text is missing.
+    OcrEngineFailed,
+    /// OCR read a page but is unsure of most of it (a poor scan, handwriting).
+    OcrLowConfidence,
     /// The file could not be opened (missing, no permission).
     Unreadable,
 }
@@ -69,7 +87,74 @@ impl Warning {
             Warning::Empty => "empty",
             Warning::InternalError => "internal_error",
             Warning::Unreadable => "unreadable",
+            Warning::OcrText => "ocr_text",
+            Warning::OcrUnavailable => "ocr_unavailable",
+            Warning::OcrImageUnsupported => "ocr_image_unsupported",
+            Warning::OcrImageTooLarge => "ocr_image_too_large",
+            Warning::OcrTimeout => "ocr_timeout",
+            Warning::OcrEngineFailed => "ocr_engine_failed",
+            Warning::OcrLowConfidence => "ocr_low_confidence",
         }
+    }
+
+    /// Every warning, for tables and look-ups by code.
+    pub const ALL: &[Warning] = &[
+        Warning::UnsupportedType,
+        Warning::Encrypted,
+        Warning::Repaired,
+        Warning::EntitiesRefused,
+        Warning::HeaderTruncated,
+        Warning::NoTextLayer,
+        Warning::TruncatedAtLimit,
+        Warning::TooLarge,
+        Warning::Malformed,
+        Warning::Empty,
+        Warning::InternalError,
+        Warning::Unreadable,
+        Warning::OcrText,
+        Warning::OcrUnavailable,
+        Warning::OcrImageUnsupported,
+        Warning::OcrImageTooLarge,
+        Warning::OcrTimeout,
+        Warning::OcrEngineFailed,
+        Warning::OcrLowConfidence,
+    ];
+
+    /// What the warning means for the person reading the document, in a sentence.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Warning::UnsupportedType => "This kind of file cannot be read.",
+            Warning::Encrypted => "The file is protected by a password.",
+            Warning::EncryptedOpened => "The file is protected, but could be opened.",
+            Warning::Repaired => "The file was damaged and has been repaired to read it.",
+            Warning::EntitiesRefused => "Parts of the file that point elsewhere were not read.",
+            Warning::HeaderTruncated => "An email header was too long and was cut.",
+            Warning::NoTextLayer => "No text could be read: it may be a scan or a picture.",
+            Warning::TruncatedAtLimit => "The file is very long: only its first part was read.",
+            Warning::TooLarge => "The file is too large to read.",
+            Warning::Malformed => "The file is damaged; what could be read is shown.",
+            Warning::Empty => "The file is empty.",
+            Warning::InternalError => "Something went wrong reading this file.",
+            Warning::Unreadable => "The file could not be opened.",
+            Warning::OcrText => {
+                "Some text was read from a scan: check names, dates and numbers against the original."
+            }
+            Warning::OcrUnavailable => "Scanned pages could not be read here: open the original.",
+            Warning::OcrImageUnsupported => {
+                "A scanned page is in a format that cannot be read: open the original."
+            }
+            Warning::OcrImageTooLarge => "A scanned page is too large to read: open the original.",
+            Warning::OcrTimeout => "A scanned page took too long to read: open the original.",
+            Warning::OcrEngineFailed => "A scanned page could not be read: open the original.",
+            Warning::OcrLowConfidence => {
+                "A scanned page is hard to read (a poor scan or handwriting): check it against the original."
+            }
+        }
+    }
+
+    /// The warning with this code, if any.
+    pub fn from_code(code: &str) -> Option<Warning> {
+        Warning::ALL.iter().copied().find(|w| w.code() == code)
     }
 
     /// Whether the document could not be read at all (so `extract` exits 1). A damaged
@@ -112,6 +197,11 @@ impl Warnings {
         }
     }
 
+    /// Takes a warning back (`no_text_layer` once OCR has read the pages).
+    pub fn remove(&mut self, w: Warning) {
+        self.0.retain(|seen| *seen != w);
+    }
+
     pub fn as_slice(&self) -> &[Warning] {
         &self.0
     }
@@ -139,6 +229,8 @@ pub struct Extracted {
     pub email: Option<EmailHeaders>,
     pub attachments: Vec<Attachment>,
     pub warnings: Warnings,
+    /// Pages whose text must come from OCR (empty when every page has a text layer).
+    pub scans: Vec<ScannedPage>,
 }
 
 impl Extracted {
@@ -150,6 +242,7 @@ impl Extracted {
             email: None,
             attachments: Vec::new(),
             warnings: Warnings::default(),
+            scans: Vec::new(),
         }
     }
 
@@ -230,12 +323,24 @@ pub(crate) fn extract_with(bytes: &[u8], budget: &Budget, depth: usize) -> Extra
             MediaType::Pdf => {
                 let pdf = pdf::extract(bytes, budget, &mut done.warnings);
                 done.pages = pdf.page_count;
+                done.scans = pdf.scans;
                 done.keep_text(budget, pdf.pages.join("\u{c}"));
             }
             MediaType::Docx => docx::extract(bytes, budget, &mut done),
             MediaType::Email => email::extract(bytes, budget, depth, &mut done),
             MediaType::Html => done.keep_text(budget, text::html_to_text(&text::decode(bytes))),
             MediaType::Text => done.keep_text(budget, text::decode(bytes)),
+            // A photo or a scan on its own: one page, all picture.
+            // A file whose header gives no picture size is not a picture (`malformed`).
+            MediaType::Image(_) => {
+                if scan::picture_size(bytes).is_some() {
+                    done.pages = Some(1);
+                    done.scans.push(ScannedPage::photo(bytes));
+                    done.warnings.add(Warning::NoTextLayer);
+                } else {
+                    done.warnings.add(Warning::Malformed);
+                }
+            }
             MediaType::Other(_) | MediaType::Empty => done.warnings.add(Warning::UnsupportedType),
         }
         done

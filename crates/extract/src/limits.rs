@@ -28,6 +28,14 @@ pub struct Limits {
     pub max_zip_entries: usize,
     /// Wall-clock budget for one document, attachments included, in milliseconds.
     pub max_millis: u64,
+    /// Pages of one document read by OCR; later scanned pages keep no text
+    /// (`truncated_at_limit`).
+    pub ocr_max_pages: usize,
+    /// A page picture with more pixels is not read (`ocr_image_too_large`): 40 million
+    /// is an A4 page at 600 dpi with room to spare.
+    pub ocr_max_pixels: u64,
+    /// Wall-clock budget for reading one page by OCR, in milliseconds (`ocr_timeout`).
+    pub ocr_page_millis: u64,
 }
 
 impl Default for Limits {
@@ -42,6 +50,9 @@ impl Default for Limits {
             max_attachments: 200,
             max_zip_entries: 5_000,
             max_millis: 8_000,
+            ocr_max_pages: 100,
+            ocr_max_pixels: 40_000_000,
+            ocr_page_millis: 20_000,
         }
     }
 }

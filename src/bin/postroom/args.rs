@@ -126,6 +126,9 @@ pub struct ExtractArgs {
     /// Reading rules to use instead of the shipped ones (see rules/default.toml).
     #[arg(long, env = "POSTROOM_RULES")]
     pub rules: Option<PathBuf>,
+    /// Do not read scanned pages and photos by OCR (their text stays empty).
+    #[arg(long)]
+    pub no_ocr: bool,
 }
 
 #[derive(Debug, clap::Args)]

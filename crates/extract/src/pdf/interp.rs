@@ -201,7 +201,7 @@ fn encode_latin1(text: &str) -> Vec<u8> {
 
 /// The page's media box, inherited through the page tree. (pdftotext drops text outside
 /// the media box; the crop box only with `-cropbox`.)
-fn page_box(doc: &Document, page_id: ObjectId) -> Option<[f64; 4]> {
+pub(super) fn page_box(doc: &Document, page_id: ObjectId) -> Option<[f64; 4]> {
     let mut node = doc.get_dictionary(page_id).ok()?;
     for _ in 0..32 {
         if let Ok(obj) = node.get(b"MediaBox")

@@ -5,6 +5,7 @@ mod cmap;
 mod collections;
 mod content;
 mod font;
+mod images;
 mod interp;
 mod layout;
 
@@ -19,6 +20,8 @@ pub struct PdfText {
     pub pages: Vec<String>,
     /// Pages in the document (may exceed `pages.len()` when a limit was hit).
     pub page_count: Option<u32>,
+    /// Pages with no usable text layer but a picture, for OCR.
+    pub scans: Vec<crate::scan::ScannedPage>,
 }
 
 /// Reads a PDF's text layer. Problems become warnings; nothing panics.
@@ -55,8 +58,8 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
     if doc.is_encrypted() && !doc.was_encrypted() {
         warnings.add(Warning::Encrypted);
         return PdfText {
-            pages: Vec::new(),
             page_count: Some(doc.get_pages().len() as u32),
+            ..PdfText::default()
         };
     }
     if doc.was_encrypted() {
@@ -77,6 +80,7 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
     let mut fonts = interp::FontCache::default();
     let mut pages = Vec::with_capacity(page_ids.len().min(budget.limits.max_pages));
     let mut text_bytes = 0usize;
+    let mut scans = Vec::new();
     // What the document (with its siblings, when it is an attachment) may still keep.
     let max_text = budget.text_left();
     for (n, page_id) in page_ids.iter().enumerate() {
@@ -92,6 +96,15 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
             warnings.add(Warning::Malformed);
         }
         let text = layout::page_text(&glyphs);
+        if images::needs_ocr(&text)
+            && let Some((image, dpi)) = images::page_image(&doc, *page_id)
+        {
+            scans.push(crate::scan::ScannedPage {
+                page: n as u32,
+                dpi,
+                image,
+            });
+        }
         text_bytes += text.len();
         pages.push(text);
     }
@@ -101,6 +114,7 @@ pub fn extract(bytes: &[u8], budget: &Budget, warnings: &mut Warnings) -> PdfTex
     PdfText {
         pages,
         page_count: Some(page_ids.len() as u32),
+        scans,
     }
 }
 

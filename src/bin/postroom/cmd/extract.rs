@@ -19,6 +19,11 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
         None => Rules::builtin(),
     };
     let limits = Limits::default();
+    let scanner = if args.no_ocr {
+        postroom::scanning::Scanner::none()
+    } else {
+        postroom::scanning::Scanner::deployment()
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
@@ -27,7 +32,9 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
         let (extracted, sha) = match std::fs::read(file) {
             Ok(bytes) => {
                 let sha = sha256_hex(&bytes);
-                (extract_isolated(bytes, &limits), sha)
+                let mut extracted = extract_isolated(bytes, &limits);
+                postroom::reading::scan_guarded(&scanner, &mut extracted, &limits);
+                (extracted, sha)
             }
             Err(e) => {
                 eprintln!("postroom: cannot read {source}: {e}");
