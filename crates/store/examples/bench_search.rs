@@ -2,7 +2,8 @@
 //! fast it indexes (in batches, as `postroom search --reindex` does, and one document a
 //! write, as ingest does), how long queries of each kind take (p50, p95, max), and the
 //! index's size as a share of the text. Run by `scripts/bench-search` (the `fast`
-//! profile); `BENCH_SEARCH_DOCS` sets the corpus size (100,000 by default).
+//! profile); `BENCH_SEARCH_DOCS` sets the corpus size (100,000 by default),
+//! `BENCH_SEARCH_INDEX` a file to keep the index in.
 
 use std::time::{Duration, Instant};
 
@@ -138,7 +139,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     let dir = tempfile::tempdir()?;
-    let path = dir.path().join("search.sqlite3");
+    // `BENCH_SEARCH_INDEX`: where to build the index, kept for a look afterwards (a
+    // path not yet taken); by default a temporary folder's, removed.
+    let path = match std::env::var_os("BENCH_SEARCH_INDEX") {
+        Some(kept) => std::path::PathBuf::from(kept),
+        None => dir.path().join("search.sqlite3"),
+    };
+    if path.exists() {
+        return Err(format!("{} exists: name a new file", path.display()).into());
+    }
     let search = SqliteSearch::open(&path)?;
     let words: Vec<String> = (0..VOCABULARY).map(pseudo_word).collect();
     let zipf = Zipf::new(VOCABULARY);

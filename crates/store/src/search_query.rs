@@ -291,6 +291,10 @@ pub fn is_reference(word: &str) -> bool {
     if word.len() == 10 && word.bytes().all(|b| b.is_ascii_digit()) {
         return true;
     }
+    // Most words have no joiner: not a reference, without splitting them.
+    if !word.contains(['/', '_', '-']) {
+        return false;
+    }
     let parts: Vec<&str> = word.split(['/', '_', '-']).collect();
     parts.len() >= 2
         && parts

@@ -7,9 +7,12 @@
 //! three columns: `title`, `body` (the text) and `refs` (the references the text carries,
 //! compact: `cnst24004512`), tokenised `porter unicode61 remove_diacritics 2`. Every
 //! grammar term is quoted before FTS5 sees it, so its own operators never apply. Ranking
-//! is `bm25` (title 4, body 1, refs 2); snippets come from `snippet()` on the page's
-//! hits only. A query is stopped after `QUERY_TIME_LIMIT` (`TooBroad`): a watchdog
-//! thread interrupts the connection, and a query that ended late is refused alike.
+//! is `bm25` (title 4, body 1, refs 2). A query reads in two passes: each match's row
+//! id and `bm25` from the FTS index alone (filters as one set of row ids, `docs_day`
+//! for dates), then the documents of the page only, ordered by (`bm25`, document id);
+//! snippets come from `snippet()` on the page's hits only. A query is stopped after
+//! `QUERY_TIME_LIMIT` (`TooBroad`): a watchdog thread interrupts the connection, and a
+//! query that ended late is refused alike.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
@@ -165,6 +168,15 @@ fn migrate(conn: &Connection) -> StoreResult<()> {
         )
         .map_err(|e| sql_error("create the schema", e))?;
     }
+    // A date filter selects its set of row ids by this index (which holds the row id)
+    // rather than by reading every entry. Cases have theirs; types and families select
+    // too much for one to pay for its upkeep on every write. Added to schema 1 as it
+    // is (an index changes nothing an older postroom reads or writes).
+    conn.execute(
+        "CREATE INDEX IF NOT EXISTS docs_day ON docs (day) WHERE day IS NOT NULL",
+        [],
+    )
+    .map_err(|e| sql_error("create the schema", e))?;
     Ok(())
 }
 
@@ -410,91 +422,157 @@ fn snippet_of(marked: &str) -> Snippet {
     Snippet { fragments }
 }
 
+/// A match found by the first pass: its `bm25` (lower is better) and row id.
+#[derive(Clone, Copy)]
+struct Match {
+    bm25: f64,
+    id: i64,
+}
+
+/// The page's matches with their documents, in the page's order.
 struct Row {
+    bm25: f64,
     id: i64,
     hit: Hit,
 }
 
+fn by_bm25(a: &Match, b: &Match) -> std::cmp::Ordering {
+    a.bm25.total_cmp(&b.bm25).then(a.id.cmp(&b.id))
+}
+
+/// Two passes: the first reads only the FTS index (each match's row id and `bm25`,
+/// the filters as a set of row ids made once, not a join a match), the second reads
+/// the documents of the page alone (and of the matches tied with its last), orders
+/// them by (`bm25`, document id) and makes their snippets. The same hits, order and
+/// cursors as one `ORDER BY bm25, doc_id` over every match, without joining every
+/// match to its document.
 fn run_query(conn: &Connection, request: &SearchRequest) -> Result<SearchPage, SearchError> {
     use rusqlite::types::Value as V;
     request.filters.validate()?;
     let position = request.position()?;
-    let limit = request.page_size();
-    let mut sql = String::from(
-        "SELECT id, doc_id, case_ref, doc_type, family, document_date, title, score FROM (
-             SELECT d.id, d.doc_id, d.case_ref, d.doc_type, d.family, d.document_date, d.title,
-                    bm25(fts, 4.0, 1.0, 2.0) AS score
-             FROM fts JOIN docs d ON d.id = fts.rowid
-             WHERE fts MATCH ?",
-    );
+    let limit = request.page_size() as usize;
+    // `+rowid`: the filter is checked against each match, never used to look the
+    // matches up one row id at a time (which would redo bm25's statistics each time).
+    let mut sql = String::from("SELECT rowid, bm25(fts, 4.0, 1.0, 2.0) FROM fts WHERE fts MATCH ?");
     let mut args = vec![V::Text(match_expression(request))];
     let filters = &request.filters;
+    let mut conditions = Vec::new();
     for (column, value, cmp) in [
-        ("d.case_ref", &filters.case_ref, "="),
-        ("d.doc_type", &filters.doc_type, "="),
-        ("d.family", &filters.family, "="),
-        ("d.day", &filters.from, ">="),
-        ("d.day", &filters.to, "<="),
+        ("case_ref", &filters.case_ref, "="),
+        ("doc_type", &filters.doc_type, "="),
+        ("family", &filters.family, "="),
+        ("day", &filters.from, ">="),
+        ("day", &filters.to, "<="),
     ] {
         if let Some(value) = value {
-            sql.push_str(&format!(" AND {column} {cmp} ?"));
+            conditions.push(format!("{column} {cmp} ?"));
             args.push(V::Text(value.clone()));
         }
     }
-    sql.push(')');
-    if let Some((score, doc_id)) = position {
-        // Hits score -bm25: the next page is after (bm25, doc id) in ascending order.
-        sql.push_str(" WHERE score > ? OR (score = ? AND doc_id > ?)");
-        args.extend([V::Real(-score), V::Real(-score), V::Text(doc_id)]);
+    if !conditions.is_empty() {
+        sql.push_str(&format!(
+            " AND +rowid IN (SELECT id FROM docs WHERE {})",
+            conditions.join(" AND ")
+        ));
     }
-    sql.push_str(&format!(" ORDER BY score, doc_id LIMIT {}", limit + 1));
-    let mut stmt = conn
-        .prepare_cached(&sql)
-        .map_err(|e| sql_error("query", e))?;
-    let mut rows = stmt
-        .query(rusqlite::params_from_iter(args.iter()))
-        .map_err(query_error)?;
-    let mut found = Vec::new();
-    let mut more = false;
-    while let Some(row) = rows.next().map_err(query_error)? {
-        if found.len() as u32 >= limit {
-            more = true;
-            break;
+    // Hits score -bm25: the next page is after (bm25, doc id) in ascending order.
+    let after = position.map(|(score, doc_id)| (-score, doc_id));
+    let mut matches = Vec::new();
+    let mut tied = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare_cached(&sql)
+            .map_err(|e| sql_error("query", e))?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(args.iter()))
+            .map_err(query_error)?;
+        while let Some(row) = rows.next().map_err(query_error)? {
+            let get = |e| sql_error("query", e);
+            let found = Match {
+                id: row.get(0).map_err(get)?,
+                bm25: row.get(1).map_err(get)?,
+            };
+            match &after {
+                Some((bm25, _)) if found.bm25 < *bm25 => {}
+                Some((bm25, _)) if found.bm25 == *bm25 => tied.push(found),
+                _ => matches.push(found),
+            }
         }
-        let get = |e| sql_error("query", e);
-        let bm25: f64 = row.get(7).map_err(get)?;
-        found.push(Row {
-            id: row.get(0).map_err(get)?,
-            hit: Hit {
-                doc_id: row.get(1).map_err(get)?,
-                filing: Filing {
-                    case_ref: row.get(2).map_err(get)?,
-                    doc_type: row.get(3).map_err(get)?,
-                    family: row.get(4).map_err(get)?,
-                },
-                document_date: row.get(5).map_err(get)?,
-                title: row.get(6).map_err(get)?,
-                score: -bm25,
-                snippet: Snippet::default(),
-            },
-        });
     }
-    drop(rows);
-    drop(stmt);
+    let mut rows: Vec<Row> = Vec::new();
+    // Matches scored as the cursor's hit: only those after its document id.
+    if let Some((_, doc_id)) = &after {
+        for found in tied {
+            let row = document(conn, found)?;
+            if row.hit.doc_id > *doc_id {
+                rows.push(row);
+            }
+        }
+    }
+    // The page needs the best `limit + 1` (one more tells whether a next page exists):
+    // every match scored at least as well as the (limit + 1)th, ties included.
+    let wanted = (limit + 1).saturating_sub(rows.len());
+    if wanted > 0 && !matches.is_empty() {
+        if matches.len() > wanted {
+            matches.select_nth_unstable_by(wanted - 1, by_bm25);
+            let worst = matches[wanted - 1].bm25;
+            matches.retain(|m| m.bm25 <= worst);
+        }
+        for found in matches {
+            rows.push(document(conn, found)?);
+        }
+    }
+    rows.sort_by(|a, b| {
+        a.bm25
+            .total_cmp(&b.bm25)
+            .then_with(|| a.hit.doc_id.cmp(&b.hit.doc_id))
+    });
+    let more = rows.len() > limit;
+    rows.truncate(limit);
     let highlight = highlight_expression(request);
-    for row in &mut found {
+    for row in &mut rows {
         row.hit.snippet = snippet(conn, row.id, highlight.as_deref())?;
     }
     let next = if more {
-        found
-            .last()
+        rows.last()
             .map(|r| request.cursor_after(r.hit.score, &r.hit.doc_id))
     } else {
         None
     };
     Ok(SearchPage {
-        hits: found.into_iter().map(|r| r.hit).collect(),
+        hits: rows.into_iter().map(|r| r.hit).collect(),
         next,
+    })
+}
+
+/// A match with what its document's entry holds.
+fn document(conn: &Connection, found: Match) -> Result<Row, SearchError> {
+    let hit = conn
+        .prepare_cached(
+            "SELECT doc_id, case_ref, doc_type, family, document_date, title
+             FROM docs WHERE id = ?1",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_row([found.id], |row| {
+                Ok(Hit {
+                    doc_id: row.get(0)?,
+                    filing: Filing {
+                        case_ref: row.get(1)?,
+                        doc_type: row.get(2)?,
+                        family: row.get(3)?,
+                    },
+                    document_date: row.get(4)?,
+                    title: row.get(5)?,
+                    score: -found.bm25,
+                    snippet: Snippet::default(),
+                })
+            })
+        })
+        .map_err(query_error)?;
+    Ok(Row {
+        bm25: found.bm25,
+        id: found.id,
+        hit,
     })
 }
 
