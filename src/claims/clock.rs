@@ -650,6 +650,11 @@ impl ClaimClocks {
                 let Some(deadline) = text("deadline").and_then(|d| d.parse().ok()) else {
                     continue;
                 };
+                // A limitation date that has passed is no one's task: the claim's page
+                // shows it as passed; the lists of what to do leave it out.
+                if deadline == DeadlineKind::Limitation && due < today {
+                    continue;
+                }
                 out.push(DueDeadline {
                     case_ref: text("case_ref").unwrap_or_default(),
                     deadline,

@@ -51,9 +51,18 @@ fn label(kind: DeadlineKind) -> &'static str {
     }
 }
 
-fn tag(due: NaiveDate, met: bool, today: NaiveDate) -> Option<(&'static str, &'static str)> {
+fn tag(
+    kind: DeadlineKind,
+    due: NaiveDate,
+    met: bool,
+    today: NaiveDate,
+) -> Option<(&'static str, &'static str)> {
     if met {
         Some(("govuk-tag--green", "Met"))
+    } else if kind == DeadlineKind::Limitation {
+        // Not a duty of ours: when the claimant's time to sue has run, the claim may be
+        // out of time, which is for the handler to note, not a failure.
+        (due < today).then_some(("govuk-tag--grey", "Passed"))
     } else if due < today {
         Some(("govuk-tag--red", "Overdue"))
     } else if (due - today).num_days() <= 5 {
@@ -63,11 +72,15 @@ fn tag(due: NaiveDate, met: bool, today: NaiveDate) -> Option<(&'static str, &'s
     }
 }
 
-fn days(due: NaiveDate, met: bool, today: NaiveDate) -> String {
+fn days(kind: DeadlineKind, due: NaiveDate, met: bool, today: NaiveDate) -> String {
     if met {
         return String::new();
     }
-    match (due - today).num_days() {
+    let n = (due - today).num_days();
+    if kind == DeadlineKind::Limitation && n < 0 {
+        return "the claimant's time to bring the claim has run".into();
+    }
+    match n {
         0 => "today".into(),
         1 => "1 day left".into(),
         n if n > 1 => format!("{n} days left"),
@@ -88,10 +101,11 @@ pub fn rows_of_claim(case_ref: &str, list: &[Deadline], today: NaiveDate) -> Vec
             case_href: case_href(case_ref),
             label: label(d.deadline).to_owned(),
             due: crate::calendar::uk_date(d.due),
-            tag: tag(d.due, d.met.is_some(), today),
-            days: days(d.due, d.met.is_some(), today),
+            tag: tag(d.deadline, d.due, d.met.is_some(), today),
+            days: days(d.deadline, d.due, d.met.is_some(), today),
             basis: d.basis.clone(),
-            note: d.note.clone(),
+            // How a due date was worked out matters only while it is to be met.
+            note: d.note.clone().filter(|_| d.met.is_none()),
             extended: d
                 .extensions
                 .iter()
@@ -115,8 +129,8 @@ fn rows_of_due(list: &[DueDeadline], today: NaiveDate) -> Vec<DeadlineRow> {
             case_href: case_href(&d.case_ref),
             label: label(d.deadline).to_owned(),
             due: crate::calendar::uk_date(d.due),
-            tag: tag(d.due, false, today),
-            days: days(d.due, false, today),
+            tag: tag(d.deadline, d.due, false, today),
+            days: days(d.deadline, d.due, false, today),
             basis: d.basis.clone(),
             note: d.note.clone(),
             extended: Vec::new(),
