@@ -226,17 +226,6 @@ fn labelled2_held_out_accuracy_holds_its_baseline() {
         );
         let got = serde_json::to_value(analyse(&extracted, &name, &sha256_hex(&bytes), rules))
             .expect("serialise");
-        // Throwaway (test-only flag): the tuning part's texts, for reading failures.
-        if !held_out && let Some(dump) = std::env::var_os("LABELLED2_DUMP") {
-            let dump = PathBuf::from(dump);
-            let _ = std::fs::create_dir_all(&dump);
-            let mut t = extracted.text.clone();
-            for a in &extracted.attachments {
-                t.push_str("\n=====ATTACHMENT=====\n");
-                t.push_str(&a.extracted.text);
-            }
-            let _ = std::fs::write(dump.join(format!("{name}.txt")), t);
-        }
         let mut pairs = vec![(name.clone(), expected.clone(), got.clone())];
         if let Some(atts) = expected.get("attachments").and_then(Value::as_array) {
             for (i, a) in atts.iter().enumerate() {

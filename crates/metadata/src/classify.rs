@@ -69,12 +69,17 @@ pub(crate) fn classify(
     let (top, top_score) = scores.first().copied().unwrap_or((UNKNOWN, 0.0));
     let second = scores.get(1).map_or(0.0, |s| s.1);
     if top_score < rules.doc_min_score {
+        // The fallback is for letters and emails: a text that neither greets nor signs off
+        // (a bulletin, an invoice, an advertisement) stays unknown rather than a guess.
+        let letter = media == MediaType::Email
+            || ["dear ", "yours faithfully", "yours sincerely", "regards"]
+                .iter()
+                .any(|m| count_phrase(lower, m) > 0);
         let fallback = match media {
-            MediaType::Pdf
-            | MediaType::Docx
-            | MediaType::Email
-            | MediaType::Text
-            | MediaType::Html => rules.doc_fallback.as_str(),
+            MediaType::Pdf | MediaType::Docx | MediaType::Text | MediaType::Html if letter => {
+                rules.doc_fallback.as_str()
+            }
+            MediaType::Email => rules.doc_fallback.as_str(),
             _ => UNKNOWN,
         };
         return (fallback.to_owned(), 0.5);

@@ -25,6 +25,14 @@ const DATE_LABELS: &[&str] = &[
     "date of issue",
     "date issued",
     "issued on",
+    "date of order",
+    "printed",
+    "record printed",
+    "typed:",
+    "typed",
+    "published",
+    "submitted",
+    "invoice date",
 ];
 /// Labels that make the date after them something else.
 const OTHER_DATE_LABELS: &[&str] = &[
@@ -95,6 +103,9 @@ const WEEKDAY_WORDS: &[&str] = &[
 /// The date the document bears: a date line near the top (alone, or after "Date:"), a
 /// "Dated this 5th day of ..." line, or a report's date label; else none.
 pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<NaiveDate> {
+    if let Some(date) = boxed_date(text, &["date of submission", "date of order"]) {
+        return Some(date);
+    }
     let top_lines = 40;
     let top_end = memchr::memchr_iter(b'\n', text.as_bytes())
         .nth(top_lines)
@@ -109,7 +120,12 @@ pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<
             continue;
         }
         let label = LabelBefore::new(text, lines.content_start(f.start), f.start);
-        let short = label.short(24);
+        // A label ends at its last letter (`Submitted │`, `Date of order -`).
+        let short = label.short(24).map(|l| {
+            l.trim_end_matches(|c: char| !c.is_alphanumeric())
+                .to_owned()
+                + if l.ends_with(':') { ":" } else { "" }
+        });
         // A label counts where it opens the line ("Date: 5 March 2024"), not mid-sentence
         // ("the decision dated 5 March").
         let labelled = short.as_deref().is_some_and(|label| {
@@ -178,6 +194,9 @@ const CARE_WORDS: &[&str] = &[
     "emergency department",
     "a&e",
     "called",
+    "clinic",
+    "seen in",
+    "consulted",
 ];
 const INCIDENT_LABELS: &[&str] = &[
     "date of incident",
@@ -189,7 +208,58 @@ const INCIDENT_LABELS: &[&str] = &[
     "date of event",
     "date(s) of treatment",
     "date of negligence",
+    "clinic date",
+    "attendance:",
+    "date of attendance",
+    "date of admission",
+    "admission date",
+    "care complained of",
+    "care in question started",
+    "begun on",
 ];
+
+/// A form's boxes (a column of labels, then their values) that hold the incident date.
+const INCIDENT_BOXES: &[&str] = &[
+    "baby's date of birth",
+    "baby’s date of birth",
+    "date of treatment",
+    "dates of treatment",
+    "date of incident",
+    "incident date",
+    "date of admission",
+];
+
+/// The first date of a form's box whose label is one of `labels`.
+fn boxed_date(text: &str, labels: &[&str]) -> Option<NaiveDate> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(200)
+        .collect();
+    crate::structure::grid(&lines)
+        .into_iter()
+        .filter(|(label, _)| labels.contains(&label.as_str()))
+        .find_map(|(_, value)| {
+            crate::dates::find_dates_bounded(value, 2)
+                .0
+                .first()
+                .map(|f| f.date)
+        })
+}
+
+/// Whether the sentence around a date only tells of care no one complains of (`an
+/// unremarkable annual review`), or is a date of birth (`X was born on 5 May 1960.`).
+fn not_the_care_complained_of(lower: &str, f: &Found, sentence: &str) -> bool {
+    let before = lower[..f.start].trim_end();
+    let after = lower[f.end..].trim_start();
+    let birth = (before.ends_with("born on") || before.ends_with("born"))
+        && (after.starts_with(['.', ')']) || after.is_empty());
+    birth
+        || ["unremarkable", "uneventful", "routine review"]
+            .iter()
+            .any(|w| sentence.contains(w))
+}
 
 /// The first date of the care complained of, where the document states one. `lower` is
 /// `text` with ASCII letters lowered (the same offsets).
@@ -200,6 +270,9 @@ pub(crate) fn incident_date(
     document_date: Option<NaiveDate>,
 ) -> Option<NaiveDate> {
     // A labelled incident date wins.
+    if let Some(date) = boxed_date(text, INCIDENT_BOXES) {
+        return Some(date);
+    }
     let mut lines = Lines::new(text);
     let mut incident_labels = Words::new(lower, INCIDENT_LABELS);
     for f in found {
@@ -245,7 +318,23 @@ pub(crate) fn incident_date(
         if date_labels.any_within(line_start, f.start) {
             continue;
         }
-        if care_words.any_within(sentence_start, sentence_end) {
+        if care_words.any_within(sentence_start, sentence_end)
+            && !not_the_care_complained_of(
+                lower,
+                f,
+                // At most 300 bytes either side: a sentence without end is not read whole
+                // at every date.
+                lower
+                    .get(
+                        crate::scan::floor_boundary(
+                            lower,
+                            sentence_start.max(f.start.saturating_sub(300)),
+                        )
+                            ..crate::scan::floor_boundary(lower, sentence_end.min(f.end + 300)),
+                    )
+                    .unwrap_or(""),
+            )
+        {
             best = Some(best.map_or(f.date, |b: NaiveDate| b.min(f.date)));
         }
     }

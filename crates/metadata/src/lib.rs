@@ -14,6 +14,7 @@ pub mod personal;
 pub mod references;
 pub mod rules;
 mod scan;
+mod structure;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -34,6 +35,10 @@ pub const MAX_NAME_BYTES: usize = 200;
 /// The largest amount kept: no claim is for a trillion pounds, and every store's number
 /// type holds what is below it.
 pub const MAX_AMOUNT_GBP: f64 = 1e12;
+
+/// Types of the claims family whose documents name a claim without telling its care: no
+/// clinical codes are read from them.
+const NO_NARRATIVE: &[&str] = &["settlement_offer", "court_order", "medical_records"];
 
 /// The parties a document names.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -222,7 +227,14 @@ pub fn analyse(
         .and_then(|r| r.split('/').next())
         .filter(|s| rules.claim_schemes.iter().any(|k| k == s))
         .map(str::to_owned);
-    let (parties, parties_truncated) = parties::parties(&text, &lower, family, extracted, rules);
+    let (parties, parties_truncated) = parties::parties(
+        &text,
+        &lower,
+        family,
+        extracted,
+        rules,
+        doc_type == "medical_records",
+    );
     truncated |= parties_truncated;
     // Without a reference's prefix, the scheme follows from whom a claim is against, for a
     // document that names both sides and speaks of a claim (or opens one): an NHS body's is CNST; a general
@@ -238,15 +250,18 @@ pub fn analyse(
             .then(|| scheme_of_defendants(&parties.defendants, rules, incident_date))
             .flatten()
     });
+    // Codes are read from a narrative of the care: not from offers, orders or records,
+    // which name the claim but do not tell it.
+    let tells_the_care = claimish && !NO_NARRATIVE.contains(&doc_type.as_str());
     let clinical = Clinical {
         scheme,
-        specialty: claimish
+        specialty: tells_the_care
             .then(|| codes::best_code(&flat, &rules.specialty, rules))
             .flatten(),
-        cause: claimish
+        cause: tells_the_care
             .then(|| codes::best_code(&flat, &rules.cause, rules))
             .flatten(),
-        injury: claimish
+        injury: tells_the_care
             .then(|| codes::best_code(&flat, &rules.injury, rules))
             .flatten(),
     };

@@ -212,8 +212,64 @@ fn label_value(value: &str, caps: bool) -> Option<String> {
     whole_name(value, caps).or_else(|| name_words(value, caps))
 }
 
-/// The claimant as the document's structure names them: a `Claimant:` label or a claim
-/// form's `Claimant` box, a case title `X v Y`, `the Claimant, X,`; else the first of the rules' labels that names someone.
+/// Words of document titles, headings and organisations: a "name" holding one is not a
+/// person's (`Early Notification`, `Record Summary`, `Greyfriars Mental Health`).
+const NOT_PERSON_WORDS: &[&str] = &[
+    "letter",
+    "claim",
+    "response",
+    "notification",
+    "early",
+    "offer",
+    "record",
+    "records",
+    "summary",
+    "request",
+    "report",
+    "order",
+    "defence",
+    "particulars",
+    "notice",
+    "potential",
+    "health",
+    "hospital",
+    "hospitals",
+    "trust",
+    "nhs",
+    "llp",
+    "solicitors",
+    "law",
+    "clinical",
+    "negligence",
+    "medical",
+    "legal",
+    "services",
+    "team",
+    "surgery",
+    "practice",
+    "centre",
+    "resolution",
+    "department",
+    "form",
+    "scheme",
+    "court",
+    "protocol",
+    "sheet",
+    "notes",
+];
+
+/// Whether a name read is a person's, not a title or an organisation.
+fn personal(name: &str) -> bool {
+    !name
+        .split_whitespace()
+        .any(|w| NOT_PERSON_WORDS.contains(&w.to_lowercase().as_str()))
+}
+
+/// The claimant as the document's structure names them: a court heading (`BETWEEN: X
+/// Claimant`), a labelled line (`Claimant:`, `Our client:`, `Patient:`, `Name:`) or a claim
+/// form's `Claimant` box, a column of a form's labels, a case title `X v Y`, a subject line
+/// `X – Letter of Claim`, `the Claimant, X,`; else the first of the rules' labels that names
+/// someone.
 fn claimant(text: &str, lower: &str, rules: &Rules) -> Option<String> {
     let lines: Vec<&str> = text
         .lines()
@@ -222,9 +278,59 @@ fn claimant(text: &str, lower: &str, rules: &Rules) -> Option<String> {
         .take(MAX_PARTY_LINES)
         .collect();
     claimant_box(&lines)
+        .or_else(|| form_grid(&lines))
         .or_else(|| versus(&lines).map(|(c, _)| c))
+        .or_else(|| subject_name(&lines))
         .or_else(|| apposition(text, lower))
-        .or_else(|| first_after_labels(text, &rules.claimant_labels, &rules.claimant_patterns))
+        .or_else(|| {
+            first_after_labels(text, &rules.claimant_labels, &rules.claimant_patterns)
+                .filter(|n| personal(n))
+        })
+}
+
+/// The claimant of a form whose labels stand in a column before their values, the surest
+/// label first.
+fn form_grid(lines: &[&str]) -> Option<String> {
+    crate::structure::grid(lines)
+        .into_iter()
+        .filter_map(|(label, value)| Some((claimant_rank(&label)?, value)))
+        .filter_map(|(rank, value)| Some((rank, label_value(value, true).filter(|n| personal(n))?)))
+        .min_by_key(|(rank, _)| *rank)
+        .map(|(_, name)| name)
+}
+
+/// A subject line naming the person and the document (`Jane Smith – Letter of Claim`,
+/// `Re: Early Notification – Jane Smith`): the part that is a person's name.
+fn subject_name(lines: &[&str]) -> Option<String> {
+    for line in lines.iter().take(60) {
+        let line = line
+            .strip_prefix("Re:")
+            .or_else(|| line.strip_prefix("RE:"))
+            .unwrap_or(line);
+        let mut parts: Vec<&str> = vec![line];
+        for sep in [" – ", " — ", " - ", " | "] {
+            parts = parts.iter().flat_map(|p| p.split(sep)).collect();
+        }
+        // A part's particulars in brackets (`Jane Smith (DOB 1/2/1980)`) are not its name.
+        let parts: Vec<&str> = parts
+            .into_iter()
+            .map(|p| p.split('(').next().unwrap_or("").trim())
+            .collect();
+        if parts.len() < 2 {
+            continue;
+        }
+        let titled = parts.iter().any(|p| !personal(p));
+        if !titled {
+            continue;
+        }
+        if let Some(name) = parts
+            .iter()
+            .find_map(|p| whole_name(p, true).filter(|n| personal(n)))
+        {
+            return Some(name);
+        }
+    }
+    None
 }
 
 /// Whether a line only joins the two sides of a case title.
@@ -235,24 +341,74 @@ fn is_joiner(line: &str) -> bool {
     )
 }
 
-/// The claimant of a `Claimant:` label or a `Claimant` box (the name on the next line).
+/// How surely a label names the claimant: 0 the claimant or client, 1 the deceased, 2 the
+/// patient or a name; `None` for other labels.
+fn claimant_rank(label: &str) -> Option<u8> {
+    let label = label.trim().trim_start_matches("the ").replace('’', "'");
+    let not_the_claimant = [
+        "represent",
+        "solicitor",
+        "ref",
+        "address to which",
+        "date",
+        "birth",
+        "dob",
+        "number",
+        "no.",
+    ];
+    if not_the_claimant.iter().any(|w| label.contains(w)) {
+        return None;
+    }
+    if label.starts_with("claimant") || label.ends_with("client") || label == "client name" {
+        Some(0)
+    } else if label.contains("deceased") {
+        Some(1)
+    } else if matches!(
+        label.as_str(),
+        "patient"
+            | "patient name"
+            | "patient's name"
+            | "name of patient"
+            | "name"
+            | "full name"
+            | "mother"
+            | "mother's name"
+            | "re"
+            | "surname"
+    ) {
+        Some(2)
+    } else {
+        None
+    }
+}
+
+/// The claimant of a court heading (`BETWEEN: X Claimant and Y Defendant`), a labelled
+/// line (`Claimant:`, `Your client:`, `Patient:`, `Name:`, `Surname: X Forename(s): Y`)
+/// or a claim form's `Claimant` box (the name on the next line), the surest label first.
 fn claimant_box(lines: &[&str]) -> Option<String> {
+    let mut best: Option<(u8, String)> = None;
     for (i, line) in lines.iter().enumerate() {
         let head = &line[..crate::scan::floor_boundary(line, 120)];
-        let head_lower = head.to_lowercase();
-        if !head_lower.starts_with("claimant") {
-            continue;
-        }
+        let head_lower = head.to_ascii_lowercase();
         let bare = head_lower.trim_end_matches([':', ' ']);
         if matches!(bare, "claimant" | "claimants" | "claimant(s)") {
             let next = lines.get(i + 1).copied().unwrap_or("");
-            // A court heading names the claimant on the line before (`BETWEEN: X
-            // Claimant and Y Defendant`): not read, as the first labelled set (which
-            // records no claimant on pleadings and orders) wants.
-            if is_joiner(next) || i > 0 && lines[i - 1].ends_with(':') {
-                continue;
-            }
-            if let Some(name) = label_value(next, true) {
+            let heading = is_joiner(next)
+                || next.to_lowercase().starts_with("-and")
+                || i >= 2 && lines[i - 2].ends_with(':');
+            // A court heading names the claimant on the line before; a form's box, on
+            // the line after.
+            let value = if heading {
+                if i > 0 { lines[i - 1] } else { "" }
+            } else {
+                next
+            };
+            let name = if heading {
+                whole_name(value, true)
+            } else {
+                label_value(value, true)
+            };
+            if let Some(name) = name.filter(|n| personal(n)) {
                 return Some(name);
             }
             continue;
@@ -260,17 +416,10 @@ fn claimant_box(lines: &[&str]) -> Option<String> {
         let Some(colon) = head.find(':') else {
             continue;
         };
-        let label = &head_lower[..colon];
-        let not_the_claimant = [
-            "represent",
-            "solicitor",
-            "ref",
-            "address to which",
-            "date",
-            "birth",
-            "dob",
-        ];
-        if not_the_claimant.iter().any(|w| label.contains(w)) {
+        let Some(rank) = claimant_rank(&head_lower[..colon]) else {
+            continue;
+        };
+        if best.as_ref().is_some_and(|(r, _)| *r <= rank) {
             continue;
         }
         let value = line[colon + 1..].trim();
@@ -279,11 +428,28 @@ fn claimant_box(lines: &[&str]) -> Option<String> {
         } else {
             value
         };
-        if let Some(name) = label_value(value, true) {
-            return Some(name);
+        let value_lower = value.to_ascii_lowercase();
+        // `Surname: OKONKWO Forename(s): Chidi`.
+        let name = if head_lower.starts_with("surname")
+            && let Some(f) = value_lower.find("forename")
+        {
+            let surname = value[..f].trim();
+            let forename = value[f..].split_once(':').map_or("", |(_, v)| v.trim());
+            label_value(&format!("{forename} {surname}"), true)
+        } else {
+            let mut value = value;
+            for sep in [" – ", " — ", " - "] {
+                if let Some((a, b)) = value.split_once(sep) {
+                    value = if personal(a) { a } else { b };
+                }
+            }
+            label_value(value, true)
+        };
+        if let Some(name) = name.filter(|n| personal(n)) {
+            best = Some((rank, name));
         }
     }
-    None
+    best.map(|(_, n)| n)
 }
 
 /// A case title `X v Y` (after any label such as `Re:`): the claimant and the first
@@ -310,7 +476,9 @@ fn apposition(text: &str, lower: &str) -> Option<String> {
     for marker in ["claimant, ", "client, "] {
         for (i, _) in lower.match_indices(marker).take(20) {
             let after = &text[i + marker.len()..];
-            if let Some(name) = name_at(first_line(after, 4 * MAX_NAME_BYTES)) {
+            if let Some(name) =
+                name_at(first_line(after, 4 * MAX_NAME_BYTES)).filter(|n| personal(n))
+            {
                 return Some(name);
             }
         }
@@ -371,6 +539,7 @@ pub(crate) fn parties(
     family: Option<Family>,
     extracted: &Extracted,
     rules: &Rules,
+    records: bool,
 ) -> (Parties, bool) {
     let mut parties = Parties::default();
     let about_a_claim = match family {
@@ -389,15 +558,107 @@ pub(crate) fn parties(
         Some(Family::Appeals | Family::Practitioner) | None => false,
         Some(Family::Claims) => true,
         // Correspondence about a claim names its parties too.
-        Some(Family::General) => rules.claim.is_match(text),
+        // Correspondence about a claim names its parties too: it quotes a claim reference,
+        // or speaks of a client and a claim.
+        Some(Family::General) => {
+            rules.claim.is_match(text)
+                || (count_phrase(lower, "our client") > 0 || count_phrase(lower, "your client") > 0)
+                    && lower.contains("claim")
+        }
     };
     let mut truncated = false;
     if about_a_claim {
         (parties.defendants, truncated) = defendants(text, rules);
+        // A doctor named as the defendant is the one sued, not the practice they work at.
+        let doctors = doctor_defendants(text, lower);
+        if !doctors.is_empty() {
+            parties.defendants.retain(|d| !rules.practice.is_match(d));
+            for d in doctors {
+                if !parties.defendants.contains(&d) {
+                    parties.defendants.push(d);
+                }
+            }
+        }
+        // Records are the records of one body: the one named first (their letterhead).
+        if records {
+            parties.defendants.truncate(1);
+        }
         parties.claimant = claimant(text, lower, rules);
         parties.claimant_solicitor = claimant_solicitor(text, lower, rules);
     }
     (parties, truncated)
+}
+
+/// Doctors a claim is against, as its structure names them: the defendant of a court
+/// heading (`and Dr X Defendant`), a `Defendant:` or `Proposed defendant:` label or box,
+/// `a claim against Dr X`.
+fn doctor_defendants(text: &str, lower: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |s: &str| {
+        let s = s
+            .trim()
+            .trim_start_matches("-and-")
+            .trim_start_matches("-and");
+        let s = s.trim();
+        if let Some(rest) = s
+            .strip_prefix("Dr ")
+            .or_else(|| s.strip_prefix("Dr. "))
+            .or_else(|| s.strip_prefix("DR "))
+            && let Some(name) = name_words(
+                first_line(rest, 4 * MAX_NAME_BYTES)
+                    .split(['.', ',', ';', '('])
+                    .next()
+                    .unwrap_or(""),
+                true,
+            )
+            && personal(&name)
+        {
+            let d = format!("Dr {name}");
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+    };
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(MAX_PARTY_LINES)
+        .collect();
+    for (i, line) in lines.iter().enumerate() {
+        let l = line.to_ascii_lowercase();
+        let bare = l.trim_end_matches([':', ' ']);
+        if matches!(bare, "defendant" | "defendants" | "defendant(s)") {
+            // A court heading names the defendant on the line before; a box, after.
+            if i > 0 {
+                add(lines[i - 1]);
+            }
+            if let Some(next) = lines.get(i + 1) {
+                add(next);
+            }
+        } else if let Some(v) = l
+            .strip_prefix("defendant:")
+            .or_else(|| l.strip_prefix("proposed defendant:"))
+        {
+            add(&line[line.len() - v.len()..]);
+        }
+    }
+    for (label, value) in crate::structure::grid(&lines) {
+        if label.contains("defendant") && !label.contains("ref") {
+            add(value);
+        }
+    }
+    for marker in [
+        "against dr",
+        "the defendant, dr",
+        "care provided by dr",
+        "care given by dr",
+    ] {
+        for (i, m) in lower.match_indices(marker).take(20) {
+            add(&text[i + m.len() - 2..]);
+        }
+    }
+    out
 }
 
 /// Words that open sentences or labels, never an organisation's name.
@@ -440,6 +701,7 @@ const NOT_NAME_START: &[&str] = &[
     "Care",
     "Provided",
     "Instructed",
+    "Proposed",
 ];
 
 /// Trims leading words that belong to the sentence, not the organisation's name, and
@@ -515,39 +777,90 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
         }
     }
     // The author: a firm in the letterhead (first lines) or signing off.
-    let head_end = memchr::memchr_iter(b'\n', text.as_bytes())
-        .nth(8)
-        .unwrap_or(text.len());
-    let sign_off = ["yours faithfully", "yours sincerely"]
-        .iter()
-        .filter_map(|m| lower.rfind(m))
-        .max();
+    let head_end = text
+        .match_indices('\n')
+        .filter(|(i, _)| !text[..*i].ends_with('\n'))
+        .nth(3)
+        .map_or(text.len(), |(i, _)| i);
+    let sign_off = [
+        "yours faithfully",
+        "yours sincerely",
+        "kind regards",
+        "best regards",
+        "regards,",
+        "regards\n",
+        "best wishes",
+        "for and on behalf of",
+    ]
+    .iter()
+    .filter_map(|m| lower.rfind(m))
+    .max();
     let author = firms
         .iter()
         .find(|(pos, _)| *pos < head_end)
         .or_else(|| sign_off.and_then(|s| firms.iter().find(|(pos, _)| *pos > s)))
         .map(|(_, f)| f.clone());
     // An expert "instructed by X on behalf of the claimant".
-    if let Some(i) = lower.find("instructed by") {
-        let label_len = lower[i + "instructed by".len()..]
+    for marker in ["instructed by", "asked by"] {
+        let Some(i) = lower.find(marker) else {
+            continue;
+        };
+        let label_len = lower[i + marker.len()..]
             .bytes()
             .take_while(|b| *b == b':' || *b == b' ')
             .count();
-        let after = i + "instructed by".len() + label_len;
+        let after = i + marker.len() + label_len;
         let instructing = firms
             .iter()
             .find(|(pos, _)| *pos >= after && *pos <= after + 2);
+        // The instructing firm is the claimant's unless its line says it acts for the
+        // defendant.
+        let line_end = lower[after..].find('\n').map_or(lower.len(), |e| after + e);
         if let Some((_, f)) = instructing
-            && lower[after..].contains("claimant")
+            && !lower[after..line_end].contains("defendant")
         {
             return Some(f.clone());
         }
     }
+    // A letter written for the defendant (`We act for the Defendant`, `Our client, X NHS
+    // Trust,`): the claimant's solicitors are its addressee, named before the salutation.
+    let for_defendant = [
+        "we act for the defendant",
+        "acting for the defendant",
+        "on behalf of the defendant",
+        "solicitors for the defendant",
+        "we act for the trust",
+        "we are instructed by the defendant",
+    ]
+    .iter()
+    .any(|p| count_phrase(lower, p) > 0)
+        || ["our client, ", "we act for ", "on behalf of "]
+            .iter()
+            .flat_map(|marker| lower.match_indices(marker).take(5))
+            .any(|(i, m)| {
+                let after = &text[i + m.len()..];
+                let line = first_line(after, 4 * MAX_NAME_BYTES);
+                rules.nhs_body.is_match(line) || rules.practice.is_match(line)
+            })
+        || lower.contains("nhs resolution") && count_phrase(lower, "your client") > 0;
+    if for_defendant {
+        let salutation = lower
+            .find("\ndear ")
+            .or_else(|| lower.starts_with("dear ").then_some(0))?;
+        return firms
+            .iter()
+            .find(|(pos, f)| *pos < salutation && Some(f) != author.as_ref())
+            .map(|(_, f)| f.clone());
+    }
     let ours = count_phrase(lower, "our client") > 0
         || count_phrase(lower, "we are instructed by") > 0
-        || count_phrase(lower, "we have been consulted by") > 0;
+        || count_phrase(lower, "we have been consulted by") > 0
+        || count_phrase(lower, "we are instructed") > 0
+        || count_phrase(lower, "we have been instructed") > 0
+        || count_phrase(lower, "we act for") > 0
+        || count_phrase(lower, "we have been asked by") > 0;
     let theirs = count_phrase(lower, "your client") > 0;
-    if theirs && !ours {
+    if for_defendant || theirs && !ours {
         return firms
             .iter()
             .map(|(_, f)| f)
