@@ -23,9 +23,20 @@ pub fn read_document(
     scanner: &Scanner,
 ) -> (Extracted, DocumentMetadata) {
     let mut extracted = extract(bytes, limits);
-    scan_guarded(scanner, &mut extracted, limits);
-    let meta = analyse_guarded(&extracted, source, sha256, rules);
+    let scanned = scan_guarded(scanner, &mut extracted, limits);
+    let mut meta = analyse_guarded(&extracted, source, sha256, rules);
+    with_text_confidence(&mut meta, &scanned);
     (extracted, meta)
+}
+
+/// Carries OCR's confidence into the metadata: the text's own, and the type's scaled by
+/// it (a type read from doubtful words is as doubtful).
+pub fn with_text_confidence(meta: &mut DocumentMetadata, scanned: &ScanSummary) {
+    if let Some(c) = scanned.confidence {
+        let c = f64::from(c.clamp(0.0, 1.0));
+        meta.text_confidence = Some((c * 100.0).round() / 100.0);
+        meta.doc_type_confidence = (meta.doc_type_confidence * c * 100.0).round() / 100.0;
+    }
 }
 
 /// `Scanner::read` under a panic guard: a panic leaves the pages unread and says

@@ -218,6 +218,10 @@ fn the_demo_scanned_letter_is_read_and_names_its_claim() {
     );
     assert!(extracted.scans.is_empty(), "the scans are read and let go");
     assert_eq!(meta["references"]["case_ref"], "CNST/25/008879", "{meta}");
+    // The words' confidence is the text's, and the type's is scaled by it.
+    let c = meta["text_confidence"].as_f64().expect("a text confidence");
+    assert!((0.6..=1.0).contains(&c), "{c}");
+    assert!(meta["doc_type_confidence"].as_f64().unwrap_or(1.0) <= c);
     assert!(
         extracted.text.contains("Pre-Action"),
         "the letter's words are the document's text"

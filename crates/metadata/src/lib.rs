@@ -68,6 +68,11 @@ pub struct DocumentMetadata {
     pub text_chars: u64,
     pub doc_type: String,
     pub doc_type_confidence: f64,
+    /// How surely the text itself was read, 0 to 1, when some of it came from OCR (its
+    /// words' mean confidence, which `doc_type_confidence` is also scaled by); absent for
+    /// born-digital text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_confidence: Option<f64>,
     pub document_date: Option<NaiveDate>,
     pub incident_date: Option<NaiveDate>,
     pub references: References,
@@ -296,6 +301,7 @@ pub fn analyse(
         text_chars: extracted.text.chars().count() as u64,
         doc_type,
         doc_type_confidence: (confidence * 100.0).round() / 100.0,
+        text_confidence: None,
         document_date,
         incident_date,
         references: refs,

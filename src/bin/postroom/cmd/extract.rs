@@ -29,16 +29,20 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for file in &args.files {
         let source = file.display().to_string();
-        let (extracted, sha) = match std::fs::read(file) {
+        let (extracted, sha, scanned) = match std::fs::read(file) {
             Ok(bytes) => {
                 let sha = sha256_hex(&bytes);
                 let mut extracted = extract_isolated(bytes, &limits);
-                postroom::reading::scan_guarded(&scanner, &mut extracted, &limits);
-                (extracted, sha)
+                let scanned = postroom::reading::scan_guarded(&scanner, &mut extracted, &limits);
+                (extracted, sha, scanned)
             }
             Err(e) => {
                 eprintln!("postroom: cannot read {source}: {e}");
-                (Extracted::unreadable_file(), sha256_hex(b""))
+                (
+                    Extracted::unreadable_file(),
+                    sha256_hex(b""),
+                    postroom::scanning::ScanSummary::default(),
+                )
             }
         };
         failed |= extracted.unreadable();
@@ -49,7 +53,8 @@ pub fn run(args: &ExtractArgs) -> anyhow::Result<ExitCode> {
             }
             continue;
         }
-        let meta = postroom::reading::analyse_guarded(&extracted, &source, &sha, rules);
+        let mut meta = postroom::reading::analyse_guarded(&extracted, &source, &sha, rules);
+        postroom::reading::with_text_confidence(&mut meta, &scanned);
         failed |= meta.warnings.contains(&Warning::InternalError);
         if args.json {
             serde_json::to_writer(&mut out, &meta)?;
