@@ -326,7 +326,8 @@ def court_order(i):
     doc.lines([f"Dated {fmt_date(when, 'long')}" if i % 2 else f"Dated this {fmt_date(when, 'ordinal').split()[0]} day of {when:%B %Y}"])
     doc.exp.update(document_date=when)
     doc.exp["references"]["case_ref"] = ref
-    doc.exp["parties"].update(defendants=[trust])
+    # The claimant is read from the court heading (the convention labelled2 shares).
+    doc.exp["parties"].update(claimant=claimant, defendants=[trust])
     doc.exp["clinical"]["scheme"] = "CNST"
     return doc
 
@@ -422,8 +423,8 @@ def particulars(i):
     doc.exp["amounts_gbp"].append(200000.0)
     doc.lines([f"Dated: {fmt_date(when, 'slash')}"])
     doc.exp.update(document_date=when, incident_date=d1)
-    doc.exp["parties"].update(claimant=None, defendants=[trust])
-    doc.exp["clinical"].update(specialty="Orthopaedic Surgery", cause="Failure to recognise complication")
+    doc.exp["parties"].update(claimant=claimant, defendants=[trust])
+    doc.exp["clinical"].update(scheme="CNST", specialty="Orthopaedic Surgery", cause="Failure to recognise complication")
     return doc
 
 
@@ -443,7 +444,7 @@ def defence(i):
     doc.lines([f"Dated: {fmt_date(when, 'long')}", PANEL[i % 2]])
     doc.exp.update(document_date=when)
     doc.exp["references"]["case_ref"] = ref
-    doc.exp["parties"].update(defendants=[trust])
+    doc.exp["parties"].update(claimant=claimant, defendants=[trust])
     doc.exp["clinical"]["scheme"] = "CNST"
     return doc
 
