@@ -151,6 +151,32 @@ pub struct ClaimSection {
     pub events: Vec<(&'static str, &'static str)>,
     /// Deadline ids and labels for the form.
     pub kinds: Vec<(&'static str, &'static str)>,
+    /// The form that was refused, shown again open with its error and what was typed.
+    pub refused: Option<Refused>,
+}
+
+/// A claim form sent back: which form, which field the error is on (its element id),
+/// the message, and the values as typed.
+#[derive(Debug, Clone, Default)]
+pub struct Refused {
+    /// `event` or `extend`.
+    pub form: &'static str,
+    /// The id of the field in error (`claim-event-on`, `extend-to`...).
+    pub field: &'static str,
+    pub message: String,
+    pub event: String,
+    pub on: String,
+    pub deadline: String,
+    pub to: String,
+    pub agreed_on: String,
+    pub reason: String,
+}
+
+impl Refused {
+    /// Whether the error is on field `id` (for the template).
+    pub fn on_field(&self, id: &str) -> bool {
+        self.field == id
+    }
 }
 
 /// The deadlines section for case `case_ref`, for `session`.
@@ -180,6 +206,7 @@ pub async fn section(
             .iter()
             .map(|k| (k.as_str(), label(*k)))
             .collect(),
+        refused: None,
     })
 }
 
@@ -213,9 +240,26 @@ fn day(text: &str) -> Option<NaiveDate> {
     crate::calendar::parse_date(text)
 }
 
-/// What a form on a claim's page could not take: the person's problem, in words.
-fn refused(message: &str) -> PageError {
-    PageError::invalid(message.to_owned())
+/// The claim's page again, with the refused form open, its error summary linking to
+/// the field, and what the person typed (400).
+async fn send_back(
+    state: &State,
+    session: &Session,
+    case_ref: &str,
+    refused: Refused,
+) -> Result<Response, PageError> {
+    let response = super::routes::case_page(state, session, case_ref, Some(refused)).await?;
+    Ok((axum::http::StatusCode::BAD_REQUEST, response).into_response())
+}
+
+/// A refusal by the claim's clock (dates in an impossible order, a deadline that is
+/// not running): its message is the person's to read, on the form's first field.
+fn clock_refusal(e: PageError) -> Result<String, PageError> {
+    if e.code == crate::failure::Code::InvalidRequest {
+        Ok(e.message)
+    } else {
+        Err(e)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -235,18 +279,44 @@ pub async fn record_event(
     if authz::to_see_case(&case_ref) != Permission::ViewCases {
         return Err(PageError::not_found("claim"));
     }
-    let on = day(&form.form.on)
-        .ok_or_else(|| refused("Enter the date it happened, for example 07/12/2026"))?;
+    let f = &form.form;
+    let back = |field: &'static str, message: String| Refused {
+        form: "event",
+        field,
+        message,
+        event: f.event.clone(),
+        on: f.on.clone(),
+        ..Refused::default()
+    };
+    let Some(on) = day(&f.on) else {
+        let r = back(
+            "claim-event-on",
+            "Enter the date it happened, for example 07/12/2026".into(),
+        );
+        return send_back(&state, &session, &case_ref, r).await;
+    };
     if on > state.app.claims.today() {
-        return Err(refused("The date it happened cannot be in the future"));
+        let r = back(
+            "claim-event-on",
+            "The date it happened cannot be in the future".into(),
+        );
+        return send_back(&state, &session, &case_ref, r).await;
     }
-    let event = ManualEvent::named(&form.form.event, on, None)?;
-    state
-        .app
-        .claims
-        .acting_as(&session.who)
-        .record(&case_ref, event)
-        .await?;
+    let recorded = match ManualEvent::named(&f.event, on, None) {
+        Ok(event) => state
+            .app
+            .claims
+            .acting_as(&session.who)
+            .record(&case_ref, event)
+            .await
+            .map(|_| ())
+            .map_err(PageError::from),
+        Err(e) => Err(PageError::from(e)),
+    };
+    if let Err(e) = recorded {
+        let r = back("claim-event", clock_refusal(e)?);
+        return send_back(&state, &session, &case_ref, r).await;
+    }
     Ok(Redirect::to(&format!("{}#deadlines", case_href(&case_ref))).into_response())
 }
 
@@ -271,34 +341,66 @@ pub async fn extend(
         return Err(PageError::not_found("claim"));
     }
     let f = &form.form;
-    let kind: DeadlineKind = f
-        .deadline
-        .parse()
-        .map_err(|_| refused("Choose the deadline that was extended"))?;
-    let to = day(&f.to).ok_or_else(|| refused("Enter the new due date, for example 26/01/2027"))?;
+    let back = |field: &'static str, message: &str| Refused {
+        form: "extend",
+        field,
+        message: message.to_owned(),
+        deadline: f.deadline.clone(),
+        to: f.to.clone(),
+        agreed_on: f.agreed_on.clone(),
+        reason: f.reason.clone(),
+        ..Refused::default()
+    };
     let today = state.app.claims.today();
-    let agreed_on = if f.agreed_on.trim().is_empty() {
-        today
-    } else {
-        day(&f.agreed_on).ok_or_else(|| refused("Enter the date it was agreed"))?
+    let checked = (|| {
+        let kind: DeadlineKind = f
+            .deadline
+            .parse()
+            .map_err(|_| back("extend-deadline", "Choose the deadline that was extended"))?;
+        let to = day(&f.to).ok_or_else(|| {
+            back(
+                "extend-to",
+                "Enter the new due date, for example 26/01/2027",
+            )
+        })?;
+        let agreed_on = if f.agreed_on.trim().is_empty() {
+            today
+        } else {
+            day(&f.agreed_on).ok_or_else(|| {
+                back(
+                    "extend-agreed",
+                    "Enter the date it was agreed, for example 11/12/2026",
+                )
+            })?
+        };
+        if f.reason.trim().is_empty() {
+            return Err(back(
+                "extend-reason",
+                "Give the reason for the extension: who agreed it and how",
+            ));
+        }
+        Ok(Extension {
+            deadline: kind,
+            from: None,
+            new_due: to,
+            reason: f.reason.trim().to_owned(),
+            agreed_on,
+        })
+    })();
+    let extension = match checked {
+        Ok(extension) => extension,
+        Err(r) => return send_back(&state, &session, &case_ref, r).await,
     };
-    if f.reason.trim().is_empty() {
-        return Err(refused(
-            "Give the reason for the extension: who agreed it and how",
-        ));
-    }
-    let extension = Extension {
-        deadline: kind,
-        from: None,
-        new_due: to,
-        reason: f.reason.trim().to_owned(),
-        agreed_on,
-    };
-    state
+    let done = state
         .app
         .claims
         .acting_as(&session.who)
         .extend(&case_ref, extension)
-        .await?;
+        .await;
+    if let Err(e) = done {
+        let message = clock_refusal(PageError::from(e))?;
+        let r = back("extend-deadline", &message);
+        return send_back(&state, &session, &case_ref, r).await;
+    }
     Ok(Redirect::to(&format!("{}#deadlines", case_href(&case_ref))).into_response())
 }

@@ -305,6 +305,8 @@ pub struct CasePage {
     pub letters: Vec<LetterRow>,
     /// A claim's deadlines (empty for other cases).
     pub claim: super::claims::ClaimSection,
+    /// Why a claim form was refused.
+    pub error: Option<FormError>,
     pub csrf: String,
     pub timeline: Vec<HistoryRow>,
 }

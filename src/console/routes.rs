@@ -864,10 +864,20 @@ pub async fn case(
         return Ok(Redirect::to(&format!("/foi/{}", pages::segment(&case_ref))).into_response());
     }
     session.require(Permission::ViewCases)?;
+    case_page(&state, &session, &case_ref, None).await
+}
+
+/// A case's page (audited as viewed), with a claim form sent back when `refused`.
+pub(super) async fn case_page(
+    state: &State,
+    session: &Session,
+    case_ref: &str,
+    refused: Option<super::claims::Refused>,
+) -> Result<Response, PageError> {
     let view = state
         .app
         .cases
-        .view(&case_ref)
+        .view(case_ref)
         .await?
         .ok_or_else(|| PageError::not_found("case"))?;
     state
@@ -875,7 +885,7 @@ pub async fn case(
         .audit
         .record(
             &session.actor(),
-            Object::Case(&case_ref),
+            Object::Case(case_ref),
             "viewed_case",
             json!({}),
         )
@@ -892,10 +902,18 @@ pub async fn case(
         ),
         Row::new("Opened", s.opened_day().unwrap_or("").to_owned()),
     ];
+    let mut claim = super::claims::section(state, session, case_ref).await?;
+    let error = refused.as_ref().map(|r| FormError {
+        title: "There is a problem",
+        message: r.message.clone(),
+        href: format!("#{}", r.field),
+    });
+    claim.refused = refused;
     let page = CasePage {
-        chrome: Chrome::of(&session, "/cases"),
-        claim: super::claims::section(&state, &session, &case_ref).await?,
-        reference: case_ref,
+        chrome: Chrome::of(session, "/cases"),
+        claim,
+        error,
+        reference: case_ref.to_owned(),
         summary,
         documents: documents_of(&view),
         letters: letters_of(&view),

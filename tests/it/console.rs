@@ -2027,7 +2027,35 @@ async fn a_claims_page_shows_its_deadlines_and_records_events_and_extensions_wit
     };
     let refused = c.send(extend("")).await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-    assert!(body(refused).await.contains("Give the reason"));
+    // The claim's page again: the summary links to the field, the form is open with
+    // what was typed, and the title says there is an error.
+    let html = body(refused).await;
+    assert!(html.contains("<title>Error: Case CNST/25/008879"), "{html}");
+    assert!(
+        html.contains("href=\"#extend-reason\">Give the reason"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"extend-reason-error\""), "{html}");
+    assert!(html.contains("value=\"2026-12-29\""), "{html}");
+    assert!(
+        html.contains("<option value=\"defence\" selected>"),
+        "{html}"
+    );
+    // A date that is not one is refused on its field, the event kept as chosen.
+    let answer = c
+        .send(post(
+            &format!("{claim}/claim-events"),
+            &handler,
+            &format!("csrf_token={csrf}&event=defence_filed&on=someday"),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let html = body(answer).await;
+    assert!(html.contains("href=\"#claim-event-on\""), "{html}");
+    assert!(
+        html.contains("<option value=\"defence_filed\" selected>"),
+        "{html}"
+    );
     let answer = c
         .send(extend("agreed%20by%20letter%20of%207%20December"))
         .await;

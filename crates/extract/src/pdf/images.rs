@@ -34,15 +34,7 @@ pub fn needs_ocr(text: &str) -> bool {
 /// The page's picture for OCR, or `None` when it has no image big enough to be one (a
 /// blank page, or drawings).
 pub fn page_image(doc: &Document, page_id: ObjectId) -> Option<(PageImage, Option<u32>)> {
-    let mut resources: Vec<&Dictionary> = Vec::new();
-    if let Ok((own, inherited)) = doc.get_page_resources(page_id) {
-        resources.extend(own);
-        for id in inherited {
-            if let Ok(d) = doc.get_dictionary(id) {
-                resources.push(d);
-            }
-        }
-    }
+    let resources = super::interp::page_resources(doc, page_id);
     let mut best: Option<(i64, &lopdf::Stream)> = None;
     let mut visited = Vec::new();
     for res in resources {

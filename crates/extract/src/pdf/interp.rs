@@ -201,6 +201,20 @@ fn encode_latin1(text: &str) -> Vec<u8> {
 
 /// The page's media box, inherited through the page tree. (pdftotext drops text outside
 /// the media box; the crop box only with `-cropbox`.)
+/// A page's resource dictionaries: its own, then those it inherits, nearest first.
+pub(super) fn page_resources(doc: &Document, page_id: ObjectId) -> Vec<&Dictionary> {
+    let mut resources: Vec<&Dictionary> = Vec::new();
+    if let Ok((own, inherited)) = doc.get_page_resources(page_id) {
+        resources.extend(own);
+        for id in inherited {
+            if let Ok(d) = doc.get_dictionary(id) {
+                resources.push(d);
+            }
+        }
+    }
+    resources
+}
+
 pub(super) fn page_box(doc: &Document, page_id: ObjectId) -> Option<[f64; 4]> {
     let mut node = doc.get_dictionary(page_id).ok()?;
     for _ in 0..32 {
@@ -319,15 +333,7 @@ impl<'a> Interpreter<'a> {
                 return self.out;
             }
         };
-        let mut resources: Vec<&Dictionary> = Vec::new();
-        if let Ok((own, inherited)) = doc.get_page_resources(page_id) {
-            resources.extend(own);
-            for id in inherited {
-                if let Ok(d) = doc.get_dictionary(id) {
-                    resources.push(d);
-                }
-            }
-        }
+        let resources = page_resources(doc, page_id);
         self.clip = page_box(doc, page_id);
         let mut visiting = Vec::new();
         self.run(&content, &resources, GState::default(), 0, &mut visiting);
