@@ -352,29 +352,26 @@ pub async fn extend(
         ..Refused::default()
     };
     let today = state.app.claims.today();
+    // (field, message) of the first problem found.
     let checked = (|| {
         let kind: DeadlineKind = f
             .deadline
             .parse()
-            .map_err(|_| back("extend-deadline", "Choose the deadline that was extended"))?;
-        let to = day(&f.to).ok_or_else(|| {
-            back(
-                "extend-to",
-                "Enter the new due date, for example 26/01/2027",
-            )
-        })?;
+            .map_err(|_| ("extend-deadline", "Choose the deadline that was extended"))?;
+        let to = day(&f.to).ok_or((
+            "extend-to",
+            "Enter the new due date, for example 26/01/2027",
+        ))?;
         let agreed_on = if f.agreed_on.trim().is_empty() {
             today
         } else {
-            day(&f.agreed_on).ok_or_else(|| {
-                back(
-                    "extend-agreed",
-                    "Enter the date it was agreed, for example 11/12/2026",
-                )
-            })?
+            day(&f.agreed_on).ok_or((
+                "extend-agreed",
+                "Enter the date it was agreed, for example 11/12/2026",
+            ))?
         };
         if f.reason.trim().is_empty() {
-            return Err(back(
+            return Err((
                 "extend-reason",
                 "Give the reason for the extension: who agreed it and how",
             ));
@@ -389,7 +386,9 @@ pub async fn extend(
     })();
     let extension = match checked {
         Ok(extension) => extension,
-        Err(r) => return send_back(&state, &session, &case_ref, r).await,
+        Err((field, message)) => {
+            return send_back(&state, &session, &case_ref, back(field, message)).await;
+        }
     };
     let done = state
         .app
