@@ -384,3 +384,25 @@ fn an_over_long_reference_is_refused() {
     let meta = run(&format!("{FOI_REQUEST}Re: FOI_6405/IR and FOI_123456789\n"));
     assert_eq!(meta.references.foi, ["FOI_6405/IR", "FOI_123456789"]);
 }
+
+/// The evidence extension of the JSON: absent when nothing was read (so output for empty
+/// text is as before it), and keyed by field path with a confidence, a source and a text
+/// when something was.
+#[test]
+fn evidence_is_in_the_json_only_when_something_was_read() {
+    let empty = serde_json::to_value(run("")).expect("serialise");
+    assert!(empty.get("evidence").is_none(), "{empty}");
+    let letter = serde_json::to_value(run(
+        "Dear Sirs\n\nJane Doe v Fenbrook NHS Foundation Trust\n\nLETTER OF CLAIM\n\nYours faithfully\n",
+    ))
+    .expect("serialise");
+    let claimant = &letter["evidence"]["parties.claimant"];
+    assert_eq!(claimant["source"], "case_title");
+    assert_eq!(claimant["confidence"], 0.85);
+    assert!(!claimant["text"].as_str().unwrap_or("Jane").contains("Jane"));
+    assert!(
+        letter["evidence"]["doc_type"]["confidence"]
+            .as_f64()
+            .is_some()
+    );
+}

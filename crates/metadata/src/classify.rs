@@ -23,6 +23,9 @@ pub(crate) fn flatten(s: &str) -> String {
     out
 }
 
+/// A type or code's name, score and weightiest phrase found (with its weight).
+pub(crate) type Scored<'r> = (&'r str, f64, Option<(&'r str, f64)>);
+
 /// Scores each document type by its phrases (a heading counts more) and patterns.
 pub(crate) fn classify(
     text: &str,
@@ -30,8 +33,16 @@ pub(crate) fn classify(
     subject: &str,
     rules: &Rules,
     media: MediaType,
-) -> (String, f64) {
+) -> (String, f64, String) {
     let lower = flat;
+    // The organisation's own reply (an FOI response it sent) is not incoming post.
+    let mut own = rules
+        .own_reply_phrases
+        .iter()
+        .filter(|p| count_phrase(lower, p) > 0);
+    if let (Some(first), Some(_)) = (own.next(), own.next()) {
+        return (UNKNOWN.to_owned(), 0.6, first.clone());
+    }
     let head_lines: String = text
         .lines()
         .filter(|l| !l.trim().is_empty())
@@ -41,15 +52,20 @@ pub(crate) fn classify(
         .join("\n");
     // An email's subject is its heading.
     let heading = format!("{subject} {}", flatten(&head_lines));
-    let mut scores: Vec<(&str, f64)> = rules
+    // Each type's score, and the weightiest phrase it scored by.
+    let mut scores: Vec<Scored> = rules
         .doc_types
         .iter()
         .filter(|t| t.is_scored())
         .map(|t| {
             let mut score = 0.0;
+            let mut best: Option<(&str, f64)> = None;
             for (phrase, weight) in &t.phrases {
                 let hits = count_phrase(lower, phrase);
                 if hits > 0 {
+                    if best.is_none_or(|(_, w)| *weight > w) {
+                        best = Some((phrase.as_str(), *weight));
+                    }
                     // Diminishing returns: a phrase repeated is not much stronger.
                     score += weight * (1.0 + (hits as f64).ln() * 0.3);
                     if count_phrase(&heading, phrase) > 0 {
@@ -62,11 +78,11 @@ pub(crate) fn classify(
                     score += weight;
                 }
             }
-            (t.name.as_str(), score)
+            (t.name.as_str(), score, best)
         })
         .collect();
     scores.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let (top, top_score) = scores.first().copied().unwrap_or((UNKNOWN, 0.0));
+    let (top, top_score, _) = scores.first().copied().unwrap_or((UNKNOWN, 0.0, None));
     let second = scores.get(1).map_or(0.0, |s| s.1);
     if top_score < rules.doc_min_score {
         // The fallback is for letters and emails: a text that neither greets nor signs off
@@ -82,13 +98,23 @@ pub(crate) fn classify(
             MediaType::Email => rules.doc_fallback.as_str(),
             _ => UNKNOWN,
         };
-        return (fallback.to_owned(), 0.5);
+        return (
+            fallback.to_owned(),
+            0.5,
+            "fallback: a letter or email".to_owned(),
+        );
     }
     // Confidence: how far the winner stands from the runner-up, and how strong it is.
     let separation = (top_score - second) / top_score;
     let strength = 1.0 - (-top_score / 6.0).exp();
     let confidence = (0.5 + 0.5 * separation) * (0.6 + 0.4 * strength);
-    (top.to_owned(), confidence.clamp(0.0, 1.0))
+    (
+        top.to_owned(),
+        confidence.clamp(0.0, 1.0),
+        scores[0]
+            .2
+            .map_or_else(|| "pattern".to_owned(), |(p, _)| p.to_owned()),
+    )
 }
 
 /// Occurrences of a phrase as whole words.

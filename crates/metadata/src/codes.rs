@@ -1,27 +1,38 @@
 //! The figures a claim is counted by: its clinical codes (specialty, cause, injury), each
 //! chosen from a code list of the rules when it is clearly ahead, and money amounts.
 
-use crate::classify::count_phrase;
+use crate::classify::{Scored, count_phrase};
 use crate::rules::{CodeRule, Rules};
 use crate::{MAX_AMOUNT_GBP, MAX_LIST};
 
 /// The code of a list whose phrases score highest, if it is clearly ahead.
-pub(crate) fn best_code(lower: &str, codes: &[CodeRule], rules: &Rules) -> Option<String> {
-    let mut scores: Vec<(&str, f64)> = codes
+pub(crate) fn best_code(
+    lower: &str,
+    codes: &[CodeRule],
+    rules: &Rules,
+) -> Option<(String, String)> {
+    // Each code's score, and its weightiest phrase found (the evidence for it).
+    let mut scores: Vec<Scored> = codes
         .iter()
         .map(|c| {
-            let score = c
-                .phrases
-                .iter()
-                .map(|(p, w)| if count_phrase(lower, p) > 0 { *w } else { 0.0 })
-                .sum();
-            (c.name.as_str(), score)
+            let mut score = 0.0;
+            let mut top: Option<(&str, f64)> = None;
+            for (p, w) in &c.phrases {
+                if count_phrase(lower, p) > 0 {
+                    score += *w;
+                    if top.is_none_or(|(_, t)| *w > t) {
+                        top = Some((p.as_str(), *w));
+                    }
+                }
+            }
+            (c.name.as_str(), score, top)
         })
         .collect();
     scores.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let (name, top) = *scores.first()?;
+    let (name, top, phrase) = *scores.first()?;
     let second = scores.get(1).map_or(0.0, |s| s.1);
-    (top >= rules.code_min_score && top - second >= rules.code_margin).then(|| name.to_owned())
+    (top >= rules.code_min_score && top - second >= rules.code_margin)
+        .then(|| (name.to_owned(), phrase.map_or("", |p| p.0).to_owned()))
 }
 
 /// Money amounts in pounds: `£1,250,000`, `£1.25m`, `£250k`, `250,000 pounds`, `GBP 1,000`.

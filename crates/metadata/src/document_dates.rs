@@ -7,6 +7,9 @@ use crate::dates::Found;
 use crate::personal;
 use crate::scan::{LastByte, Lines, NextByte, Words};
 
+/// A date read, the reading that gave it and its label or phrase.
+pub(crate) type DateRead = (NaiveDate, &'static str, &'static str);
+
 /// Labels that make the date after them the document's own.
 const DATE_LABELS: &[&str] = &[
     "date:",
@@ -102,9 +105,9 @@ const WEEKDAY_WORDS: &[&str] = &[
 
 /// The date the document bears: a date line near the top (alone, or after "Date:"), a
 /// "Dated this 5th day of ..." line, or a report's date label; else none.
-pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<NaiveDate> {
-    if let Some(date) = boxed_date(text, &["date of submission", "date of order"]) {
-        return Some(date);
+pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<DateRead> {
+    if let Some((date, label)) = boxed_date(text, &["date of submission", "date of order"]) {
+        return Some((date, "form_box", label));
     }
     let top_lines = 40;
     let top_end = memchr::memchr_iter(b'\n', text.as_bytes())
@@ -113,7 +116,7 @@ pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<
     let mut lines = Lines::new(text);
     let mut other_labels = Words::new(lower, OTHER_DATE_LABELS);
     let mut dated_this = Words::new(lower, &["dated this"]);
-    let mut candidates: Vec<(i32, NaiveDate)> = Vec::new();
+    let mut candidates: Vec<(i32, DateRead)> = Vec::new();
     for f in found {
         let (line_start, line_end) = lines.at(f.start);
         if other_labels.any_within(line_start, f.start) {
@@ -128,8 +131,8 @@ pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<
         });
         // A label counts where it opens the line ("Date: 5 March 2024"), not mid-sentence
         // ("the decision dated 5 March").
-        let labelled = short.as_deref().is_some_and(|label| {
-            DATE_LABELS.iter().any(|l| {
+        let labelled = short.as_deref().and_then(|label| {
+            DATE_LABELS.iter().copied().find(|l| {
                 label.starts_with(l.trim_end())
                     || label.ends_with(l.trim_end()) && label.len() <= l.len() + 2
             })
@@ -146,17 +149,15 @@ pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<
                 .trimmed
                 .get(label.trimmed.len().saturating_sub(4)..)
                 .is_some_and(|end| end.eq_ignore_ascii_case("this"));
-        let score = if labelled && f.start < top_end {
-            4
-        } else if alone && f.start < top_end {
-            3
-        } else if labelled || day_of {
-            2
-        } else {
-            0
+        let (score, source, phrase) = match labelled {
+            Some(l) if f.start < top_end => (4, "label", l),
+            _ if alone && f.start < top_end => (3, "date_line", "a date alone near the top"),
+            Some(l) => (2, "label", l),
+            None if day_of => (2, "label", "dated this"),
+            None => (0, "", ""),
         };
         if score > 0 {
-            candidates.push((score, f.date));
+            candidates.push((score, (f.date, source, phrase)));
         }
     }
     candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
@@ -229,8 +230,8 @@ const INCIDENT_BOXES: &[&str] = &[
     "date of admission",
 ];
 
-/// The first date of a form's box whose label is one of `labels`.
-fn boxed_date(text: &str, labels: &[&str]) -> Option<NaiveDate> {
+/// The first date of a form's box whose label is one of `labels`, and the label.
+fn boxed_date(text: &str, labels: &[&'static str]) -> Option<(NaiveDate, &'static str)> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -239,12 +240,12 @@ fn boxed_date(text: &str, labels: &[&str]) -> Option<NaiveDate> {
         .collect();
     crate::structure::grid(&lines)
         .into_iter()
-        .filter(|(label, _)| labels.contains(&label.as_str()))
-        .find_map(|(_, value)| {
+        .filter_map(|(label, value)| Some((*labels.iter().find(|l| **l == label)?, value)))
+        .find_map(|(label, value)| {
             crate::dates::find_dates_bounded(value, 2)
                 .0
                 .first()
-                .map(|f| f.date)
+                .map(|f| (f.date, label))
         })
 }
 
@@ -268,17 +269,21 @@ pub(crate) fn incident_date(
     lower: &str,
     found: &[Found],
     document_date: Option<NaiveDate>,
-) -> Option<NaiveDate> {
+) -> Option<DateRead> {
     // A labelled incident date wins.
-    if let Some(date) = boxed_date(text, INCIDENT_BOXES) {
-        return Some(date);
+    if let Some((date, label)) = boxed_date(text, INCIDENT_BOXES) {
+        return Some((date, "form_box", label));
     }
     let mut lines = Lines::new(text);
     let mut incident_labels = Words::new(lower, INCIDENT_LABELS);
     for f in found {
         let (line_start, _) = lines.at(f.start);
         if incident_labels.any_within(line_start, f.start) {
-            return Some(f.date);
+            return Some((
+                f.date,
+                "label",
+                "incident label (Date of incident, care complained of)",
+            ));
         }
     }
     // Otherwise the earliest date in a sentence about care, before the document's date.
@@ -338,7 +343,7 @@ pub(crate) fn incident_date(
             best = Some(best.map_or(f.date, |b: NaiveDate| b.min(f.date)));
         }
     }
-    best
+    best.map(|d| (d, "narrative", "earliest date in a sentence about care"))
 }
 
 #[cfg(test)]
@@ -352,11 +357,11 @@ mod tests {
         let found = dates::find_dates(text);
         let lower = text.to_ascii_lowercase();
         assert_eq!(
-            document_date(text, &lower, &found),
+            document_date(text, &lower, &found).map(|d| d.0),
             NaiveDate::from_ymd_opt(2024, 3, 5)
         );
         assert_eq!(
-            incident_date(text, &lower, &found, NaiveDate::from_ymd_opt(2024, 3, 5)),
+            incident_date(text, &lower, &found, NaiveDate::from_ymd_opt(2024, 3, 5)).map(|d| d.0),
             NaiveDate::from_ymd_opt(2022, 1, 3)
         );
     }

@@ -16,6 +16,8 @@ pub mod rules;
 mod scan;
 mod structure;
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -58,6 +60,63 @@ pub struct Clinical {
     pub injury: Option<String>,
 }
 
+/// How a field was read: how sure the reading is, which reading gave it, and the label or
+/// phrase that gave it (never the value itself: a label such as `Our client:`, not the
+/// name after it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evidence {
+    /// 0 to 1: a fixed level for each `source` (`SOURCE_CONFIDENCE`), not a measured
+    /// probability; for `doc_type`, the classification's own confidence.
+    pub confidence: f64,
+    /// Which reading gave the value (`label`, `court_heading`, `case_title`, ...).
+    pub source: &'static str,
+    /// The label or phrase that gave it, at most `MAX_EVIDENCE_CHARS` characters.
+    pub text: String,
+}
+
+/// The longest evidence text kept.
+pub const MAX_EVIDENCE_CHARS: usize = 80;
+
+/// How sure each reading is, fixed by how a careful reader would rank them: a field's own
+/// label or box, a court heading or a header line states the value; a case title, a
+/// letterhead or a date alone at the top nearly does; an addressee, a signature or a
+/// subject line is inferred from the letter's structure; a name among others or the
+/// narrative is the least sure.
+pub const SOURCE_CONFIDENCE: &[(&str, f64)] = &[
+    ("email_header", 0.95),
+    ("reference_pattern", 0.95),
+    ("reference_prefix", 0.95),
+    ("label", 0.9),
+    ("form_box", 0.9),
+    ("court_heading", 0.9),
+    ("case_title", 0.85),
+    ("letterhead", 0.8),
+    ("date_line", 0.8),
+    ("addressee", 0.75),
+    ("signature_block", 0.75),
+    ("subject_line", 0.75),
+    ("organisation_name", 0.7),
+    ("defendant_named", 0.7),
+    ("narrative", 0.6),
+];
+
+impl Evidence {
+    /// Evidence from `source` (its confidence from `SOURCE_CONFIDENCE`; 0.5 for a source
+    /// not listed), with `text` cut to `MAX_EVIDENCE_CHARS` characters.
+    pub(crate) fn of(source: &'static str, text: impl Into<String>) -> Self {
+        let confidence = SOURCE_CONFIDENCE
+            .iter()
+            .find(|(s, _)| *s == source)
+            .map_or(0.5, |(_, c)| *c);
+        let text: String = text.into().chars().take(MAX_EVIDENCE_CHARS).collect();
+        Self {
+            confidence,
+            source,
+            text,
+        }
+    }
+}
+
 /// What postroom read from one document, as `postroom extract --json` prints it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DocumentMetadata {
@@ -82,6 +141,10 @@ pub struct DocumentMetadata {
     pub personal_data: PersonalData,
     pub attachments: Vec<DocumentMetadata>,
     pub warnings: Vec<Warning>,
+    /// Each field read (its path, as `parties.claimant`) with its evidence; absent from the
+    /// JSON when empty (an extension of ../shared/schema: other readers ignore it).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub evidence: BTreeMap<&'static str, Evidence>,
 }
 
 /// One readable line about a document (no personal data: type, date, reference, counts).
@@ -200,30 +263,55 @@ pub fn analyse(
         .and_then(|e| e.subject.as_deref())
         .unwrap_or("")
         .to_lowercase();
-    let (doc_type, confidence) = if readable {
+    let (doc_type, confidence, type_phrase) = if readable {
         classify::classify(&text, &flat, &subject, rules, extracted.media_type)
     } else {
-        (rules::UNKNOWN.to_owned(), 0.0)
+        (rules::UNKNOWN.to_owned(), 0.0, String::new())
     };
+    let mut evidence: BTreeMap<&'static str, Evidence> = BTreeMap::new();
+    if readable {
+        evidence.insert(
+            "doc_type",
+            Evidence {
+                confidence: (confidence * 100.0).round() / 100.0,
+                ..Evidence::of("classification", type_phrase)
+            },
+        );
+    }
     // What the type's family calls for (none for `UNKNOWN`).
     let family = rules.family_of(&doc_type);
     let (mut refs, refs_truncated) = references::find_bounded(&text, rules);
     truncated |= refs_truncated;
     refs.case_ref = references::choose_case_ref(&refs, family);
+    if let Some(case) = &refs.case_ref {
+        evidence.insert(
+            "references.case_ref",
+            Evidence::of("reference_pattern", reference_kind(case)),
+        );
+    }
 
     let document_date = match &extracted.email {
         Some(headers) => headers
             .date
             .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(|d| (d, "email_header", "Date:")),
         None => document_dates::document_date(&text, &lower, &found_dates),
     };
+    if let Some((_, source, label)) = document_date {
+        evidence.insert("document_date", Evidence::of(source, label));
+    }
+    let document_date = document_date.map(|d| d.0);
     let claimish = family == Some(Family::Claims);
     let incident_date = if claimish {
         document_dates::incident_date(&text, &lower, &found_dates, document_date)
     } else {
         None
     };
+    if let Some((_, source, label)) = incident_date {
+        evidence.insert("incident_date", Evidence::of(source, label));
+    }
+    let incident_date = incident_date.map(|d| d.0);
 
     let scheme = refs
         .case_ref
@@ -232,15 +320,16 @@ pub fn analyse(
         .and_then(|r| r.split('/').next())
         .filter(|s| rules.claim_schemes.iter().any(|k| k == s))
         .map(str::to_owned);
-    let (parties, parties_truncated) = parties::parties(
-        &text,
-        &lower,
-        family,
-        extracted,
-        rules,
-        doc_type == "medical_records",
-    );
+    if let Some(s) = &scheme {
+        evidence.insert(
+            "clinical.scheme",
+            Evidence::of("reference_prefix", format!("{s}/ reference")),
+        );
+    }
+    let (parties, parties_truncated, parties_evidence) =
+        parties::parties(&text, &lower, family, extracted, rules, &doc_type);
     truncated |= parties_truncated;
+    evidence.extend(parties_evidence);
     // Without a reference's prefix, the scheme follows from whom a claim is against, for a
     // document that names both sides and speaks of a claim (or opens one): an NHS body's is CNST; a general
     // practice's or a GP's is CNSGP from April 2019, ELSGP before.
@@ -251,24 +340,30 @@ pub fn analyse(
                 .doc_type(&doc_type)
                 .is_some_and(DocTypeRule::opens_case));
     let scheme = scheme.or_else(|| {
-        about_a_claim
+        let s = about_a_claim
             .then(|| scheme_of_defendants(&parties.defendants, rules, incident_date))
-            .flatten()
+            .flatten()?;
+        evidence.insert(
+            "clinical.scheme",
+            Evidence::of("defendant_named", "the defendant named (NHS body or GP)"),
+        );
+        Some(s)
     });
     // Codes are read from a narrative of the care: not from offers, orders or records,
     // which name the claim but do not tell it.
     let tells_the_care = claimish && !NO_NARRATIVE.contains(&doc_type.as_str());
+    let mut code = |field: &'static str, list: &[rules::CodeRule]| {
+        let (name, phrase) = tells_the_care
+            .then(|| codes::best_code(&flat, list, rules))
+            .flatten()?;
+        evidence.insert(field, Evidence::of("narrative", phrase));
+        Some(name)
+    };
     let clinical = Clinical {
         scheme,
-        specialty: tells_the_care
-            .then(|| codes::best_code(&flat, &rules.specialty, rules))
-            .flatten(),
-        cause: tells_the_care
-            .then(|| codes::best_code(&flat, &rules.cause, rules))
-            .flatten(),
-        injury: tells_the_care
-            .then(|| codes::best_code(&flat, &rules.injury, rules))
-            .flatten(),
+        specialty: code("clinical.specialty", &rules.specialty),
+        cause: code("clinical.cause", &rules.cause),
+        injury: code("clinical.injury", &rules.injury),
     };
     let (amounts_gbp, amounts_truncated) = codes::amounts(&text);
     truncated |= amounts_truncated;
@@ -293,6 +388,12 @@ pub fn analyse(
         })
         .collect();
 
+    let parties_names: Vec<String> = parties
+        .claimant
+        .iter()
+        .chain(parties.requester.iter())
+        .cloned()
+        .collect();
     DocumentMetadata {
         source: source.to_owned(),
         sha256: sha256.to_owned(),
@@ -311,7 +412,40 @@ pub fn analyse(
         personal_data,
         attachments,
         warnings: warnings.as_slice().to_vec(),
+        evidence: without_personal_data(evidence, &parties_names),
     }
+}
+
+/// What kind of reference a case reference is, for its evidence: its scheme's prefix
+/// (`CNST/ reference`), else a court claim number's pattern.
+fn reference_kind(case: &str) -> String {
+    match case.split_once('/') {
+        Some((prefix, _))
+            if prefix.len() <= 8 && prefix.chars().all(|c| c.is_ascii_uppercase()) =>
+        {
+            format!("{prefix}/ reference")
+        }
+        _ => "claim or case number pattern".to_owned(),
+    }
+}
+
+/// Evidence whose text holds a party's name or a run of ten digits (an NHS number) is
+/// given its source as text instead: evidence names a label, never personal data.
+fn without_personal_data(
+    mut evidence: BTreeMap<&'static str, Evidence>,
+    names: &[String],
+) -> BTreeMap<&'static str, Evidence> {
+    for e in evidence.values_mut() {
+        let lower = e.text.to_lowercase();
+        let digits = e.text.chars().filter(char::is_ascii_digit).count();
+        let named = names
+            .iter()
+            .any(|n| !n.is_empty() && lower.contains(&n.to_lowercase()));
+        if named || digits >= 6 {
+            e.text = e.source.to_owned();
+        }
+    }
+    evidence
 }
 
 #[cfg(test)]
@@ -335,6 +469,39 @@ mod tests {
         let extracted =
             postroom_extract::extract(text.as_bytes(), &postroom_extract::Limits::default());
         analyse(&extracted, "letter.txt", "0", rules)
+    }
+
+    #[test]
+    fn each_field_read_has_its_evidence_naming_the_label_not_the_person() {
+        let letter = "Hartley & Moss Solicitors\n1 High Street\nTown\n\n5 March 2024\n\n\
+            Dear Sirs\n\nOur client: Jane Smith (NHS number 943 476 5919)\n\
+            Defendant: Fenbrook NHS Foundation Trust\n\nLETTER OF CLAIM\n\n\
+            Our client was admitted on 3 January 2022 and there was a delay in diagnosis.\n\
+            Yours faithfully\nHartley & Moss Solicitors\n";
+        let meta = read(letter, Rules::builtin());
+        assert_eq!(meta.parties.claimant.as_deref(), Some("Jane Smith"));
+        let claimant = &meta.evidence["parties.claimant"];
+        assert_eq!(
+            (claimant.source, claimant.text.as_str()),
+            ("label", "Our client:")
+        );
+        assert_eq!(claimant.confidence, 0.9);
+        assert_eq!(meta.evidence["document_date"].source, "date_line");
+        assert_eq!(meta.evidence["incident_date"].source, "narrative");
+        assert_eq!(
+            meta.evidence["parties.claimant_solicitor"].source,
+            "letterhead"
+        );
+        assert!(meta.evidence["doc_type"].confidence > 0.0);
+        for e in meta.evidence.values() {
+            assert!(
+                !e.text.contains("Smith") && !e.text.contains("943"),
+                "{e:?}"
+            );
+            assert!(e.text.chars().count() <= MAX_EVIDENCE_CHARS);
+        }
+        // Nothing read, no evidence (and no `evidence` in the JSON: tests/it/analysis.rs).
+        assert!(read("", Rules::builtin()).evidence.is_empty());
     }
 
     #[test]

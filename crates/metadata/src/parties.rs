@@ -8,7 +8,10 @@ use postroom_extract::Extracted;
 
 use crate::classify::count_phrase;
 use crate::rules::{Family, Rules};
-use crate::{MAX_LIST, MAX_NAME_BYTES, Parties, scan};
+use crate::{Evidence, MAX_LIST, MAX_NAME_BYTES, Parties, scan};
+
+/// A value read and how: the reading that gave it and its label or phrase.
+type Read<T> = Option<(T, Evidence)>;
 
 const HONORIFICS: &[&str] = &[
     "mr",
@@ -155,8 +158,13 @@ fn first_line(s: &str, max: usize) -> &str {
 
 /// The name after the first of `labels` (each with its case-insensitive pattern) that
 /// is followed by one.
-fn first_after_labels(text: &str, labels: &[String], patterns: &[regex::Regex]) -> Option<String> {
+fn first_after_labels(
+    text: &str,
+    labels: &[String],
+    patterns: &[regex::Regex],
+) -> Option<(String, &'static str)> {
     let mut best: Option<(usize, String)> = None;
+    let mut best_label = "";
     for (label, pattern) in labels.iter().zip(patterns) {
         for m in pattern.find_iter(text) {
             let start = m.start();
@@ -181,11 +189,40 @@ fn first_after_labels(text: &str, labels: &[String], patterns: &[regex::Regex]) 
             // A name is a few words: a line is read no further than that.
             if let Some(name) = name_at(first_line(after, 4 * MAX_NAME_BYTES)) {
                 best = Some((start, name));
+                best_label = label_static(label);
                 break;
             }
         }
     }
-    best.map(|(_, n)| n)
+    best.map(|(_, n)| (n, best_label))
+}
+
+/// A rules' label as evidence text: the label itself when it is one of the usual ones,
+/// else a generic word (evidence text is never read from the document unchecked).
+fn label_static(label: &str) -> &'static str {
+    const KNOWN: &[&str] = &[
+        "our client",
+        "your client",
+        "the claimant",
+        "claimant",
+        "patient",
+        "patient name",
+        "name of patient",
+        "deceased",
+        "the deceased",
+        "re",
+        "name",
+        "mother",
+        "baby",
+        "from",
+        "requester",
+        "applicant",
+    ];
+    KNOWN
+        .iter()
+        .find(|k| **k == label)
+        .copied()
+        .unwrap_or("label")
 }
 
 /// The most lines read for a party's structure (a court heading, a labelled block): the
@@ -270,7 +307,7 @@ fn personal(name: &str) -> bool {
 /// form's `Claimant` box, a column of a form's labels, a case title `X v Y`, a subject line
 /// `X – Letter of Claim`, `the Claimant, X,`; else the first of the rules' labels that names
 /// someone.
-fn claimant(text: &str, lower: &str, rules: &Rules) -> Option<String> {
+fn claimant(text: &str, lower: &str, rules: &Rules) -> Read<String> {
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -279,24 +316,48 @@ fn claimant(text: &str, lower: &str, rules: &Rules) -> Option<String> {
         .collect();
     claimant_box(&lines)
         .or_else(|| form_grid(&lines))
-        .or_else(|| versus(&lines).map(|(c, _)| c))
-        .or_else(|| subject_name(&lines))
+        .or_else(|| versus(&lines).map(|(c, _)| (c, Evidence::of("case_title", "X v Y"))))
+        .or_else(|| {
+            subject_name(&lines).map(|n| (n, Evidence::of("subject_line", "name – document title")))
+        })
         .or_else(|| apposition(text, lower))
         .or_else(|| {
             first_after_labels(text, &rules.claimant_labels, &rules.claimant_patterns)
-                .filter(|n| personal(n))
+                .filter(|(n, _)| personal(n))
+                .map(|(n, label)| (n, Evidence::of("label", label)))
         })
 }
 
 /// The claimant of a form whose labels stand in a column before their values, the surest
 /// label first.
-fn form_grid(lines: &[&str]) -> Option<String> {
+fn form_grid(lines: &[&str]) -> Read<String> {
     crate::structure::grid(lines)
         .into_iter()
-        .filter_map(|(label, value)| Some((claimant_rank(&label)?, value)))
-        .filter_map(|(rank, value)| Some((rank, label_value(value, true).filter(|n| personal(n))?)))
-        .min_by_key(|(rank, _)| *rank)
-        .map(|(_, name)| name)
+        .filter_map(|(label, value)| Some((claimant_rank(&label)?, label, value)))
+        .filter_map(|(rank, label, value)| {
+            Some((
+                rank,
+                label,
+                label_value(value, true).filter(|n| personal(n))?,
+            ))
+        })
+        .min_by_key(|(rank, _, _)| *rank)
+        .map(|(_, label, name)| (name, Evidence::of("form_box", label_text(&label))))
+}
+
+/// A label read from the document as evidence text: at most 40 characters, and only if
+/// it is a few plain words (never a value).
+fn label_text(label: &str) -> String {
+    let label = label.trim().trim_end_matches(':');
+    let plain = label.chars().count() <= 40
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphabetic() || " '’()-".contains(c));
+    if plain {
+        format!("{label}:")
+    } else {
+        "label".to_owned()
+    }
 }
 
 /// A subject line naming the person and the document (`Jane Smith – Letter of Claim`,
@@ -385,8 +446,8 @@ fn claimant_rank(label: &str) -> Option<u8> {
 /// The claimant of a court heading (`BETWEEN: X Claimant and Y Defendant`), a labelled
 /// line (`Claimant:`, `Your client:`, `Patient:`, `Name:`, `Surname: X Forename(s): Y`)
 /// or a claim form's `Claimant` box (the name on the next line), the surest label first.
-fn claimant_box(lines: &[&str]) -> Option<String> {
-    let mut best: Option<(u8, String)> = None;
+fn claimant_box(lines: &[&str]) -> Read<String> {
+    let mut best: Option<(u8, String, String)> = None;
     for (i, line) in lines.iter().enumerate() {
         let head = &line[..crate::scan::floor_boundary(line, 120)];
         let head_lower = head.to_ascii_lowercase();
@@ -409,7 +470,26 @@ fn claimant_box(lines: &[&str]) -> Option<String> {
                 label_value(value, true)
             };
             if let Some(name) = name.filter(|n| personal(n)) {
-                return Some(name);
+                let evidence = if heading {
+                    Evidence::of("court_heading", "X Claimant")
+                } else {
+                    Evidence::of("form_box", "Claimant")
+                };
+                return Some((name, evidence));
+            }
+            continue;
+        }
+        // The claim form's box `Claimant(s) name(s) and address(es) including postcode`:
+        // its value after a tab, after the label on its line, or on the next line.
+        if head_lower.starts_with("claimant(s) name") || head_lower.starts_with("claimant's name") {
+            let label_end = head_lower.find("postcode").map_or(head.len(), |p| p + 8);
+            let value = match line.split_once('\t') {
+                Some((_, v)) => v,
+                None if !line[label_end..].trim().is_empty() => &line[label_end..],
+                None => lines.get(i + 1).copied().unwrap_or(""),
+            };
+            if let Some(name) = label_value(value.trim(), true).filter(|n| personal(n)) {
+                return Some((name, Evidence::of("form_box", "Claimant(s) name(s)")));
             }
             continue;
         }
@@ -419,7 +499,7 @@ fn claimant_box(lines: &[&str]) -> Option<String> {
         let Some(rank) = claimant_rank(&head_lower[..colon]) else {
             continue;
         };
-        if best.as_ref().is_some_and(|(r, _)| *r <= rank) {
+        if best.as_ref().is_some_and(|(r, _, _)| *r <= rank) {
             continue;
         }
         let value = line[colon + 1..].trim();
@@ -446,10 +526,10 @@ fn claimant_box(lines: &[&str]) -> Option<String> {
             label_value(value, true)
         };
         if let Some(name) = name.filter(|n| personal(n)) {
-            best = Some((rank, name));
+            best = Some((rank, name, label_text(&head[..colon])));
         }
     }
-    best.map(|(_, n)| n)
+    best.map(|(_, n, label)| (n, Evidence::of("label", label)))
 }
 
 /// A case title `X v Y` (after any label such as `Re:`): the claimant and the first
@@ -472,14 +552,17 @@ fn versus(lines: &[&str]) -> Option<(String, String)> {
 }
 
 /// `the Claimant, Jane Smith,` or `our client, Jane Smith,`.
-fn apposition(text: &str, lower: &str) -> Option<String> {
-    for marker in ["claimant, ", "client, "] {
+fn apposition(text: &str, lower: &str) -> Read<String> {
+    for (marker, phrase) in [
+        ("claimant, ", "the Claimant, X,"),
+        ("client, ", "our client, X,"),
+    ] {
         for (i, _) in lower.match_indices(marker).take(20) {
             let after = &text[i + marker.len()..];
             if let Some(name) =
                 name_at(first_line(after, 4 * MAX_NAME_BYTES)).filter(|n| personal(n))
             {
-                return Some(name);
+                return Some((name, Evidence::of("narrative", phrase)));
             }
         }
     }
@@ -532,43 +615,53 @@ fn defendants(text: &str, rules: &Rules) -> (Vec<String>, bool) {
 }
 
 /// The parties a document of `family` (none: the type is not declared, as `UNKNOWN`)
-/// names, and whether some were left out for want of room.
+/// names, whether some were left out for want of room, and the evidence for each party
+/// read (field path → evidence).
 pub(crate) fn parties(
     text: &str,
     lower: &str,
     family: Option<Family>,
     extracted: &Extracted,
     rules: &Rules,
-    records: bool,
-) -> (Parties, bool) {
+    doc_type: &str,
+) -> (Parties, bool, Vec<(&'static str, Evidence)>) {
     let mut parties = Parties::default();
+    let mut evidence: Vec<(&'static str, Evidence)> = Vec::new();
     let about_a_claim = match family {
         Some(Family::Foi) => {
-            parties.requester = extracted
+            let requester = extracted
                 .email
                 .as_ref()
                 .and_then(|e| e.from_name.clone())
                 .filter(|n| name_at(n).is_some())
+                .map(|n| (n, Evidence::of("email_header", "From:")))
+                .or_else(|| form_name(text))
                 .or_else(|| sign_off_name(text, lower))
                 .or_else(|| {
                     first_after_labels(text, &rules.requester_labels, &rules.requester_patterns)
+                        .map(|(n, label)| (n, Evidence::of("label", label)))
                 });
-            return (parties, false);
+            if let Some((name, e)) = requester {
+                parties.requester = Some(name);
+                evidence.push(("parties.requester", e));
+            }
+            return (parties, false, evidence);
         }
         Some(Family::Appeals | Family::Practitioner) | None => false,
         Some(Family::Claims) => true,
-        // Correspondence about a claim names its parties too.
         // Correspondence about a claim names its parties too: it quotes a claim reference,
-        // or speaks of a client and a claim.
+        // or speaks of a client and a claim (or of the Protocol).
         Some(Family::General) => {
             rules.claim.is_match(text)
                 || (count_phrase(lower, "our client") > 0 || count_phrase(lower, "your client") > 0)
-                    && lower.contains("claim")
+                    && (lower.contains("claim") || lower.contains("pre-action protocol"))
         }
     };
     let mut truncated = false;
     if about_a_claim {
         (parties.defendants, truncated) = defendants(text, rules);
+        let mut defendants_evidence = (!parties.defendants.is_empty())
+            .then(|| Evidence::of("organisation_name", "NHS body or practice named"));
         // A doctor named as the defendant is the one sued, not the practice they work at.
         let doctors = doctor_defendants(text, lower);
         if !doctors.is_empty() {
@@ -578,15 +671,72 @@ pub(crate) fn parties(
                     parties.defendants.push(d);
                 }
             }
+            defendants_evidence = Some(Evidence::of("label", "Defendant / a claim against Dr"));
         }
         // Records are the records of one body: the one named first (their letterhead).
-        if records {
+        if doc_type == "medical_records" && !parties.defendants.is_empty() {
             parties.defendants.truncate(1);
+            defendants_evidence = Some(Evidence::of("letterhead", "first body named"));
         }
-        parties.claimant = claimant(text, lower, rules);
-        parties.claimant_solicitor = claimant_solicitor(text, lower, rules);
+        if let Some(e) = defendants_evidence {
+            evidence.push(("parties.defendants", e));
+        }
+        if let Some((name, e)) = claimant(text, lower, rules) {
+            parties.claimant = Some(name);
+            evidence.push(("parties.claimant", e));
+        }
+        // An email's addressee is its To header: an NHS address (a trust, NHS Resolution).
+        let to_the_nhs = extracted.email.as_ref().is_some_and(|e| {
+            e.to.iter().any(|a| {
+                let a = a.to_ascii_lowercase();
+                a.contains(".nhs.") || a.contains("@nhs.") || a.contains("resolution")
+            })
+        });
+        if let Some((firm, e)) = claimant_solicitor(text, lower, rules, doc_type, to_the_nhs) {
+            parties.claimant_solicitor = Some(firm);
+            evidence.push(("parties.claimant_solicitor", e));
+        }
     }
-    (parties, truncated)
+    (parties, truncated, evidence)
+}
+
+/// The labels of a web form's name row.
+const NAME_ROWS: &[&str] = &["your name", "name", "full name", "requester", "applicant"];
+
+/// The name in a web form's row (`Your name │ X`, `Your name<tab>X`) or in its column of
+/// labels followed by a column of values (`Submitted`, `Your name`, ... then the values).
+fn form_name(text: &str) -> Read<String> {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(60)
+        .collect();
+    let is_name_row = |l: &str| NAME_ROWS.contains(&l.trim().to_lowercase().as_str());
+    for line in &lines {
+        if let Some((label, value)) = line.split_once(['│', '|', '\t'])
+            && is_name_row(label)
+            && let Some(name) = whole_name(value.trim_matches(['│', '|', ' ']), false)
+        {
+            return Some((name, Evidence::of("form_box", "Your name")));
+        }
+    }
+    // A column of short labels without digits, then as many values.
+    let short_label = |l: &str| {
+        l.len() <= 30
+            && !l
+                .bytes()
+                .any(|b| b.is_ascii_digit() || b == b':' || b == b'@')
+    };
+    let row = lines.iter().position(|l| is_name_row(l))?;
+    let start = lines[..row]
+        .iter()
+        .rposition(|l| !short_label(l))
+        .map_or(0, |i| i + 1);
+    let end = row + lines[row..].iter().take_while(|l| short_label(l)).count();
+    let value = lines.get(end + row - start)?;
+    let name = whole_name(value, false)?;
+    Some((name, Evidence::of("form_box", "Your name")))
 }
 
 /// Doctors a claim is against, as its structure names them: the defendant of a court
@@ -648,7 +798,12 @@ fn doctor_defendants(text: &str, lower: &str) -> Vec<String> {
             add(value);
         }
     }
+    // A case title `X v Dr Y`.
+    if let Some((_, right)) = versus(&lines) {
+        add(&right);
+    }
     for marker in [
+        "we are instructed by dr",
         "against dr",
         "the defendant, dr",
         "care provided by dr",
@@ -727,8 +882,8 @@ fn clean_org(s: &str) -> String {
             .iter()
             .enumerate()
             .map(|(i, w)| {
-                if *w == "NHS" {
-                    "NHS".to_owned()
+                if *w == "NHS" || *w == "LLP" {
+                    (*w).to_owned()
                 } else if i > 0 && small.contains(w) {
                     w.to_lowercase()
                 } else {
@@ -744,14 +899,86 @@ fn clean_org(s: &str) -> String {
     words.join(" ")
 }
 
-/// The firm acting for the claimant: the author when the letter speaks of "our client",
-/// the addressee when it speaks of "your client", the instructing firm of an expert.
-fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> {
-    let firms: Vec<(usize, String)> = rules
+/// Phrases on a firm's line that make it the defendant's solicitors.
+const DEFENDANTS_FIRM: &[&str] = &[
+    "for the defendant",
+    "defendant's solicitor",
+    "defendant’s solicitor",
+    "defendant's legal representative",
+    "defendant’s legal representative",
+];
+
+/// Phrases on a firm's line that make it the claimant's solicitors.
+const CLAIMANTS_FIRM: &[&str] = &[
+    "for the claimant",
+    "claimant's legal representative",
+    "claimant’s legal representative",
+    "claimant's solicitor",
+    "claimant’s solicitor",
+];
+
+/// Phrases by which a letter says it is written for the defendant.
+const FOR_DEFENDANT: &[&str] = &[
+    "we act for the defendant",
+    "acting for the defendant",
+    "on behalf of the defendant",
+    "solicitors for the defendant",
+    "we act for the trust",
+    "we are instructed by the defendant",
+    "we are instructed by the trust",
+    "offer your client",
+    "offers your client",
+    "offer to your client",
+    "the trust's expert",
+    "the trust’s expert",
+    "time for the letter of response",
+];
+
+/// The firm acting for the claimant: one the document names as the claimant's, the
+/// instructing firm of an expert, the addressee of a letter written for the defendant
+/// (a letter of response, an offer, `Our client: X NHS Trust`), else the author (the
+/// letterhead or the firm signing off) of a letter about the claim that speaks for a
+/// client, is addressed to an NHS body (its address block, an email's To header) or opens
+/// a claim.
+fn claimant_solicitor(
+    text: &str,
+    lower: &str,
+    rules: &Rules,
+    doc_type: &str,
+    emailed_to_the_nhs: bool,
+) -> Read<String> {
+    let all: Vec<(usize, String)> = rules
         .law_firm
         .find_iter(text)
         .map(|m| (m.start(), clean_org(m.as_str())))
         .filter(|(_, f)| f.split_whitespace().count() >= 2 && f.len() <= MAX_NAME_BYTES)
+        .take(MAX_LIST)
+        .collect();
+    if all.is_empty() {
+        return None;
+    }
+    // The line around `pos`, read no further than 400 bytes either side.
+    let line_of = |pos: usize| {
+        let from = scan::floor_boundary(text, pos.saturating_sub(400));
+        let to = scan::floor_boundary(text, pos + 400);
+        let line_start = text[from..pos].rfind('\n').map_or(from, |i| from + i + 1);
+        let line_end = text[pos..to].find('\n').map_or(to, |i| pos + i);
+        (line_start, line_end)
+    };
+    // A firm whose line says it acts for the defendant is never the claimant's.
+    let defendants_firms: HashSet<&str> = all
+        .iter()
+        .filter(|(pos, _)| {
+            let (start, end) = line_of(*pos);
+            DEFENDANTS_FIRM
+                .iter()
+                .any(|p| lower[start..end].contains(p))
+        })
+        .map(|(_, f)| f.as_str())
+        .collect();
+    let firms: Vec<&(usize, String)> = all
+        .iter()
+        .filter(|(_, f)| !defendants_firms.contains(f.as_str()))
         .collect();
     if firms.is_empty() {
         return None;
@@ -760,20 +987,18 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
     // claimant" after it, or a "Claimant's legal representative" label before it, or that
     // label on the next line (under a signature).
     for (pos, firm) in &firms {
-        let line_start = text[..*pos].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = text[*pos..].find('\n').map_or(text.len(), |i| pos + i);
+        let (line_start, line_end) = line_of(*pos);
         let before = &lower[line_start..*pos];
         let after = &lower[*pos..line_end];
         let next_line = lower[line_end..].trim_start().lines().next().unwrap_or("");
-        let claimants = |s: &str| {
-            s.contains("for the claimant")
-                || s.contains("claimant's legal representative")
-                || s.contains("claimant’s legal representative")
-                || s.contains("claimant's solicitor")
-                || s.contains("claimant’s solicitor")
-        };
-        if claimants(after) || claimants(before) || next_line.len() < 80 && claimants(next_line) {
-            return Some(firm.clone());
+        let claimants = |s: &str| CLAIMANTS_FIRM.iter().find(|p| s.contains(*p)).copied();
+        let said = claimants(after).or_else(|| claimants(before)).or_else(|| {
+            (next_line.len() < 80)
+                .then(|| claimants(next_line))
+                .flatten()
+        });
+        if let Some(phrase) = said {
+            return Some((firm.clone(), Evidence::of("label", phrase)));
         }
     }
     // The author: a firm in the letterhead (first lines) or signing off.
@@ -793,15 +1018,26 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
         "for and on behalf of",
     ]
     .iter()
-    .filter_map(|m| lower.rfind(m))
+    .filter_map(|m| lower.rfind(m).map(|p| (p, *m)))
     .max();
-    let author = firms
+    let author: Read<String> = firms
         .iter()
         .find(|(pos, _)| *pos < head_end)
-        .or_else(|| sign_off.and_then(|s| firms.iter().find(|(pos, _)| *pos > s)))
-        .map(|(_, f)| f.clone());
+        .map(|(_, f)| {
+            (
+                f.clone(),
+                Evidence::of("letterhead", "firm in the letterhead"),
+            )
+        })
+        .or_else(|| {
+            let (s, marker) = sign_off?;
+            firms
+                .iter()
+                .find(|(pos, _)| *pos > s)
+                .map(|(_, f)| (f.clone(), Evidence::of("signature_block", marker.trim())))
+        });
     // An expert "instructed by X on behalf of the claimant".
-    for marker in ["instructed by", "asked by"] {
+    for marker in ["instructed by", "asked by", "instructing solicitors"] {
         let Some(i) = lower.find(marker) else {
             continue;
         };
@@ -819,60 +1055,112 @@ fn claimant_solicitor(text: &str, lower: &str, rules: &Rules) -> Option<String> 
         if let Some((_, f)) = instructing
             && !lower[after..line_end].contains("defendant")
         {
-            return Some(f.clone());
+            return Some((f.clone(), Evidence::of("label", marker)));
         }
     }
-    // A letter written for the defendant (`We act for the Defendant`, `Our client, X NHS
-    // Trust,`): the claimant's solicitors are its addressee, named before the salutation.
-    let for_defendant = [
-        "we act for the defendant",
-        "acting for the defendant",
-        "on behalf of the defendant",
-        "solicitors for the defendant",
-        "we act for the trust",
-        "we are instructed by the defendant",
-    ]
-    .iter()
-    .any(|p| count_phrase(lower, p) > 0)
-        || ["our client, ", "we act for ", "on behalf of "]
+    // A letter written for the defendant (`We act for the Defendant`, `Our client: X NHS
+    // Trust`, `We are instructed by Dr X`, a letter of response, an offer the defendant
+    // makes): the claimant's solicitors are its addressee, named before the salutation.
+    let for_defendant = FOR_DEFENDANT
+        .iter()
+        .find(|p| count_phrase(lower, p) > 0)
+        .copied()
+        .or_else(|| (doc_type == "letter_of_response").then_some("letter of response"))
+        .or_else(|| {
+            [
+                "our client, ",
+                "our client: ",
+                "we act for ",
+                "on behalf of ",
+                "we are instructed by ",
+            ]
             .iter()
-            .flat_map(|marker| lower.match_indices(marker).take(5))
-            .any(|(i, m)| {
-                let after = &text[i + m.len()..];
-                let line = first_line(after, 4 * MAX_NAME_BYTES);
-                rules.nhs_body.is_match(line) || rules.practice.is_match(line)
+            .find(|marker| {
+                lower.match_indices(*marker).take(5).any(|(i, m)| {
+                    let after = &text[i + m.len()..];
+                    let line = first_line(after, 4 * MAX_NAME_BYTES);
+                    // After a label or "instructed by", the body must be what is named
+                    // (not one named later in the sentence).
+                    let near = |r: &regex::Regex| {
+                        r.find(line).is_some_and(|f| {
+                            !marker.ends_with(": ") && !marker.starts_with("we are")
+                                || f.start() <= 4
+                        })
+                    };
+                    near(&rules.nhs_body)
+                        || near(&rules.practice)
+                        || **marker == "we are instructed by " && line.starts_with("Dr ")
+                })
             })
-        || lower.contains("nhs resolution") && count_phrase(lower, "your client") > 0;
-    if for_defendant {
+            .map(|m| m.trim_end_matches([',', ':', ' ']))
+        })
+        .or_else(|| {
+            // `The Defendant, Dr X, offers to settle`.
+            lower
+                .match_indices("the defendant")
+                .take(5)
+                .find_map(|(i, m)| {
+                    let after = &lower[i + m.len()..];
+                    let after = &after[..scan::floor_boundary(after, 120)];
+                    let sentence = after.split(['.', '\n']).next().unwrap_or("");
+                    sentence
+                        .contains(" offers ")
+                        .then_some("the Defendant offers")
+                })
+        })
+        .or_else(|| {
+            (lower.contains("nhs resolution") && count_phrase(lower, "your client") > 0)
+                .then_some("NHS Resolution, your client")
+        });
+    let author_name = author.as_ref().map(|(f, _)| f.clone());
+    if let Some(phrase) = for_defendant {
         let salutation = lower
             .find("\ndear ")
             .or_else(|| lower.starts_with("dear ").then_some(0))?;
         return firms
             .iter()
-            .find(|(pos, f)| *pos < salutation && Some(f) != author.as_ref())
-            .map(|(_, f)| f.clone());
+            .find(|(pos, f)| *pos < salutation && Some(f) != author_name.as_ref())
+            .map(|(_, f)| (f.clone(), Evidence::of("addressee", phrase)));
     }
-    let ours = count_phrase(lower, "our client") > 0
-        || count_phrase(lower, "we are instructed by") > 0
-        || count_phrase(lower, "we have been consulted by") > 0
-        || count_phrase(lower, "we are instructed") > 0
-        || count_phrase(lower, "we have been instructed") > 0
-        || count_phrase(lower, "we act for") > 0
-        || count_phrase(lower, "we have been asked by") > 0;
     let theirs = count_phrase(lower, "your client") > 0;
-    if for_defendant || theirs && !ours {
+    let ours = [
+        "our client",
+        "we are instructed",
+        "we have been consulted",
+        "we have been instructed",
+        "we act for",
+        "we have been asked by",
+    ]
+    .iter()
+    .any(|p| count_phrase(lower, p) > 0);
+    if theirs && !ours {
         return firms
             .iter()
             .map(|(_, f)| f)
-            .find(|f| Some(*f) != author.as_ref())
-            .cloned();
+            .find(|f| Some(*f) != author_name.as_ref())
+            .map(|f| (f.clone(), Evidence::of("addressee", "your client")));
     }
-    if ours { author } else { None }
+    // Otherwise a firm writing to an NHS body about the claim (or opening it), not for
+    // the defendant, writes for the claimant.
+    // The addressee block: between the letterhead and the salutation, at most 1,000 bytes.
+    let salutation = lower.find("\ndear ").unwrap_or(0);
+    let from = head_end.min(salutation);
+    let addressee = &text[from..scan::floor_boundary(text, salutation.min(from + 1_000))];
+    let to_the_nhs = emailed_to_the_nhs
+        || rules.nhs_body.is_match(addressee)
+        || rules.practice.is_match(addressee)
+        || addressee.contains("NHS Resolution");
+    let opens_a_claim = matches!(doc_type, "letter_of_claim" | "letter_of_notification");
+    if ours || to_the_nhs || opens_a_claim {
+        author
+    } else {
+        None
+    }
 }
 
 /// The name under "Yours faithfully/sincerely" or "Kind regards". `lower` is `text` with
 /// ASCII letters lowered (the same offsets).
-fn sign_off_name(text: &str, lower: &str) -> Option<String> {
+fn sign_off_name(text: &str, lower: &str) -> Read<String> {
     let markers = [
         "yours faithfully",
         "yours sincerely",
@@ -882,15 +1170,16 @@ fn sign_off_name(text: &str, lower: &str) -> Option<String> {
         "many thanks",
         "thank you",
     ];
-    let pos = markers
+    let (pos, marker) = markers
         .iter()
-        .filter_map(|m| lower.rfind(m).map(|p| p + m.len()))
+        .filter_map(|m| lower.rfind(m).map(|p| (p + m.len(), *m)))
         .max()?;
     text[pos..]
         .lines()
         .skip(1)
         .find(|l| !l.trim().is_empty())
         .and_then(|l| name_at(first_line(l.trim_start(), 4 * MAX_NAME_BYTES)))
+        .map(|n| (n, Evidence::of("signature_block", marker)))
 }
 
 #[cfg(test)]
@@ -923,7 +1212,7 @@ mod tests {
     #[test]
     fn the_claimant_comes_from_a_label_a_box_or_a_case_title() {
         let rules = Rules::builtin();
-        let read = |t: &str| claimant(t, &t.to_ascii_lowercase(), rules);
+        let read = |t: &str| claimant(t, &t.to_ascii_lowercase(), rules).map(|(n, _)| n);
         assert_eq!(
             read("Patient: Ann Lee\nClaimant: Bea Ray\n").as_deref(),
             Some("Bea Ray")

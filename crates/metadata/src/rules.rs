@@ -135,6 +135,8 @@ struct DocTypesFile {
     fallback: String,
     heading_lines: usize,
     heading_bonus: f64,
+    #[serde(default)]
+    own_reply_phrases: Vec<String>,
     #[serde(rename = "type")]
     types: Vec<DocTypeFile>,
 }
@@ -242,6 +244,9 @@ pub struct Rules {
     pub doc_min_score: f64,
     pub heading_lines: usize,
     pub heading_bonus: f64,
+    /// Lower-case phrases of the organisation's own replies: a text holding two of them
+    /// is typed `UNKNOWN` (it is not incoming post).
+    pub own_reply_phrases: Vec<String>,
     pub nhs_body: Regex,
     pub practice: Regex,
     pub law_firm: Regex,
@@ -497,6 +502,12 @@ impl Rules {
             doc_min_score: file.doc_types.min_score,
             heading_lines: file.doc_types.heading_lines,
             heading_bonus: file.doc_types.heading_bonus,
+            own_reply_phrases: file
+                .doc_types
+                .own_reply_phrases
+                .iter()
+                .map(|p| p.to_lowercase())
+                .collect(),
             nhs_body: b.regex("parties.nhs_body", &p.nhs_body, false),
             practice: b.regex("parties.practice", &p.practice, false),
             law_firm: b.regex("parties.law_firm", &p.law_firm, false),
