@@ -29,13 +29,18 @@ pub fn read_document(
     (extracted, meta)
 }
 
-/// Carries OCR's confidence into the metadata: the text's own, and the type's scaled by
-/// it (a type read from doubtful words is as doubtful).
+/// Carries OCR's confidence into the metadata: the text's own, and every field's (the
+/// type's and each field's evidence) scaled by it: a value read from doubtful words is
+/// as doubtful.
 pub fn with_text_confidence(meta: &mut DocumentMetadata, scanned: &ScanSummary) {
     if let Some(c) = scanned.confidence {
         let c = f64::from(c.clamp(0.0, 1.0));
+        let scaled = |x: f64| (x * c * 100.0).round() / 100.0;
         meta.text_confidence = Some((c * 100.0).round() / 100.0);
-        meta.doc_type_confidence = (meta.doc_type_confidence * c * 100.0).round() / 100.0;
+        meta.doc_type_confidence = scaled(meta.doc_type_confidence);
+        for evidence in meta.evidence.values_mut() {
+            evidence.confidence = scaled(evidence.confidence);
+        }
     }
 }
 

@@ -233,6 +233,11 @@ fn the_demo_scanned_letter_is_read_and_names_its_claim() {
     let c = meta["text_confidence"].as_f64().expect("a text confidence");
     assert!((0.6..=1.0).contains(&c), "{c}");
     assert!(meta["doc_type_confidence"].as_f64().unwrap_or(1.0) <= c);
+    let claim = &meta["evidence"]["references.case_ref"];
+    assert!(
+        claim["confidence"].as_f64().unwrap_or(1.0) <= c,
+        "each field's confidence is scaled by the text's: {claim}"
+    );
     assert!(
         extracted.text.contains("Pre-Action"),
         "the letter's words are the document's text"
