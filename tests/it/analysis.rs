@@ -406,3 +406,41 @@ fn evidence_is_in_the_json_only_when_something_was_read() {
             .is_some()
     );
 }
+
+/// Issue 19: a type read with little certainty comes with the types it could have been;
+/// a sure one does not.
+#[test]
+fn an_unsure_type_comes_with_its_candidates() {
+    // A covering letter that names what it encloses: an expert report or a letter?
+    let unsure = serde_json::to_value(run(
+        "Dear Sirs\n\nPlease find enclosed the expert report and the schedule of loss.\n\n\
+         Yours faithfully",
+    ))
+    .expect("JSON");
+    let confidence = unsure["doc_type_confidence"].as_f64().expect("confidence");
+    let candidates = unsure["doc_type_candidates"]
+        .as_array()
+        .expect("an unsure type lists its candidates");
+    assert!(confidence < 0.6, "{unsure}");
+    assert!((1..=3).contains(&candidates.len()), "{unsure}");
+    let shares: Vec<f64> = candidates
+        .iter()
+        .map(|c| c["share"].as_f64().expect("share"))
+        .collect();
+    assert!(
+        shares.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {shares:?}"
+    );
+    assert!(shares.iter().all(|s| *s > 0.0 && *s <= 1.0), "{shares:?}");
+    assert!(candidates.iter().all(|c| c["doc_type"].as_str().is_some()));
+
+    let sure = serde_json::to_value(run(
+        "LETTER OF CLAIM\n\nDear Sirs\n\nWe are instructed by our client in connection with a \
+         claim for clinical negligence. This letter of claim is sent in accordance with the \
+         Pre-Action Protocol for the Resolution of Clinical Disputes and we look forward to \
+         receiving a letter of response within four months.\n\nYours faithfully",
+    ))
+    .expect("JSON");
+    assert_eq!(sure["doc_type"], "letter_of_claim", "{sure}");
+    assert!(sure.get("doc_type_candidates").is_none(), "{sure}");
+}

@@ -26,14 +26,39 @@ pub(crate) fn flatten(s: &str) -> String {
 /// A type or code's name, score and weightiest phrase found (with its weight).
 pub(crate) type Scored<'r> = (&'r str, f64, Option<(&'r str, f64)>);
 
-/// Scores each document type by its phrases (a heading counts more) and patterns.
+/// How many candidate types an unsure reading lists.
+const CANDIDATES: usize = 3;
+/// Below this confidence a type is given with its candidates.
+pub(crate) const UNSURE: f64 = 0.6;
+
+/// The types that scored, best first (at most `CANDIDATES`), each with its share of the
+/// scored types' total: what an unsure reading could have been.
+fn candidates(scores: &[Scored]) -> Vec<crate::Candidate> {
+    let total: f64 = scores.iter().map(|s| s.1.max(0.0)).sum();
+    if total <= 0.0 {
+        return Vec::new();
+    }
+    scores
+        .iter()
+        .filter(|s| s.1 > 0.0)
+        .take(CANDIDATES)
+        .map(|s| crate::Candidate {
+            doc_type: s.0.to_owned(),
+            share: (s.1 / total * 100.0).round() / 100.0,
+        })
+        .collect()
+}
+
+/// Scores each document type by its phrases (a heading counts more) and patterns: the
+/// type, its confidence, the phrase that decided it, and, when unsure (the fallback,
+/// `unknown` or a confidence under `UNSURE`), the candidates.
 pub(crate) fn classify(
     text: &str,
     flat: &str,
     subject: &str,
     rules: &Rules,
     media: MediaType,
-) -> (String, f64, String) {
+) -> (String, f64, String, Vec<crate::Candidate>) {
     let lower = flat;
     // The organisation's own reply (an FOI response it sent) is not incoming post.
     let mut own = rules
@@ -41,7 +66,7 @@ pub(crate) fn classify(
         .iter()
         .filter(|p| count_phrase(lower, p) > 0);
     if let (Some(first), Some(_)) = (own.next(), own.next()) {
-        return (UNKNOWN.to_owned(), 0.6, first.clone());
+        return (UNKNOWN.to_owned(), 0.6, first.clone(), Vec::new());
     }
     let head_lines: String = text
         .lines()
@@ -102,18 +127,25 @@ pub(crate) fn classify(
             fallback.to_owned(),
             0.5,
             "fallback: a letter or email".to_owned(),
+            candidates(&scores),
         );
     }
     // Confidence: how far the winner stands from the runner-up, and how strong it is.
     let separation = (top_score - second) / top_score;
     let strength = 1.0 - (-top_score / 6.0).exp();
     let confidence = (0.5 + 0.5 * separation) * (0.6 + 0.4 * strength);
+    let unsure = if confidence < UNSURE {
+        candidates(&scores)
+    } else {
+        Vec::new()
+    };
     (
         top.to_owned(),
         confidence.clamp(0.0, 1.0),
         scores[0]
             .2
             .map_or_else(|| "pattern".to_owned(), |(p, _)| p.to_owned()),
+        unsure,
     )
 }
 

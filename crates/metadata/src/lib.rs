@@ -74,6 +74,13 @@ pub struct Evidence {
     pub text: String,
 }
 
+/// A type an unsure reading could have been, with its share of the scored types' total.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Candidate {
+    pub doc_type: String,
+    pub share: f64,
+}
+
 /// The longest evidence text kept.
 pub const MAX_EVIDENCE_CHARS: usize = 80;
 
@@ -127,6 +134,10 @@ pub struct DocumentMetadata {
     pub text_chars: u64,
     pub doc_type: String,
     pub doc_type_confidence: f64,
+    /// When the type is unsure (the fallback, `unknown`, or a confidence under 0.6): the
+    /// types it could have been, best first, with their share of the scores.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub doc_type_candidates: Vec<Candidate>,
     /// How surely the text itself was read, 0 to 1, when some of it came from OCR (its
     /// words' mean confidence, which `doc_type_confidence` is also scaled by); absent for
     /// born-digital text.
@@ -263,10 +274,10 @@ pub fn analyse(
         .and_then(|e| e.subject.as_deref())
         .unwrap_or("")
         .to_lowercase();
-    let (doc_type, confidence, type_phrase) = if readable {
+    let (doc_type, confidence, type_phrase, doc_type_candidates) = if readable {
         classify::classify(&text, &flat, &subject, rules, extracted.media_type)
     } else {
-        (rules::UNKNOWN.to_owned(), 0.0, String::new())
+        (rules::UNKNOWN.to_owned(), 0.0, String::new(), Vec::new())
     };
     let mut evidence: BTreeMap<&'static str, Evidence> = BTreeMap::new();
     if readable {
@@ -402,6 +413,7 @@ pub fn analyse(
         text_chars: extracted.text.chars().count() as u64,
         doc_type,
         doc_type_confidence: (confidence * 100.0).round() / 100.0,
+        doc_type_candidates,
         text_confidence: None,
         document_date,
         incident_date,
