@@ -1,12 +1,17 @@
-//! Measures the embedded search adapter (`SqliteSearch`) on synthetic documents: how
-//! fast it indexes (in batches, as `postroom search --reindex` does, and one document a
-//! write, as ingest does), how long queries of each kind take (p50, p95, max), and the
-//! index's size as a share of the text. Run by `scripts/bench-search` (the `fast`
-//! profile); `BENCH_SEARCH_DOCS` sets the corpus size (100,000 by default),
-//! `BENCH_SEARCH_INDEX` a file to keep the index in.
+//! Measures the embedded search adapters (`SqliteSearch`, and `TantivySearch` with the
+//! `tantivy` feature) on synthetic documents: how fast each indexes (in batches, as
+//! `postroom search --reindex` does, and one document a write, as ingest does), how long
+//! queries of each kind take (p50, p95, max), and the index's size as a share of the
+//! text. Run by `scripts/bench-search` (the `fast` profile); `BENCH_SEARCH_DOCS` sets the
+//! corpus size (100,000 by default), `BENCH_SEARCH_ENGINE` the adapters, one after the
+//! other on the same corpus (`sqlite`, the default; `tantivy`; `sqlite,tantivy` or
+//! `both`), `BENCH_SEARCH_INDEX` a path to keep the index at (with `.sqlite3` or
+//! `.tantivy` added when there are two).
 
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "tantivy")]
+use postroom_store::TantivySearch;
 use postroom_store::search::{Filters, SearchDoc, SearchRequest};
 use postroom_store::{Search, SqliteSearch};
 
@@ -129,26 +134,101 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// An adapter under measurement.
+enum Engine {
+    Sqlite(SqliteSearch),
+    #[cfg(feature = "tantivy")]
+    Tantivy(TantivySearch),
+}
+
+impl Engine {
+    fn open(name: &str, path: &std::path::Path) -> Result<Engine, Box<dyn std::error::Error>> {
+        match name {
+            "sqlite" => Ok(Engine::Sqlite(SqliteSearch::open(path)?)),
+            #[cfg(feature = "tantivy")]
+            "tantivy" => Ok(Engine::Tantivy(TantivySearch::open(path)?)),
+            #[cfg(not(feature = "tantivy"))]
+            "tantivy" => Err("tantivy: build with the `tantivy` feature".into()),
+            other => Err(format!("unknown engine {other:?}: sqlite or tantivy").into()),
+        }
+    }
+
+    fn search(&self) -> &dyn Search {
+        match self {
+            Engine::Sqlite(s) => s,
+            #[cfg(feature = "tantivy")]
+            Engine::Tantivy(s) => s,
+        }
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        match self {
+            Engine::Sqlite(s) => s.size_on_disk(),
+            #[cfg(feature = "tantivy")]
+            Engine::Tantivy(s) => s.size_on_disk(),
+        }
+    }
+
+    async fn optimize(&self) -> postroom_store::StoreResult<()> {
+        match self {
+            Engine::Sqlite(s) => s.optimize().await,
+            #[cfg(feature = "tantivy")]
+            Engine::Tantivy(s) => s.optimize().await,
+        }
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let total: usize = std::env::var("BENCH_SEARCH_DOCS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
+    let engines: Vec<String> = match std::env::var("BENCH_SEARCH_ENGINE").as_deref() {
+        Err(_) | Ok("") => vec!["sqlite".into()],
+        Ok("both") => vec!["sqlite".into(), "tantivy".into()],
+        Ok(list) => list.split(',').map(|e| e.trim().to_lowercase()).collect(),
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
     let dir = tempfile::tempdir()?;
-    // `BENCH_SEARCH_INDEX`: where to build the index, kept for a look afterwards (a
-    // path not yet taken); by default a temporary folder's, removed.
-    let path = match std::env::var_os("BENCH_SEARCH_INDEX") {
-        Some(kept) => std::path::PathBuf::from(kept),
-        None => dir.path().join("search.sqlite3"),
-    };
-    if path.exists() {
-        return Err(format!("{} exists: name a new file", path.display()).into());
+    for (n, engine) in engines.iter().enumerate() {
+        if n > 0 {
+            println!();
+        }
+        let suffix = if engine == "sqlite" {
+            "sqlite3"
+        } else {
+            "tantivy"
+        };
+        // `BENCH_SEARCH_INDEX`: where to build the index, kept for a look afterwards (a
+        // path not yet taken); by default a temporary folder's, removed.
+        let path = match std::env::var_os("BENCH_SEARCH_INDEX") {
+            Some(kept) if engines.len() == 1 => std::path::PathBuf::from(kept),
+            Some(kept) => {
+                let mut kept = kept;
+                kept.push(format!(".{suffix}"));
+                std::path::PathBuf::from(kept)
+            }
+            None => dir.path().join(format!("search.{suffix}")),
+        };
+        if path.exists() {
+            return Err(format!("{} exists: name a new path", path.display()).into());
+        }
+        let search = Engine::open(engine, &path)?;
+        println!("engine: {engine} ({})", search.search().describe());
+        measure(&search, total, &runtime)?;
     }
-    let search = SqliteSearch::open(&path)?;
+    Ok(())
+}
+
+fn measure(
+    engine: &Engine,
+    total: usize,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let search = engine.search();
     let words: Vec<String> = (0..VOCABULARY).map(pseudo_word).collect();
     let zipf = Zipf::new(VOCABULARY);
     let mut rng = Rng(0x5eed_2026);
@@ -169,11 +249,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         i += BATCH;
     }
     let indexing = started.elapsed() - making;
-    let size_before = search.size_on_disk();
+    let size_before = engine.size_on_disk();
     let t = Instant::now();
-    runtime.block_on(search.optimize())?;
+    runtime.block_on(engine.optimize())?;
     let optimizing = t.elapsed();
-    let size = search.size_on_disk();
+    let size = engine.size_on_disk();
     println!(
         "documents: {total}, text: {:.1} MB ({} bytes a document)",
         text_bytes as f64 / 1e6,

@@ -27,6 +27,8 @@ mod sqlite_table;
 #[cfg(feature = "aws")]
 mod sqs_queue;
 mod table;
+#[cfg(feature = "tantivy")]
+mod tantivy_search;
 
 #[cfg(feature = "aws")]
 pub use aws::AwsSettings;
@@ -51,6 +53,8 @@ pub use sqlite_search::SqliteSearch;
 pub use sqlite_table::SqliteTable;
 #[cfg(feature = "aws")]
 pub use sqs_queue::SqsQueue;
+#[cfg(feature = "tantivy")]
+pub use tantivy_search::TantivySearch;
 #[cfg(feature = "embedded")]
 /// How long a blocking call of an embedded adapter (a file, the SQLite file) may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! The `Search` contract: every test runs on every adapter (today `SqliteSearch`; an AWS
-//! adapter is one more `search_contract!` line with its fixture), on a fresh index.
+//! The `Search` contract: every test runs on every adapter (`SqliteSearch` and
+//! `TantivySearch`; an AWS adapter is one more `search_contract!` line with its
+//! fixture), on a fresh index.
 //! What it pins: all words must match, phrases, exclusions, prefixes, references as
 //! written, filters, idempotent indexing and refiling, removal, stable pages and
 //! refused cursors, highlighted snippets, the indexed text's limit, hostile queries.
@@ -14,7 +15,7 @@ use postroom::failure::{Code, ErrorCode as _};
 use postroom::store::search::MAX_INDEXED_TEXT_BYTES;
 use postroom::store::{
     Filing, Filters, Indexed, Search, SearchCursor, SearchDoc, SearchError, SearchRequest,
-    SqliteSearch, Unconfigured,
+    SqliteSearch, TantivySearch, Unconfigured,
 };
 
 use super::harness::TestFuture;
@@ -29,6 +30,16 @@ pub struct SearchFixture {
 pub async fn sqlite_search(_test: String) -> Option<SearchFixture> {
     let dir = tempfile::tempdir().expect("a temporary folder");
     let search = SqliteSearch::open(dir.path().join("search.sqlite3")).expect("open SqliteSearch");
+    Some(SearchFixture {
+        search: Arc::new(search),
+        dir: Some(dir),
+    })
+}
+
+pub async fn tantivy_search(_test: String) -> Option<SearchFixture> {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let search =
+        TantivySearch::open(dir.path().join("search.tantivy")).expect("open TantivySearch");
     Some(SearchFixture {
         search: Arc::new(search),
         dir: Some(dir),
@@ -84,6 +95,7 @@ macro_rules! search_contract {
 }
 
 search_contract!(sqlite_search, crate::contract::search::sqlite_search);
+search_contract!(tantivy_search, crate::contract::search::tantivy_search);
 
 fn doc(id: &str, text: &str) -> SearchDoc {
     SearchDoc::new(id, format!("{id}.txt"), text)
