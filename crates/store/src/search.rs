@@ -476,6 +476,26 @@ pub trait Search: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// `Search::index` for an adapter whose `index_many` does the work: one document as a
+/// batch of one.
+#[cfg_attr(not(feature = "embedded"), allow(dead_code))]
+pub(crate) async fn index_one<S: Search + ?Sized>(s: &S, doc: &SearchDoc) -> StoreResult<Indexed> {
+    Ok(s.index_many(std::slice::from_ref(doc))
+        .await?
+        .pop()
+        .unwrap_or(Indexed::Unchanged))
+}
+
+/// A batch checked (each document valid) and paired with its version, as the adapters
+/// write it.
+#[cfg_attr(not(feature = "embedded"), allow(dead_code))]
+pub(crate) fn checked_batch(docs: &[SearchDoc]) -> StoreResult<Vec<(SearchDoc, String)>> {
+    for doc in docs {
+        doc.validate()?;
+    }
+    Ok(docs.iter().map(|d| (d.clone(), d.version())).collect())
+}
+
 /// No search on this backend: writes are skipped, a query is `NotConfigured` (never an
 /// empty page that would look like "nothing found").
 #[derive(Debug, Clone, Copy, Default)]

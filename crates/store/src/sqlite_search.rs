@@ -624,19 +624,11 @@ impl Search for SqliteSearch {
     }
 
     async fn index(&self, doc: &SearchDoc) -> StoreResult<Indexed> {
-        Ok(self
-            .index_many(std::slice::from_ref(doc))
-            .await?
-            .pop()
-            .unwrap_or(Indexed::Unchanged))
+        super::search::index_one(self, doc).await
     }
 
     async fn index_many(&self, docs: &[SearchDoc]) -> StoreResult<Vec<Indexed>> {
-        for doc in docs {
-            doc.validate()?;
-        }
-        let docs: Vec<(SearchDoc, String)> =
-            docs.iter().map(|d| (d.clone(), d.version())).collect();
+        let docs = super::search::checked_batch(docs)?;
         let bytes: u64 = docs
             .iter()
             .map(|(d, _)| d.indexed_text().len() as u64)

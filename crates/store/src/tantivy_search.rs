@@ -1267,19 +1267,11 @@ impl Search for TantivySearch {
     }
 
     async fn index(&self, doc: &SearchDoc) -> StoreResult<Indexed> {
-        Ok(self
-            .index_many(std::slice::from_ref(doc))
-            .await?
-            .pop()
-            .unwrap_or(Indexed::Unchanged))
+        super::search::index_one(self, doc).await
     }
 
     async fn index_many(&self, docs: &[SearchDoc]) -> StoreResult<Vec<Indexed>> {
-        for doc in docs {
-            doc.validate()?;
-        }
-        let docs: Vec<(SearchDoc, String)> =
-            docs.iter().map(|d| (d.clone(), d.version())).collect();
+        let docs = super::search::checked_batch(docs)?;
         let inner = Arc::clone(&self.inner);
         // A commit writes and syncs files: never brief.
         super::local_blocking(BACKEND, "index", Expect::Long, move || {
