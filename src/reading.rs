@@ -55,12 +55,10 @@ pub fn scan_guarded(scanner: &Scanner, extracted: &mut Extracted, limits: &Limit
     {
         return ScanSummary::default();
     }
-    let mut copy = extracted.clone();
-    match catch_unwind(AssertUnwindSafe(|| scanner.read(&mut copy, limits))) {
-        Ok(summary) => {
-            *extracted = copy;
-            summary
-        }
+    // No copy of the document is kept for a panic: `Scanner::read` changes the text only
+    // once every page is read, so a panic leaves it as extraction made it.
+    match catch_unwind(AssertUnwindSafe(|| scanner.read(extracted, limits))) {
+        Ok(summary) => summary,
         Err(_) => {
             tracing::error!(source_kind = "ocr", "OCR failed");
             extracted.warnings.add(Warning::OcrEngineFailed);

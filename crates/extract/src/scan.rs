@@ -368,11 +368,14 @@ fn ccitt(
     };
     let flag = |key: &[u8]| params.is_some_and(|p| matches!(p.get(key), Ok(Object::Boolean(true))));
     let k = int(b"K", 0);
-    let columns = int(b"Columns", 1728);
+    // The standard's default is 1728 (a fax line); a scan that leaves it out is read at
+    // its image's width, which is what it was coded at in practice.
+    let columns = int(b"Columns", i64::from(width));
     let black_is_1 = flag(b"BlackIs1");
     let columns = u16::try_from(columns).map_err(|_| PageImageError::TooLarge)?;
     let rows = u16::try_from(height).map_err(|_| PageImageError::TooLarge)?;
-    let width = u32::from(columns).min(width.max(u32::from(columns)));
+    // A line is `Columns` pixels, whatever /Width says.
+    let width = u32::from(columns);
     let mut pixels = Vec::with_capacity(width as usize * height as usize);
     let mut lines = 0u32;
     // A black pixel is a 0 sample unless BlackIs1; a Decode of [1 0] swaps them back.

@@ -317,6 +317,29 @@ pub struct Fragment {
     pub hit: bool,
 }
 
+impl Fragment {
+    /// Folds line breaks and runs of spaces to one space (results read on one line),
+    /// keeping one at either end where there was any, and never emptying a part of
+    /// spaces alone.
+    #[cfg_attr(not(feature = "embedded"), allow(dead_code))]
+    pub(crate) fn fold_spaces(&mut self) {
+        if !self.text.contains(char::is_whitespace) {
+            return;
+        }
+        let collapsed = self.text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let lead = self.text.starts_with(char::is_whitespace) && !collapsed.is_empty();
+        let trail = self.text.ends_with(char::is_whitespace) && !collapsed.is_empty();
+        self.text = format!(
+            "{}{collapsed}{}",
+            if lead { " " } else { "" },
+            if trail { " " } else { "" }
+        );
+        if self.text.is_empty() {
+            self.text = " ".into();
+        }
+    }
+}
+
 /// A short passage of a document with its matches marked. Built as parts, never as
 /// markup: a front escapes the text and marks the hits as it renders.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

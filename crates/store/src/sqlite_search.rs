@@ -405,19 +405,7 @@ fn snippet_of(marked: &str) -> Snippet {
     }
     // Line breaks and runs of spaces read badly in one line of results.
     for f in &mut fragments {
-        if f.text.contains(char::is_whitespace) {
-            let collapsed: String = f.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            let lead = f.text.starts_with(char::is_whitespace) && !collapsed.is_empty();
-            let trail = f.text.ends_with(char::is_whitespace) && !collapsed.is_empty();
-            f.text = format!(
-                "{}{collapsed}{}",
-                if lead { " " } else { "" },
-                if trail { " " } else { "" }
-            );
-            if f.text.is_empty() {
-                f.text = " ".into();
-            }
-        }
+        f.fold_spaces();
     }
     Snippet { fragments }
 }

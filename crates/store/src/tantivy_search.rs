@@ -1239,19 +1239,7 @@ fn tidy(fragments: Vec<Fragment>) -> Snippet {
         }
     }
     for f in &mut out {
-        if f.text.contains(char::is_whitespace) {
-            let collapsed = f.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            let lead = f.text.starts_with(char::is_whitespace) && !collapsed.is_empty();
-            let trail = f.text.ends_with(char::is_whitespace) && !collapsed.is_empty();
-            f.text = format!(
-                "{}{collapsed}{}",
-                if lead { " " } else { "" },
-                if trail { " " } else { "" }
-            );
-            if f.text.is_empty() {
-                f.text = " ".into();
-            }
-        }
+        f.fold_spaces();
     }
     out.retain(|f| !f.text.is_empty());
     Snippet { fragments: out }
