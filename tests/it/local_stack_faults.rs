@@ -16,7 +16,7 @@ use std::io::Write as _;
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -132,6 +132,8 @@ struct Proxy {
     port: u16,
     down: Arc<AtomicBool>,
     open: Arc<Mutex<Vec<TcpStream>>>,
+    /// Connections refused since the proxy started.
+    refused: Arc<AtomicUsize>,
 }
 
 impl Proxy {
@@ -140,11 +142,13 @@ impl Proxy {
         let port = listener.local_addr().expect("proxy address").port();
         let down = Arc::new(AtomicBool::new(false));
         let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (is_down, conns) = (down.clone(), open.clone());
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (is_down, conns, refusals) = (down.clone(), open.clone(), refused.clone());
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
                 if is_down.load(Ordering::SeqCst) {
+                    refusals.fetch_add(1, Ordering::SeqCst);
                     drop(client);
                     continue;
                 }
@@ -166,11 +170,37 @@ impl Proxy {
                 std::thread::spawn(move || pipe(server, c2));
             }
         });
-        Proxy { port, down, open }
+        Proxy {
+            port,
+            down,
+            open,
+            refused,
+        }
     }
 
     fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Goes down for at least `least`, and on until a connection has been refused and
+    /// `least` has passed since (at most `most` in all): a client that is between
+    /// requests when the outage starts (reading a scan, say) still meets it whole.
+    fn outage(&self, least: Duration, most: Duration) -> Duration {
+        let start = Instant::now();
+        let before = self.refused.load(Ordering::SeqCst);
+        self.set_down(true);
+        let mut first_refusal = None;
+        while start.elapsed() < most {
+            if first_refusal.is_none() && self.refused.load(Ordering::SeqCst) > before {
+                first_refusal = Some(Instant::now());
+            }
+            if start.elapsed() >= least && first_refusal.is_some_and(|t| t.elapsed() >= least) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.set_down(false);
+        start.elapsed()
     }
 
     /// Cuts every open connection and refuses new ones, or lets them through again.
@@ -302,7 +332,8 @@ fn ingest_on_aws_survives_kills_and_an_outage_of_the_stand_in() {
         ));
     }
 
-    // 2. The stand-in unreachable for 4 s (connections cut, new ones refused), later hung
+    // 2. The stand-in unreachable for 4 s and on until 4 s after it first refused a
+    //    connection (connections cut, new ones refused), later hung
     //    for 3 s (SIGSTOP): the run goes on, the files the outage caught are `failed`,
     //    and a rerun completes them.
     let target = rt.block_on(fresh_store(&moto, &endpoint, "outage"));
@@ -317,9 +348,7 @@ fn ingest_on_aws_survives_kills_and_an_outage_of_the_stand_in() {
         .expect("start postroom");
     let outage_at = full.mul_f64(0.15 + 0.2 * rng.unit());
     std::thread::sleep(outage_at);
-    proxy.set_down(true);
-    std::thread::sleep(Duration::from_secs(4));
-    proxy.set_down(false);
+    let outage = proxy.outage(Duration::from_secs(4), Duration::from_secs(20));
     let hang_at = full.mul_f64(0.55 + 0.15 * rng.unit());
     std::thread::sleep(hang_at.saturating_sub(start.elapsed()));
     let hung = child.try_wait().expect("try_wait").is_none();
@@ -341,7 +370,7 @@ fn ingest_on_aws_survives_kills_and_an_outage_of_the_stand_in() {
         .filter_map(|l| l["source"].as_str())
         .collect();
     say(&format!(
-        "  outage at {outage_at:?} for 4 s{}: exit {:?}, {} lines, {} failed",
+        "  outage at {outage_at:?} for {outage:.1?}{}: exit {:?}, {} lines, {} failed",
         if hung {
             format!(", moto hung at {hang_at:?} for 3 s")
         } else {
@@ -359,7 +388,7 @@ fn ingest_on_aws_survives_kills_and_an_outage_of_the_stand_in() {
     );
     assert!(
         !failed.is_empty(),
-        "a 4 s outage mid-batch failed no file (the run took {:?})",
+        "an outage of {outage:?} mid-batch failed no file (the run took {:?})",
         start.elapsed()
     );
     assert_eq!(status.code(), Some(1), "failures make the exit status 1");
