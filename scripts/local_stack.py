@@ -8,7 +8,9 @@ the S3 -> SQS notification for inbox/), the queues (visibility timeout, redrive 
 dead-letter queues), the table (keys, GSI1, PITR, time to live) and the functions (binary,
 environment, timeout, SQS event sources with batch size, batching window and
 ReportBatchItemFailures). What moto cannot emulate (IAM, KMS key policies, log groups,
-alarms, schedules) is named on start-up, with the reason.
+alarms, schedules) is named on start-up, with the reason. A function packaged as an
+image (the OCR function: Debian with Tesseract) runs as its binary here, against this
+machine's Tesseract (scripts/install-ocr), not in its container (no Docker here).
 
 A function that an HTTP API invokes (the console) is served directly instead: its
 binary in its own listen mode on a free loopback port (POSTROOM_CONSOLE_LISTEN), with the
@@ -194,6 +196,9 @@ def create_resources(stack, session, endpoint):
             for name in ("VisibilityTimeout", "MessageRetentionPeriod", "KmsMasterKeyId", "DelaySeconds"):
                 if name in props:
                     attrs[name] = str(props[name])
+            for name in ("FifoQueue", "ContentBasedDeduplication"):
+                if name in props:
+                    attrs[name] = "true" if props[name] else "false"
             if "RedrivePolicy" in props:
                 attrs["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
             url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attrs)["QueueUrl"]
@@ -308,6 +313,17 @@ def create_resources(stack, session, endpoint):
         ("AWS::Cognito::UserPoolDomain", "no Cognito locally"),
         ("AWS::Cognito::UserPoolClient", "no Cognito locally"),
         ("AWS::Cognito::UserPoolGroup", "the console's token signs in with every role locally"),
+        # The search functions' VPC and file system: their mount is a folder here.
+        ("AWS::EC2::VPC", "the functions run as local processes"),
+        ("AWS::EC2::Subnet", "no VPC locally"),
+        ("AWS::EC2::RouteTable", "no VPC locally"),
+        ("AWS::EC2::SubnetRouteTableAssociation", "no VPC locally"),
+        ("AWS::EC2::SecurityGroup", "no VPC locally"),
+        ("AWS::EC2::SecurityGroupEgress", "no VPC locally"),
+        ("AWS::EC2::VPCEndpoint", "the functions reach moto directly"),
+        ("AWS::EFS::FileSystem", "a function's EFS mount is a folder beside the state file"),
+        ("AWS::EFS::MountTarget", "no EFS locally"),
+        ("AWS::EFS::AccessPoint", "its folder is made beside the state file"),
     ):
         for logical, _ in stack.resources(kind):
             skipped.append(f"{logical} ({why})")
@@ -341,6 +357,16 @@ def http_served(stack):
     return names
 
 
+def binary_of(res):
+    """A function's binary: a zip function's BuildProperties.Binary; an image function's
+    package (its Dockerfile's PACKAGE build argument: the OCR function), which runs here
+    natively, against this machine's Tesseract (scripts/install-ocr), not in its image."""
+    meta = res.get("Metadata", {})
+    if res["Properties"].get("PackageType") == "Image":
+        return meta["DockerBuildArgs"]["PACKAGE"]
+    return meta["BuildProperties"]["Binary"]
+
+
 def functions_of(stack):
     """Each function: its binary, environment, timeout and event sources. A function an
     HTTP API invokes is marked `http`; its settings that name what is not emulated here
@@ -348,6 +374,13 @@ def functions_of(stack):
     glob = stack.t.get("Globals", {}).get("Function", {})
     served = http_served(stack)
     out = {}
+    # What !Ref and !GetAtt give of a function, for the others' environment (the search
+    # function the console invokes): its binary, the name cargo-lambda's emulator knows
+    # it by (the emulator takes only the project's binaries as function names).
+    for logical, res in stack.resources("AWS::Serverless::Function"):
+        name = binary_of(res)
+        stack.physical[logical] = name
+        stack.arns[logical] = f"arn:aws:lambda:{stack.region}:{ACCOUNT}:function:{name}"
     for logical, res in stack.resources("AWS::Serverless::Function"):
         props = res["Properties"]
         name = stack.resolve(props["FunctionName"])
@@ -383,14 +416,43 @@ def functions_of(stack):
             "name": name,
             "http": http,
             "unresolved": unresolved,
-            "binary": res["Metadata"]["BuildProperties"]["Binary"],
+            "binary": binary_of(res),
             "env": {k: str(v) for k, v in env.items()},
             "timeout": int(stack.resolve(props.get("Timeout", glob.get("Timeout", 3)))),
             "memory": int(props.get("MemorySize", glob.get("MemorySize", 128))),
             "sources": sources,
             "schedules": schedules,
+            # EFS mounts: (access point's logical id, the path the function sees).
+            "mounts": [
+                (access_point_of(fs["Arn"]), fs["LocalMountPath"])
+                for fs in props.get("FileSystemConfigs", [])
+            ],
         }
     return out
+
+
+def access_point_of(arn):
+    """The logical id of the access point a FileSystemConfigs entry names (`!GetAtt
+    X.Arn`, short or long form)."""
+    value = arn.value if isinstance(arn, Tag) else arn
+    if isinstance(value, dict):
+        value = value.get("Fn::GetAtt", "")
+    if isinstance(value, list):
+        return str(value[0])
+    return str(value).split(".")[0]
+
+
+def mount_folders(fn, logs):
+    """A function's EFS mounts as folders beside the state file (one an access point,
+    shared by the functions that mount it), its settings rewritten to name them."""
+    env = dict(fn["env"])
+    for access_point, path in fn["mounts"]:
+        folder = os.path.join(logs, "efs", access_point)
+        os.makedirs(folder, exist_ok=True)
+        for key, value in env.items():
+            if value == path or value.startswith(path + "/"):
+                env[key] = folder + value[len(path):]
+    return env
 
 
 # ------------------------------------------------------------------ processes
@@ -440,7 +502,7 @@ def cargo_lambda():
     return exe
 
 
-def start_http_function(logical, fn, bin_dir, endpoint, region, logs, children):
+def start_http_function(logical, fn, bin_dir, endpoint, region, logs, children, invoke_url):
     """Serves a function an HTTP API invokes (the console) directly: its binary in listen
     mode on a free loopback port, signing in with a token made here. Returns what the
     state file says of it, or None when its binary is not built (named in the log)."""
@@ -458,6 +520,8 @@ def start_http_function(logical, fn, bin_dir, endpoint, region, logs, children):
     env.update(
         {
             "AWS_ENDPOINT_URL": endpoint,
+            # Lambda's Invoke API (search queries go to the search function): the emulator.
+            "AWS_ENDPOINT_URL_LAMBDA": invoke_url,
             "AWS_REGION": region,
             "AWS_LAMBDA_FUNCTION_NAME": fn["name"],
             "POSTROOM_BACKEND": "aws",
@@ -661,18 +725,27 @@ def main():
         log(f"cargo lambda watch (Runtime API emulator) on {invoke_url}")
 
         console = None
+        started = set()
         for logical, fn in functions.items():
             if fn["http"]:
-                console = start_http_function(logical, fn, args.bin_dir, endpoint, region, logs, children)
+                console = start_http_function(logical, fn, args.bin_dir, endpoint, region, logs, children, invoke_url)
                 continue
+            # Functions deployed from one binary (the search writer and its readers) are
+            # one process here: the emulator knows a function by its binary.
+            if fn["binary"] in started:
+                log(f"{fn['name']}: served by the {fn['binary']} process already started")
+                continue
+            started.add(fn["binary"])
             exe = os.path.join(args.bin_dir, fn["binary"])
             if not os.path.exists(exe):
                 raise SystemExit(f"local-stack: {exe} is missing; build it with `cargo build --workspace --bins`")
             env = dict(os.environ)
-            env.update(fn["env"])
+            env.update(mount_folders(fn, logs))
             env.update(
                 {
                     "AWS_ENDPOINT_URL": endpoint,
+                    # Lambda's Invoke API (the search function's queries): the emulator.
+                    "AWS_ENDPOINT_URL_LAMBDA": invoke_url,
                     "AWS_REGION": region,
                     "AWS_LAMBDA_RUNTIME_API": f"http://127.0.0.1:{rt_port}/.rt/{fn['binary']}",
                     "AWS_LAMBDA_FUNCTION_NAME": fn["name"],

@@ -68,13 +68,28 @@ pub fn local_stores(_: &Config) -> Result<Stores, StoreError> {
 }
 
 /// The search index of the configured backend: FTS5 in `search.sqlite3` beside the
-/// local SQLite file; none yet on AWS (a query says search is not configured).
-pub fn open_search(config: &Config) -> Result<Arc<dyn Search>, StoreError> {
+/// local SQLite file; on AWS the search function (`LambdaSearch`: changes by its FIFO
+/// queue, long ones through the bucket, queries by Invoke) when its queue and function
+/// are configured, else none (a query says search is not configured).
+pub async fn open_search(config: &Config, stores: &Stores) -> Result<Arc<dyn Search>, StoreError> {
+    use crate::config::BackendKind;
+    let _ = stores;
     match config.backend {
         #[cfg(feature = "embedded")]
-        crate::config::BackendKind::Local => Ok(Arc::new(SqliteSearch::open(
+        BackendKind::Local => Ok(Arc::new(SqliteSearch::open(
             config.sqlite_path().with_file_name("search.sqlite3"),
         )?)),
+        #[cfg(feature = "aws")]
+        BackendKind::Aws => match (&config.search_queue, &config.search_function) {
+            (Some(queue), Some(function)) => Ok(Arc::new(crate::store::LambdaSearch::new(
+                &AwsSettings::load().await,
+                queue,
+                function,
+                stores.blobs.clone(),
+            ))),
+            _ => Ok(Arc::new(Unconfigured)),
+        },
+        #[allow(unreachable_patterns, reason = "reached in builds without a backend")]
         _ => Ok(Arc::new(Unconfigured)),
     }
 }
@@ -181,6 +196,9 @@ pub struct App {
     queue: Option<Arc<dyn LetterSink>>,
     letters: OnceLock<Letters>,
     ingest: OnceLock<Ingest>,
+    /// The OCR queue documents with scanned pages are handed to (`POSTROOM_OCR_QUEUE`, on
+    /// AWS); none: they are read where they are ingested.
+    scan_queue: Option<Arc<dyn crate::ingest::ScanQueue>>,
     /// The in-process acknowledgement sink, when acknowledgements are rendered here.
     background: OnceLock<Arc<Background>>,
 }
@@ -194,9 +212,10 @@ impl App {
             _ => None,
         };
         let job_queue = job_queue(&config).await;
-        let search = open_search(&config)?;
+        let search = open_search(&config, &stores).await?;
         let mut app = Self::assemble(config, stores, Arc::new(SystemClock), front, queue);
         app.job_queue = job_queue;
+        app.scan_queue = scan_queue(&app.config).await;
         Ok(app.with_search(search))
     }
 
@@ -253,6 +272,7 @@ impl App {
             queue,
             letters: OnceLock::new(),
             ingest: OnceLock::new(),
+            scan_queue: None,
             background: OnceLock::new(),
         }
     }
@@ -286,6 +306,10 @@ impl App {
                 },
             )
             .with_search(self.search.clone());
+            let ingest = match &self.scan_queue {
+                Some(queue) => ingest.with_scan_queue(queue.clone()),
+                None => ingest,
+            };
             match self.front.acknowledgements {
                 // Rendering in process is for the embedded default (the CLI, the demo): a
                 // function built without it does not link the letter renderer for it.
@@ -407,5 +431,21 @@ async fn queue_sink(config: &Config) -> Option<Arc<dyn LetterSink>> {
 
 #[cfg(not(feature = "aws"))]
 async fn queue_sink(_: &Config) -> Option<Arc<dyn LetterSink>> {
+    None
+}
+
+/// The OCR queue (issue 20 on AWS): scanned pages are read by the OCR function.
+#[cfg(feature = "aws")]
+async fn scan_queue(config: &Config) -> Option<Arc<dyn crate::ingest::ScanQueue>> {
+    if config.backend != crate::config::BackendKind::Aws {
+        return None;
+    }
+    let url = config.ocr_queue.clone()?;
+    let aws = AwsSettings::load().await;
+    Some(Arc::new(SqsQueue::new(&aws, url)))
+}
+
+#[cfg(not(feature = "aws"))]
+async fn scan_queue(_: &Config) -> Option<Arc<dyn crate::ingest::ScanQueue>> {
     None
 }

@@ -60,6 +60,10 @@ pub struct Config {
     /// The queue the ingest function sends acknowledgement requests to
     /// (`POSTROOM_LETTERS_QUEUE`); none: acknowledgements are not requested from Lambda.
     pub letters_queue: Option<String>,
+    /// The queue the ingest function hands documents with scanned pages to, for the OCR
+    /// function (`POSTROOM_OCR_QUEUE`, a queue URL); none: scanned pages are read where
+    /// the document is ingested, or not at all in a build without OCR (`ocr_unavailable`).
+    pub ocr_queue: Option<String>,
     /// The working-day calendar for FOI deadlines: the shipped bank holiday table or
     /// `POSTROOM_HOLIDAYS`, counting the nations in `POSTROOM_FOI_NATIONS` (all if unset).
     pub calendar: Calendar,
@@ -84,6 +88,13 @@ pub struct Config {
     /// (`POSTROOM_OIDC_CLIENT_ID`). Both or neither.
     pub oidc_issuer: Option<String>,
     pub oidc_client_id: Option<String>,
+    /// Search on AWS: the FIFO queue changes go to (`POSTROOM_SEARCH_QUEUE`) and the
+    /// search function queries go to (`POSTROOM_SEARCH_FUNCTION`). Both or neither;
+    /// neither: no search on AWS.
+    pub search_queue: Option<String>,
+    pub search_function: Option<String>,
+    /// The search function's own index folder (`POSTROOM_SEARCH_DIR`, on its EFS mount).
+    pub search_dir: Option<PathBuf>,
 }
 
 /// The console's roles, by name.
@@ -106,6 +117,7 @@ impl Default for Config {
             aws: None,
             concurrency: DEFAULT_CONCURRENCY,
             letters_queue: None,
+            ocr_queue: None,
             calendar: Calendar::embedded().clone(),
             remind_within: DEFAULT_REMIND_WITHIN,
             sweep_rule_arn: None,
@@ -115,6 +127,9 @@ impl Default for Config {
             console_origin: None,
             oidc_issuer: None,
             oidc_client_id: None,
+            search_queue: None,
+            search_function: None,
+            search_dir: None,
         }
     }
 }
@@ -149,6 +164,7 @@ pub const ENV_TABLE: &str = "POSTROOM_TABLE";
 pub const ENV_BUCKET: &str = "POSTROOM_BUCKET";
 pub const ENV_CONCURRENCY: &str = "POSTROOM_CONCURRENCY";
 pub const ENV_LETTERS_QUEUE: &str = "POSTROOM_LETTERS_QUEUE";
+pub const ENV_OCR_QUEUE: &str = "POSTROOM_OCR_QUEUE";
 pub const ENV_HOLIDAYS: &str = "POSTROOM_HOLIDAYS";
 pub const ENV_FOI_NATIONS: &str = "POSTROOM_FOI_NATIONS";
 pub const ENV_REMIND_WITHIN: &str = "POSTROOM_FOI_REMIND_WITHIN";
@@ -158,6 +174,9 @@ pub const ENV_CONSOLE_ROLES: &str = "POSTROOM_CONSOLE_ROLES";
 pub const ENV_CONSOLE_ORIGIN: &str = "POSTROOM_CONSOLE_ORIGIN";
 pub const ENV_OIDC_ISSUER: &str = "POSTROOM_OIDC_ISSUER";
 pub const ENV_OIDC_CLIENT_ID: &str = "POSTROOM_OIDC_CLIENT_ID";
+pub const ENV_SEARCH_QUEUE: &str = "POSTROOM_SEARCH_QUEUE";
+pub const ENV_SEARCH_FUNCTION: &str = "POSTROOM_SEARCH_FUNCTION";
+pub const ENV_SEARCH_DIR: &str = "POSTROOM_SEARCH_DIR";
 pub const DEFAULT_HOME: &str = ".postroom";
 pub const DEFAULT_CONCURRENCY: usize = 4;
 pub const MAX_CONCURRENCY: usize = 64;
@@ -336,6 +355,31 @@ impl Config {
                 "{ENV_OIDC_ISSUER} and {ENV_OIDC_CLIENT_ID}: give both, or neither"
             ));
         }
+        let search_queue = get(ENV_SEARCH_QUEUE).map(|v| v.trim().to_owned());
+        let search_function = get(ENV_SEARCH_FUNCTION).map(|v| v.trim().to_owned());
+        if search_queue.is_some() != search_function.is_some() {
+            problems.push(format!(
+                "{ENV_SEARCH_QUEUE} and {ENV_SEARCH_FUNCTION}: give both, or neither"
+            ));
+        }
+        if search_queue
+            .as_deref()
+            .is_some_and(|q| !q.ends_with(".fifo"))
+        {
+            problems.push(format!(
+                "{ENV_SEARCH_QUEUE}: must be a FIFO queue (its name ends .fifo), so that a document's changes keep their order"
+            ));
+        }
+
+        // The OCR queue (issue 20): a queue's URL, or nothing.
+        let ocr_queue = get(ENV_OCR_QUEUE).map(|v| v.trim().to_owned());
+        if let Some(url) = &ocr_queue
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            problems.push(format!(
+                "{ENV_OCR_QUEUE}: {url:?} is not a queue URL (https://sqs.<region>.amazonaws.com/<account>/<name>)"
+            ));
+        }
 
         if problems.is_empty() {
             Ok(Config {
@@ -344,6 +388,7 @@ impl Config {
                 aws,
                 concurrency,
                 letters_queue: get(ENV_LETTERS_QUEUE).map(|v| v.trim().to_owned()),
+                ocr_queue,
                 calendar,
                 remind_within,
                 sweep_rule_arn: get(ENV_SWEEP_RULE_ARN).map(|v| v.trim().to_owned()),
@@ -353,6 +398,9 @@ impl Config {
                 console_origin,
                 oidc_issuer,
                 oidc_client_id,
+                search_queue,
+                search_function,
+                search_dir: get(ENV_SEARCH_DIR).map(|v| PathBuf::from(v.trim())),
             })
         } else {
             Err(ConfigError { problems })
@@ -476,6 +524,69 @@ mod tests {
         assert_eq!(c.letters_queue.as_deref(), Some("https://sqs.example/q"));
         assert_eq!(c.remind_within, 3);
         assert!(c.sweep_rule_arn.is_none());
+    }
+
+    #[test]
+    fn the_ocr_queue_is_read_and_a_bad_one_reported_with_the_others() {
+        let c = config(
+            &[(
+                ENV_OCR_QUEUE,
+                " https://sqs.eu-west-2.amazonaws.com/1/postroom-ocr ",
+            )],
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.ocr_queue.as_deref(),
+            Some("https://sqs.eu-west-2.amazonaws.com/1/postroom-ocr")
+        );
+        assert!(
+            config(&[], Overrides::default())
+                .unwrap()
+                .ocr_queue
+                .is_none()
+        );
+        let err = config(
+            &[(ENV_OCR_QUEUE, "postroom-ocr"), (ENV_CONCURRENCY, "abc")],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 2, "{err}");
+        assert!(err.to_string().contains(ENV_OCR_QUEUE), "{err}");
+    }
+
+    #[test]
+    fn search_on_aws_needs_its_fifo_queue_and_its_function_together() {
+        let queue = "https://sqs.eu-west-2.amazonaws.com/1/postroom-search.fifo";
+        let c = config(
+            &[
+                (ENV_SEARCH_QUEUE, queue),
+                (ENV_SEARCH_FUNCTION, "postroom-dev-search-query"),
+                (ENV_SEARCH_DIR, "/mnt/search/index"),
+            ],
+            Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(c.search_queue.as_deref(), Some(queue));
+        assert_eq!(
+            c.search_function.as_deref(),
+            Some("postroom-dev-search-query")
+        );
+        assert_eq!(c.search_dir, Some(PathBuf::from("/mnt/search/index")));
+        let err = config(
+            &[
+                (ENV_SEARCH_QUEUE, "https://sqs.example/1/postroom-search"),
+                (ENV_CONCURRENCY, "abc"),
+            ],
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert_eq!(err.problems.len(), 3, "{err}");
+        assert!(err.to_string().contains("FIFO"), "{err}");
+        assert!(
+            err.to_string().contains(ENV_SEARCH_FUNCTION),
+            "both or neither: {err}"
+        );
     }
 
     #[test]

@@ -137,6 +137,62 @@ pub async fn handle_ingest(
     }
 }
 
+/// The OCR function (issue 20 on AWS): an SQS batch of OCR requests
+/// (`{"doc_id", "sha256"}`, sent by the ingest function for documents with scanned pages)
+/// gives `{"batchItemFailures": [...]}`: each request's pages are read and its document
+/// filed again (`Ingest::read_scans`), at most `concurrency` at once; a request that fails
+/// (the store, a deployment without an engine, a message that is not a request) is
+/// reported alone, so SQS tries it again and keeps it in the dead-letter queue after the
+/// queue's maxReceiveCount. A direct invocation with one request gives its outcome.
+pub async fn handle_scans(
+    ingest: &Ingest,
+    payload: Value,
+    concurrency: usize,
+) -> Result<Value, HandlerError> {
+    use crate::ingest::ScanRequest;
+    let read = |body: &str| {
+        let request = ScanRequest::from_message(body);
+        async move { ingest.read_scans(&request?).await }
+    };
+    match classify(payload) {
+        Payload::Sqs(messages) => {
+            let results: Vec<(String, Result<Outcome, IngestError>)> =
+                futures::stream::iter(messages)
+                    .map(|(id, body)| async move { (id, read(&body).await) })
+                    .buffer_unordered(concurrency.max(1))
+                    .collect()
+                    .await;
+            let mut failures = Vec::new();
+            for (id, result) in results {
+                match result {
+                    Ok(outcome) => tracing::info!(
+                        message_id = %id,
+                        doc_id = outcome.doc_id.as_deref().unwrap_or("-"),
+                        status = outcome.status.as_str(),
+                        reason = outcome.reason.as_deref().unwrap_or("-"),
+                        "OCR request done"
+                    ),
+                    Err(e) => {
+                        let e = HandlerError::new(
+                            e.code(),
+                            "reading a document's scanned pages failed",
+                        );
+                        tracing::warn!(message_id = %id, code = %e.code, kind = e.kind(), "OCR request failed");
+                        failures.push(serde_json::json!({ "itemIdentifier": id }));
+                    }
+                }
+            }
+            Ok(serde_json::json!({ "batchItemFailures": failures }))
+        }
+        Payload::Direct(v) => {
+            let outcome = read(&v.to_string()).await.map_err(|e| {
+                HandlerError::new(e.code(), "reading a document's scanned pages failed")
+            })?;
+            Ok(serde_json::to_value(outcome).unwrap_or(Value::Null))
+        }
+    }
+}
+
 /// The letters function: an SQS batch of letter requests gives
 /// `{"batchItemFailures": [...]}`. A request whose data does not fit its template is
 /// recorded as invalid (with every problem by field) and acknowledged; any other failure

@@ -24,6 +24,8 @@ pub mod logins;
 pub mod model;
 pub mod reading;
 pub mod scanning;
+#[cfg(feature = "search-index")]
+pub mod search_index;
 pub mod sessions;
 pub mod telemetry;
 pub mod uploads;

@@ -2,10 +2,12 @@
 //! (and each photo) is decoded and read by the deployment's OCR engine, one page at a
 //! time, and its text takes the page's place in the document's text, so metadata, filing
 //! and search treat it as born-digital text. Every problem is a warning on the document
-//! (`ocr_*` codes); a bad page never fails the document.
+//! (`ocr_*` codes); a bad page never fails the document. Where OCR runs elsewhere (the
+//! AWS ingest function, which hands scanned documents to the OCR function by a queue), a
+//! `deferred` scanner reads nothing and says `ocr_pending`.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::extract::{Extracted, Limits, Pixels, Warning};
 use crate::ocr::{Image, ImageError, Ocr, OcrWarning, read_page};
@@ -14,6 +16,9 @@ use crate::ocr::{Image, ImageError, Ocr, OcrWarning, read_page};
 #[derive(Debug, Clone)]
 pub struct Scanner {
     engine: Engine,
+    /// The most one document's OCR may take, all its pages together (none: only the
+    /// per-page budget of `Limits`). Pages not begun by then keep no text (`ocr_timeout`).
+    document_budget: Option<Duration>,
 }
 
 #[derive(Debug, Clone)]
@@ -25,6 +30,8 @@ enum Engine {
     /// The build's own engine, started on the first scanned page (so a process that never
     /// sees one does not load a model).
     Deployment,
+    /// OCR runs elsewhere, later: scanned pages keep no text here (`ocr_pending`).
+    Deferred,
 }
 
 /// What OCR did to one document (and its attachments).
@@ -41,6 +48,7 @@ impl Scanner {
     pub fn none() -> Scanner {
         Scanner {
             engine: Engine::None,
+            document_budget: None,
         }
     }
 
@@ -48,6 +56,7 @@ impl Scanner {
     pub fn with(engine: Arc<dyn Ocr>) -> Scanner {
         Scanner {
             engine: Engine::Given(engine),
+            document_budget: None,
         }
     }
 
@@ -59,12 +68,35 @@ impl Scanner {
             } else {
                 Engine::None
             },
+            document_budget: None,
         }
+    }
+
+    /// Reads nothing: scanned pages are marked `ocr_pending`, for OCR elsewhere (the AWS
+    /// ingest function queues them for the OCR function).
+    pub fn deferred() -> Scanner {
+        Scanner {
+            engine: Engine::Deferred,
+            document_budget: None,
+        }
+    }
+
+    /// The same scanner, reading one document's pages for at most `budget` in all (so a
+    /// function's timeout bounds a document of many slow pages); pages not begun in time
+    /// keep no text and the document says `ocr_timeout`.
+    pub fn within(mut self, budget: Duration) -> Scanner {
+        self.document_budget = Some(budget);
+        self
+    }
+
+    /// Whether this scanner leaves the pages for OCR elsewhere.
+    pub fn is_deferred(&self) -> bool {
+        matches!(self.engine, Engine::Deferred)
     }
 
     fn engine(&self) -> Option<&dyn Ocr> {
         match &self.engine {
-            Engine::None => None,
+            Engine::None | Engine::Deferred => None,
             Engine::Given(engine) => Some(engine.as_ref()),
             Engine::Deployment => deployment_engine(),
         }
@@ -72,7 +104,10 @@ impl Scanner {
 
     /// Reads the scanned pages of `extracted` (and of its attachments) into its text.
     pub fn read(&self, extracted: &mut Extracted, limits: &Limits) -> ScanSummary {
-        let mut tally = Tally::default();
+        let mut tally = Tally {
+            deadline: self.document_budget.map(|b| Instant::now() + b),
+            ..Tally::default()
+        };
         let mut budget = limits.ocr_max_pages;
         self.read_one(extracted, limits, &mut budget, &mut tally);
         ScanSummary {
@@ -94,13 +129,18 @@ impl Scanner {
         if extracted.scans.is_empty() {
             return;
         }
+        if self.is_deferred() {
+            extracted.warnings.add(Warning::OcrPending);
+            return;
+        }
         let Some(engine) = self.engine() else {
             extracted.warnings.add(Warning::OcrUnavailable);
             return;
         };
-        let ocr_limits = crate::ocr::Limits {
+        let page_time = Duration::from_millis(limits.ocr_page_millis);
+        let mut ocr_limits = crate::ocr::Limits {
             max_pixels: limits.ocr_max_pixels,
-            page_time: Duration::from_millis(limits.ocr_page_millis),
+            page_time,
         };
         let mut pages: Vec<String> = extracted.text.split('\u{c}').map(str::to_owned).collect();
         let scans = std::mem::take(&mut extracted.scans);
@@ -109,6 +149,15 @@ impl Scanner {
             if *budget == 0 {
                 extracted.warnings.add(Warning::TruncatedAtLimit);
                 break;
+            }
+            // The document's own budget: a page gets what is left of it, at most its own.
+            if let Some(deadline) = tally.deadline {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    extracted.warnings.add(Warning::OcrTimeout);
+                    break;
+                }
+                ocr_limits.page_time = page_time.min(left);
             }
             *budget -= 1;
             let image = match scan.pixels(limits.ocr_max_pixels) {
@@ -189,6 +238,8 @@ struct Tally {
     pages: u32,
     chars: usize,
     weighted: f64,
+    /// When the document's OCR budget is spent, if it has one.
+    deadline: Option<Instant>,
 }
 
 /// The process's one Tesseract, started on first use; `None` (said once in the log, with

@@ -44,6 +44,7 @@ impl Ingest {
                 let doc_type = existing.get("doc_type").and_then(Value::as_str);
                 self.acknowledge(&doc_id, doc_type.unwrap_or(""), Some(&existing))
                     .await?;
+                self.request_scan(&doc_id, &existing).await?;
                 return Ok(unchanged(source, doc_id, &existing));
             }
             Step::Quarantine {
@@ -75,11 +76,22 @@ impl Ingest {
         // 6. File it, in one transaction; a lost race is decided again.
         for _ in 0..4 {
             match self
-                .file_new(obj, &doc_id, &source, &sha, &meta, request_text.as_deref())
+                .file_new(
+                    obj,
+                    &doc_id,
+                    &source,
+                    &sha,
+                    &meta,
+                    request_text.as_deref(),
+                    None,
+                )
                 .await
             {
                 Ok(outcome) => {
                     self.acknowledge(&doc_id, &meta.doc_type, None).await?;
+                    if meta.warnings.contains(&Warning::OcrPending) {
+                        self.request_scan_of(&doc_id).await?;
+                    }
                     return Ok(outcome);
                 }
                 Err(IngestError::Store(StoreError::ConditionFailed { .. })) => {
@@ -89,6 +101,7 @@ impl Ingest {
                         let doc_type = existing.get("doc_type").and_then(Value::as_str);
                         self.acknowledge(&doc_id, doc_type.unwrap_or(""), Some(&existing))
                             .await?;
+                        self.request_scan(&doc_id, &existing).await?;
                         return Ok(unchanged(source, doc_id, &existing));
                     }
                 }
@@ -196,6 +209,12 @@ impl Ingest {
         crate::model::audit_event(pk, at, seq, &self.settings.actor, what, details)
     }
 
+    /// Files a document read for the first time (`prior` is `None`: its record, hash
+    /// entry and first audit event are written only if absent), or again: an unfiled
+    /// document whose scanned pages OCR has now read (`prior` is its record, which is
+    /// replaced only if unchanged since; `ocr_read` is audited instead of
+    /// `ingested_*`). Either way the case is decided by the same rules.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn file_new(
         &self,
         obj: &ObjectRef,
@@ -204,14 +223,23 @@ impl Ingest {
         sha: &str,
         meta: &DocumentMetadata,
         request_text: Option<&str>,
+        prior: Option<&Item>,
     ) -> Result<Outcome, IngestError> {
         let table = &self.stores.table;
         let now = self.now();
+        // When the document was recorded: now, or when it first was (its inbox entry's key).
+        let received = prior
+            .and_then(|p| p.get("received"))
+            .and_then(Value::as_str)
+            .map_or_else(|| now.clone(), str::to_owned);
         let mut ops = Vec::new();
 
-        // The same bytes already ingested under another key?
+        // The same bytes already ingested under another key? (A document read again has
+        // its own hash entry already.)
         let content_key = Key::new(keys::content(sha), keys::META);
-        if let Some(first) = table.get(&content_key).await? {
+        if prior.is_none()
+            && let Some(first) = table.get(&content_key).await?
+        {
             let original = first
                 .get("doc_id")
                 .and_then(Value::as_str)
@@ -250,10 +278,12 @@ impl Ingest {
                 reason: None,
             });
         }
-        ops.push(TxOp::Put {
-            item: item(json!({"PK": keys::content(sha), "SK": keys::META, "doc_id": doc_id})),
-            condition: Condition::Absent,
-        });
+        if prior.is_none() {
+            ops.push(TxOp::Put {
+                item: item(json!({"PK": keys::content(sha), "SK": keys::META, "doc_id": doc_id})),
+                condition: Condition::Absent,
+            });
+        }
 
         // Which case?
         let mut case_ref = meta.references.case_ref.clone();
@@ -421,7 +451,7 @@ impl Ingest {
             Filing {
                 status: status.as_str(),
                 case_ref: case_ref.as_deref(),
-                received: &now,
+                received: &received,
             },
         );
         if opened {
@@ -437,14 +467,18 @@ impl Ingest {
                     "PK": keys::waiting(awaited),
                     "SK": doc_id,
                     "doc_id": doc_id,
-                    "received": now,
+                    "received": received,
                 })),
                 condition: Condition::None,
             });
         }
+        let (doc, condition) = match prior {
+            None => (doc, Condition::Absent),
+            Some(prior) => self.read_again(prior, doc, &now, &mut ops),
+        };
         ops.push(TxOp::Put {
             item: doc,
-            condition: Condition::Absent,
+            condition,
         });
         match &case_ref {
             Some(reference) => ops.push(TxOp::Put {
@@ -461,29 +495,45 @@ impl Ingest {
             None => ops.push(TxOp::Put {
                 item: item(json!({
                     "PK": keys::UNFILED,
-                    "SK": keys::unfiled(&now, doc_id),
+                    "SK": keys::unfiled(&received, doc_id),
                     "doc_id": doc_id,
                     "doc_type": meta.doc_type,
                     "source": source,
                     "reason": reason,
                     "suggestions": suggestions,
                 })),
-                condition: Condition::Absent,
+                // A document read again keeps its place in the inbox (the same key).
+                condition: if prior.is_some() {
+                    Condition::None
+                } else {
+                    Condition::Absent
+                },
             }),
         }
-        ops.push(self.audit(
-            keys::doc(doc_id),
-            &now,
-            1,
-            if case_ref.is_some() { "ingested_filed" } else { "ingested_unfiled" },
-            json!({"case_ref": case_ref, "doc_type": meta.doc_type, "opened_case": opened, "source": source}),
-        ));
+        match prior {
+            None => ops.push(self.audit(
+                keys::doc(doc_id),
+                &now,
+                1,
+                if case_ref.is_some() { "ingested_filed" } else { "ingested_unfiled" },
+                json!({"case_ref": case_ref, "doc_type": meta.doc_type, "opened_case": opened, "source": source}),
+            )),
+            // Its own sequence numbers: never the key of an event ingest recorded in the
+            // same millisecond.
+            Some(_) => ops.push(self.audit(
+                keys::doc(doc_id),
+                &now,
+                3,
+                "ocr_read",
+                json!({"case_ref": case_ref, "doc_type": meta.doc_type, "opened_case": opened, "status": status.as_str(), "text_confidence": meta.text_confidence}),
+            )),
+        }
         if let (Some(kind), Some(reference)) = (by_rule, &case_ref) {
             // Which kind of key decided it, never its value.
             ops.push(self.audit(
                 keys::doc(doc_id),
                 &now,
-                2,
+                if prior.is_some() { 4 } else { 2 },
                 "filed_by_rule",
                 json!({"case_ref": reference, "key": kind.as_str()}),
             ));
@@ -493,6 +543,7 @@ impl Ingest {
             doc_id,
             case_ref = case_ref.as_deref().unwrap_or("-"),
             status = status.as_str(),
+            read_again = prior.is_some(),
             "document ingested"
         );
         if let Some(reference) = &case_ref {
@@ -523,7 +574,7 @@ impl Ingest {
 
     /// The document's text as stored by `prepare`, for the keys it carries; `None` when
     /// it cannot be read (the document is filed on its metadata alone).
-    async fn stored_text(&self, doc_id: &str) -> Option<String> {
+    pub(super) async fn stored_text(&self, doc_id: &str) -> Option<String> {
         match self.stores.blobs.get(&keys::text(doc_id)).await {
             Ok(object) => {
                 let head = &object.body[..object.body.len().min(TEXT_READ_BYTES)];

@@ -21,6 +21,8 @@ pub struct Reindexed {
     pub written: usize,
     pub refiled: usize,
     pub unchanged: usize,
+    /// Handed to the index's writer (on AWS), applied once `refresh` returns.
+    pub queued: usize,
     /// Index entries of documents no longer stored (or now quarantined), removed.
     pub removed: usize,
     /// Documents whose text could not be read (indexed on their title alone).
@@ -214,6 +216,7 @@ async fn flush(
             Indexed::Written => done.written += 1,
             Indexed::Refiled => done.refiled += 1,
             Indexed::Unchanged | Indexed::Skipped => done.unchanged += 1,
+            Indexed::Queued => done.queued += 1,
         }
     }
     batch.clear();

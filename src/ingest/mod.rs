@@ -6,12 +6,17 @@
 //! earlier work (`unchanged`). A crash between two steps is completed by the redelivery.
 //! Unreadable or hostile documents are moved to `quarantine/` with the reason recorded,
 //! never retried forever; transient store errors are returned as retryable.
+//!
+//! Where OCR runs elsewhere (`with_scan_queue`: the AWS ingest function), a document with
+//! scanned pages is filed on the text it has, marked `ocr_pending`, and handed to the OCR
+//! queue; `read_scans` (the OCR function) reads its pages and files it again (`scans`).
 
 mod acknowledge;
 mod file;
 mod index;
 mod prepare;
 mod quarantine;
+mod scans;
 
 use std::sync::Arc;
 
@@ -29,6 +34,7 @@ use crate::model::{CaseKind, IngestStatus, document_id, keys};
 use crate::store::Stores;
 use crate::store::{Condition, Item, Key, Pin, PutOptions, StoreError, TxOp};
 pub use index::{Reindexed, refile, reindex};
+pub use scans::{SCAN_BUDGET, ScanQueue, ScanRequest};
 
 /// Where an uploaded object is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +138,12 @@ pub enum IngestError {
     /// The acknowledgement could not be handed over for now (its code says why).
     #[error("an acknowledgement could not be requested: {0}")]
     Send(crate::failure::Code),
+    /// An OCR request that is not one (its message says what is wrong, never its data).
+    #[error("not an OCR request: {0}")]
+    BadScanRequest(&'static str),
+    /// Scanned pages were to be read, but this build has no OCR engine.
+    #[error("this deployment has no OCR engine: scanned pages cannot be read here")]
+    NoOcrEngine,
 }
 
 impl crate::failure::ErrorCode for IngestError {
@@ -141,6 +153,8 @@ impl crate::failure::ErrorCode for IngestError {
             IngestError::Store(e) => e.code(),
             IngestError::Send(code) => *code,
             IngestError::Task(_) => crate::failure::Code::Internal,
+            IngestError::BadScanRequest(_) => crate::failure::Code::InvalidRequest,
+            IngestError::NoOcrEngine => crate::failure::Code::ConfigInvalid,
         }
     }
 }
@@ -221,6 +235,8 @@ pub struct Ingest {
     search: Arc<dyn crate::store::Search>,
     /// What reads scanned pages (the build's OCR engine by default).
     scanner: crate::scanning::Scanner,
+    /// Where documents with scanned pages go to be read elsewhere (none: read here).
+    scan_queue: Option<Arc<dyn ScanQueue>>,
 }
 
 /// The largest object S3's CopyObject takes: a refused object above it stays where it
@@ -344,6 +360,7 @@ impl Ingest {
             letters: None,
             search: Arc::new(crate::store::Unconfigured),
             scanner: crate::scanning::Scanner::deployment(),
+            scan_queue: None,
         }
     }
 
@@ -387,7 +404,14 @@ impl Ingest {
     /// again, so a stop between the steps is repaired by the next delivery.
     pub async fn file(&self, prepared: Prepared) -> Result<Outcome, IngestError> {
         let outcome = self.commit(prepared).await?;
-        self.keep_index(&outcome).await?;
+        self.follow_up(&outcome).await?;
+        Ok(outcome)
+    }
+
+    /// What follows a document's record: the search index, and the deadlines of the
+    /// claim it is filed under. Safe to repeat.
+    async fn follow_up(&self, outcome: &Outcome) -> Result<(), IngestError> {
+        self.keep_index(outcome).await?;
         if let (IngestStatus::Filed | IngestStatus::Unchanged, Some(case_ref)) =
             (&outcome.status, &outcome.case_ref)
         {
@@ -398,6 +422,6 @@ impl Ingest {
             );
             clocks.keep(case_ref).await?;
         }
-        Ok(outcome)
+        Ok(())
     }
 }

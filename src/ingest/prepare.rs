@@ -92,7 +92,7 @@ impl Ingest {
         let sha = sha256_hex(&bytes);
         let limits = self.settings.limits.clone();
         let rules = self.rules;
-        let scanner = self.scanner.clone();
+        let scanner = self.ingest_scanner();
         let src = source.clone();
         let sha_for_task = sha.clone();
         let (meta, text, unreadable) = on_extract_thread(move || {
@@ -131,6 +131,14 @@ impl Ingest {
         let request_text = self
             .is_new_foi_request(&meta.doc_type)
             .then(|| text.chars().take(20_000).collect::<String>());
+        // A document left for OCR elsewhere may have been recorded, and its scanned pages
+        // read and stored, by a racing delivery while this one read it: its text without
+        // them must not go over theirs.
+        if meta.warnings.contains(&Warning::OcrPending)
+            && let Some(existing) = table.get(&Key::new(keys::doc(&doc_id), keys::META)).await?
+        {
+            return Ok(prepared(Step::Seen { doc_id, existing }));
+        }
         self.stores
             .blobs
             .put(

@@ -203,6 +203,11 @@ fn the_policy_in_front_of_the_store_is_the_templates() {
             ),
             ("[s3:PutObject]", "Resource:"),
             ("s3:ListBucket", "Resource: !GetAtt DocumentsBucket.Arn"),
+            // A long change to the search index waits here for the search function.
+            (
+                "s3:PutObject",
+                "Resource: !Sub ${DocumentsBucket.Arn}/search-changes/*"
+            ),
         ]
     );
     assert!(role.contains("- !Sub ${DocumentsBucket.Arn}/text/*\n                  - !Sub ${DocumentsBucket.Arn}/quarantine/*"));
@@ -212,7 +217,7 @@ impl IngestRolePolicy {
     fn allow(&self, action: &str, key: &str) -> StoreResult<()> {
         let prefixes: &[&str] = match action {
             "s3:GetObject" => &["inbox/", "text/"],
-            "s3:PutObject" => &["text/", "quarantine/"],
+            "s3:PutObject" => &["text/", "quarantine/", "search-changes/"],
             "s3:DeleteObject" => &["inbox/"],
             _ => &[],
         };

@@ -30,7 +30,12 @@ fn binary(name: &str) -> Option<PathBuf> {
 
 #[test]
 fn a_bad_setting_stops_every_function_at_start_up_naming_the_variables() {
-    for name in ["postroom-ingest", "postroom-letters", "postroom-foi"] {
+    for name in [
+        "postroom-ingest",
+        "postroom-letters",
+        "postroom-foi",
+        "postroom-ocr-function",
+    ] {
         let Some(path) = binary(name) else { continue };
         let started = Instant::now();
         let out = Command::new(&path)
@@ -45,6 +50,7 @@ fn a_bad_setting_stops_every_function_at_start_up_naming_the_variables() {
             .env("AWS_REGION", "eu-west-2")
             .env("POSTROOM_CONCURRENCY", "abc")
             .env("POSTROOM_FOI_NATIONS", "atlantis")
+            .env("POSTROOM_OCR_QUEUE", "postroom-ocr")
             .output()
             .expect("run the function");
         assert!(
@@ -63,6 +69,7 @@ fn a_bad_setting_stops_every_function_at_start_up_naming_the_variables() {
             "POSTROOM_FOI_NATIONS",
             "POSTROOM_TABLE",
             "POSTROOM_BUCKET",
+            "POSTROOM_OCR_QUEUE",
         ] {
             assert!(
                 text.contains(variable),

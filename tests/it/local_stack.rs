@@ -2,7 +2,8 @@
 //! infra/template.yaml on moto, the function binaries under cargo-lambda's Runtime API
 //! emulator, the SQS event-source pump): documents uploaded with the AWS SDK are filed,
 //! acknowledged by letter, an FOI request gets its case and due date, a hostile document
-//! is quarantined once, and a poison message ends in the dead-letter queue.
+//! is quarantined once, and a poison message ends in the dead-letter queue; a scanned
+//! letter goes ingest -> the OCR queue -> the OCR function and is filed on its claim.
 
 use std::time::{Duration, Instant};
 
@@ -24,6 +25,8 @@ struct LocalStack {
     ingest_dlq: String,
     letters_queue: String,
     letters_dlq: String,
+    ocr_queue: String,
+    ocr_dlq: String,
 }
 
 fn local_stack(test: &str) -> Option<LocalStack> {
@@ -57,6 +60,8 @@ fn local_stack(test: &str) -> Option<LocalStack> {
         ingest_dlq: s("/queues/IngestDeadLetterQueue/url"),
         letters_queue: s("/queues/LettersQueue/url"),
         letters_dlq: s("/queues/LettersDeadLetterQueue/url"),
+        ocr_queue: s("/queues/OcrQueue/url"),
+        ocr_dlq: s("/queues/OcrDeadLetterQueue/url"),
     })
 }
 
@@ -387,5 +392,142 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
         depth(&sqs, &stack.letters_dlq).await,
         (0, 0),
         "no letter request failed"
+    );
+}
+
+/// Issue 20 on AWS's shape: an image-only PDF uploaded to S3 goes ingest (no OCR engine:
+/// filed on no text, `ocr_pending`) -> the OCR queue -> the OCR function (Tesseract; run
+/// natively here, the image's binary) -> its text read, its metadata replaced and the
+/// letter filed on the claim it names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scanned_letter_goes_through_the_ocr_queue_and_is_filed_on_its_claim() {
+    let Some(stack) = local_stack(
+        "local_stack::a_scanned_letter_goes_through_the_ocr_queue_and_is_filed_on_its_claim",
+    ) else {
+        return;
+    };
+    let sdk = sdk(&stack.endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let settings = AwsSettings::load_with_endpoint(&stack.endpoint).await;
+    let table = DynamoTable::new(&settings, &stack.table);
+    let limit = Duration::from_secs(180);
+    let run = format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    );
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
+    let read = |name: &str| {
+        let mut bytes = std::fs::read(samples.join(name)).expect("sample");
+        bytes.extend_from_slice(format!("\n% e2e ocr run {run}\n").as_bytes());
+        bytes
+    };
+    // The claim the scanned letter names (CNST/25/008879), and the scan: an image-only PDF.
+    let mut candidates = Vec::new();
+    for (name, body) in [
+        ("claim.pdf", read("01-letter-of-claim.pdf")),
+        ("scan.pdf", read("10-scanned-letter.pdf")),
+    ] {
+        let key = format!("inbox/e2e-ocr-{run}/{name}");
+        let out = s3
+            .put_object()
+            .bucket(&stack.bucket)
+            .key(&key)
+            .body(body.into())
+            .send()
+            .await
+            .expect("upload");
+        let version = out.version_id().unwrap_or_default().to_owned();
+        let etag = out.e_tag().unwrap_or_default().trim_matches('"').to_owned();
+        candidates.push([
+            document_id(&stack.bucket, &key, &version),
+            document_id(&stack.bucket, &key, &etag),
+        ]);
+    }
+    let claim = eventually("the letter of claim filed", limit, || async {
+        doc(&table, &candidates[0])
+            .await
+            .filter(|d| text(d, "status") == "filed")
+    })
+    .await;
+    let case_ref = text(&claim, "case_ref");
+    assert_eq!(case_ref, "CNST/25/008879");
+
+    // The scan, once the OCR function has read it: filed on the claim, on OCR's text.
+    let scan = eventually(
+        "the scanned letter read by OCR and filed",
+        limit,
+        || async {
+            doc(&table, &candidates[1])
+                .await
+                .filter(|d| d.get("ocr_read").is_some() && text(d, "status") == "filed")
+        },
+    )
+    .await;
+    let doc_id = text(&scan, "doc_id");
+    assert_eq!(text(&scan, "case_ref"), case_ref);
+    let meta = scan.get("metadata").cloned().unwrap_or_default();
+    let warnings: Vec<&str> = meta["warnings"]
+        .as_array()
+        .map(|w| w.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    assert!(warnings.contains(&"ocr_text"), "{warnings:?}");
+    assert!(!warnings.contains(&"ocr_pending"), "{warnings:?}");
+    assert!(!warnings.contains(&"ocr_unavailable"), "{warnings:?}");
+    let confidence = meta["text_confidence"].as_f64().unwrap_or(0.0);
+    assert!(
+        (0.6..=1.0).contains(&confidence),
+        "text_confidence {confidence}"
+    );
+    assert_eq!(
+        scan.get("ocr_read").and_then(|r| r.get("sha256")),
+        scan.get("sha256"),
+        "read at the version stored"
+    );
+    // Its stored text is what OCR read.
+    let stored = s3
+        .get_object()
+        .bucket(&stack.bucket)
+        .key(keys::text(&doc_id))
+        .send()
+        .await
+        .expect("the text");
+    let stored = stored.body.collect().await.expect("body").into_bytes();
+    assert!(
+        String::from_utf8_lossy(&stored).contains("Pre-Action"),
+        "the stored text is OCR's"
+    );
+    // Ingest filed it first (no text: the inbox), and the OCR function read it once.
+    let history = table
+        .query_all(&postroom::store::Query::new(keys::doc(&doc_id)))
+        .await
+        .expect("history");
+    let what = |kind: &str| {
+        history
+            .iter()
+            .filter(|e| e.get("what").and_then(Value::as_str) == Some(kind))
+            .count()
+    };
+    assert_eq!(
+        (what("ingested_unfiled"), what("ocr_read")),
+        (1, 1),
+        "{history:?}"
+    );
+    // The OCR queue drains, and nothing went to its dead-letter queue.
+    eventually("the OCR queue drained", limit, || async {
+        (depth(&sqs, &stack.ocr_queue).await == (0, 0)).then_some(())
+    })
+    .await;
+    assert_eq!(
+        depth(&sqs, &stack.ocr_dlq).await,
+        (0, 0),
+        "no OCR request failed"
     );
 }

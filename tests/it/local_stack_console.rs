@@ -182,7 +182,10 @@ fn the_console_signs_in_and_reads_the_post_room_on_moto() {
     let csrf = &form_page.body[at..at + form_page.body[at..].find('"').expect("end")];
     let boundary = "postroom-test-boundary-7d2f";
     let name = format!("console-upload-{}.txt", std::process::id());
-    let letter = "Dear Sir or Madam,\r\n\r\nUnder the Freedom of Information Act 2000, please send me the number of claims settled in 2025.\r\n\r\nYours faithfully,\r\nA. Requester\r\n";
+    let word = format!("zebrafinch{}", std::process::id());
+    let letter = format!(
+        "Dear Sir or Madam,\r\n\r\nUnder the Freedom of Information Act 2000, please send me the number of claims settled in 2025 ({word}).\r\n\r\nYours faithfully,\r\nA. Requester\r\n"
+    );
     let form = format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n\
          --{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"{name}\"\r\nContent-Type: text/plain\r\n\r\n{letter}\r\n\
@@ -220,6 +223,30 @@ fn the_console_signs_in_and_reads_the_post_room_on_moto() {
         page.body.contains(">Filed<") || page.body.contains(">In the inbox<"),
         "read, and not quarantined: {}",
         page.body
+    );
+
+    // Found by the console's search: the change went by the search queue to the search
+    // function's writer, and the query by Invoke to its reader.
+    let started = Instant::now();
+    let found = loop {
+        let page = get(&url, &format!("/search?q={word}"), Some(&cookie));
+        assert_eq!(page.status, 200, "{}", page.body);
+        if page.body.contains(&name) {
+            break page;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the upload was not found by search in 60 s: {}",
+            page.body
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert!(
+        found
+            .body
+            .contains(&format!("<mark class=\"app-search-hit\">{word}</mark>")),
+        "the match is marked: {}",
+        found.body
     );
 
     // A wrong token opens nothing.

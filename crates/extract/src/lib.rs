@@ -57,6 +57,9 @@ pub enum Warning {
     OcrText,
     /// Pages need OCR, but this deployment has no OCR engine: their text is missing.
     OcrUnavailable,
+    /// Pages need OCR, which runs elsewhere (on AWS, the OCR function fed by a queue):
+    /// their text, and the document's filing from it, follow once they are read.
+    OcrPending,
     /// A page's picture is in a format postroom cannot decode (JBIG2, JPEG 2000), or is
     /// damaged: that page's text is missing.
     OcrImageUnsupported,
@@ -89,6 +92,7 @@ impl Warning {
             Warning::Unreadable => "unreadable",
             Warning::OcrText => "ocr_text",
             Warning::OcrUnavailable => "ocr_unavailable",
+            Warning::OcrPending => "ocr_pending",
             Warning::OcrImageUnsupported => "ocr_image_unsupported",
             Warning::OcrImageTooLarge => "ocr_image_too_large",
             Warning::OcrTimeout => "ocr_timeout",
@@ -113,6 +117,7 @@ impl Warning {
         Warning::Unreadable,
         Warning::OcrText,
         Warning::OcrUnavailable,
+        Warning::OcrPending,
         Warning::OcrImageUnsupported,
         Warning::OcrImageTooLarge,
         Warning::OcrTimeout,
@@ -140,6 +145,9 @@ impl Warning {
                 "Some text was read from a scan: check names, dates and numbers against the original."
             }
             Warning::OcrUnavailable => "Scanned pages could not be read here: open the original.",
+            Warning::OcrPending => {
+                "Scanned pages are waiting to be read by OCR: their text, and filing by it, will follow."
+            }
             Warning::OcrImageUnsupported => {
                 "A scanned page is in a format that cannot be read: open the original."
             }

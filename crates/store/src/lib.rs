@@ -14,6 +14,8 @@ mod dir_blobs;
 #[cfg(feature = "aws")]
 mod dynamo_table;
 mod error;
+#[cfg(feature = "aws")]
+pub mod lambda_search;
 #[cfg(any(feature = "aws", test))]
 mod presign;
 #[cfg(feature = "aws")]
@@ -41,6 +43,8 @@ pub use dir_blobs::DirBlobs;
 #[cfg(feature = "aws")]
 pub use dynamo_table::DynamoTable;
 pub use error::{StoreError, StoreResult};
+#[cfg(feature = "aws")]
+pub use lambda_search::LambdaSearch;
 #[cfg(feature = "aws")]
 pub use s3_blobs::S3Blobs;
 pub use search::{

@@ -2,7 +2,8 @@
 //! document (idempotent on its id and version), refile or remove it, and query it with
 //! postroom's own grammar (`search_query`) and filters, best first, a page at a time.
 //!
-//! Every adapter (`SqliteSearch` embedded; an AWS one to come) keeps the same rules,
+//! Every adapter (`SqliteSearch` and `TantivySearch` embedded; `LambdaSearch` on AWS)
+//! keeps the same rules,
 //! which the contract suite (`tests/it/contract/search.rs`) checks: all words must match,
 //! references match as written, a text is indexed up to `MAX_INDEXED_TEXT_BYTES`, a
 //! cursor is tied to its query and filters, a forged one is `BadCursor`.
@@ -44,7 +45,7 @@ pub struct Filing {
 }
 
 /// A document as the index sees it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchDoc {
     pub doc_id: String,
     /// What makes a new index entry: the same version again writes nothing. `None`: the
@@ -150,6 +151,7 @@ fn cut(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
+#[cfg_attr(not(any(feature = "embedded", feature = "aws")), allow(dead_code))]
 pub(crate) fn validate_doc_id(doc_id: &str) -> StoreResult<()> {
     if doc_id.is_empty() || doc_id.len() > MAX_DOC_ID_BYTES || doc_id.chars().any(char::is_control)
     {
@@ -311,7 +313,7 @@ struct Position {
 }
 
 /// A piece of a snippet: text, and whether it is a match to highlight.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fragment {
     pub text: String,
     pub hit: bool,
@@ -342,7 +344,7 @@ impl Fragment {
 
 /// A short passage of a document with its matches marked. Built as parts, never as
 /// markup: a front escapes the text and marks the hits as it renders.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snippet {
     pub fragments: Vec<Fragment>,
 }
@@ -375,7 +377,7 @@ impl Snippet {
 }
 
 /// One document found.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     pub doc_id: String,
     pub filing: Filing,
@@ -387,7 +389,7 @@ pub struct Hit {
 }
 
 /// One page of hits, best first.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SearchPage {
     pub hits: Vec<Hit>,
     /// Pass back for the next page; `None` on the last.
@@ -405,6 +407,8 @@ pub enum Indexed {
     Unchanged,
     /// No search is configured: nothing was written.
     Skipped,
+    /// Handed to the index's writer, which applies it in order (`LambdaSearch`).
+    Queued,
 }
 
 /// Why a search failed.
@@ -455,7 +459,8 @@ impl postroom_core::ErrorCode for SearchError {
     }
 }
 
-/// The search index. Implemented by `SqliteSearch` (and `Unconfigured`, which says so).
+/// The search index. Implemented by `SqliteSearch`, `TantivySearch`, `LambdaSearch` (and
+/// `Unconfigured`, which says so).
 #[async_trait]
 pub trait Search: Send + Sync + std::fmt::Debug {
     /// A short name of the backend and its location, for messages.
@@ -464,6 +469,12 @@ pub trait Search: Send + Sync + std::fmt::Debug {
     /// Whether this is a real index (false for `Unconfigured`).
     fn configured(&self) -> bool {
         true
+    }
+
+    /// Whether writes are queued for a writer elsewhere: `index` then answers `Queued`,
+    /// `refile` and `remove` true, and only `refresh` says they are applied.
+    fn writes_queued(&self) -> bool {
+        false
     }
 
     /// Indexes a document, replacing what its id held. The same version and filing
@@ -511,7 +522,7 @@ pub(crate) async fn index_one<S: Search + ?Sized>(s: &S, doc: &SearchDoc) -> Sto
 
 /// A batch checked (each document valid) and paired with its version, as the adapters
 /// write it.
-#[cfg_attr(not(feature = "embedded"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "embedded", feature = "aws")), allow(dead_code))]
 pub(crate) fn checked_batch(docs: &[SearchDoc]) -> StoreResult<Vec<(SearchDoc, String)>> {
     for doc in docs {
         doc.validate()?;

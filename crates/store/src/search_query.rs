@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// The longest query accepted, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
 /// The most terms (words, phrases, references, exclusions) a query may have.
@@ -14,7 +16,7 @@ pub const MAX_QUERY_TERMS: usize = 20;
 pub const MIN_PREFIX_CHARS: usize = 2;
 
 /// One thing a document must (or, excluded, must not) contain.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Term {
     /// A word as written (lower-cased). An engine splits it as it splits text: `O'Brien`
     /// and `MRI-scan` match as the phrases "o brien" and "mri scan".
@@ -36,14 +38,14 @@ pub enum Term {
 }
 
 /// A term and whether it is excluded (`-word`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Clause {
     pub term: Term,
     pub excluded: bool,
 }
 
 /// A parsed query: every clause must hold (AND). At least one clause is not excluded.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SearchQuery {
     clauses: Vec<Clause>,
 }

@@ -81,7 +81,9 @@ struct Inner {
     dir: Option<PathBuf>,
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// None when opened to read only (`open_reader`): writes are refused, and each query
+    /// first reloads what the writer committed since.
+    writer: Option<Mutex<IndexWriter>>,
     fields: Fields,
     time_limit: Duration,
 }
@@ -198,7 +200,27 @@ impl TantivySearch {
         Self::with_index(Index::create_in_ram(schema), None)
     }
 
+    /// Opens the index another process writes (the search function's readers, beside its
+    /// one writer), to query it only. `NotFound` until the writer has created it.
+    pub fn open_reader(dir: impl AsRef<Path>) -> StoreResult<Self> {
+        let dir = dir.as_ref().to_path_buf();
+        if !dir.join("meta.json").is_file() {
+            return Err(StoreError::not_found(format!(
+                "a search index in {} (none has been written yet)",
+                dir.display()
+            )));
+        }
+        let directory =
+            tantivy::directory::MmapDirectory::open(&dir).map_err(|e| engine_error("open", e))?;
+        let index = Index::open(directory).map_err(|e| engine_error("open", e))?;
+        Self::with_parts(index, Some(dir), false)
+    }
+
     fn with_index(index: Index, dir: Option<PathBuf>) -> StoreResult<Self> {
+        Self::with_parts(index, dir, true)
+    }
+
+    fn with_parts(index: Index, dir: Option<PathBuf>, write: bool) -> StoreResult<Self> {
         let schema = index.schema();
         let field = |name: &str| {
             schema
@@ -222,12 +244,18 @@ impl TantivySearch {
             .map(|n| n.get())
             .unwrap_or(1)
             .clamp(1, 2);
-        let writer = index
-            .writer_with_num_threads(threads, WRITER_MEMORY)
-            .map_err(|e| {
-                let busy = matches!(e, tantivy::TantivyError::LockFailure(..));
-                StoreError::backend(BACKEND, "open the writer", busy, e)
-            })?;
+        let writer = if write {
+            Some(Mutex::new(
+                index
+                    .writer_with_num_threads(threads, WRITER_MEMORY)
+                    .map_err(|e| {
+                        let busy = matches!(e, tantivy::TantivyError::LockFailure(..));
+                        StoreError::backend(BACKEND, "open the writer", busy, e)
+                    })?,
+            ))
+        } else {
+            None
+        };
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -238,7 +266,7 @@ impl TantivySearch {
                 dir,
                 index,
                 reader,
-                writer: Mutex::new(writer),
+                writer,
                 fields,
                 time_limit: QUERY_TIME_LIMIT,
             }),
@@ -329,8 +357,21 @@ struct Current {
 impl Inner {
     fn lock_writer(&self) -> StoreResult<MutexGuard<'_, IndexWriter>> {
         self.writer
+            .as_ref()
+            .ok_or_else(|| StoreError::invalid("this search index is open to read only"))?
             .lock()
             .map_err(|_| engine_error("write", "the writer's lock is poisoned"))
+    }
+
+    /// A reader's view brought up to the writer's last commit (a no-op for the writer,
+    /// whose reader is reloaded as it commits).
+    fn catch_up(&self) -> StoreResult<()> {
+        if self.writer.is_none() {
+            self.reader
+                .reload()
+                .map_err(|e| engine_error("reload", e))?;
+        }
+        Ok(())
     }
 
     fn commit(&self, writer: &mut IndexWriter) -> StoreResult<()> {
@@ -546,6 +587,7 @@ impl Inner {
 
     fn doc_ids(&self, after: &str, limit: usize) -> StoreResult<Vec<String>> {
         use tantivy::DocSet as _;
+        self.catch_up()?;
         let searcher = self.reader.searcher();
         let mut ids = std::collections::BTreeSet::new();
         for segment in searcher.segment_readers() {
@@ -851,6 +893,7 @@ impl Inner {
         request.filters.validate()?;
         let position = request.position()?;
         let limit = request.page_size() as usize;
+        self.catch_up()?;
         let searcher = self.reader.searcher();
         let mut builder = Builder {
             searcher: &searcher,

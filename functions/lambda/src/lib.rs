@@ -46,6 +46,15 @@ impl std::fmt::Display for StartupError {
 
 impl std::error::Error for StartupError {}
 
+impl StartupError {
+    /// A setting only this function needs is missing or wrong: logged, and it stops.
+    pub fn new(message: impl Into<String>) -> Self {
+        let message = message.into();
+        lambda_runtime::tracing::error!(error = %message, "the function cannot start");
+        StartupError(message)
+    }
+}
+
 /// Starts a function: JSON logs, the configuration for the AWS backend, and the
 /// application acting as `lambda:<name>`. A missing or invalid setting stops it here.
 pub async fn open(name: &str, log_filter: &str) -> Result<App, StartupError> {

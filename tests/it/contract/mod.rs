@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod harness;
 mod presign_post;
 pub mod search;
+pub mod search_function;
 pub mod table;
 
 /// Instantiates every `Blobs` contract test for one adapter.

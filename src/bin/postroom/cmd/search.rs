@@ -103,12 +103,17 @@ async fn reindex(app: &App) -> anyhow::Result<ExitCode> {
     })
     .await?;
     out!(
-        "Indexed {} documents in {:.1} s: {} written, {} refiled, {} unchanged; {} removed{}.",
+        "Indexed {} documents in {:.1} s: {} written, {} refiled, {} unchanged{}; {} removed{}.",
         done.documents,
         started.elapsed().as_secs_f64(),
         done.written,
         done.refiled,
         done.unchanged,
+        if done.queued > 0 {
+            format!(", {} applied by the search function", done.queued)
+        } else {
+            String::new()
+        },
         done.removed,
         if done.without_text > 0 {
             format!(
