@@ -212,6 +212,44 @@ impl Image {
         }
     }
 
+    /// The image turned counter-clockwise by `degrees` (clockwise when negative) about its
+    /// centre, the same size, sampled bilinearly; what comes in from outside is white.
+    pub fn turned_by(&self, degrees: f32) -> Image {
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        let (cx, cy) = ((w as f32 - 1.0) / 2.0, (h as f32 - 1.0) / 2.0);
+        let src = &self.grey;
+        let at = |x: isize, y: isize| -> f32 {
+            if x < 0 || y < 0 || x >= w as isize || y >= h as isize {
+                255.0
+            } else {
+                f32::from(src[y as usize * w + x as usize])
+            }
+        };
+        let mut out = vec![255u8; w * h];
+        for y in 0..h {
+            let dy = y as f32 - cy;
+            for x in 0..w {
+                let dx = x as f32 - cx;
+                // The source of a pixel is its place turned back (clockwise).
+                let sx = cx + dx * cos - dy * sin;
+                let sy = cy + dx * sin + dy * cos;
+                let (x0, y0) = (sx.floor(), sy.floor());
+                let (fx, fy) = (sx - x0, sy - y0);
+                let (x0, y0) = (x0 as isize, y0 as isize);
+                let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+                let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+                out[y * w + x] = (top * (1.0 - fy) + bottom * fy).round() as u8;
+            }
+        }
+        Image {
+            width: self.width,
+            height: self.height,
+            dpi: self.dpi,
+            grey: out,
+        }
+    }
+
     /// The image turned clockwise by `rotation`.
     pub fn rotated(&self, rotation: Rotation) -> Image {
         let (w, h) = (self.width as usize, self.height as usize);

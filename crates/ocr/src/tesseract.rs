@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tesseract::Tesseract;
 
-use crate::orientation::{Rotation, lines_run_across};
+use crate::orientation::{Rotation, STRAIGHTEN_FROM_DEGREES, lines_run_across, skew_degrees};
 use crate::{BBox, Image, Limits, Line, Ocr, OcrSetupError, OcrWarning, PageText, Word};
 
 const ENGINE: &str = "tesseract";
@@ -251,8 +251,8 @@ impl Ocr for TesseractOcr {
         let deadline = started + limits.page_time;
         let mut warnings = Vec::new();
         let mut best: Option<(Rotation, Reading, f32)> = None;
-        // Despeckle at 150 dpi and up (below, strokes are too thin to spare a pixel), and
-        // guess the axis of the lines; both within the time budget.
+        // Despeckle at 150 dpi and up (below, strokes are too thin to spare a pixel), guess
+        // the axis of the lines and straighten a crooked page; all within the time budget.
         let owned = image.clone();
         let prepared = within(limits.page_time, move || {
             let clean = if owned.dpi().is_none_or(|dpi| dpi >= 150) {
@@ -261,6 +261,13 @@ impl Ocr for TesseractOcr {
                 owned
             };
             let across = lines_run_across(&clean);
+            // A page fed in crooked is straightened first; a slight lean is left alone.
+            let lean = skew_degrees(&clean, across);
+            let clean = if lean.abs() >= STRAIGHTEN_FROM_DEGREES {
+                clean.turned_by(lean)
+            } else {
+                clean
+            };
             Some((Arc::new(clean), across))
         });
         match prepared {
