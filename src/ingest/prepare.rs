@@ -90,26 +90,9 @@ impl Ingest {
         };
         let bytes: Bytes = object.body;
         let sha = sha256_hex(&bytes);
-        let limits = self.settings.limits.clone();
-        let rules = self.rules;
-        let scanner = self.ingest_scanner();
-        let src = source.clone();
-        let sha_for_task = sha.clone();
-        let (meta, text, unreadable) = on_extract_thread(move || {
-            let (extracted, meta) = crate::reading::read_document(
-                &bytes,
-                &src,
-                &sha_for_task,
-                &limits,
-                rules,
-                &scanner,
-            );
-            let unreadable =
-                extracted.unreadable() || meta.warnings.contains(&Warning::InternalError);
-            (meta, extracted.text, unreadable)
-        })
-        .await
-        .map_err(IngestError::Task)?;
+        let (meta, text, unreadable) = self
+            .read_on_thread(bytes, &source, &sha, self.ingest_scanner())
+            .await?;
 
         if unreadable {
             let reason = meta
@@ -222,5 +205,30 @@ impl Ingest {
             etag: Some(etag),
             received: None,
         })
+    }
+}
+
+impl Ingest {
+    /// Reads a document on the extraction threads (extraction, OCR by `scanner`,
+    /// analysis): its metadata, its text, and whether it could not be read at all.
+    pub(super) async fn read_on_thread(
+        &self,
+        bytes: Bytes,
+        source: &str,
+        sha: &str,
+        scanner: crate::scanning::Scanner,
+    ) -> Result<(DocumentMetadata, String, bool), IngestError> {
+        let limits = self.settings.limits.clone();
+        let rules = self.rules;
+        let (src, sha) = (source.to_owned(), sha.to_owned());
+        on_extract_thread(move || {
+            let (extracted, meta) =
+                crate::reading::read_document(&bytes, &src, &sha, &limits, rules, &scanner);
+            let unreadable =
+                extracted.unreadable() || meta.warnings.contains(&Warning::InternalError);
+            (meta, extracted.text, unreadable)
+        })
+        .await
+        .map_err(IngestError::Task)
     }
 }

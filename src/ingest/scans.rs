@@ -253,26 +253,14 @@ impl Ingest {
         if sha != request.sha256 {
             return Ok(skipped(Some(&source), "stale_request"));
         }
-        let limits = self.settings.limits.clone();
-        let rules = self.rules;
-        let scanner = self.scanner.clone().within(SCAN_BUDGET);
-        let src = source.clone();
-        let sha_for_task = sha.clone();
-        let (meta, text_read, unreadable) = on_extract_thread(move || {
-            let (extracted, meta) = crate::reading::read_document(
-                &bytes,
-                &src,
-                &sha_for_task,
-                &limits,
-                rules,
-                &scanner,
-            );
-            let unreadable =
-                extracted.unreadable() || meta.warnings.contains(&Warning::InternalError);
-            (meta, extracted.text, unreadable)
-        })
-        .await
-        .map_err(IngestError::Task)?;
+        let (meta, text_read, unreadable) = self
+            .read_on_thread(
+                bytes,
+                &source,
+                &sha,
+                self.scanner.clone().within(SCAN_BUDGET),
+            )
+            .await?;
         if meta.warnings.contains(&Warning::OcrUnavailable) {
             // A deployment without an engine: the request waits (and ends in the DLQ).
             return Err(IngestError::NoOcrEngine);

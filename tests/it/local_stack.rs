@@ -17,9 +17,14 @@ use postroom::store::{AwsSettings, DynamoTable, Item, Key, S3Blobs, Table};
 use serde_json::Value;
 
 /// What scripts/local-stack wrote once it was up.
-struct LocalStack {
-    endpoint: String,
-    bucket: String,
+pub(crate) struct LocalStack {
+    pub(crate) endpoint: String,
+    /// cargo-lambda's emulator (Lambda's Invoke API).
+    pub(crate) invoke_url: String,
+    /// The search queue, and the search reader as the emulator knows it (its binary).
+    pub(crate) search_queue: String,
+    pub(crate) search_function: String,
+    pub(crate) bucket: String,
     table: String,
     ingest_queue: String,
     ingest_dlq: String,
@@ -29,7 +34,7 @@ struct LocalStack {
     ocr_dlq: String,
 }
 
-fn local_stack(test: &str) -> Option<LocalStack> {
+pub(crate) fn local_stack(test: &str) -> Option<LocalStack> {
     let required = std::env::var("POSTROOM_REQUIRE_AWS").is_ok_and(|v| v == "1");
     let Some(path) = std::env::var_os("POSTROOM_LOCAL_STACK") else {
         assert!(
@@ -54,6 +59,9 @@ fn local_stack(test: &str) -> Option<LocalStack> {
     };
     Some(LocalStack {
         endpoint: s("/endpoint"),
+        invoke_url: s("/invoke_url"),
+        search_queue: s("/queues/SearchQueue/url"),
+        search_function: s("/functions/SearchQueryFunction/binary"),
         bucket: s("/buckets/DocumentsBucket"),
         table: s("/tables/Table"),
         ingest_queue: s("/queues/IngestQueue/url"),
@@ -71,6 +79,21 @@ async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
         .to_builder()
         .endpoint_url(endpoint)
         .build()
+}
+
+/// Clients of the stack's S3, SQS and table.
+pub(crate) async fn clients(
+    stack: &LocalStack,
+) -> (aws_sdk_s3::Client, aws_sdk_sqs::Client, DynamoTable) {
+    let sdk = sdk(&stack.endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let settings = AwsSettings::load_with_endpoint(&stack.endpoint).await;
+    (s3, sqs, DynamoTable::new(&settings, &stack.table))
 }
 
 async fn depth(sqs: &aws_sdk_sqs::Client, url: &str) -> (u64, u64) {
@@ -165,15 +188,7 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
     ) else {
         return;
     };
-    let sdk = sdk(&stack.endpoint).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let settings = AwsSettings::load_with_endpoint(&stack.endpoint).await;
-    let table = DynamoTable::new(&settings, &stack.table);
+    let (s3, sqs, table) = clients(&stack).await;
     let limit = Duration::from_secs(120);
 
     // A run id makes each upload new (new bytes, new keys), so the test can run again
@@ -274,7 +289,10 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
     let reference = text(&foi_doc, "case_ref");
     assert!(reference.starts_with("FOI_"), "FOI case {reference:?}");
     let stores = Stores {
-        blobs: std::sync::Arc::new(S3Blobs::new(&settings, &stack.bucket)),
+        blobs: std::sync::Arc::new(S3Blobs::new(
+            &AwsSettings::load_with_endpoint(&stack.endpoint).await,
+            &stack.bucket,
+        )),
         table: std::sync::Arc::new(table.clone()),
     };
     let foi = Foi {
@@ -406,15 +424,7 @@ async fn a_scanned_letter_goes_through_the_ocr_queue_and_is_filed_on_its_claim()
     ) else {
         return;
     };
-    let sdk = sdk(&stack.endpoint).await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .force_path_style(true)
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::new(&sdk);
-    let settings = AwsSettings::load_with_endpoint(&stack.endpoint).await;
-    let table = DynamoTable::new(&settings, &stack.table);
+    let (s3, sqs, table) = clients(&stack).await;
     let limit = Duration::from_secs(180);
     let run = format!(
         "{:x}",

@@ -8,66 +8,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use postroom::store::{AwsSettings, LambdaSearch, S3Blobs, Search as _, SearchRequest};
-use serde_json::Value;
-
-/// The names scripts/local-stack wrote in its state file.
-struct Deployed {
-    endpoint: String,
-    invoke_url: String,
-    bucket: String,
-    search_queue: String,
-    search_function: String,
-}
-
-fn deployed(test: &str) -> Option<Deployed> {
-    let required = std::env::var("POSTROOM_REQUIRE_AWS").is_ok_and(|v| v == "1");
-    let Some(path) = std::env::var_os("POSTROOM_LOCAL_STACK") else {
-        assert!(
-            !required,
-            "{test}: POSTROOM_REQUIRE_AWS=1 but POSTROOM_LOCAL_STACK is not set: scripts/test starts the local stack"
-        );
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** NOT RUN: {test}: POSTROOM_LOCAL_STACK is not set. Run scripts/test. ***"
-        );
-        return None;
-    };
-    let state: Value = serde_json::from_str(
-        &std::fs::read_to_string(&path).expect("the local stack's state file"),
-    )
-    .expect("state JSON");
-    let s = |p: &str| {
-        state
-            .pointer(p)
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("the state file has no {p}"))
-            .to_owned()
-    };
-    Some(Deployed {
-        endpoint: s("/endpoint"),
-        invoke_url: s("/invoke_url"),
-        bucket: s("/buckets/DocumentsBucket"),
-        search_queue: s("/queues/SearchQueue/url"),
-        // cargo-lambda's emulator knows a function by its binary (the local stack gives
-        // the console the same).
-        search_function: s("/functions/SearchQueryFunction/binary"),
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_uploaded_document_is_found_through_the_search_function() {
-    let Some(stack) = deployed("local_stack_search") else {
+    // The search reader is named by its binary: cargo-lambda's emulator knows functions
+    // so (the local stack gives the console the same).
+    let Some(stack) = crate::local_stack::local_stack("local_stack_search") else {
         return;
     };
     let settings = AwsSettings::load_with_endpoint(&stack.endpoint).await;
     let blobs = S3Blobs::new(&settings, &stack.bucket);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&crate::lambda_ingest::sdk_config().await)
-            .endpoint_url(&stack.endpoint)
-            .force_path_style(true)
-            .build(),
-    );
+    let (s3, _, _) = crate::local_stack::clients(&stack).await;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
