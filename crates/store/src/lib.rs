@@ -59,11 +59,12 @@ pub use sqlite_table::SqliteTable;
 pub use sqs_queue::SqsQueue;
 #[cfg(feature = "tantivy")]
 pub use tantivy_search::TantivySearch;
-#[cfg(feature = "embedded")]
+#[cfg(any(feature = "embedded", feature = "tantivy"))]
 /// How long a blocking call of an embedded adapter (a file, the SQLite file) may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Expect {
     /// Tens of microseconds: a stat, a point read or write, a small file.
+    #[cfg_attr(not(feature = "embedded"), allow(dead_code))]
     Brief,
     /// Milliseconds or more: a large file, a sync to the disk, a listing or a scan.
     Long,
@@ -86,7 +87,7 @@ impl Expect {
     }
 }
 
-#[cfg(feature = "embedded")]
+#[cfg(any(feature = "embedded", feature = "tantivy"))]
 /// Creates a folder and its missing parents readable by their owner only (0700 on Unix):
 /// local data holds names and request texts, which other users of the host must not read.
 pub(crate) fn create_private_dir_all(path: &std::path::Path) -> std::io::Result<()> {
@@ -124,7 +125,7 @@ pub(crate) fn ensure_private_file(path: &std::path::Path) -> std::io::Result<()>
 /// (measured: about 11 % of `postroom ingest`'s CPU). A long call does hand them over, so
 /// that they are not held up. On a current-thread runtime, where that is not allowed,
 /// both go to the blocking pool.
-#[cfg(feature = "embedded")]
+#[cfg(any(feature = "embedded", feature = "tantivy"))]
 async fn local_blocking<T: Send + 'static>(
     backend: &'static str,
     op: &'static str,
