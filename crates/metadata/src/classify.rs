@@ -1,6 +1,9 @@
 //! Classification: which document type a text is, scored by each declared type's phrases
 //! (a heading counts more) and patterns, with the rules' fallback for letters and emails.
 
+use std::sync::OnceLock;
+
+use memchr::memmem::Finder;
 use postroom_extract::MediaType;
 
 use crate::rules::{Rules, UNKNOWN};
@@ -18,6 +21,36 @@ pub(crate) fn flatten(s: &str) -> String {
         } else {
             out.push(c);
             space = false;
+        }
+    }
+    out
+}
+
+/// `flatten(&s.to_lowercase())` in one pass, without the lower-cased copy between.
+pub(crate) fn flatten_lowercase(s: &str) -> String {
+    // `str::to_lowercase` writes a final capital sigma as `ς`, which a letter by letter
+    // lower-casing does not know: such a text takes the long way.
+    if s.contains('Σ') {
+        return flatten(&s.to_lowercase());
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    let mut push = |c: char| {
+        if c.is_whitespace() {
+            if !space {
+                out.push(' ');
+            }
+            space = true;
+        } else {
+            out.push(c);
+            space = false;
+        }
+    };
+    for c in s.chars() {
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase());
+        } else {
+            c.to_lowercase().for_each(&mut push);
         }
     }
     out
@@ -64,7 +97,9 @@ pub(crate) fn classify(
     let mut own = rules
         .own_reply_phrases
         .iter()
-        .filter(|p| count_phrase(lower, p) > 0);
+        .zip(&rules.own_reply_searchers)
+        .filter(|(_, p)| p.is_in(lower))
+        .map(|(p, _)| p);
     if let (Some(first), Some(_)) = (own.next(), own.next()) {
         return (UNKNOWN.to_owned(), 0.6, first.clone(), Vec::new());
     }
@@ -85,15 +120,15 @@ pub(crate) fn classify(
         .map(|t| {
             let mut score = 0.0;
             let mut best: Option<(&str, f64)> = None;
-            for (phrase, weight) in &t.phrases {
-                let hits = count_phrase(lower, phrase);
+            for ((phrase, weight), searcher) in t.phrases.iter().zip(&t.searchers) {
+                let hits = searcher.count(lower);
                 if hits > 0 {
                     if best.is_none_or(|(_, w)| *weight > w) {
                         best = Some((phrase.as_str(), *weight));
                     }
                     // Diminishing returns: a phrase repeated is not much stronger.
                     score += weight * (1.0 + (hits as f64).ln() * 0.3);
-                    if count_phrase(&heading, phrase) > 0 {
+                    if searcher.is_in(&heading) {
                         score += weight * rules.heading_bonus;
                     }
                 }
@@ -112,10 +147,14 @@ pub(crate) fn classify(
     if top_score < rules.doc_min_score {
         // The fallback is for letters and emails: a text that neither greets nor signs off
         // (a bulletin, an invoice, an advertisement) stays unknown rather than a guess.
+        static LETTER: OnceLock<Vec<Phrase>> = OnceLock::new();
         let letter = media == MediaType::Email
-            || ["dear ", "yours faithfully", "yours sincerely", "regards"]
+            || LETTER
+                .get_or_init(|| {
+                    Phrase::all(&["dear ", "yours faithfully", "yours sincerely", "regards"])
+                })
                 .iter()
-                .any(|m| count_phrase(lower, m) > 0);
+                .any(|m| m.is_in(lower));
         let fallback = match media {
             MediaType::Pdf | MediaType::Docx | MediaType::Text | MediaType::Html if letter => {
                 rules.doc_fallback.as_str()
@@ -149,25 +188,96 @@ pub(crate) fn classify(
     )
 }
 
-/// Occurrences of a phrase as whole words.
-pub(crate) fn count_phrase(haystack: &str, phrase: &str) -> usize {
-    let mut n = 0;
-    if phrase.is_empty() {
-        return 0;
-    }
-    // Non-overlapping occurrences, as `str::find` from the end of the last one.
-    for start in memchr::memmem::find_iter(haystack.as_bytes(), phrase.as_bytes()) {
-        let end = start + phrase.len();
-        let before = haystack[..start].chars().next_back();
-        let after = haystack[end..].chars().next();
-        let word_start = !before.is_some_and(char::is_alphanumeric)
-            || !phrase.starts_with(char::is_alphanumeric);
-        let word_end = !after.is_some_and(char::is_alphanumeric)
-            || !phrase.ends_with(char::is_alphanumeric)
-            || phrase.len() >= 6;
-        if word_start && word_end {
-            n += 1;
+/// A phrase searched for as whole words, with its searcher built once. Building a
+/// searcher costs more than running it over a letter, and every document is searched for
+/// hundreds of phrases (the types' and the code lists'), so the rules build theirs when
+/// they are loaded.
+#[derive(Debug, Clone)]
+pub(crate) struct Phrase {
+    finder: Finder<'static>,
+    /// It opens with a letter or digit, so it must open a word.
+    starts_word: bool,
+    /// It closes with a letter or digit and is shorter than 6 bytes, so it must close a
+    /// word (a longer phrase may be the start of a longer word: `negligen`).
+    ends_word: bool,
+}
+
+impl Phrase {
+    pub(crate) fn new(phrase: &str) -> Self {
+        Phrase {
+            finder: Finder::new(phrase.as_bytes()).into_owned(),
+            starts_word: phrase.starts_with(char::is_alphanumeric),
+            ends_word: phrase.ends_with(char::is_alphanumeric) && phrase.len() < 6,
         }
     }
-    n
+
+    /// Phrases built once, for a list of constant phrases.
+    pub(crate) fn all(phrases: &[&str]) -> Vec<Phrase> {
+        phrases.iter().map(|p| Phrase::new(p)).collect()
+    }
+
+    /// Occurrences of the phrase as whole words: non-overlapping, each searched from the
+    /// end of the last one found (as `str::find` would), counted where it stands as words.
+    pub(crate) fn count(&self, haystack: &str) -> usize {
+        self.whole_words(haystack).count()
+    }
+
+    /// Whether the phrase occurs as whole words.
+    pub(crate) fn is_in(&self, haystack: &str) -> bool {
+        self.whole_words(haystack).next().is_some()
+    }
+
+    fn whole_words<'h>(&'h self, haystack: &'h str) -> impl Iterator<Item = usize> + 'h {
+        let len = self.finder.needle().len();
+        self.finder
+            .find_iter(haystack.as_bytes())
+            // An empty phrase is found nowhere.
+            .take_while(move |_| len > 0)
+            .filter(move |&start| {
+                let end = start + len;
+                let word_start = !self.starts_word
+                    || !haystack[..start]
+                        .chars()
+                        .next_back()
+                        .is_some_and(char::is_alphanumeric);
+                let word_end = !self.ends_word
+                    || !haystack[end..]
+                        .chars()
+                        .next()
+                        .is_some_and(char::is_alphanumeric);
+                word_start && word_end
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattened_lower_case_is_lower_casing_then_flattening() {
+        for s in [
+            "",
+            "Dear Sir,\r\n\tLETTER  OF\u{0B}CLAIM\u{0C}\n",
+            "Zoë İlker ẞTRASSE\u{A0}\u{2009}end\u{85}x",
+            "ΟΔΟΣ ΣΟΦΙΑΣ: Σ",
+            "  leading and trailing  ",
+        ] {
+            assert_eq!(flatten_lowercase(s), flatten(&s.to_lowercase()), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn phrases_count_whole_words_without_overlaps() {
+        let count = |h: &str, p: &str| Phrase::new(p).count(h);
+        assert_eq!(count("claim, claims; reclaim", "claim"), 1);
+        // Six bytes and more may open a longer word.
+        assert_eq!(count("negligence negligent", "neglig"), 2);
+        assert_eq!(count("aaaa", "aa"), 0);
+        assert_eq!(count("aa aa", "aa"), 2);
+        assert_eq!(count("x - y -", "-"), 2);
+        assert_eq!(count("anything", ""), 0);
+        assert!(Phrase::new("dear ").is_in("dear sirs"));
+        assert!(!Phrase::new("dear ").is_in("my dear"));
+    }
 }

@@ -1,7 +1,7 @@
 //! The figures a claim is counted by: its clinical codes (specialty, cause, injury), each
 //! chosen from a code list of the rules when it is clearly ahead, and money amounts.
 
-use crate::classify::{Scored, count_phrase};
+use crate::classify::Scored;
 use crate::rules::{CodeRule, Rules};
 use crate::{MAX_AMOUNT_GBP, MAX_LIST};
 
@@ -17,8 +17,8 @@ pub(crate) fn best_code(
         .map(|c| {
             let mut score = 0.0;
             let mut top: Option<(&str, f64)> = None;
-            for (p, w) in &c.phrases {
-                if count_phrase(lower, p) > 0 {
+            for ((p, w), searcher) in c.phrases.iter().zip(&c.searchers) {
+                if searcher.is_in(lower) {
                     score += *w;
                     if top.is_none_or(|(_, t)| *w > t) {
                         top = Some((p.as_str(), *w));

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 
 use crate::dates::Found;
 use crate::personal;
-use crate::scan::{LastByte, Lines, NextByte, Words};
+use crate::scan::{LastByte, Lines, NextByte, WordList, Words};
 
 /// A date read, the reading that gave it and its label or phrase.
 pub(crate) type DateRead = (NaiveDate, &'static str, &'static str);
@@ -114,8 +114,10 @@ pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<
         .nth(top_lines)
         .unwrap_or(text.len());
     let mut lines = Lines::new(text);
-    let mut other_labels = Words::new(lower, OTHER_DATE_LABELS);
-    let mut dated_this = Words::new(lower, &["dated this"]);
+    static OTHER_LABELS: WordList = WordList::new(OTHER_DATE_LABELS);
+    static DATED_THIS: WordList = WordList::new(&["dated this"]);
+    let mut other_labels = Words::new(lower, &OTHER_LABELS);
+    let mut dated_this = Words::new(lower, &DATED_THIS);
     let mut candidates: Vec<(i32, DateRead)> = Vec::new();
     for f in found {
         let (line_start, line_end) = lines.at(f.start);
@@ -275,7 +277,10 @@ pub(crate) fn incident_date(
         return Some((date, "form_box", label));
     }
     let mut lines = Lines::new(text);
-    let mut incident_labels = Words::new(lower, INCIDENT_LABELS);
+    static INCIDENT: WordList = WordList::new(INCIDENT_LABELS);
+    static LABELS: WordList = WordList::new(DATE_LABELS);
+    static CARE: WordList = WordList::new(CARE_WORDS);
+    let mut incident_labels = Words::new(lower, &INCIDENT);
     for f in found {
         let (line_start, _) = lines.at(f.start);
         if incident_labels.any_within(line_start, f.start) {
@@ -292,8 +297,8 @@ pub(crate) fn incident_date(
     let mut stop_after = NextByte::new(lower, b'.', b'\n');
     let mut newline_after = NextByte::new(lower, b'\n', b'\n');
     let mut next_line_end = NextByte::new(lower, b'\n', b'\n');
-    let mut date_labels = Words::new(lower, DATE_LABELS);
-    let mut care_words = Words::new(lower, CARE_WORDS);
+    let mut date_labels = Words::new(lower, &LABELS);
+    let mut care_words = Words::new(lower, &CARE);
     let mut best: Option<NaiveDate> = None;
     for f in found {
         if personal::is_labelled_date_of_birth(text, f) {

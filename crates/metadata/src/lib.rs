@@ -16,6 +16,7 @@ pub mod rules;
 mod scan;
 mod structure;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -192,7 +193,7 @@ pub fn summary(meta: &DocumentMetadata) -> String {
 }
 
 /// The text personal data is counted in: the body, and an email's From and To headers.
-fn personal_text(text: &str, extracted: &Extracted) -> String {
+fn personal_text<'t>(text: &'t str, extracted: &Extracted) -> Cow<'t, str> {
     match &extracted.email {
         Some(e) => {
             let mut s = text.to_owned();
@@ -200,9 +201,9 @@ fn personal_text(text: &str, extracted: &Extracted) -> String {
                 s.push('\n');
                 s.push_str(address);
             }
-            s
+            Cow::Owned(s)
         }
-        None => text.to_owned(),
+        None => Cow::Borrowed(text),
     }
 }
 
@@ -267,7 +268,7 @@ pub fn analyse(
 
     // Phrases are matched on text whose line breaks are spaces (PDF lines wrap anywhere);
     // this text is only searched, never a source of offsets into `text`.
-    let flat = classify::flatten(&text.to_lowercase());
+    let flat = classify::flatten_lowercase(&text);
     let subject = extracted
         .email
         .as_ref()

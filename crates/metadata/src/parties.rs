@@ -3,10 +3,11 @@
 //! calls for.
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
 
 use postroom_extract::Extracted;
 
-use crate::classify::count_phrase;
+use crate::classify::Phrase;
 use crate::rules::{Family, Rules};
 use crate::{Evidence, MAX_LIST, MAX_NAME_BYTES, Parties, scan};
 
@@ -536,6 +537,10 @@ fn claimant_box(lines: &[&str]) -> Read<String> {
 /// defendant as written.
 fn versus(lines: &[&str]) -> Option<(String, String)> {
     for line in lines {
+        // Every joiner holds a `v`: a line without one is passed over unsearched.
+        if !line.contains('v') {
+            continue;
+        }
         for sep in [" v ", " v. ", " -v- ", " vs ", " vs. "] {
             let Some(i) = line.find(sep) else { continue };
             // The name is what stands before ` v `, after any label.
@@ -653,7 +658,8 @@ pub(crate) fn parties(
         // or speaks of a client and a claim (or of the Protocol).
         Some(Family::General) => {
             rules.claim.is_match(text)
-                || (count_phrase(lower, "our client") > 0 || count_phrase(lower, "your client") > 0)
+                || (client_phrase(Client::Ours).is_in(lower)
+                    || client_phrase(Client::Theirs).is_in(lower))
                     && (lower.contains("claim") || lower.contains("pre-action protocol"))
         }
     };
@@ -899,6 +905,26 @@ fn clean_org(s: &str) -> String {
     words.join(" ")
 }
 
+/// Whose client a letter speaks of.
+#[derive(Debug, Clone, Copy)]
+enum Client {
+    /// `our client`
+    Ours,
+    /// `your client`
+    Theirs,
+}
+
+/// `our client` or `your client`, as a phrase searched for (built once).
+fn client_phrase(whose: Client) -> &'static Phrase {
+    static PHRASES: OnceLock<[Phrase; 2]> = OnceLock::new();
+    let [ours, theirs] =
+        PHRASES.get_or_init(|| [Phrase::new("our client"), Phrase::new("your client")]);
+    match whose {
+        Client::Ours => ours,
+        Client::Theirs => theirs,
+    }
+}
+
 /// Phrases on a firm's line that make it the defendant's solicitors.
 const DEFENDANTS_FIRM: &[&str] = &[
     "for the defendant",
@@ -1018,7 +1044,7 @@ fn claimant_solicitor(
         "for and on behalf of",
     ]
     .iter()
-    .filter_map(|m| lower.rfind(m).map(|p| (p, *m)))
+    .filter_map(|m| last_of(lower, m).map(|p| (p, *m)))
     .max();
     let author: Read<String> = firms
         .iter()
@@ -1061,10 +1087,12 @@ fn claimant_solicitor(
     // A letter written for the defendant (`We act for the Defendant`, `Our client: X NHS
     // Trust`, `We are instructed by Dr X`, a letter of response, an offer the defendant
     // makes): the claimant's solicitors are its addressee, named before the salutation.
+    static FOR_DEFENDANT_SEARCHERS: OnceLock<Vec<Phrase>> = OnceLock::new();
     let for_defendant = FOR_DEFENDANT
         .iter()
-        .find(|p| count_phrase(lower, p) > 0)
-        .copied()
+        .zip(FOR_DEFENDANT_SEARCHERS.get_or_init(|| Phrase::all(FOR_DEFENDANT)))
+        .find(|(_, p)| p.is_in(lower))
+        .map(|(p, _)| *p)
         .or_else(|| (doc_type == "letter_of_response").then_some("letter of response"))
         .or_else(|| {
             [
@@ -1109,7 +1137,7 @@ fn claimant_solicitor(
                 })
         })
         .or_else(|| {
-            (lower.contains("nhs resolution") && count_phrase(lower, "your client") > 0)
+            (lower.contains("nhs resolution") && client_phrase(Client::Theirs).is_in(lower))
                 .then_some("NHS Resolution, your client")
         });
     let author_name = author.as_ref().map(|(f, _)| f.clone());
@@ -1122,17 +1150,21 @@ fn claimant_solicitor(
             .find(|(pos, f)| *pos < salutation && Some(f) != author_name.as_ref())
             .map(|(_, f)| (f.clone(), Evidence::of("addressee", phrase)));
     }
-    let theirs = count_phrase(lower, "your client") > 0;
-    let ours = [
-        "our client",
-        "we are instructed",
-        "we have been consulted",
-        "we have been instructed",
-        "we act for",
-        "we have been asked by",
-    ]
-    .iter()
-    .any(|p| count_phrase(lower, p) > 0);
+    let theirs = client_phrase(Client::Theirs).is_in(lower);
+    static OURS: OnceLock<Vec<Phrase>> = OnceLock::new();
+    let ours = OURS
+        .get_or_init(|| {
+            Phrase::all(&[
+                "our client",
+                "we are instructed",
+                "we have been consulted",
+                "we have been instructed",
+                "we act for",
+                "we have been asked by",
+            ])
+        })
+        .iter()
+        .any(|p| p.is_in(lower));
     if theirs && !ours {
         return firms
             .iter()
@@ -1158,6 +1190,13 @@ fn claimant_solicitor(
     }
 }
 
+/// Where `marker` last occurs in `lower` (as `str::rfind`). A sign-off is searched for
+/// from the end; most are not there at all, which a forward search tells sooner.
+fn last_of(lower: &str, marker: &str) -> Option<usize> {
+    memchr::memmem::find(lower.as_bytes(), marker.as_bytes())?;
+    lower.rfind(marker)
+}
+
 /// The name under "Yours faithfully/sincerely" or "Kind regards". `lower` is `text` with
 /// ASCII letters lowered (the same offsets).
 fn sign_off_name(text: &str, lower: &str) -> Read<String> {
@@ -1172,7 +1211,7 @@ fn sign_off_name(text: &str, lower: &str) -> Read<String> {
     ];
     let (pos, marker) = markers
         .iter()
-        .filter_map(|m| lower.rfind(m).map(|p| (p + m.len(), *m)))
+        .filter_map(|m| last_of(lower, m).map(|p| (p + m.len(), *m)))
         .max()?;
     text[pos..]
         .lines()

@@ -8,6 +8,8 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
+use crate::classify::Phrase;
+
 /// The shipped rules.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
 /// The rules file layout this build reads.
@@ -189,6 +191,8 @@ pub struct DocTypeRule {
     /// Lower-case phrases and their weights.
     pub phrases: Vec<(String, f64)>,
     pub patterns: Vec<(Regex, f64)>,
+    /// `phrases`' searchers, in the same order, built once.
+    pub(crate) searchers: Vec<Phrase>,
     family: Family,
     opens_case: bool,
     acknowledgement: Option<Acknowledgement>,
@@ -226,6 +230,8 @@ impl DocTypeRule {
 pub struct CodeRule {
     pub name: String,
     pub phrases: Vec<(String, f64)>,
+    /// `phrases`' searchers, in the same order, built once.
+    pub(crate) searchers: Vec<Phrase>,
 }
 
 /// The compiled rules.
@@ -247,6 +253,8 @@ pub struct Rules {
     /// Lower-case phrases of the organisation's own replies: a text holding two of them
     /// is typed `UNKNOWN` (it is not incoming post).
     pub own_reply_phrases: Vec<String>,
+    /// `own_reply_phrases`' searchers, in the same order, built once.
+    pub(crate) own_reply_searchers: Vec<Phrase>,
     pub nhs_body: Regex,
     pub practice: Regex,
     pub law_firm: Regex,
@@ -346,13 +354,20 @@ impl Builder {
                     self.problems
                         .push(format!("codes.{list}: {:?} appears twice", c.name));
                 }
+                let phrases = self.weights(&format!("codes.{list}.{}", c.name), c.phrases);
                 CodeRule {
-                    phrases: self.weights(&format!("codes.{list}.{}", c.name), c.phrases),
+                    searchers: searchers(&phrases),
+                    phrases,
                     name: c.name,
                 }
             })
             .collect()
     }
+}
+
+/// The searchers of weighted phrases, in their order.
+fn searchers(phrases: &[(String, f64)]) -> Vec<Phrase> {
+    phrases.iter().map(|(p, _)| Phrase::new(p)).collect()
 }
 
 impl Rules {
@@ -449,8 +464,10 @@ impl Rules {
                         (b.regex(&what, &p, false), w)
                     })
                     .collect();
+                let phrases = b.weights(&what, t.phrases);
                 DocTypeRule {
-                    phrases: b.weights(&what, t.phrases),
+                    searchers: searchers(&phrases),
+                    phrases,
                     patterns,
                     name: t.name,
                     family,
@@ -487,6 +504,12 @@ impl Rules {
             .iter()
             .map(|l| b.label("parties.requester_labels", l))
             .collect();
+        let own_reply_phrases: Vec<String> = file
+            .doc_types
+            .own_reply_phrases
+            .iter()
+            .map(|p| p.to_lowercase())
+            .collect();
         let rules = Rules {
             claim_at_start: b.anchored("references.claim", &r.claim, true),
             foi_at_start: b.anchored("references.foi", &r.foi, true),
@@ -502,12 +525,8 @@ impl Rules {
             doc_min_score: file.doc_types.min_score,
             heading_lines: file.doc_types.heading_lines,
             heading_bonus: file.doc_types.heading_bonus,
-            own_reply_phrases: file
-                .doc_types
-                .own_reply_phrases
-                .iter()
-                .map(|p| p.to_lowercase())
-                .collect(),
+            own_reply_searchers: own_reply_phrases.iter().map(|p| Phrase::new(p)).collect(),
+            own_reply_phrases,
             nhs_body: b.regex("parties.nhs_body", &p.nhs_body, false),
             practice: b.regex("parties.practice", &p.practice, false),
             law_firm: b.regex("parties.law_firm", &p.law_firm, false),

@@ -3,6 +3,8 @@
 //! its line). Each answers in time linear in the text overall; asking afresh at each of
 //! a million dates on one long line would be quadratic.
 
+use std::sync::OnceLock;
+
 use memchr::memmem::Finder;
 
 /// The largest index at most `i` that is a character boundary of `s`.
@@ -137,12 +139,45 @@ impl<'a> LastByte<'a> {
     }
 }
 
+/// A constant list of words with their searchers, built on first use and kept: building a
+/// searcher costs more than running it over a letter.
+pub(crate) struct WordList {
+    words: &'static [&'static str],
+    finders: OnceLock<Vec<(Finder<'static>, usize)>>,
+}
+
+impl WordList {
+    pub(crate) const fn new(words: &'static [&'static str]) -> Self {
+        WordList {
+            words,
+            finders: OnceLock::new(),
+        }
+    }
+
+    fn finders(&self) -> &[(Finder<'static>, usize)] {
+        self.finders.get_or_init(|| {
+            self.words
+                .iter()
+                .map(|w| (Finder::new(w.as_bytes()).into_owned(), w.len()))
+                .collect()
+        })
+    }
+}
+
+impl std::fmt::Debug for WordList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WordList")
+            .field("words", &self.words)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Whether any of some words occurs wholly inside a span of a (lower-cased) text, for
 /// spans whose starts do not move back: each word's next occurrence is found once and
 /// kept until the spans pass it.
 pub(crate) struct Words<'a> {
     text: &'a [u8],
-    words: Vec<(Finder<'static>, usize)>,
+    words: &'a [(Finder<'static>, usize)],
     /// Per word: the position searched from, and the first occurrence at or after it.
     next: Vec<Option<(usize, Option<usize>)>>,
 }
@@ -156,13 +191,11 @@ impl std::fmt::Debug for Words<'_> {
 }
 
 impl<'a> Words<'a> {
-    pub(crate) fn new(text: &'a str, words: &'static [&'static str]) -> Self {
+    pub(crate) fn new(text: &'a str, words: &'a WordList) -> Self {
+        let words = words.finders();
         Words {
             text: text.as_bytes(),
-            words: words
-                .iter()
-                .map(|w| (Finder::new(w.as_bytes()), w.len()))
-                .collect(),
+            words,
             next: vec![None; words.len()],
         }
     }
@@ -224,7 +257,8 @@ mod tests {
     #[test]
     fn words_within_spans() {
         let text = "born on 1 may; admitted by then";
-        let mut words = Words::new(text, &["admitted", "born"]);
+        let list = WordList::new(&["admitted", "born"]);
+        let mut words = Words::new(text, &list);
         assert!(words.any_within(0, 4));
         assert!(!words.any_within(1, 20));
         assert!(words.any_within(1, 23));
