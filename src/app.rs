@@ -71,9 +71,9 @@ pub fn local_stores(_: &Config) -> Result<Stores, StoreError> {
 /// local SQLite file; on AWS the search function (`LambdaSearch`: changes by its FIFO
 /// queue, long ones through the bucket, queries by Invoke) when its queue and function
 /// are configured, else none (a query says search is not configured).
+#[cfg_attr(not(feature = "aws"), allow(unused_variables))]
 pub async fn open_search(config: &Config, stores: &Stores) -> Result<Arc<dyn Search>, StoreError> {
     use crate::config::BackendKind;
-    let _ = stores;
     match config.backend {
         #[cfg(feature = "embedded")]
         BackendKind::Local => Ok(Arc::new(SqliteSearch::open(

@@ -71,6 +71,10 @@ impl SearchIndex {
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_owned(),
+                    group: r
+                        .pointer("/attributes/MessageGroupId")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
                     body: r
                         .get("body")
                         .and_then(Value::as_str)

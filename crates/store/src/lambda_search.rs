@@ -442,68 +442,115 @@ impl Search for LambdaSearch {
     }
 }
 
-/// One message of a batch the search function received: its id and body.
+/// One message of a batch the search function received: its id, its message group (the
+/// document's id, as `LambdaSearch` sends it; `None` if the event did not say) and body.
 #[derive(Debug, Clone)]
 pub struct ChangeMessage {
     pub id: String,
+    pub group: Option<String>,
     pub body: String,
 }
 
 /// Applies a batch of queued changes to `index` in order (consecutive documents in one
-/// write), reading long ones from `blobs`. Returns the ids of the messages not applied:
-/// the first that failed and every one after it, so that no document's later change
-/// overtakes an earlier one (FIFO's rule for partial batch failures).
+/// write), reading long ones from `blobs`. Returns the ids of the messages not applied,
+/// and why: a message that failed and every later one of its group (FIFO's rule: no
+/// document's later change overtakes an earlier one); the other groups' messages are
+/// applied, so one poison message does not take its batch with it to the dead-letter
+/// queue. A message whose group is unknown fails every message after it.
 pub async fn apply_changes(
     index: &dyn Search,
     blobs: &dyn Blobs,
     messages: &[ChangeMessage],
 ) -> (Vec<String>, Vec<StoreError>) {
-    let mut pending: Vec<(usize, SearchDoc)> = Vec::new();
-    let mut errors = Vec::new();
-    let mut failed_from = None;
+    let mut batch = Batch::default();
     for (i, message) in messages.iter().enumerate() {
+        if batch.all_failed || batch.group_failed(message.group.as_deref()) {
+            batch.failed.insert(i);
+            continue;
+        }
         let change = match decode(blobs, &message.body).await {
             Ok(change) => change,
             Err(e) => {
-                errors.push(e);
-                failed_from = Some(i);
-                break;
-            }
-        };
-        let result = match change {
-            Change::Index(doc) => {
-                pending.push((i, doc));
+                batch.fail(i, message.group.as_deref(), e);
                 continue;
             }
-            Change::Refile(doc_id, filing) => match flush(index, &mut pending).await {
-                Ok(()) => index
-                    .refile(&doc_id, &filing)
-                    .await
-                    .map(drop)
-                    .map_err(|e| (i, e)),
-                failed => failed,
-            },
-            Change::Remove(doc_id) => match flush(index, &mut pending).await {
-                Ok(()) => index.remove(&doc_id).await.map(drop).map_err(|e| (i, e)),
-                failed => failed,
-            },
         };
-        if let Err((at, e)) = result {
-            errors.push(e);
-            failed_from = Some(at);
-            break;
+        match change {
+            Change::Index(doc) => batch.pending.push((i, doc)),
+            Change::Refile(doc_id, filing) => {
+                batch.flush(index, messages).await;
+                if !batch.group_failed(Some(&doc_id))
+                    && let Err(e) = index.refile(&doc_id, &filing).await
+                {
+                    batch.fail(i, Some(&doc_id), e);
+                }
+            }
+            Change::Remove(doc_id) => {
+                batch.flush(index, messages).await;
+                if !batch.group_failed(Some(&doc_id))
+                    && let Err(e) = index.remove(&doc_id).await
+                {
+                    batch.fail(i, Some(&doc_id), e);
+                }
+            }
         }
     }
-    if failed_from.is_none()
-        && let Err((at, e)) = flush(index, &mut pending).await
-    {
-        errors.push(e);
-        failed_from = Some(at);
+    batch.flush(index, messages).await;
+    let failed = batch
+        .failed
+        .iter()
+        .map(|&i| messages[i].id.clone())
+        .collect();
+    (failed, batch.errors)
+}
+
+/// What applying a batch has done so far.
+#[derive(Default)]
+struct Batch {
+    /// Documents to index in one write, with their message's place.
+    pending: Vec<(usize, SearchDoc)>,
+    failed: std::collections::BTreeSet<usize>,
+    failed_groups: std::collections::HashSet<String>,
+    /// A message of no known group failed: everything after it waits.
+    all_failed: bool,
+    errors: Vec<StoreError>,
+}
+
+impl Batch {
+    fn group_failed(&self, group: Option<&str>) -> bool {
+        group.is_some_and(|g| self.failed_groups.contains(g))
     }
-    let failed = failed_from
-        .map(|at| messages[at..].iter().map(|m| m.id.clone()).collect())
-        .unwrap_or_default();
-    (failed, errors)
+
+    fn fail(&mut self, i: usize, group: Option<&str>, e: StoreError) {
+        self.failed.insert(i);
+        match group {
+            Some(g) => {
+                self.failed_groups.insert(g.to_owned());
+            }
+            None => self.all_failed = true,
+        }
+        self.errors.push(e);
+    }
+
+    /// Indexes the documents waiting, in one write; if it fails, each of them fails.
+    async fn flush(&mut self, index: &dyn Search, messages: &[ChangeMessage]) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let docs: Vec<SearchDoc> = pending.iter().map(|(_, d)| d.clone()).collect();
+        if let Err(e) = index.index_many(&docs).await {
+            for (i, doc) in &pending {
+                let group = messages[*i]
+                    .group
+                    .clone()
+                    .unwrap_or_else(|| doc.doc_id.clone());
+                self.failed.insert(*i);
+                self.failed_groups.insert(group);
+            }
+            self.errors.push(e);
+        }
+    }
 }
 
 /// A change as the writer applies it (a stored document read back).
@@ -536,22 +583,6 @@ async fn decode(blobs: &dyn Blobs, body: &str) -> StoreResult<Change> {
         SearchChange::Refile { doc_id, filing } => Change::Refile(doc_id, filing),
         SearchChange::Remove { doc_id } => Change::Remove(doc_id),
     })
-}
-
-/// Indexes the documents waiting, in one write; on failure, the first one's position.
-async fn flush(
-    index: &dyn Search,
-    pending: &mut Vec<(usize, SearchDoc)>,
-) -> Result<(), (usize, StoreError)> {
-    let Some(first) = pending.first().map(|(i, _)| *i) else {
-        return Ok(());
-    };
-    let docs: Vec<SearchDoc> = pending.drain(..).map(|(_, d)| d).collect();
-    index
-        .index_many(&docs)
-        .await
-        .map(drop)
-        .map_err(|e| (first, e))
 }
 
 /// The search function's answer to `call` from its own index.

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use aws_sdk_sqs::types::QueueAttributeName;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::routing::post;
@@ -75,6 +75,7 @@ async fn pump(sqs: aws_sdk_sqs::Client, queue_url: String, function: Arc<Functio
             .receive_message()
             .queue_url(&queue_url)
             .max_number_of_messages(10)
+            .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
             .wait_time_seconds(1)
             .send()
             .await
@@ -89,10 +90,14 @@ async fn pump(sqs: aws_sdk_sqs::Client, queue_url: String, function: Arc<Functio
         let records: Vec<Value> = messages
             .iter()
             .map(|m| {
+                let group = m
+                    .attributes()
+                    .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId));
                 serde_json::json!({
                     "messageId": m.message_id(),
                     "receiptHandle": m.receipt_handle(),
                     "body": m.body(),
+                    "attributes": { "MessageGroupId": group },
                     "eventSource": "aws:sqs",
                 })
             })
@@ -186,4 +191,66 @@ async fn invoked(
             )
         }
     }
+}
+
+/// A poison message fails alone with the later changes of its own document: the other
+/// documents' changes in its batch are applied (else each redelivery would count against
+/// them too, and the batch would follow it to the dead-letter queue), and an
+/// undecodable message of no known group holds back everything after it.
+#[tokio::test]
+async fn a_poison_change_fails_its_own_document_only() {
+    use postroom::store::lambda_search::{ChangeMessage, SearchChange, apply_changes};
+    use postroom::store::{DirBlobs, Search as _, SearchDoc, SearchRequest, TantivySearch};
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let blobs = DirBlobs::open(dir.path().join("blobs")).expect("blobs");
+    let index = TantivySearch::in_memory().expect("index");
+    let change = |id: &str, text: &str| {
+        serde_json::to_string(&SearchChange::Index {
+            doc: SearchDoc::new(id, format!("{id}.txt"), text),
+        })
+        .expect("json")
+    };
+    let message = |n: u32, group: Option<&str>, body: String| ChangeMessage {
+        id: format!("m{n}"),
+        group: group.map(str::to_owned),
+        body,
+    };
+    let batch = [
+        message(1, Some("a"), change("a", "alpha first")),
+        message(2, Some("b"), "not a change".into()),
+        message(3, Some("c"), change("c", "gamma")),
+        message(4, Some("b"), change("b", "beta")),
+        message(5, Some("a"), change("a", "alpha second")),
+    ];
+    let (failed, errors) = apply_changes(&index, &blobs, &batch).await;
+    assert_eq!(
+        failed,
+        ["m2", "m4"],
+        "the poison and its group's later change"
+    );
+    assert_eq!(errors.len(), 1);
+    let ids = |q: &str| {
+        let index = index.clone();
+        let q = q.to_owned();
+        async move {
+            index
+                .query(&SearchRequest::parse(&q).expect("parses"))
+                .await
+                .expect("query")
+                .hits
+                .into_iter()
+                .map(|h| h.doc_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(ids("gamma").await, ["c"]);
+    assert_eq!(ids("second").await, ["a"], "a's changes applied in order");
+    assert!(ids("beta").await.is_empty());
+    // Of no known group: everything after it waits.
+    let batch = [
+        message(6, None, "not a change".into()),
+        message(7, Some("d"), change("d", "delta")),
+    ];
+    let (failed, _) = apply_changes(&index, &blobs, &batch).await;
+    assert_eq!(failed, ["m6", "m7"]);
 }
