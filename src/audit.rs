@@ -144,6 +144,39 @@ impl Audit {
             .collect())
     }
 
+    /// The latest `limit` events recorded on an object, oldest first, and whether it has
+    /// older ones: a page shows these (however often the object was viewed, each view
+    /// being an event) and links to the whole trail.
+    pub async fn latest(
+        &self,
+        object: Object<'_>,
+        limit: u32,
+    ) -> Result<(Vec<EventEntry>, bool), StoreError> {
+        let page = self
+            .table
+            .query(
+                &Query::new(object.partition())
+                    .prefix(keys::EVENT_PREFIX)
+                    .descending()
+                    // One more than shown: whether older ones exist, on every adapter
+                    // (DynamoDB may give a next page that holds nothing).
+                    .limit(limit.max(1).saturating_add(1)),
+            )
+            .await?;
+        let older = page.items.len() > limit.max(1) as usize;
+        let mut events: Vec<EventEntry> = page
+            .items
+            .iter()
+            .take(limit.max(1) as usize)
+            .filter_map(|i| match CaseEntry::from_record(i) {
+                CaseEntry::Event(e) => Some(e),
+                _ => None,
+            })
+            .collect();
+        events.reverse();
+        Ok((events, older))
+    }
+
     /// The events a person recorded, newest first (at most `limit`), each with the
     /// object it was recorded on.
     pub async fn by_person(
@@ -188,4 +221,57 @@ fn random_u32() -> u32 {
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
     nanos.wrapping_add(COUNTER.fetch_add(7919, Ordering::Relaxed))
+}
+
+#[cfg(all(test, feature = "embedded"))]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+    use crate::store::SqliteTable;
+
+    #[tokio::test]
+    async fn latest_reads_only_the_newest_events_oldest_first() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let table: Arc<dyn Table> =
+            Arc::new(SqliteTable::open(dir.path().join("t.sqlite3")).expect("table"));
+        let actor = Actor {
+            who: "console:someone".into(),
+            name: "Someone".into(),
+            roles: vec!["admin".into()],
+            channel: "console",
+        };
+        for second in 0..7 {
+            let at = chrono::DateTime::parse_from_rfc3339(&format!("2026-12-01T09:00:0{second}Z"))
+                .expect("a time")
+                .with_timezone(&chrono::Utc);
+            let audit = Audit::new(table.clone(), Arc::new(FixedClock(at)));
+            let what = format!("step_{second}");
+            audit
+                .record(&actor, Object::Document("d-1"), &what, json!({}))
+                .await
+                .expect("recorded");
+        }
+        let audit = Audit::new(table, Arc::new(crate::clock::SystemClock));
+        let (events, older) = audit
+            .latest(Object::Document("d-1"), 5)
+            .await
+            .expect("read");
+        let what: Vec<_> = events.iter().filter_map(|e| e.what.as_deref()).collect();
+        assert_eq!(what, ["step_2", "step_3", "step_4", "step_5", "step_6"]);
+        assert!(older);
+        let (events, older) = audit
+            .latest(Object::Document("d-1"), 7)
+            .await
+            .expect("read");
+        assert_eq!(events.len(), 7);
+        assert!(!older);
+        assert_eq!(
+            audit
+                .events(Object::Document("d-1"))
+                .await
+                .expect("all")
+                .len(),
+            7
+        );
+    }
 }

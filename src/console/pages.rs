@@ -243,6 +243,10 @@ pub struct DocumentPage {
     pub text_cut: bool,
     pub text_href: String,
     pub history: Vec<HistoryRow>,
+    /// Whether older events exist than those shown, and where the whole trail is (for
+    /// those who may read it).
+    pub history_cut: bool,
+    pub history_href: Option<String>,
     pub file_form: Option<FileForm>,
     pub back: (String, &'static str),
 }

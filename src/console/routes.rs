@@ -543,13 +543,15 @@ async fn document_page(
         }
         None => (None, false),
     };
-    let history = app
+    // The latest events only: each view is one, so a much-read document's whole trail
+    // grows without bound (the audit page shows all of it).
+    let (history, history_cut) = app
         .audit
-        .events(Object::Document(&doc_id))
-        .await?
-        .into_iter()
-        .map(history_row)
-        .collect();
+        .latest(Object::Document(&doc_id), HISTORY_SHOWN)
+        .await?;
+    let history = history.into_iter().map(history_row).collect();
+    let history_href =
+        (history_cut && session.can(Permission::Audit)).then(|| format!("/audit?doc={seg}"));
     let unfiled = doc.status.as_deref() == Some("unfiled");
     let file_form = if unfiled && session.can(Permission::FileDocuments) {
         Some(FileForm {
@@ -602,10 +604,15 @@ async fn document_page(
         text_cut,
         text_href: format!("/documents/{seg}/text"),
         history,
+        history_cut,
+        history_href,
         file_form,
         back,
     })
 }
+
+/// The most events a document's page lists (the latest).
+const HISTORY_SHOWN: u32 = 50;
 
 fn history_row(e: EventEntry) -> HistoryRow {
     HistoryRow {
