@@ -2307,3 +2307,40 @@ async fn search_finds_what_the_person_may_see_marks_the_matches_and_audits_no_wo
     let stored = format!("{:?}", c.app.stores.table);
     assert!(!stored.contains("unclosed"));
 }
+
+/// A document viewed often shows its latest events, not its whole history (each view
+/// adds one, and the page once read them all on every view): the latest 50, a sentence
+/// that older ones exist, and for those who may read the audit trail a link to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_document_viewed_often_shows_its_latest_events_and_links_the_rest() {
+    let c = console().await;
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let doc = c.unfiled().await.remove(0);
+    let path = format!("/documents/{doc}");
+    let (_, first) = c.page(&path, &handler).await;
+    assert!(
+        !first.contains("Only the latest events are shown"),
+        "{first}"
+    );
+    for _ in 0..55 {
+        let (status, _) = c.page(&path, &handler).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, html) = c.page(&path, &handler).await;
+    assert!(html.contains("Only the latest events are shown"), "{html}");
+    assert!(
+        !html.contains(&format!("/audit?doc={doc}")),
+        "no link for a role without the audit trail"
+    );
+    let admin = c.sign_in(Some(Role::Admin)).await;
+    let (_, html) = c.page(&path, &admin).await;
+    assert!(html.contains(&format!("/audit?doc={doc}")), "{html}");
+    // Every view is still recorded: the trail holds them all.
+    let events = c
+        .app
+        .audit
+        .events(postroom::audit::Object::Document(&doc))
+        .await
+        .expect("the trail");
+    assert!(events.len() >= 58, "{} events", events.len());
+}
