@@ -1,8 +1,10 @@
 //! Classification: which document type a text is, scored by each declared type's phrases
 //! (a heading counts more) and patterns, with the rules' fallback for letters and emails.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use memchr::memmem::Finder;
 use postroom_extract::MediaType;
 
@@ -88,6 +90,7 @@ fn candidates(scores: &[Scored]) -> Vec<crate::Candidate> {
 pub(crate) fn classify(
     text: &str,
     flat: &str,
+    counts: &PhraseCounts,
     subject: &str,
     rules: &Rules,
     media: MediaType,
@@ -97,8 +100,8 @@ pub(crate) fn classify(
     let mut own = rules
         .own_reply_phrases
         .iter()
-        .zip(&rules.own_reply_searchers)
-        .filter(|(_, p)| p.is_in(lower))
+        .zip(&rules.own_reply_ids)
+        .filter(|(_, id)| counts.is_in(**id))
         .map(|(p, _)| p);
     if let (Some(first), Some(_)) = (own.next(), own.next()) {
         return (UNKNOWN.to_owned(), 0.6, first.clone(), Vec::new());
@@ -120,8 +123,9 @@ pub(crate) fn classify(
         .map(|t| {
             let mut score = 0.0;
             let mut best: Option<(&str, f64)> = None;
-            for ((phrase, weight), searcher) in t.phrases.iter().zip(&t.searchers) {
-                let hits = searcher.count(lower);
+            for (((phrase, weight), searcher), id) in t.phrases.iter().zip(&t.searchers).zip(&t.ids)
+            {
+                let hits = counts.count(*id);
                 if hits > 0 {
                     if best.is_none_or(|(_, w)| *weight > w) {
                         best = Some((phrase.as_str(), *weight));
@@ -195,19 +199,14 @@ pub(crate) fn classify(
 #[derive(Debug, Clone)]
 pub(crate) struct Phrase {
     finder: Finder<'static>,
-    /// It opens with a letter or digit, so it must open a word.
-    starts_word: bool,
-    /// It closes with a letter or digit and is shorter than 6 bytes, so it must close a
-    /// word (a longer phrase may be the start of a longer word: `negligen`).
-    ends_word: bool,
+    bounds: Bounds,
 }
 
 impl Phrase {
     pub(crate) fn new(phrase: &str) -> Self {
         Phrase {
             finder: Finder::new(phrase.as_bytes()).into_owned(),
-            starts_word: phrase.starts_with(char::is_alphanumeric),
-            ends_word: phrase.ends_with(char::is_alphanumeric) && phrase.len() < 6,
+            bounds: Bounds::of(phrase),
         }
     }
 
@@ -218,6 +217,7 @@ impl Phrase {
 
     /// Occurrences of the phrase as whole words: non-overlapping, each searched from the
     /// end of the last one found (as `str::find` would), counted where it stands as words.
+    #[cfg(test)]
     pub(crate) fn count(&self, haystack: &str) -> usize {
         self.whole_words(haystack).count()
     }
@@ -233,20 +233,136 @@ impl Phrase {
             .find_iter(haystack.as_bytes())
             // An empty phrase is found nowhere.
             .take_while(move |_| len > 0)
-            .filter(move |&start| {
-                let end = start + len;
-                let word_start = !self.starts_word
-                    || !haystack[..start]
-                        .chars()
-                        .next_back()
-                        .is_some_and(char::is_alphanumeric);
-                let word_end = !self.ends_word
-                    || !haystack[end..]
-                        .chars()
-                        .next()
-                        .is_some_and(char::is_alphanumeric);
-                word_start && word_end
-            })
+            .filter(move |&start| self.bounds.stands_as_words(haystack, start, start + len))
+    }
+}
+
+/// Which ends of a phrase must be ends of words.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    /// It opens with a letter or digit, so it must open a word.
+    starts_word: bool,
+    /// It closes with a letter or digit and is shorter than 6 bytes, so it must close a
+    /// word (a longer phrase may be the start of a longer word: `negligen`).
+    ends_word: bool,
+}
+
+impl Bounds {
+    fn of(phrase: &str) -> Self {
+        Bounds {
+            starts_word: phrase.starts_with(char::is_alphanumeric),
+            ends_word: phrase.ends_with(char::is_alphanumeric) && phrase.len() < 6,
+        }
+    }
+
+    /// Whether the phrase found at `start..end` of `haystack` stands there as words.
+    fn stands_as_words(self, haystack: &str, start: usize, end: usize) -> bool {
+        let word_start = !self.starts_word
+            || !haystack[..start]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+        let word_end = !self.ends_word
+            || !haystack[end..]
+                .chars()
+                .next()
+                .is_some_and(char::is_alphanumeric);
+        word_start && word_end
+    }
+}
+
+/// A phrase's place in a `PhraseSet` (`PhraseId::NONE` for an empty phrase, found
+/// nowhere).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PhraseId(usize);
+
+impl PhraseId {
+    const NONE: PhraseId = PhraseId(usize::MAX);
+}
+
+/// Every phrase of the rules (the types', the code lists', the own replies') in one
+/// searcher: one pass over a text counts each as `Phrase::count` would, where searching
+/// for each in turn would be hundreds of passes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PhraseSet {
+    searcher: Option<AhoCorasick>,
+    /// Each distinct phrase's bounds, by its id.
+    bounds: Vec<Bounds>,
+}
+
+/// Collects the phrases of a `PhraseSet`, each distinct phrase once.
+#[derive(Debug, Default)]
+pub(crate) struct PhraseSetBuilder {
+    phrases: Vec<String>,
+    ids: HashMap<String, usize>,
+}
+
+impl PhraseSetBuilder {
+    /// The id `phrase` will have in the set.
+    pub(crate) fn add(&mut self, phrase: &str) -> PhraseId {
+        if phrase.is_empty() {
+            return PhraseId::NONE;
+        }
+        if let Some(&id) = self.ids.get(phrase) {
+            return PhraseId(id);
+        }
+        let id = self.phrases.len();
+        self.phrases.push(phrase.to_owned());
+        self.ids.insert(phrase.to_owned(), id);
+        PhraseId(id)
+    }
+
+    pub(crate) fn build(self) -> PhraseSet {
+        let bounds = self.phrases.iter().map(|p| Bounds::of(p)).collect();
+        // Standard semantics (every occurrence of every phrase, overlapping ones included):
+        // each phrase's own non-overlapping occurrences are picked from them.
+        let searcher = (!self.phrases.is_empty()).then(|| {
+            AhoCorasick::builder()
+                .kind(Some(AhoCorasickKind::ContiguousNFA))
+                .build(&self.phrases)
+                .or_else(|_| AhoCorasick::new(&self.phrases))
+                .unwrap_or_else(|e| unreachable!("phrases of bounded size: {e}"))
+        });
+        PhraseSet { searcher, bounds }
+    }
+}
+
+impl PhraseSet {
+    /// How many times each phrase occurs in `haystack` as whole words, counted as
+    /// `Phrase::count` counts (non-overlapping, each searched from the end of the last
+    /// one found, whether or not that one stood as words).
+    pub(crate) fn counts(&self, haystack: &str) -> PhraseCounts {
+        let mut counts = vec![0u32; self.bounds.len()];
+        if let Some(searcher) = &self.searcher {
+            // Where each phrase's next occurrence may start.
+            let mut next = vec![0usize; self.bounds.len()];
+            // Occurrences come in order of their ends: for one phrase, of their starts.
+            for m in searcher.find_overlapping_iter(haystack) {
+                let id = m.pattern().as_usize();
+                if m.start() < next[id] {
+                    continue;
+                }
+                next[id] = m.end();
+                if self.bounds[id].stands_as_words(haystack, m.start(), m.end()) {
+                    counts[id] += 1;
+                }
+            }
+        }
+        PhraseCounts(counts)
+    }
+}
+
+/// Each phrase's whole-word occurrences in one text, by `PhraseId`.
+#[derive(Debug, Default)]
+pub(crate) struct PhraseCounts(Vec<u32>);
+
+impl PhraseCounts {
+    pub(crate) fn count(&self, id: PhraseId) -> usize {
+        self.0.get(id.0).map_or(0, |&c| c as usize)
+    }
+
+    pub(crate) fn is_in(&self, id: PhraseId) -> bool {
+        self.count(id) > 0
     }
 }
 
@@ -279,5 +395,49 @@ mod tests {
         assert_eq!(count("anything", ""), 0);
         assert!(Phrase::new("dear ").is_in("dear sirs"));
         assert!(!Phrase::new("dear ").is_in("my dear"));
+    }
+
+    #[test]
+    fn a_phrase_set_counts_as_each_phrase_alone() {
+        let phrases = [
+            "claim",
+            "claims",
+            "aa",
+            "a",
+            "neglig",
+            "negligence",
+            "-",
+            "x - y",
+            "dear ",
+            "",
+            "ré",
+            "é",
+            "claim",
+            "of claim",
+            "letter of claim",
+        ];
+        let mut builder = PhraseSetBuilder::default();
+        let ids: Vec<PhraseId> = phrases.iter().map(|p| builder.add(p)).collect();
+        let set = builder.build();
+        for haystack in [
+            "claim, claims; reclaim",
+            "negligence negligent neglig",
+            "aaaa aa aaa a",
+            "x - y - x - y -",
+            "dear dear sirs, my dear",
+            "ré résumé é, éa",
+            "letter of claim of claimant; letter of claim",
+            "",
+        ] {
+            let counts = set.counts(haystack);
+            for (p, id) in phrases.iter().zip(&ids) {
+                assert_eq!(
+                    counts.count(*id),
+                    Phrase::new(p).count(haystack),
+                    "{p:?} in {haystack:?}"
+                );
+            }
+        }
+        assert_eq!(PhraseSet::default().counts("claim").count(ids[0]), 0);
     }
 }

@@ -1,13 +1,14 @@
 //! The figures a claim is counted by: its clinical codes (specialty, cause, injury), each
 //! chosen from a code list of the rules when it is clearly ahead, and money amounts.
 
-use crate::classify::Scored;
+use crate::classify::{PhraseCounts, Scored};
 use crate::rules::{CodeRule, Rules};
 use crate::{MAX_AMOUNT_GBP, MAX_LIST};
 
-/// The code of a list whose phrases score highest, if it is clearly ahead.
+/// The code of a list whose phrases score highest (`counts`: the phrases found in the
+/// text), if it is clearly ahead.
 pub(crate) fn best_code(
-    lower: &str,
+    counts: &PhraseCounts,
     codes: &[CodeRule],
     rules: &Rules,
 ) -> Option<(String, String)> {
@@ -17,8 +18,8 @@ pub(crate) fn best_code(
         .map(|c| {
             let mut score = 0.0;
             let mut top: Option<(&str, f64)> = None;
-            for ((p, w), searcher) in c.phrases.iter().zip(&c.searchers) {
-                if searcher.is_in(lower) {
+            for ((p, w), id) in c.phrases.iter().zip(&c.ids) {
+                if counts.is_in(*id) {
                     score += *w;
                     if top.is_none_or(|(_, t)| *w > t) {
                         top = Some((p.as_str(), *w));

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use crate::dates::Found;
 use crate::personal;
 use crate::scan::{LastByte, Lines, NextByte, WordList, Words};
+use crate::structure::Layout;
 
 /// A date read, the reading that gave it and its label or phrase.
 pub(crate) type DateRead = (NaiveDate, &'static str, &'static str);
@@ -105,8 +106,13 @@ const WEEKDAY_WORDS: &[&str] = &[
 
 /// The date the document bears: a date line near the top (alone, or after "Date:"), a
 /// "Dated this 5th day of ..." line, or a report's date label; else none.
-pub(crate) fn document_date(text: &str, lower: &str, found: &[Found]) -> Option<DateRead> {
-    if let Some((date, label)) = boxed_date(text, &["date of submission", "date of order"]) {
+pub(crate) fn document_date(
+    text: &str,
+    lower: &str,
+    layout: &Layout,
+    found: &[Found],
+) -> Option<DateRead> {
+    if let Some((date, label)) = boxed_date(layout, &["date of submission", "date of order"]) {
         return Some((date, "form_box", label));
     }
     let top_lines = 40;
@@ -233,14 +239,9 @@ const INCIDENT_BOXES: &[&str] = &[
 ];
 
 /// The first date of a form's box whose label is one of `labels`, and the label.
-fn boxed_date(text: &str, labels: &[&'static str]) -> Option<(NaiveDate, &'static str)> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(200)
-        .collect();
-    crate::structure::grid(&lines)
+fn boxed_date(layout: &Layout, labels: &[&'static str]) -> Option<(NaiveDate, &'static str)> {
+    layout
+        .grid(200)
         .into_iter()
         .filter_map(|(label, value)| Some((*labels.iter().find(|l| **l == label)?, value)))
         .find_map(|(label, value)| {
@@ -269,11 +270,12 @@ fn not_the_care_complained_of(lower: &str, f: &Found, sentence: &str) -> bool {
 pub(crate) fn incident_date(
     text: &str,
     lower: &str,
+    layout: &Layout,
     found: &[Found],
     document_date: Option<NaiveDate>,
 ) -> Option<DateRead> {
     // A labelled incident date wins.
-    if let Some((date, label)) = boxed_date(text, INCIDENT_BOXES) {
+    if let Some((date, label)) = boxed_date(layout, INCIDENT_BOXES) {
         return Some((date, "form_box", label));
     }
     let mut lines = Lines::new(text);
@@ -362,11 +364,18 @@ mod tests {
         let found = dates::find_dates(text);
         let lower = text.to_ascii_lowercase();
         assert_eq!(
-            document_date(text, &lower, &found).map(|d| d.0),
+            document_date(text, &lower, &Layout::new(text), &found).map(|d| d.0),
             NaiveDate::from_ymd_opt(2024, 3, 5)
         );
         assert_eq!(
-            incident_date(text, &lower, &found, NaiveDate::from_ymd_opt(2024, 3, 5)).map(|d| d.0),
+            incident_date(
+                text,
+                &lower,
+                &Layout::new(text),
+                &found,
+                NaiveDate::from_ymd_opt(2024, 3, 5)
+            )
+            .map(|d| d.0),
             NaiveDate::from_ymd_opt(2022, 1, 3)
         );
     }

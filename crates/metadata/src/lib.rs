@@ -275,8 +275,17 @@ pub fn analyse(
         .and_then(|e| e.subject.as_deref())
         .unwrap_or("")
         .to_lowercase();
+    // Every phrase of the rules (types, code lists, own replies), counted in one pass.
+    let phrases = rules.phrase_set.counts(&flat);
     let (doc_type, confidence, type_phrase, doc_type_candidates) = if readable {
-        classify::classify(&text, &flat, &subject, rules, extracted.media_type)
+        classify::classify(
+            &text,
+            &flat,
+            &phrases,
+            &subject,
+            rules,
+            extracted.media_type,
+        )
     } else {
         (rules::UNKNOWN.to_owned(), 0.0, String::new(), Vec::new())
     };
@@ -302,13 +311,15 @@ pub fn analyse(
         );
     }
 
+    // The first lines and the form labels among them, read once for dates and parties.
+    let layout = structure::Layout::new(&text);
     let document_date = match &extracted.email {
         Some(headers) => headers
             .date
             .as_deref()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
             .map(|d| (d, "email_header", "Date:")),
-        None => document_dates::document_date(&text, &lower, &found_dates),
+        None => document_dates::document_date(&text, &lower, &layout, &found_dates),
     };
     if let Some((_, source, label)) = document_date {
         evidence.insert("document_date", Evidence::of(source, label));
@@ -316,7 +327,7 @@ pub fn analyse(
     let document_date = document_date.map(|d| d.0);
     let claimish = family == Some(Family::Claims);
     let incident_date = if claimish {
-        document_dates::incident_date(&text, &lower, &found_dates, document_date)
+        document_dates::incident_date(&text, &lower, &layout, &found_dates, document_date)
     } else {
         None
     };
@@ -339,7 +350,7 @@ pub fn analyse(
         );
     }
     let (parties, parties_truncated, parties_evidence) =
-        parties::parties(&text, &lower, family, extracted, rules, &doc_type);
+        parties::parties(&text, &lower, &layout, family, extracted, rules, &doc_type);
     truncated |= parties_truncated;
     evidence.extend(parties_evidence);
     // Without a reference's prefix, the scheme follows from whom a claim is against, for a
@@ -366,7 +377,7 @@ pub fn analyse(
     let tells_the_care = claimish && !NO_NARRATIVE.contains(&doc_type.as_str());
     let mut code = |field: &'static str, list: &[rules::CodeRule]| {
         let (name, phrase) = tells_the_care
-            .then(|| codes::best_code(&flat, list, rules))
+            .then(|| codes::best_code(&phrases, list, rules))
             .flatten()?;
         evidence.insert(field, Evidence::of("narrative", phrase));
         Some(name)

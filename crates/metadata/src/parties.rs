@@ -9,6 +9,7 @@ use postroom_extract::Extracted;
 
 use crate::classify::Phrase;
 use crate::rules::{Family, Rules};
+use crate::structure::Layout;
 use crate::{Evidence, MAX_LIST, MAX_NAME_BYTES, Parties, scan};
 
 /// A value read and how: the reading that gave it and its label or phrase.
@@ -228,7 +229,7 @@ fn label_static(label: &str) -> &'static str {
 
 /// The most lines read for a party's structure (a court heading, a labelled block): the
 /// parties are named near the top; a longer text is not read further for them.
-const MAX_PARTY_LINES: usize = 400;
+const MAX_PARTY_LINES: usize = crate::structure::LAYOUT_LINES;
 
 /// A name that is the whole of `s` (honorifics aside): nothing else on the line.
 fn whole_name(s: &str, caps: bool) -> Option<String> {
@@ -308,18 +309,13 @@ fn personal(name: &str) -> bool {
 /// form's `Claimant` box, a column of a form's labels, a case title `X v Y`, a subject line
 /// `X – Letter of Claim`, `the Claimant, X,`; else the first of the rules' labels that names
 /// someone.
-fn claimant(text: &str, lower: &str, rules: &Rules) -> Read<String> {
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(MAX_PARTY_LINES)
-        .collect();
-    claimant_box(&lines)
-        .or_else(|| form_grid(&lines))
-        .or_else(|| versus(&lines).map(|(c, _)| (c, Evidence::of("case_title", "X v Y"))))
+fn claimant(text: &str, lower: &str, layout: &Layout, rules: &Rules) -> Read<String> {
+    let lines = layout.lines(MAX_PARTY_LINES);
+    claimant_box(lines)
+        .or_else(|| form_grid(layout))
+        .or_else(|| versus(lines).map(|(c, _)| (c, Evidence::of("case_title", "X v Y"))))
         .or_else(|| {
-            subject_name(&lines).map(|n| (n, Evidence::of("subject_line", "name – document title")))
+            subject_name(lines).map(|n| (n, Evidence::of("subject_line", "name – document title")))
         })
         .or_else(|| apposition(text, lower))
         .or_else(|| {
@@ -331,8 +327,9 @@ fn claimant(text: &str, lower: &str, rules: &Rules) -> Read<String> {
 
 /// The claimant of a form whose labels stand in a column before their values, the surest
 /// label first.
-fn form_grid(lines: &[&str]) -> Read<String> {
-    crate::structure::grid(lines)
+fn form_grid(layout: &Layout) -> Read<String> {
+    layout
+        .grid(MAX_PARTY_LINES)
         .into_iter()
         .filter_map(|(label, value)| Some((claimant_rank(&label)?, label, value)))
         .filter_map(|(rank, label, value)| {
@@ -625,6 +622,7 @@ fn defendants(text: &str, rules: &Rules) -> (Vec<String>, bool) {
 pub(crate) fn parties(
     text: &str,
     lower: &str,
+    layout: &Layout,
     family: Option<Family>,
     extracted: &Extracted,
     rules: &Rules,
@@ -669,7 +667,7 @@ pub(crate) fn parties(
         let mut defendants_evidence = (!parties.defendants.is_empty())
             .then(|| Evidence::of("organisation_name", "NHS body or practice named"));
         // A doctor named as the defendant is the one sued, not the practice they work at.
-        let doctors = doctor_defendants(text, lower);
+        let doctors = doctor_defendants(text, lower, layout);
         if !doctors.is_empty() {
             parties.defendants.retain(|d| !rules.practice.is_match(d));
             for d in doctors {
@@ -687,7 +685,7 @@ pub(crate) fn parties(
         if let Some(e) = defendants_evidence {
             evidence.push(("parties.defendants", e));
         }
-        if let Some((name, e)) = claimant(text, lower, rules) {
+        if let Some((name, e)) = claimant(text, lower, layout, rules) {
             parties.claimant = Some(name);
             evidence.push(("parties.claimant", e));
         }
@@ -748,7 +746,7 @@ fn form_name(text: &str) -> Read<String> {
 /// Doctors a claim is against, as its structure names them: the defendant of a court
 /// heading (`and Dr X Defendant`), a `Defendant:` or `Proposed defendant:` label or box,
 /// `a claim against Dr X`.
-fn doctor_defendants(text: &str, lower: &str) -> Vec<String> {
+fn doctor_defendants(text: &str, lower: &str, layout: &Layout) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |s: &str| {
         let s = s
@@ -775,12 +773,7 @@ fn doctor_defendants(text: &str, lower: &str) -> Vec<String> {
             }
         }
     };
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .take(MAX_PARTY_LINES)
-        .collect();
+    let lines = layout.lines(MAX_PARTY_LINES);
     for (i, line) in lines.iter().enumerate() {
         let l = line.to_ascii_lowercase();
         let bare = l.trim_end_matches([':', ' ']);
@@ -799,13 +792,13 @@ fn doctor_defendants(text: &str, lower: &str) -> Vec<String> {
             add(&line[line.len() - v.len()..]);
         }
     }
-    for (label, value) in crate::structure::grid(&lines) {
+    for (label, value) in layout.grid(MAX_PARTY_LINES) {
         if label.contains("defendant") && !label.contains("ref") {
             add(value);
         }
     }
     // A case title `X v Dr Y`.
-    if let Some((_, right)) = versus(&lines) {
+    if let Some((_, right)) = versus(lines) {
         add(&right);
     }
     for marker in [
@@ -1251,7 +1244,8 @@ mod tests {
     #[test]
     fn the_claimant_comes_from_a_label_a_box_or_a_case_title() {
         let rules = Rules::builtin();
-        let read = |t: &str| claimant(t, &t.to_ascii_lowercase(), rules).map(|(n, _)| n);
+        let read =
+            |t: &str| claimant(t, &t.to_ascii_lowercase(), &Layout::new(t), rules).map(|(n, _)| n);
         assert_eq!(
             read("Patient: Ann Lee\nClaimant: Bea Ray\n").as_deref(),
             Some("Bea Ray")

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use regex::{Regex, RegexBuilder};
 use serde::Deserialize;
 
-use crate::classify::Phrase;
+use crate::classify::{Phrase, PhraseId, PhraseSet, PhraseSetBuilder};
 
 /// The shipped rules.
 pub const DEFAULT_RULES: &str = include_str!("../../../rules/default.toml");
@@ -193,6 +193,8 @@ pub struct DocTypeRule {
     pub patterns: Vec<(Regex, f64)>,
     /// `phrases`' searchers, in the same order, built once.
     pub(crate) searchers: Vec<Phrase>,
+    /// `phrases`' places in the rules' `phrase_set`, in the same order.
+    pub(crate) ids: Vec<PhraseId>,
     family: Family,
     opens_case: bool,
     acknowledgement: Option<Acknowledgement>,
@@ -230,8 +232,8 @@ impl DocTypeRule {
 pub struct CodeRule {
     pub name: String,
     pub phrases: Vec<(String, f64)>,
-    /// `phrases`' searchers, in the same order, built once.
-    pub(crate) searchers: Vec<Phrase>,
+    /// `phrases`' places in the rules' `phrase_set`, in the same order.
+    pub(crate) ids: Vec<PhraseId>,
 }
 
 /// The compiled rules.
@@ -253,8 +255,8 @@ pub struct Rules {
     /// Lower-case phrases of the organisation's own replies: a text holding two of them
     /// is typed `UNKNOWN` (it is not incoming post).
     pub own_reply_phrases: Vec<String>,
-    /// `own_reply_phrases`' searchers, in the same order, built once.
-    pub(crate) own_reply_searchers: Vec<Phrase>,
+    /// `own_reply_phrases`' places in `phrase_set`, in the same order.
+    pub(crate) own_reply_ids: Vec<PhraseId>,
     pub nhs_body: Regex,
     pub practice: Regex,
     pub law_firm: Regex,
@@ -274,6 +276,9 @@ pub struct Rules {
     pub specialty: Vec<CodeRule>,
     pub cause: Vec<CodeRule>,
     pub injury: Vec<CodeRule>,
+    /// Every phrase above (the types', the code lists', the own replies') in one
+    /// searcher, built once: a text is searched for all of them in one pass.
+    pub(crate) phrase_set: PhraseSet,
 }
 
 /// Everything wrong with a rules file, reported together.
@@ -356,7 +361,7 @@ impl Builder {
                 }
                 let phrases = self.weights(&format!("codes.{list}.{}", c.name), c.phrases);
                 CodeRule {
-                    searchers: searchers(&phrases),
+                    ids: Vec::new(),
                     phrases,
                     name: c.name,
                 }
@@ -467,6 +472,7 @@ impl Rules {
                 let phrases = b.weights(&what, t.phrases);
                 DocTypeRule {
                     searchers: searchers(&phrases),
+                    ids: Vec::new(),
                     phrases,
                     patterns,
                     name: t.name,
@@ -510,7 +516,7 @@ impl Rules {
             .iter()
             .map(|p| p.to_lowercase())
             .collect();
-        let rules = Rules {
+        let mut rules = Rules {
             claim_at_start: b.anchored("references.claim", &r.claim, true),
             foi_at_start: b.anchored("references.foi", &r.foi, true),
             appeal_at_start: b.anchored("references.appeal", &r.appeal, true),
@@ -525,7 +531,7 @@ impl Rules {
             doc_min_score: file.doc_types.min_score,
             heading_lines: file.doc_types.heading_lines,
             heading_bonus: file.doc_types.heading_bonus,
-            own_reply_searchers: own_reply_phrases.iter().map(|p| Phrase::new(p)).collect(),
+            own_reply_ids: Vec::new(),
             own_reply_phrases,
             nhs_body: b.regex("parties.nhs_body", &p.nhs_body, false),
             practice: b.regex("parties.practice", &p.practice, false),
@@ -539,12 +545,32 @@ impl Rules {
             specialty: b.codes("specialty", c.specialty),
             cause: b.codes("cause", c.cause),
             injury: b.codes("injury", c.injury),
+            phrase_set: PhraseSet::default(),
         };
+        rules.build_phrase_set();
         if b.problems.is_empty() {
             Ok(rules)
         } else {
             Err(fail(b.problems))
         }
+    }
+
+    /// Places every phrase in `phrase_set` (and each its id), then builds the set.
+    fn build_phrase_set(&mut self) {
+        let mut set = PhraseSetBuilder::default();
+        for t in &mut self.doc_types {
+            t.ids = t.phrases.iter().map(|(p, _)| set.add(p)).collect();
+        }
+        for c in self
+            .specialty
+            .iter_mut()
+            .chain(&mut self.cause)
+            .chain(&mut self.injury)
+        {
+            c.ids = c.phrases.iter().map(|(p, _)| set.add(p)).collect();
+        }
+        self.own_reply_ids = self.own_reply_phrases.iter().map(|p| set.add(p)).collect();
+        self.phrase_set = set.build();
     }
 
     /// The declared type of that name (none for `UNKNOWN` or a name not declared).
