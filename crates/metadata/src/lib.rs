@@ -529,6 +529,25 @@ mod tests {
     }
 
     #[test]
+    fn a_type_too_close_to_call_is_unknown_with_its_candidates() {
+        // As much a letter of claim as a letter of response: no guess.
+        let letter = "5 March 2024\n\nDear Sirs\n\nWe write about the letter of claim, breach of \
+            duty and the letter of response.\n\nYours faithfully\nHartley & Moss Solicitors\n";
+        let meta = read(letter, Rules::builtin());
+        assert!(meta.doc_type_confidence < classify::UNDECIDED, "{meta:?}");
+        assert_eq!(meta.doc_type, "unknown");
+        let candidates: Vec<&str> = meta
+            .doc_type_candidates
+            .iter()
+            .map(|c| c.doc_type.as_str())
+            .collect();
+        assert!(
+            candidates.contains(&"letter_of_response") && candidates.contains(&"letter_of_claim"),
+            "{candidates:?}"
+        );
+    }
+
+    #[test]
     fn a_declared_type_is_read_as_its_family_says() {
         let letter = "Formal complaint\n\n5 March 2024\n\nDear Sirs\nThis is a formal complaint about \
             the care of our client Jane Smith (your ref CNST/24/004512) at Fenbrook NHS Foundation \
