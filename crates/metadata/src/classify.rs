@@ -12,20 +12,7 @@ use crate::rules::{Rules, UNKNOWN};
 
 /// Whitespace runs (line breaks included) as single spaces.
 pub(crate) fn flatten(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut space = false;
-    for c in s.chars() {
-        if c.is_whitespace() {
-            if !space {
-                out.push(' ');
-            }
-            space = true;
-        } else {
-            out.push(c);
-            space = false;
-        }
-    }
-    out
+    flatten_chars(s.chars(), s.len())
 }
 
 /// `flatten(&s.to_lowercase())` in one pass, without the lower-cased copy between.
@@ -35,9 +22,14 @@ pub(crate) fn flatten_lowercase(s: &str) -> String {
     if s.contains('Σ') {
         return flatten(&s.to_lowercase());
     }
-    let mut out = String::with_capacity(s.len());
+    flatten_chars(s.chars().flat_map(char::to_lowercase), s.len())
+}
+
+/// The characters with each whitespace run as one space.
+fn flatten_chars(chars: impl Iterator<Item = char>, capacity: usize) -> String {
+    let mut out = String::with_capacity(capacity);
     let mut space = false;
-    let mut push = |c: char| {
+    for c in chars {
         if c.is_whitespace() {
             if !space {
                 out.push(' ');
@@ -46,13 +38,6 @@ pub(crate) fn flatten_lowercase(s: &str) -> String {
         } else {
             out.push(c);
             space = false;
-        }
-    };
-    for c in s.chars() {
-        if c.is_ascii() {
-            push(c.to_ascii_lowercase());
-        } else {
-            c.to_lowercase().for_each(&mut push);
         }
     }
     out
