@@ -414,7 +414,20 @@ pub async fn list_cases(table: &dyn Table) -> Result<Vec<Item>, StoreError> {
     Ok(cases)
 }
 
-/// A case and everything under it (documents by date, letters, events).
+/// The most events a case's view holds: the latest.
+pub const CASE_EVENTS_SHOWN: usize = 500;
+
+/// The first key after every key that starts with `prefix` (its last byte raised: the
+/// prefixes here end in `#`).
+fn after_prefix(prefix: &str) -> String {
+    let mut bytes = prefix.as_bytes().to_vec();
+    if let Some(last) = bytes.last_mut() {
+        *last += 1;
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| prefix.to_owned())
+}
+
+/// A case and everything under it (documents by date, letters, its latest events).
 pub async fn show_case(
     table: &dyn Table,
     case_ref: &str,
@@ -425,7 +438,29 @@ pub async fn show_case(
     else {
         return Ok(None);
     };
-    let mut under = table.query_all(&Query::new(keys::case(case_ref))).await?;
+    // Everything under the case in its stored order, but of its events (one a view, so
+    // without end) only the latest `CASE_EVENTS_SHOWN`.
+    let pk = keys::case(case_ref);
+    let mut under = table
+        .query_all(&Query::new(&pk).before(keys::EVENT_PREFIX))
+        .await?;
+    let mut events = table
+        .query(
+            &Query::new(&pk)
+                .prefix(keys::EVENT_PREFIX)
+                .descending()
+                .limit(CASE_EVENTS_SHOWN as u32),
+        )
+        .await?
+        .items;
+    events.truncate(CASE_EVENTS_SHOWN);
+    events.reverse();
+    under.extend(events);
+    under.extend(
+        table
+            .query_all(&Query::new(&pk).from(after_prefix(keys::EVENT_PREFIX)))
+            .await?,
+    );
     under.retain(|i| i.get("SK").and_then(Value::as_str) != Some(keys::META));
     Ok(Some((case, under)))
 }

@@ -313,6 +313,8 @@ pub struct CasePage {
     pub error: Option<FormError>,
     pub csrf: String,
     pub timeline: Vec<HistoryRow>,
+    /// The timeline holds as many events as a case's view reads: older ones may exist.
+    pub timeline_full: bool,
 }
 
 #[derive(Debug, Template)]

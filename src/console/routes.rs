@@ -926,6 +926,12 @@ pub(super) async fn case_page(
         letters: letters_of(&view),
         csrf: session.csrf.clone(),
         timeline: events_of(&view),
+        timeline_full: view
+            .entries
+            .iter()
+            .filter(|e| matches!(e, crate::views::CaseEntry::Event(_)))
+            .count()
+            >= crate::cases::CASE_EVENTS_SHOWN,
     };
     Ok(pages::render(&page).into_response())
 }

@@ -2344,3 +2344,37 @@ async fn a_document_viewed_often_shows_its_latest_events_and_links_the_rest() {
         .expect("the trail");
     assert!(events.len() >= 58, "{} events", events.len());
 }
+
+/// A case viewed often reads only its latest events (each view adds one): its page says
+/// so once the timeline is full, and still lists its documents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_viewed_often_reads_its_latest_events_only() {
+    let c = console().await;
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let path = "/cases/CNST%2F25%2F008879";
+    let (status, first) = c.page(path, &handler).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    assert!(!first.contains("Only the latest events are shown"));
+    for _ in 0..postroom::cases::CASE_EVENTS_SHOWN {
+        c.page(path, &handler).await;
+    }
+    let (_, html) = c.page(path, &handler).await;
+    assert!(html.contains("Only the latest events are shown"), "{html}");
+    assert!(
+        html.contains("01-letter-of-claim.pdf"),
+        "its documents still listed"
+    );
+    let view = c
+        .app
+        .cases
+        .view("CNST/25/008879")
+        .await
+        .expect("the case")
+        .expect("it exists");
+    let events = view
+        .entries
+        .iter()
+        .filter(|e| matches!(e, postroom::views::CaseEntry::Event(_)))
+        .count();
+    assert_eq!(events, postroom::cases::CASE_EVENTS_SHOWN);
+}

@@ -293,11 +293,26 @@ impl DynamoTable {
             expr.name("#pk", pk_name),
             expr.value(":pk", AttributeValue::S(query.pk.clone()))
         );
+        query.validate()?;
         if !query.sk_prefix.is_empty() {
             key_condition.push_str(&format!(
                 " AND begins_with({}, {})",
                 expr.name("#sk", sk_name),
                 expr.value(":skp", AttributeValue::S(query.sk_prefix.clone()))
+            ));
+        }
+        if let Some(before) = &query.sk_before {
+            key_condition.push_str(&format!(
+                " AND {} < {}",
+                expr.name("#sk", sk_name),
+                expr.value(":skb", AttributeValue::S(before.clone()))
+            ));
+        }
+        if let Some(from) = &query.sk_from {
+            key_condition.push_str(&format!(
+                " AND {} >= {}",
+                expr.name("#sk", sk_name),
+                expr.value(":skf", AttributeValue::S(from.clone()))
             ));
         }
         let out = self

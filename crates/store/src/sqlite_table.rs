@@ -325,9 +325,18 @@ fn prefix_query(index: bool, query: &Query) -> StoreResult<PageSpec> {
     } else {
         ("pk", &["sk"])
     };
+    query.validate()?;
     let key_col = order_cols[0];
     let mut sql = format!("SELECT * FROM items WHERE {part_col} = ?");
     let mut args = vec![V::Text(query.pk.clone())];
+    if let Some(before) = &query.sk_before {
+        sql.push_str(&format!(" AND {key_col} < ?"));
+        args.push(V::Text(before.clone()));
+    }
+    if let Some(from) = &query.sk_from {
+        sql.push_str(&format!(" AND {key_col} >= ?"));
+        args.push(V::Text(from.clone()));
+    }
     if !query.sk_prefix.is_empty() {
         sql.push_str(&format!(" AND {key_col} >= ?"));
         args.push(V::Text(query.sk_prefix.clone()));

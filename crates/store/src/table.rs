@@ -243,11 +243,16 @@ pub(crate) fn validate_transaction(ops: &[TxOp]) -> StoreResult<()> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(pub String);
 
-/// A query on a partition: items whose sort key starts with `sk_prefix`, ordered by it.
+/// A query on a partition: items whose sort key starts with `sk_prefix` (or, instead,
+/// sorts before `sk_before` or from `sk_from` on), ordered by it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     pub pk: String,
     pub sk_prefix: String,
+    /// Only sort keys below this one (not with a prefix or `sk_from`).
+    pub sk_before: Option<String>,
+    /// Only sort keys from this one on (not with a prefix or `sk_before`).
+    pub sk_from: Option<String>,
     pub descending: bool,
     /// At most this many items a page (a page also stops at 1 MB).
     pub limit: Option<u32>,
@@ -265,6 +270,33 @@ impl Query {
     pub fn prefix(mut self, sk_prefix: impl Into<String>) -> Self {
         self.sk_prefix = sk_prefix.into();
         self
+    }
+
+    /// Only the sort keys that sort before `sk` (a key condition of its own: not with a
+    /// prefix or `from`).
+    pub fn before(mut self, sk: impl Into<String>) -> Self {
+        self.sk_before = Some(sk.into());
+        self
+    }
+
+    /// Only the sort keys from `sk` on (not with a prefix or `before`).
+    pub fn from(mut self, sk: impl Into<String>) -> Self {
+        self.sk_from = Some(sk.into());
+        self
+    }
+
+    /// A query asks for one condition on the sort key at most (as DynamoDB's key
+    /// conditions allow).
+    pub fn validate(&self) -> StoreResult<()> {
+        let conditions = usize::from(!self.sk_prefix.is_empty())
+            + usize::from(self.sk_before.is_some())
+            + usize::from(self.sk_from.is_some());
+        if conditions > 1 {
+            return Err(StoreError::invalid(
+                "a query takes one condition on the sort key: a prefix, before or from",
+            ));
+        }
+        Ok(())
     }
 
     pub fn descending(mut self) -> Self {

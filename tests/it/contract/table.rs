@@ -383,6 +383,23 @@ pub async fn query_order_and_prefix(table: Arc<dyn Table>) {
         .await
         .expect("query");
     assert!(missing.is_empty());
+    // Everything but the events: the keys before them and from just after them.
+    let before = table
+        .query_all(&Query::new(pk).before("EVENT#"))
+        .await
+        .expect("query");
+    assert_eq!(sks(&before).len(), 5, "{:?}", sks(&before));
+    assert!(sks(&before).iter().all(|k| k.starts_with("DOC#")));
+    let after = table
+        .query_all(&Query::new(pk).from("EVENT$").descending())
+        .await
+        .expect("query");
+    assert_eq!(sks(&after), ["META", "LETTER#l-1"]);
+    let both = table
+        .query(&Query::new(pk).prefix("DOC#").before("E"))
+        .await
+        .expect_err("two conditions on the sort key");
+    assert!(matches!(both, StoreError::Invalid { .. }), "{both}");
 }
 
 pub async fn query_pages_by_limit(table: Arc<dyn Table>) {
