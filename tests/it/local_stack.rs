@@ -81,6 +81,18 @@ async fn sdk(endpoint: &str) -> aws_config::SdkConfig {
         .build()
 }
 
+/// An id of this run, which makes each upload new (so a test can run again against the
+/// same stack).
+pub(crate) fn run_id() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos()
+    )
+}
+
 /// Clients of the stack's S3, SQS and table.
 pub(crate) async fn clients(
     stack: &LocalStack,
@@ -193,13 +205,7 @@ async fn uploads_are_filed_acknowledged_and_quarantined_through_the_deployed_sha
 
     // A run id makes each upload new (new bytes, new keys), so the test can run again
     // against the same stack: a trailing PDF comment, an extra mail header.
-    let run = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-    );
+    let run = run_id();
     let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let read = |name: &str| std::fs::read(samples.join(name)).expect("sample");
     let mut claim = read("01-letter-of-claim.pdf");
@@ -426,13 +432,7 @@ async fn a_scanned_letter_goes_through_the_ocr_queue_and_is_filed_on_its_claim()
     };
     let (s3, sqs, table) = clients(&stack).await;
     let limit = Duration::from_secs(180);
-    let run = format!(
-        "{:x}",
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos()
-    );
+    let run = run_id();
     let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
     let read = |name: &str| {
         let mut bytes = std::fs::read(samples.join(name)).expect("sample");

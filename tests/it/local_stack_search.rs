@@ -19,10 +19,7 @@ async fn an_uploaded_document_is_found_through_the_search_function() {
     let settings = AwsSettings::load_with_endpoint(&stack.endpoint).await;
     let blobs = S3Blobs::new(&settings, &stack.bucket);
     let (s3, _, _) = crate::local_stack::clients(&stack).await;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
+    let nanos = crate::local_stack::run_id();
     // A word no other document has, and a fictional writer.
     let word = format!("quokkamarmalade{nanos}");
     let email = format!(

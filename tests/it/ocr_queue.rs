@@ -15,9 +15,7 @@ use postroom::handlers::handle_scans;
 use postroom::ingest::{Ingest, IngestSettings, Outcome, ScanQueue, ScanRequest};
 use postroom::model::{IngestStatus, keys};
 use postroom::scanning::Scanner;
-use postroom::store::{
-    Filters, Item, Key, Query, Search, SearchRequest, SqliteSearch, StoreError, Stores,
-};
+use postroom::store::{Filters, Item, Key, Query, Search, SqliteSearch, StoreError, Stores};
 use serde_json::{Value, json};
 
 use crate::ingest::FixedClock;
@@ -162,18 +160,7 @@ async fn hits(search: &dyn Search, query: &str, case: &str) -> Vec<String> {
         case_ref: Some(case.to_owned()),
         ..Filters::default()
     };
-    let request = SearchRequest::parse(query)
-        .expect("parses")
-        .filters(filters)
-        .limit(10);
-    search
-        .query(&request)
-        .await
-        .expect("query")
-        .hits
-        .into_iter()
-        .map(|h| h.doc_id)
-        .collect()
+    crate::search::hits(search, query, filters).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,7 +47,8 @@ async fn ingest_text(app: &App, key: &str, text: &str) -> postroom::ingest::Outc
     app.ingest().ingest(&obj).await.expect("ingest")
 }
 
-async fn hits(search: &dyn Search, query: &str, filters: Filters) -> Vec<String> {
+/// The ids of a query's first ten hits.
+pub(crate) async fn hits(search: &dyn Search, query: &str, filters: Filters) -> Vec<String> {
     let request = SearchRequest::parse(query)
         .expect("parses")
         .filters(filters)

@@ -537,16 +537,13 @@ impl Batch {
         if self.pending.is_empty() {
             return;
         }
-        let pending = std::mem::take(&mut self.pending);
-        let docs: Vec<SearchDoc> = pending.iter().map(|(_, d)| d.clone()).collect();
+        let (places, docs): (Vec<usize>, Vec<SearchDoc>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
         if let Err(e) = index.index_many(&docs).await {
-            for (i, doc) in &pending {
-                let group = messages[*i]
-                    .group
-                    .clone()
-                    .unwrap_or_else(|| doc.doc_id.clone());
-                self.failed.insert(*i);
-                self.failed_groups.insert(group);
+            for (i, doc) in places.into_iter().zip(docs) {
+                self.failed.insert(i);
+                self.failed_groups
+                    .insert(messages[i].group.clone().unwrap_or(doc.doc_id));
             }
             self.errors.push(e);
         }

@@ -200,7 +200,7 @@ async fn invoked(
 #[tokio::test]
 async fn a_poison_change_fails_its_own_document_only() {
     use postroom::store::lambda_search::{ChangeMessage, SearchChange, apply_changes};
-    use postroom::store::{DirBlobs, Search as _, SearchDoc, SearchRequest, TantivySearch};
+    use postroom::store::{DirBlobs, Filters, SearchDoc, TantivySearch};
     let dir = tempfile::tempdir().expect("a temporary folder");
     let blobs = DirBlobs::open(dir.path().join("blobs")).expect("blobs");
     let index = TantivySearch::in_memory().expect("index");
@@ -229,23 +229,20 @@ async fn a_poison_change_fails_its_own_document_only() {
         "the poison and its group's later change"
     );
     assert_eq!(errors.len(), 1);
-    let ids = |q: &str| {
-        let index = index.clone();
-        let q = q.to_owned();
-        async move {
-            index
-                .query(&SearchRequest::parse(&q).expect("parses"))
-                .await
-                .expect("query")
-                .hits
-                .into_iter()
-                .map(|h| h.doc_id)
-                .collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(ids("gamma").await, ["c"]);
-    assert_eq!(ids("second").await, ["a"], "a's changes applied in order");
-    assert!(ids("beta").await.is_empty());
+    assert_eq!(
+        crate::search::hits(&index, "gamma", Filters::default()).await,
+        ["c"]
+    );
+    assert_eq!(
+        crate::search::hits(&index, "second", Filters::default()).await,
+        ["a"],
+        "a's changes applied in order"
+    );
+    assert!(
+        crate::search::hits(&index, "beta", Filters::default())
+            .await
+            .is_empty()
+    );
     // Of no known group: everything after it waits.
     let batch = [
         message(6, None, "not a change".into()),
