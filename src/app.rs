@@ -207,6 +207,14 @@ impl App {
     /// Opens the configured stores and builds every use case on the system clock.
     pub async fn open(config: Config, front: Front) -> Result<App, AppError> {
         let stores = open_stores(&config).await?;
+        if config.backend == crate::config::BackendKind::Local {
+            // A home made before cases were listed from the index: list them, once. On
+            // AWS `postroom cases relist` does it (the functions may not scan).
+            let relisted = crate::cases::listing::relist_once(stores.table.as_ref()).await?;
+            if relisted > 0 {
+                tracing::info!(relisted, "cases given their place in the cases list");
+            }
+        }
         let queue = match front.acknowledgements {
             Acknowledgements::Queue => queue_sink(&config).await,
             _ => None,

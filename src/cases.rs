@@ -13,6 +13,7 @@ use crate::views::{
 };
 
 pub mod import;
+pub mod listing;
 pub mod matching;
 pub mod suggest;
 
@@ -50,6 +51,23 @@ impl Cases {
     /// Every case, by reference.
     pub async fn list(&self) -> Result<Vec<Item>, StoreError> {
         list_cases(self.table.as_ref()).await
+    }
+
+    /// Gives every case recorded before cases were listed from the index its place in
+    /// the list (once: `listing::relist`); how many it changed.
+    pub async fn relist(&self) -> Result<usize, StoreError> {
+        listing::relist(self.table.as_ref()).await
+    }
+
+    /// One page of the claims, appeals and advice cases `filter` selects (by kind, status
+    /// and reference), after `after` (a position an earlier page gave).
+    pub async fn page(
+        &self,
+        filter: &listing::CaseFilter,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Paged<CaseSummary>, StoreError> {
+        listing::page(self.table.as_ref(), filter, after, limit).await
     }
 
     /// A case and what is recorded under it, or `None` when there is no such case.
@@ -393,25 +411,10 @@ pub enum CaseError {
     Store(#[from] StoreError),
 }
 
-/// Every case, by reference.
+/// Every case, by reference (claims, appeals and advice from the cases list's index,
+/// FOI requests from their register: `listing::all_cases`).
 pub async fn list_cases(table: &dyn Table) -> Result<Vec<Item>, StoreError> {
-    let mut cases = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = table.scan(0, 1, cursor.as_ref()).await?;
-        cases.extend(page.items.into_iter().filter(|i| {
-            i.get("SK").and_then(Value::as_str) == Some(keys::META)
-                && i.get("PK")
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| p.starts_with(keys::CASE_PREFIX))
-        }));
-        match page.next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    cases.sort_by(|a, b| a["PK"].as_str().cmp(&b["PK"].as_str()));
-    Ok(cases)
+    listing::all_cases(table).await
 }
 
 /// The most events a case's view holds: the latest.

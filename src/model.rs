@@ -146,6 +146,15 @@ pub mod keys {
     pub const REMINDER_PREFIX: &str = "REMINDER#";
     /// The partition key prefix of cases.
     pub const CASE_PREFIX: &str = "CASE#";
+    /// GSI1's partition listing the cases that are not FOI requests (those are listed by
+    /// their register, `FOI#<status>`), sort key `case_listing`.
+    pub const CASES: &str = "CASES";
+
+    /// A case's GSI1 sort key in `CASES`: its kind, its status, its reference (so a kind,
+    /// or a kind in one status, is a prefix).
+    pub fn case_listing(kind: &str, status: &str, case_ref: &str) -> String {
+        format!("{kind}#{status}#{case_ref}")
+    }
 
     /// A letter under its case (`SK`).
     pub fn letter(letter_id: &str) -> String {

@@ -42,7 +42,9 @@ use crate::calendar::Calendar;
 use crate::clock::Clock;
 use crate::metadata::{Rules, references};
 use crate::model::keys;
-use crate::store::{Condition, Item, Key, Query, StoreError, Table, TxOp, Update};
+use crate::store::{
+    Condition, GSI1_PK, GSI1_SK, Item, Key, Query, StoreError, Table, TxOp, Update,
+};
 
 use super::CaseError;
 use super::matching::{self, KeyKind, MatchKey};
@@ -863,8 +865,14 @@ async fn land(
                     },
                 );
                 let names: Vec<&str> = fill.iter().map(|(n, _)| *n).collect();
+                // A status filled in moves the case in the cases list.
+                let mut filled = stored.clone();
                 for (name, value) in fill {
+                    filled.insert(name.to_owned(), value.clone());
                     update = update.set(name, value);
+                }
+                if let Some((pk, sk)) = super::listing::listing_keys(&filled) {
+                    update = update.set(GSI1_PK, pk).set(GSI1_SK, sk);
                 }
                 let ops = vec![
                     TxOp::Update(update),
@@ -963,6 +971,7 @@ async fn create(
     for (name, value) in case.fields() {
         item.insert(name.to_owned(), value);
     }
+    let mut item = super::listing::with_listing(item);
     if case.kind == Kind::Foi {
         // The request's clock, started on the day it was opened.
         let opening = crate::foi::service::opening_fields(

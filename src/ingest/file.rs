@@ -330,7 +330,7 @@ impl Ingest {
                 });
             } else if opens {
                 opened = true;
-                let mut case = item(json!({
+                let mut case = crate::cases::listing::with_listing(item(json!({
                     "PK": keys::case(reference),
                     "SK": keys::META,
                     "case_ref": reference,
@@ -345,7 +345,7 @@ impl Ingest {
                     "opened": now,
                     "opened_by": doc_id,
                     "version": 1,
-                }));
+                })));
                 if let Some(quoted) = &quoted {
                     case.insert("quoted_reference".into(), json!(quoted));
                 }

@@ -597,6 +597,24 @@ fn the_cli_imports_cases() {
     assert_eq!(code, 0, "{stdout}{stderr}");
     let (_, listed, _) = run(cli().args(["cases", "show", "ELS/19/000342"]));
     assert!(listed.contains("case_imported by importer"), "{listed}");
+    // Listed from the index, FOI requests with the rest; relisting finds nothing to do.
+    let (code, listed, stderr) = run(cli().args(["cases", "list"]));
+    assert_eq!(code, 0, "{stderr}");
+    for reference in [
+        "CNST/24/004512",
+        "ELS/19/000342",
+        "FOI_6405",
+        "SHA/23456",
+        "REV/1207",
+    ] {
+        assert!(listed.contains(reference), "{reference}: {listed}");
+    }
+    let (code, relisted, stderr) = run(cli().args(["cases", "relist"]));
+    assert_eq!(
+        (code, relisted.trim()),
+        (0, "0 cases given their place in the cases list."),
+        "{stderr}"
+    );
 
     // A file that cannot be read at all: exit 2, nothing else.
     let bad_header = dir.path().join("bad.csv");
@@ -671,4 +689,230 @@ fn documents_list_shows_each_documents_filing() {
         .args(["documents", "list"]));
     assert_eq!(code, 0);
     assert_eq!(plain.lines().count(), listed.len(), "{plain}");
+}
+
+/// A CSV of `claims` claims and `appeals` appeals, their statuses in turn open, closed
+/// and settled, and one FOI request.
+fn many_cases(claims: usize, appeals: usize) -> String {
+    let statuses = ["open", "closed", "settled"];
+    let mut csv = String::from("reference,kind,claimant,opened,status\n");
+    for i in 0..claims {
+        csv.push_str(&format!(
+            "CNST/25/{:06},claim,Claimant {i},2025-01-02,{}\n",
+            100 + i,
+            statuses[i % 3]
+        ));
+    }
+    for i in 0..appeals {
+        csv.push_str(&format!(
+            "SHA/{:05},appeal,Appellant {i},2025-01-03,{}\n",
+            20000 + i,
+            statuses[i % 3]
+        ));
+    }
+    csv.push_str("FOI_7100,foi,Some Requester,2025-01-04,\n");
+    csv
+}
+
+/// Every case a filter selects, read a page of `limit` at a time: the references in
+/// order, and how many pages it took.
+async fn listed(
+    app: &App,
+    kind: Option<&str>,
+    status: Option<&str>,
+    limit: u32,
+) -> (Vec<String>, usize) {
+    let filter = postroom::cases::listing::CaseFilter {
+        kind: kind.map(str::to_owned),
+        status: status.map(str::to_owned),
+    };
+    let mut refs = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let page = app
+            .cases
+            .page(&filter, after.as_deref(), limit)
+            .await
+            .expect("a page");
+        pages += 1;
+        assert!(page.items.len() <= limit as usize);
+        refs.extend(page.items.into_iter().map(|c| c.case_ref));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return (refs, pages),
+        }
+        assert!(pages < 1_000, "the pages end");
+    }
+}
+
+/// The cases list reads its index (GSI1 `CASES`): by kind, then status, then
+/// reference, a page at a time, each filter a prefix of it; FOI requests are not in it
+/// (their register lists them) but are in the list of every case.
+#[tokio::test]
+async fn the_cases_list_pages_its_index_by_kind_and_status() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = open(&dir);
+    let report = import(&app, many_cases(40, 7).as_bytes()).await;
+    assert!(report.rows.iter().all(|r| r.status == RowStatus::Created));
+    // And a claim opened by its letter of claim, as post.
+    let (_, letter) = postroom::demo::SAMPLES
+        .iter()
+        .find(|(n, _)| *n == "01-letter-of-claim.pdf")
+        .expect("sample");
+    let obj = app
+        .ingest()
+        .stage(
+            "inbox/claim.pdf",
+            bytes::Bytes::from_static(letter),
+            "local",
+        )
+        .await
+        .expect("stage");
+    let by_post = app.ingest().ingest(&obj).await.expect("ingest");
+    let by_post = by_post.case_ref.expect("a claim opened by post");
+    assert_eq!(case(&app, &by_post).await["kind"], "claim");
+
+    let (all, pages) = listed(&app, None, None, 10).await;
+    let mut expected: Vec<(String, String, String)> = Vec::new();
+    for i in 0..40 {
+        let status = ["open", "closed", "settled"][i % 3];
+        expected.push((
+            "claim".into(),
+            status.into(),
+            format!("CNST/25/{:06}", 100 + i),
+        ));
+    }
+    for i in 0..7 {
+        let status = ["open", "closed", "settled"][i % 3];
+        expected.push((
+            "appeal".into(),
+            status.into(),
+            format!("SHA/{:05}", 20000 + i),
+        ));
+    }
+    expected.push(("claim".into(), "open".into(), by_post.clone()));
+    expected.sort();
+    let refs = |e: &[(String, String, String)]| e.iter().map(|c| c.2.clone()).collect::<Vec<_>>();
+    assert_eq!(all, refs(&expected), "by kind, status, reference");
+    assert_eq!(pages, expected.len().div_ceil(10));
+
+    let (closed_claims, _) = listed(&app, Some("claim"), Some("closed"), 5).await;
+    let want: Vec<_> = expected
+        .iter()
+        .filter(|c| c.0 == "claim" && c.1 == "closed")
+        .cloned()
+        .collect();
+    assert_eq!(closed_claims, refs(&want));
+
+    // Open cases of every kind: one prefix a kind, pages running across them.
+    let (open, _) = listed(&app, None, Some("open"), 4).await;
+    let want: Vec<_> = expected.iter().filter(|c| c.1 == "open").cloned().collect();
+    assert_eq!(open, refs(&want));
+    assert!(
+        open.iter().any(|r| r.starts_with("SHA/")) && open.iter().any(|r| r.starts_with("CNST/"))
+    );
+
+    let (appeals, _) = listed(&app, Some("appeal"), None, 100).await;
+    assert_eq!(appeals.len(), 7);
+    assert!(listed(&app, Some("advice"), None, 100).await.0.is_empty());
+
+    // FOI requests are listed by their register, and with every case.
+    assert!(!all.iter().any(|r| r.starts_with("FOI_")));
+    let every = app.cases.summaries().await.expect("every case");
+    assert!(every.iter().any(|c| c.case_ref == "FOI_7100"));
+    assert_eq!(every.len(), expected.len() + 1);
+
+    // What the list does not have, and positions it did not give, are refused.
+    for (kind, status, after) in [
+        (Some("foi"), None, None),
+        (Some("lawsuit"), None, None),
+        (None, Some("under review!"), None),
+        (None, None, Some("7.")),
+        (None, None, Some("nonsense")),
+        (None, None, Some("0.zz")),
+        (Some("claim"), None, Some("1.")),
+    ] {
+        let filter = postroom::cases::listing::CaseFilter {
+            kind: kind.map(str::to_owned),
+            status: status.map(str::to_owned),
+        };
+        let refused = app.cases.page(&filter, after, 10).await;
+        assert!(
+            matches!(refused, Err(postroom::store::StoreError::Invalid { .. })),
+            "{kind:?} {status:?} {after:?}: {refused:?}"
+        );
+    }
+}
+
+/// Case records written before cases were listed from the index are listed once
+/// `relist` has run (the embedded default runs it when it opens); a status filled in by
+/// an import moves the case in the list.
+#[tokio::test]
+async fn cases_recorded_before_the_list_are_relisted_and_move_with_their_status() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = open(&dir);
+    let table = &app.stores.table;
+    let old = |reference: &str, status: Option<&str>, version: Option<u64>| {
+        let mut item = Item::new();
+        item.insert("PK".into(), keys::case(reference).into());
+        item.insert("SK".into(), keys::META.into());
+        item.insert("case_ref".into(), reference.into());
+        item.insert("kind".into(), "claim".into());
+        if let Some(status) = status {
+            item.insert("status".into(), status.into());
+        }
+        if let Some(version) = version {
+            item.insert("version".into(), version.into());
+        }
+        item
+    };
+    for item in [
+        old("CNST/20/000001", Some("open"), Some(3)),
+        old("CNST/20/000002", None, None),
+    ] {
+        table
+            .put(item, postroom::store::Condition::None)
+            .await
+            .expect("put");
+    }
+    assert!(
+        listed(&app, None, None, 10).await.0.is_empty(),
+        "not listed yet"
+    );
+    assert_eq!(
+        postroom::cases::listing::relist_once(table.as_ref())
+            .await
+            .expect("relist"),
+        2
+    );
+    assert_eq!(
+        listed(&app, None, None, 10).await.0,
+        ["CNST/20/000001", "CNST/20/000002"]
+    );
+    // Once done, opening again reads nothing more; relisting again changes nothing.
+    assert_eq!(
+        postroom::cases::listing::relist_once(table.as_ref())
+            .await
+            .expect("relist"),
+        0
+    );
+    assert_eq!(app.cases.relist().await.expect("relist"), 0);
+    assert_eq!(case(&app, "CNST/20/000001").await["version"], 3);
+
+    // The import fills in the bare case's status: it moves to the closed claims.
+    let report = import(
+        &app,
+        b"reference,kind,claimant,opened,status\nCNST/20/000002,claim,Jo Example,2020-01-01,closed\n",
+    )
+    .await;
+    assert_eq!(report.rows[0].status, RowStatus::Updated, "{report:?}");
+    assert_eq!(
+        listed(&app, Some("claim"), Some("closed"), 10).await.0,
+        ["CNST/20/000002"]
+    );
+    assert_eq!(
+        listed(&app, Some("claim"), Some("open"), 10).await.0,
+        ["CNST/20/000001"]
+    );
 }

@@ -158,6 +158,10 @@ pub enum CasesCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Give every case recorded before this version its place in the cases list (read
+    /// from an index). Runs by itself on the embedded default; on AWS run it once after
+    /// upgrading. Reads the whole table once; running it again does nothing.
+    Relist,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,5 +1,6 @@
 //! `postroom cases`: every case, one case with its documents, letters and events, or
-//! existing cases brought in from a CSV file (`cases import`).
+//! existing cases brought in from a CSV file (`cases import`), or the cases list's index
+//! brought up to date (`cases relist`).
 
 use std::process::ExitCode;
 
@@ -30,6 +31,11 @@ pub async fn run(app: &App, cmd: &CasesCmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CasesCmd::Import { file, json } => import(app, file, *json).await,
+        CasesCmd::Relist => {
+            let changed = app.cases.relist().await?;
+            out!("{changed} cases given their place in the cases list.");
+            Ok(ExitCode::SUCCESS)
+        }
         CasesCmd::Show { reference } => {
             let Some(view) = app.cases.view(reference).await? else {
                 eprintln!("postroom: no case {reference}");
