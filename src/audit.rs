@@ -73,6 +73,73 @@ pub struct Actor {
     pub channel: &'static str,
 }
 
+/// Where a trail is read from: the events recorded on an object, or those a person
+/// recorded (their index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source<'a> {
+    Object(Object<'a>),
+    Person(&'a str),
+}
+
+/// A page of a trail, newest first, and the position of the next page.
+#[derive(Debug, Clone)]
+pub struct TrailPage {
+    pub events: Vec<(Subject, EventEntry)>,
+    pub next: Option<String>,
+}
+
+/// An event's place in a trail: its time, its object's partition, its key. Unique, and
+/// the same whichever source it is read from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Identity(String, String, String);
+
+impl Identity {
+    fn of(item: &crate::store::Item) -> Option<Identity> {
+        let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
+        Some(Identity(text("at")?, text("PK")?, text("SK")?))
+    }
+}
+
+/// Where a trail's page ended: the last event shown, and which sources have no more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TrailPosition {
+    below: Option<Identity>,
+    done: Vec<bool>,
+}
+
+impl TrailPosition {
+    /// As text (URL-safe): JSON, hex-encoded.
+    fn encode(&self) -> String {
+        let below = self
+            .below
+            .as_ref()
+            .map(|b| json!([b.0, b.1, b.2]))
+            .unwrap_or(Value::Null);
+        hex::encode(json!({"below": below, "done": self.done}).to_string())
+    }
+
+    fn decode(text: &str, sources: usize) -> Result<TrailPosition, StoreError> {
+        let bad = || StoreError::Invalid {
+            what: "a page position that this trail did not give".into(),
+        };
+        let bytes = hex::decode(text).map_err(|_| bad())?;
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            below: Option<(String, String, String)>,
+            done: Vec<bool>,
+        }
+        let raw: Raw = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+        if raw.done.len() != sources || raw.below.is_none() {
+            return Err(bad());
+        }
+        Ok(TrailPosition {
+            below: raw.below.map(|(a, b, c)| Identity(a, b, c)),
+            done: raw.done,
+        })
+    }
+}
+
 /// The audit trail over the table.
 #[derive(Debug, Clone)]
 pub struct Audit {
@@ -129,7 +196,8 @@ impl Audit {
         }))
     }
 
-    /// The events recorded on an object, oldest first.
+    /// Every event recorded on an object, oldest first (the whole trail, however long:
+    /// pages read `latest` or `trail`).
     pub async fn events(&self, object: Object<'_>) -> Result<Vec<EventEntry>, StoreError> {
         let items = self
             .table
@@ -177,28 +245,133 @@ impl Audit {
         Ok((events, older))
     }
 
-    /// The events a person recorded, newest first (at most `limit`), each with the
-    /// object it was recorded on.
-    pub async fn by_person(
+    /// One page of the trail of `sources` together, newest first: at most `limit`
+    /// events, each with the object it was recorded on and once however many sources
+    /// hold it, starting after `after` (a position an earlier page of the same sources
+    /// gave). A page reads about `limit` events a source, however long the trail.
+    ///
+    /// Events are in one order across sources, by time, then object, then their key
+    /// (`Identity`). A position is the last event shown: every source is read below it.
+    pub async fn trail(
         &self,
-        who: &str,
+        sources: &[Source<'_>],
+        after: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<(Subject, EventEntry)>, StoreError> {
-        let page = self
-            .table
-            .query_gsi1(&Query::new(keys::who(who)).descending().limit(limit))
-            .await?;
-        Ok(page
-            .items
-            .iter()
-            .filter_map(|i| {
-                let subject = Subject::of_partition(i.get("PK").and_then(Value::as_str)?);
-                match CaseEntry::from_record(i) {
-                    CaseEntry::Event(e) => Some((subject, e)),
-                    _ => None,
-                }
+    ) -> Result<TrailPage, StoreError> {
+        let limit = limit.clamp(1, 500);
+        let position = match after {
+            Some(text) => TrailPosition::decode(text, sources.len())?,
+            None => TrailPosition {
+                below: None,
+                done: vec![false; sources.len()],
+            },
+        };
+        // Each source's next events below the position, and whether it has no more.
+        let mut found: Vec<(usize, Identity, crate::store::Item)> = Vec::new();
+        let mut exhausted = position.done.clone();
+        for (i, source) in sources.iter().enumerate() {
+            if position.done[i] {
+                continue;
+            }
+            let (items, more) = self
+                .source_events(*source, position.below.as_ref(), limit)
+                .await?;
+            exhausted[i] = !more;
+            found.extend(items.into_iter().map(|(id, item)| (i, id, item)));
+        }
+        found.sort_by(|a, b| b.1.cmp(&a.1));
+        let mut events = Vec::new();
+        let mut last: Option<Identity> = None;
+        for (_, id, item) in &found {
+            if last.as_ref() == Some(id) {
+                continue; // the same event from another source
+            }
+            if events.len() >= limit as usize {
+                break;
+            }
+            if let CaseEntry::Event(e) = CaseEntry::from_record(item) {
+                events.push((Subject::of_partition(&id.1), e));
+            }
+            last = Some(id.clone());
+        }
+        let below = last.or(position.below);
+        // A source is done once it has nothing left below the last event shown.
+        let done: Vec<bool> = (0..sources.len())
+            .map(|i| {
+                exhausted[i]
+                    && found
+                        .iter()
+                        .filter(|(s, _, _)| *s == i)
+                        .all(|(_, id, _)| below.as_ref().is_some_and(|b| id >= b))
             })
-            .collect())
+            .collect();
+        let next = done
+            .iter()
+            .any(|d| !d)
+            .then(|| TrailPosition { below, done }.encode());
+        Ok(TrailPage { events, next })
+    }
+
+    /// A source's events below `below` (from its newest when `None`), newest first, at
+    /// most `limit` + 1: each with its identity, and whether there may be more.
+    async fn source_events(
+        &self,
+        source: Source<'_>,
+        below: Option<&Identity>,
+        limit: u32,
+    ) -> Result<(Vec<(Identity, crate::store::Item)>, bool), StoreError> {
+        // Read from the position's time (its whole millisecond: the source's own order
+        // within one is not the trail's), keeping what lies below the position.
+        let (mut query, index) = match source {
+            Source::Object(object) => {
+                let query = Query::new(object.partition());
+                match below {
+                    Some(b) => (
+                        query.before(format!("{}{}#~", keys::EVENT_PREFIX, b.0)),
+                        false,
+                    ),
+                    None => (query.prefix(keys::EVENT_PREFIX), false),
+                }
+            }
+            Source::Person(who) => {
+                let query = Query::new(keys::who(who));
+                match below {
+                    Some(b) => (query.before(format!("{}#~", b.0)), true),
+                    None => (query, true),
+                }
+            }
+        };
+        query = query.descending().limit(limit + 1);
+        let mut items = Vec::new();
+        loop {
+            let page = if index {
+                self.table.query_gsi1(&query).await?
+            } else {
+                self.table.query(&query).await?
+            };
+            for item in page.items {
+                let sk = item.get("SK").and_then(Value::as_str).unwrap_or("");
+                if !sk.starts_with(keys::EVENT_PREFIX) {
+                    // Past an object's events (its other records sort before them).
+                    return Ok((items, false));
+                }
+                let Some(id) = Identity::of(&item) else {
+                    continue;
+                };
+                if below.is_some_and(|b| id >= *b) {
+                    continue; // shown already
+                }
+                items.push((id, item));
+                if items.len() > limit as usize {
+                    items.truncate(limit as usize);
+                    return Ok((items, true));
+                }
+            }
+            match page.next {
+                Some(next) => query.cursor = Some(next),
+                None => return Ok((items, false)),
+            }
+        }
     }
 
     /// How many events a person has recorded (by the person's index), up to `limit`.
@@ -227,7 +400,7 @@ fn random_u32() -> u32 {
 mod tests {
     use super::*;
     use crate::clock::FixedClock;
-    use crate::store::SqliteTable;
+    use crate::store::{Item, SqliteTable};
 
     #[tokio::test]
     async fn latest_reads_only_the_newest_events_oldest_first() {
@@ -265,13 +438,135 @@ mod tests {
             .expect("read");
         assert_eq!(events.len(), 7);
         assert!(!older);
-        assert_eq!(
-            audit
-                .events(Object::Document("d-1"))
+    }
+
+    /// Every page of a trail, read `limit` at a time: the events' names and times.
+    async fn whole_trail(
+        audit: &Audit,
+        sources: &[Source<'_>],
+        limit: u32,
+    ) -> (Vec<(String, String)>, usize) {
+        let mut out = Vec::new();
+        let mut after = None;
+        let mut pages = 0;
+        loop {
+            let page = audit
+                .trail(sources, after.as_deref(), limit)
                 .await
-                .expect("all")
-                .len(),
-            7
+                .expect("a page");
+            pages += 1;
+            assert!(page.events.len() <= limit as usize);
+            out.extend(
+                page.events
+                    .into_iter()
+                    .map(|(_, e)| (e.what.unwrap_or_default(), e.at.unwrap_or_default())),
+            );
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return (out, pages),
+            }
+            assert!(pages < 100, "the pages end");
+        }
+    }
+
+    /// A trail is read a page at a time, newest first, from each source where its last
+    /// shown event was: every event once (an event in two sources too, and events of
+    /// the same millisecond across a page's end), whatever the page size.
+    #[tokio::test]
+    async fn a_trail_pages_newest_first_through_every_source_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let table: Arc<dyn Table> =
+            Arc::new(SqliteTable::open(dir.path().join("t.sqlite3")).expect("table"));
+        let person = |who: &str| Actor {
+            who: who.into(),
+            name: who.into(),
+            roles: vec!["admin".into()],
+            channel: "console",
+        };
+        let (ann, bob) = (person("console:ann"), person("console:bob"));
+        // 60 events on the document (3 a millisecond), ann's and bob's in turn; 25 of
+        // ann's on a case; something under the case that is not an event.
+        for i in 0..60u32 {
+            let at = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + i64::from(i / 3))
+                .expect("a time");
+            let audit = Audit::new(table.clone(), Arc::new(FixedClock(at)));
+            let who = if i % 2 == 0 { &ann } else { &bob };
+            audit
+                .record(
+                    who,
+                    Object::Document("d-1"),
+                    &format!("doc_{i:02}"),
+                    json!({}),
+                )
+                .await
+                .expect("recorded");
+            if i < 25 {
+                audit
+                    .record(
+                        &ann,
+                        Object::Case("CNST/25/000001"),
+                        &format!("case_{i:02}"),
+                        json!({}),
+                    )
+                    .await
+                    .expect("recorded");
+            }
+        }
+        let mut doc = Item::new();
+        doc.insert("PK".into(), keys::case("CNST/25/000001").into());
+        doc.insert(
+            "SK".into(),
+            keys::case_doc(Some("2026-01-01"), "d-1").into(),
         );
+        table
+            .put(doc, crate::store::Condition::None)
+            .await
+            .expect("put");
+        let audit = Audit::new(table.clone(), Arc::new(crate::clock::SystemClock));
+        let newest_first =
+            |events: &[(String, String)]| events.windows(2).all(|w| w[0].1 >= w[1].1);
+        for limit in [1, 7, 20, 100] {
+            let (events, pages) =
+                whole_trail(&audit, &[Source::Object(Object::Document("d-1"))], limit).await;
+            assert_eq!(events.len(), 60, "page size {limit}");
+            assert!(newest_first(&events));
+            let names: std::collections::BTreeSet<_> = events.iter().map(|e| &e.0).collect();
+            assert_eq!(names.len(), 60, "each once");
+            assert!(pages <= 60usize.div_ceil(limit as usize) + 1);
+        }
+        // The case's events, not what else lies under it.
+        let (events, _) = whole_trail(
+            &audit,
+            &[Source::Object(Object::Case("CNST/25/000001"))],
+            10,
+        )
+        .await;
+        assert_eq!(events.len(), 25);
+        assert!(events.iter().all(|e| e.0.starts_with("case_")));
+        // The document and ann together: ann's document events are in both, shown once.
+        let sources = [
+            Source::Object(Object::Document("d-1")),
+            Source::Person("console:ann"),
+        ];
+        for limit in [3, 50] {
+            let (events, _) = whole_trail(&audit, &sources, limit).await;
+            assert_eq!(events.len(), 60 + 25, "page size {limit}");
+            assert!(newest_first(&events));
+        }
+        // A position from elsewhere is refused.
+        for bad in [
+            "zz".to_owned(),
+            hex::encode("[]"),
+            hex::encode(r#"{"below":null,"done":[false]}"#),
+            hex::encode(r#"{"below":["a","b","c"],"done":[false,false]}"#),
+        ] {
+            let refused = audit
+                .trail(&[Source::Person("console:ann")], Some(&bad), 10)
+                .await;
+            assert!(
+                matches!(refused, Err(StoreError::Invalid { .. })),
+                "{bad}: {refused:?}"
+            );
+        }
     }
 }

@@ -278,6 +278,10 @@ pub struct Cases {
     pub kinds: Vec<Choice>,
     pub status: Vec<Choice>,
     pub rows: Vec<CaseRow>,
+    /// The next page's address, when there are more cases.
+    pub next: Option<String>,
+    /// Whether this is the list's first page (else "no more cases", not "none match").
+    pub first_page: bool,
 }
 
 /// A document in a case's list.
@@ -580,6 +584,9 @@ pub struct AuditPage {
     pub who: String,
     pub searched: bool,
     pub rows: Vec<AuditRow>,
+    /// The next (older) page's address, when there are more events.
+    pub next: Option<String>,
+    pub first_page: bool,
 }
 
 /// A code or snake_case name as words: `letter_of_claim` → `Letter of claim`.

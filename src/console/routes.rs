@@ -17,7 +17,8 @@ use super::error::PageError;
 use super::forms::Checked;
 use super::pages::{self, *};
 use super::session::{self, Session};
-use crate::audit::{Object, Subject};
+use crate::audit::{Object, Source, Subject};
+use crate::cases::listing::CaseFilter;
 use crate::cases::{CaseError, document_original, document_text};
 use crate::failure::Code;
 use crate::foi::lifecycle::Status;
@@ -769,9 +770,18 @@ pub async fn text(
 pub struct CasesQuery {
     kind: Option<String>,
     status: Option<String>,
+    after: Option<String>,
 }
 
-const KINDS: &[(&str, &str)] = &[("", "All"), ("claim", "Claims"), ("appeal", "Appeals")];
+/// Cases a page of the cases list.
+const CASES_PAGE: u32 = 50;
+
+const KINDS: &[(&str, &str)] = &[
+    ("", "All"),
+    ("claim", "Claims"),
+    ("appeal", "Appeals"),
+    ("advice", "Advice"),
+];
 const STATUSES: &[(&str, &str)] = &[("", "Any"), ("open", "Open"), ("closed", "Closed")];
 
 fn choices(all: &'static [(&'static str, &'static str)], chosen: &str) -> Vec<Choice> {
@@ -784,7 +794,8 @@ fn choices(all: &'static [(&'static str, &'static str)], chosen: &str) -> Vec<Ch
         .collect()
 }
 
-/// `GET /cases`: claims and appeals, filtered by kind and status.
+/// `GET /cases`: claims, appeals and advice cases, filtered by kind and status, a page
+/// at a time from the cases list's index.
 pub async fn cases(
     Extract(state): St,
     session: Session,
@@ -793,15 +804,18 @@ pub async fn cases(
     session.require(Permission::ViewCases)?;
     let kind = q.kind.unwrap_or_default();
     let status = q.status.unwrap_or_default();
-    let rows = state
+    let filter = CaseFilter {
+        kind: (!kind.is_empty()).then(|| kind.clone()),
+        status: (!status.is_empty()).then(|| status.clone()),
+    };
+    let page = state
         .app
         .cases
-        .summaries()
-        .await?
+        .page(&filter, q.after.as_deref(), CASES_PAGE)
+        .await?;
+    let rows = page
+        .items
         .into_iter()
-        .filter(|c| c.kind.as_deref() != Some("foi"))
-        .filter(|c| kind.is_empty() || c.kind.as_deref() == Some(kind.as_str()))
-        .filter(|c| status.is_empty() || c.status.as_deref() == Some(status.as_str()))
         .map(|c| CaseRow {
             href: format!("/cases/{}", pages::segment(&c.case_ref)),
             opened: c.opened_day().unwrap_or("").to_owned(),
@@ -810,12 +824,25 @@ pub async fn cases(
             status: c.status.as_deref().map(pages::words).unwrap_or_default(),
         })
         .collect();
+    let next = page.next.map(|after| {
+        let pairs = [("kind", kind.as_str()), ("status", status.as_str())]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .chain([("after", after.as_str())])
+            .collect::<Vec<_>>();
+        format!(
+            "/cases?{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    });
     let page = pages::Cases {
         can_import: session.can(Permission::ImportCases),
         chrome: Chrome::of(&session, "/cases"),
         kinds: choices(KINDS, &kind),
         status: choices(STATUSES, &status),
         rows,
+        next,
+        first_page: q.after.is_none(),
     };
     Ok(pages::render(&page).into_response())
 }
@@ -2350,7 +2377,11 @@ pub struct AuditQuery {
     case: Option<String>,
     doc: Option<String>,
     who: Option<String>,
+    after: Option<String>,
 }
+
+/// Events a page of the audit trail.
+const AUDIT_PAGE: u32 = 50;
 
 /// Where an audit event's object is shown.
 fn audit_object(subject: &Subject) -> (String, Option<String>) {
@@ -2395,37 +2426,48 @@ pub async fn audit(
         object: object.0,
         href: object.1,
     };
+    let mut sources = Vec::new();
     if !case.is_empty() {
-        for e in audit.events(Object::Case(&case)).await? {
-            rows.push(row(
-                e,
-                (
-                    format!("Case {case}"),
-                    Some(format!("/cases/{}", pages::segment(&case))),
-                ),
-            ));
-        }
+        sources.push(Source::Object(Object::Case(&case)));
     }
     if !doc.is_empty() {
-        for e in audit.events(Object::Document(&doc)).await? {
-            rows.push(row(
-                e,
-                (
-                    format!("Document {doc}"),
-                    Some(format!("/documents/{}", pages::segment(&doc))),
-                ),
-            ));
-        }
+        sources.push(Source::Object(Object::Document(&doc)));
     }
     if !who.is_empty() {
-        for (subject, e) in audit.by_person(&who, 200).await? {
-            rows.push(row(e, audit_object(&subject)));
-        }
+        sources.push(Source::Person(&who));
     }
-    rows.sort_by(|a, b| b.at.cmp(&a.at));
+    let mut next = None;
+    if !sources.is_empty() {
+        let trail = audit
+            .trail(&sources, q.after.as_deref(), AUDIT_PAGE)
+            .await?;
+        rows.extend(
+            trail
+                .events
+                .into_iter()
+                .map(|(subject, e)| row(e, audit_object(&subject))),
+        );
+        next = trail.next.map(|after| {
+            let pairs = [
+                ("case", case.as_str()),
+                ("doc", doc.as_str()),
+                ("who", who.as_str()),
+            ]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .chain([("after", after.as_str())])
+            .collect::<Vec<_>>();
+            format!(
+                "/audit?{}",
+                serde_urlencoded::to_string(pairs).unwrap_or_default()
+            )
+        });
+    }
     let page = AuditPage {
         chrome: Chrome::of(&session, "/audit"),
-        searched: !(case.is_empty() && doc.is_empty() && who.is_empty()),
+        searched: !sources.is_empty(),
+        first_page: q.after.is_none(),
+        next,
         case,
         doc,
         who,

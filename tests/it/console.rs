@@ -2343,6 +2343,30 @@ async fn a_document_viewed_often_shows_its_latest_events_and_links_the_rest() {
         .await
         .expect("the trail");
     assert!(events.len() >= 58, "{} events", events.len());
+    // The audit page shows that trail a page at a time, the latest first.
+    let mut path = format!("/audit?doc={doc}");
+    let mut rows = 0;
+    let mut pages = 0;
+    loop {
+        let (status, html) = c.page(&path, &admin).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let table = html
+            .split_once("<tbody")
+            .and_then(|(_, rest)| rest.split_once("</tbody>"))
+            .map_or("", |(body, _)| body);
+        rows += table.matches("<tr class=\"govuk-table__row\">").count();
+        pages += 1;
+        match register_rows(&html).1 {
+            Some(next) => path = next,
+            None => break,
+        }
+        assert!(pages < 20, "the pages end");
+    }
+    assert!(pages >= 2, "more than a page of events");
+    // The admin's own views of the document page add to the trail meanwhile.
+    assert!(rows >= events.len(), "{rows} rows, {} events", events.len());
+    let (status, _) = c.page("/audit?doc=x&after=nonsense", &admin).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
 }
 
 /// A case viewed often reads only its latest events (each view adds one): its page says
@@ -2377,4 +2401,85 @@ async fn a_case_viewed_often_reads_its_latest_events_only() {
         .filter(|e| matches!(e, postroom::views::CaseEntry::Event(_)))
         .count();
     assert_eq!(events, postroom::cases::CASE_EVENTS_SHOWN);
+}
+
+/// The references a cases page lists, in order, and its next page's link.
+fn case_rows(html: &str) -> (Vec<String>, Option<String>) {
+    let table = html
+        .split_once("<tbody")
+        .and_then(|(_, rest)| rest.split_once("</tbody>"))
+        .map_or("", |(rows, _)| rows);
+    let refs = table
+        .split("href=\"/cases/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|s| s.replace("%2F", "/"))
+        .collect();
+    let (_, next) = register_rows(html);
+    (refs, next)
+}
+
+/// The cases list is read a page at a time from its index, filters kept from page to
+/// page; a filter or a position it does not have is a clear 400.
+#[tokio::test]
+async fn the_cases_list_pages_by_kind_and_status_and_refuses_what_it_does_not_list() {
+    let c = console().await;
+    let mut csv = String::from("reference,kind,claimant,opened,status\n");
+    for i in 0..75 {
+        let status = if i % 5 == 0 { "closed" } else { "open" };
+        csv.push_str(&format!(
+            "CNST/21/{:06},claim,Claimant {i},2021-03-04,{status}\n",
+            i + 1
+        ));
+    }
+    let report = c
+        .app
+        .cases
+        .import(csv.as_bytes(), "admin", &c.app.config.calendar)
+        .await
+        .expect("import");
+    assert_eq!(report.created(), 75);
+    let handler = c.sign_in(Some(Role::CaseHandler)).await;
+    let mut seen = Vec::new();
+    let mut path = "/cases?kind=claim&status=open".to_owned();
+    let mut pages = 0;
+    loop {
+        let (status, html) = c.page(&path, &handler).await;
+        assert_eq!(status, StatusCode::OK, "{html}");
+        let (refs, next) = case_rows(&html);
+        assert!(refs.len() <= 50);
+        seen.extend(refs);
+        pages += 1;
+        match next {
+            Some(next) => {
+                assert!(
+                    next.contains("kind=claim") && next.contains("status=open"),
+                    "{next}"
+                );
+                path = next;
+            }
+            None => break,
+        }
+    }
+    assert!(pages >= 2, "75 claims do not fit on one page");
+    let imported_open: Vec<String> = (0..75)
+        .filter(|i| i % 5 != 0)
+        .map(|i| format!("CNST/21/{:06}", i + 1))
+        .collect();
+    assert!(imported_open.iter().all(|r| seen.contains(r)));
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "by reference");
+    assert!(
+        !seen.iter().any(|r| r.starts_with("CNST/21/000001")),
+        "closed"
+    );
+    for bad in [
+        "/cases?kind=foi",
+        "/cases?status=Under%20review",
+        "/cases?after=nonsense",
+    ] {
+        let (status, html) = c.page(bad, &handler).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {html}");
+    }
 }

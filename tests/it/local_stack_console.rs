@@ -1,7 +1,8 @@
 //! The console in the deployed shape (scripts/local-stack serves the console function's
 //! binary in its listen mode, with the template's environment, over moto's S3 and
 //! DynamoDB): over real HTTP, nothing without a session, a sign-in with the stack's
-//! token, the home page and the inbox read from DynamoDB, each with its policy; then a
+//! token, the home page, the inbox, the cases list (its index) and the audit trail read
+//! from DynamoDB, each with its policy; then a
 //! file uploaded through the console is staged in the bucket's inbox/, read by the
 //! ingest function (the bucket's notification through SQS), and shown read on the
 //! upload's page. Jobs (statistics, the disclosure log) started there run in the
@@ -161,7 +162,13 @@ fn the_console_signs_in_and_reads_the_post_room_on_moto() {
     );
     let cookie = set.split(';').next().expect("a cookie").to_owned();
 
-    for path in ["/", "/inbox"] {
+    for path in [
+        "/",
+        "/inbox",
+        "/cases",
+        "/cases?kind=claim&status=open",
+        "/audit?who=nobody",
+    ] {
         let page = get(&url, path, Some(&cookie));
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         let csp = page.header("content-security-policy").expect("a policy");
