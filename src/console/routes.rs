@@ -784,6 +784,20 @@ const KINDS: &[(&str, &str)] = &[
 ];
 const STATUSES: &[(&str, &str)] = &[("", "Any"), ("open", "Open"), ("closed", "Closed")];
 
+/// A list's next page: `path` with the filters given (empty ones left out) and `after`.
+fn next_page_link(path: &str, filters: &[(&str, &str)], after: &str) -> String {
+    let pairs = filters
+        .iter()
+        .copied()
+        .filter(|(_, v)| !v.is_empty())
+        .chain([("after", after)])
+        .collect::<Vec<_>>();
+    format!(
+        "{path}?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
+}
+
 fn choices(all: &'static [(&'static str, &'static str)], chosen: &str) -> Vec<Choice> {
     all.iter()
         .map(|(value, label)| Choice {
@@ -825,14 +839,10 @@ pub async fn cases(
         })
         .collect();
     let next = page.next.map(|after| {
-        let pairs = [("kind", kind.as_str()), ("status", status.as_str())]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .chain([("after", after.as_str())])
-            .collect::<Vec<_>>();
-        format!(
-            "/cases?{}",
-            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        next_page_link(
+            "/cases",
+            &[("kind", kind.as_str()), ("status", status.as_str())],
+            &after,
         )
     });
     let page = pages::Cases {
@@ -2448,18 +2458,14 @@ pub async fn audit(
                 .map(|(subject, e)| row(e, audit_object(&subject))),
         );
         next = trail.next.map(|after| {
-            let pairs = [
-                ("case", case.as_str()),
-                ("doc", doc.as_str()),
-                ("who", who.as_str()),
-            ]
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty())
-            .chain([("after", after.as_str())])
-            .collect::<Vec<_>>();
-            format!(
-                "/audit?{}",
-                serde_urlencoded::to_string(pairs).unwrap_or_default()
+            next_page_link(
+                "/audit",
+                &[
+                    ("case", case.as_str()),
+                    ("doc", doc.as_str()),
+                    ("who", who.as_str()),
+                ],
+                &after,
             )
         });
     }

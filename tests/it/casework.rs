@@ -98,6 +98,25 @@ async fn case(app: &App, reference: &str) -> Item {
         .unwrap_or_else(|| panic!("no case {reference}"))
 }
 
+/// The demo's letter of claim, ingested: the reference of the claim it opened.
+async fn letter_of_claim(app: &App) -> String {
+    let (_, letter) = postroom::demo::SAMPLES
+        .iter()
+        .find(|(n, _)| *n == "01-letter-of-claim.pdf")
+        .expect("sample");
+    let obj = app
+        .ingest()
+        .stage(
+            "inbox/claim.pdf",
+            bytes::Bytes::from_static(letter),
+            "local",
+        )
+        .await
+        .expect("stage");
+    let claim = app.ingest().ingest(&obj).await.expect("ingest");
+    claim.case_ref.expect("a claim opened by its letter")
+}
+
 async fn ingest_text(app: &App, key: &str, text: &str) -> postroom::ingest::Outcome {
     let obj = app
         .ingest()
@@ -233,21 +252,7 @@ async fn a_changed_case_is_a_conflict_and_a_bare_one_is_filled_in() {
     assert_eq!(case(&app, "CNST/24/004512").await["status"], "closed");
 
     // A claim opened by its letter of claim (no claimant, court number or DOB recorded).
-    let (_, letter) = postroom::demo::SAMPLES
-        .iter()
-        .find(|(n, _)| *n == "01-letter-of-claim.pdf")
-        .expect("sample");
-    let obj = app
-        .ingest()
-        .stage(
-            "inbox/claim.pdf",
-            bytes::Bytes::from_static(letter),
-            "local",
-        )
-        .await
-        .expect("stage");
-    let claim = app.ingest().ingest(&obj).await.expect("ingest");
-    let reference = claim.case_ref.expect("opened");
+    let reference = letter_of_claim(&app).await;
     let stored = case(&app, &reference).await;
     let scheme = stored["scheme"].as_str().unwrap_or("").to_owned();
     let row = format!(
@@ -756,21 +761,7 @@ async fn the_cases_list_pages_its_index_by_kind_and_status() {
     let report = import(&app, many_cases(40, 7).as_bytes()).await;
     assert!(report.rows.iter().all(|r| r.status == RowStatus::Created));
     // And a claim opened by its letter of claim, as post.
-    let (_, letter) = postroom::demo::SAMPLES
-        .iter()
-        .find(|(n, _)| *n == "01-letter-of-claim.pdf")
-        .expect("sample");
-    let obj = app
-        .ingest()
-        .stage(
-            "inbox/claim.pdf",
-            bytes::Bytes::from_static(letter),
-            "local",
-        )
-        .await
-        .expect("stage");
-    let by_post = app.ingest().ingest(&obj).await.expect("ingest");
-    let by_post = by_post.case_ref.expect("a claim opened by post");
+    let by_post = letter_of_claim(&app).await;
     assert_eq!(case(&app, &by_post).await["kind"], "claim");
 
     let (all, pages) = listed(&app, None, None, 10).await;

@@ -1326,14 +1326,17 @@ async fn the_register_reads_only_the_requests_due_soonest() {
     assert!(refs.windows(2).all(|w| w[0] < w[1]), "soonest first");
 }
 
+/// The body of a page's (first) table.
+fn table_body(html: &str) -> &str {
+    html.split_once("<tbody")
+        .and_then(|(_, rest)| rest.split_once("</tbody>"))
+        .map_or("", |(rows, _)| rows)
+}
+
 /// The references a register page lists, in order, and its next page's link.
 fn register_rows(html: &str) -> (Vec<String>, Option<String>) {
     // The rows of the register's table only.
-    let table = html
-        .split_once("<tbody")
-        .and_then(|(_, rest)| rest.split_once("</tbody>"))
-        .map_or("", |(rows, _)| rows);
-    let refs = table
+    let refs = table_body(html)
         .split("href=\"/foi/")
         .skip(1)
         .filter_map(|s| s.split('"').next())
@@ -2350,11 +2353,9 @@ async fn a_document_viewed_often_shows_its_latest_events_and_links_the_rest() {
     loop {
         let (status, html) = c.page(&path, &admin).await;
         assert_eq!(status, StatusCode::OK, "{html}");
-        let table = html
-            .split_once("<tbody")
-            .and_then(|(_, rest)| rest.split_once("</tbody>"))
-            .map_or("", |(body, _)| body);
-        rows += table.matches("<tr class=\"govuk-table__row\">").count();
+        rows += table_body(&html)
+            .matches("<tr class=\"govuk-table__row\">")
+            .count();
         pages += 1;
         match register_rows(&html).1 {
             Some(next) => path = next,
@@ -2405,11 +2406,7 @@ async fn a_case_viewed_often_reads_its_latest_events_only() {
 
 /// The references a cases page lists, in order, and its next page's link.
 fn case_rows(html: &str) -> (Vec<String>, Option<String>) {
-    let table = html
-        .split_once("<tbody")
-        .and_then(|(_, rest)| rest.split_once("</tbody>"))
-        .map_or("", |(rows, _)| rows);
-    let refs = table
+    let refs = table_body(html)
         .split("href=\"/cases/")
         .skip(1)
         .filter_map(|s| s.split('"').next())
