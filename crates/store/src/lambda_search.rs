@@ -496,6 +496,13 @@ pub async fn apply_changes(
         }
     }
     batch.flush(index, messages).await;
+    // Refiles and removals are grouped by the index: committed here, before the batch
+    // is reported done; if that fails, every message is delivered again (each change is
+    // idempotent).
+    if let Err(e) = index.flush().await {
+        batch.failed.extend(0..messages.len());
+        batch.errors.push(e);
+    }
     let failed = batch
         .failed
         .iter()
