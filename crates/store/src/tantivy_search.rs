@@ -616,7 +616,10 @@ impl Writes {
             return Ok(());
         }
         let Some(writer) = state.writer.as_mut() else {
-            return Err(engine_error("commit", "writes are pending without a writer"));
+            return Err(engine_error(
+                "commit",
+                "writes are pending without a writer",
+            ));
         };
         match writer.commit() {
             Ok(_) => {
