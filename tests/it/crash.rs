@@ -1171,7 +1171,11 @@ pub fn check(label: &str, target: &Target, post: &Post, run: &Run) -> Tally {
     let tally = block_on(async {
         let stores = target.stores().await;
         let snap = snapshot(&stores).await;
-        verify(post, &run.lines, &snap)
+        let mut tally = verify(post, &run.lines, &snap);
+        if let Target::Local(home) = target {
+            tally.problems.extend(index_problems(home, &snap).await);
+        }
+        tally
     });
     assert!(
         tally.problems.is_empty(),
@@ -1188,6 +1192,49 @@ pub fn check(label: &str, target: &Target, post: &Post, run: &Run) -> Tally {
             .join("\n")
     );
     tally
+}
+
+/// On a local home, what is wrong with the search index: it must hold exactly the
+/// documents filed or waiting in the inbox (a kill before a grouped commit loses
+/// writes; the rerun must index them again).
+async fn index_problems(home: &Path, snap: &Snapshot) -> Vec<String> {
+    use postroom::model::keys;
+    use postroom::store::{Search as _, TantivySearch};
+    let wanted: BTreeSet<String> = snap
+        .items
+        .iter()
+        .filter(|i| {
+            s(i, "SK") == keys::META
+                && s(i, "PK").starts_with(keys::DOC_PREFIX)
+                && matches!(s(i, "status"), "filed" | "unfiled")
+        })
+        .map(|i| s(i, "doc_id").to_owned())
+        .collect();
+    let search =
+        TantivySearch::open(home.join(postroom::app::SEARCH_DIR)).expect("the search index");
+    let mut indexed = BTreeSet::new();
+    let mut after: Option<String> = None;
+    loop {
+        let ids = search
+            .doc_ids(after.as_deref(), 1000)
+            .await
+            .expect("indexed ids");
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        indexed.extend(ids);
+        after = Some(last);
+    }
+    let mut problems: Vec<String> = wanted
+        .difference(&indexed)
+        .map(|id| format!("{id}: filed or waiting, but not in the search index"))
+        .collect();
+    problems.extend(
+        indexed
+            .difference(&wanted)
+            .map(|id| format!("{id}: in the search index, but neither filed nor waiting")),
+    );
+    problems
 }
 
 fn say(msg: &str) {
