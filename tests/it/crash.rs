@@ -1,7 +1,9 @@
 //! Crash consistency and racing filings: `postroom ingest` of 500+ mixed files killed
 //! with SIGKILL at 20+ random moments, each time run again to completion, records every
 //! file exactly once (none lost, none filed twice, no case opened twice, every
-//! acknowledgement once); and two letters of claim that open the same new case at once
+//! acknowledgement once; on a local home, the search index holds exactly the documents
+//! filed or waiting: what a kill before a grouped commit lost is indexed by the rerun);
+//! and two letters of claim that open the same new case at once
 //! open it once and are both filed under it.
 //!
 //! The post, the runner and the checks are shared with `local_stack_faults` (the same

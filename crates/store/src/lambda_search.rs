@@ -8,6 +8,7 @@
 //!
 //! Writes are queued: `index` answers `Indexed::Queued`, `refile` and `remove` answer
 //! true, and `refresh` waits until the queue is empty (every change before it applied).
+//! `apply_changes` commits a batch's changes (`Search::flush`) before it reports them.
 //! A change too large for a message (a long text) is written to the bucket under
 //! `search-changes/` and the message names it (the template expires those objects).
 

@@ -236,8 +236,41 @@ fn pair(first: &str, second: &str) -> String {
     format!("{first} {second}")
 }
 
-/// `analyzer`'s terms two by two: each word with the next (not across a word too long
-/// to be indexed, which leaves a gap in the positions, as a phrase query sees it).
+/// Words (analysed) of at most this many characters are common: frequent words are
+/// short (the, of, and, to, a, in, for, on, by, was...).
+const SHORT_WORD_CHARS: usize = 3;
+/// The commonest longer English words, analysed as the index analyses them.
+const COMMON_LONGER: [&str; 36] = [
+    "that", "with", "from", "have", "they", "which", "were", "will", "been", "their", "there",
+    "would", "what", "when", "shall", "into", "such", "upon", "other", "under", "about", "after",
+    "should", "these", "those", "also", "only", "must", "than", "then", "them", "your", "where",
+    "being", "could", "does",
+];
+
+/// Whether an analysed word is common: only pairs with a common word are indexed (all
+/// pairs would make a term of nearly every two words, and the index's dictionary many
+/// times larger; a phrase of uncommon words is quick by positions anyway).
+fn is_common(term: &str) -> bool {
+    static LONGER: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    term.chars().count() <= SHORT_WORD_CHARS
+        || LONGER
+            .get_or_init(|| {
+                terms_of(&mut analyzer(), &COMMON_LONGER.join(" "))
+                    .into_iter()
+                    .collect()
+            })
+            .contains(term)
+}
+
+/// Whether the pair of two analysed words is indexed.
+fn paired(first: &str, second: &str) -> bool {
+    is_common(first) || is_common(second)
+}
+
+/// `analyzer`'s terms two by two: each word with the next when either is common (not
+/// across a word too long to be indexed, which leaves a gap in the positions, as a
+/// phrase query sees it).
 #[derive(Clone)]
 struct PairTokenizer {
     words: TextAnalyzer,
@@ -261,6 +294,7 @@ impl Tokenizer for PairTokenizer {
         stream.process(&mut |t| {
             if let Some(p) = &previous
                 && t.position == p.position + 1
+                && paired(&p.text, &t.text)
             {
                 let position = tokens.len();
                 tokens.push(Token {
@@ -763,7 +797,7 @@ impl Inner {
             .ok_or_else(|| StoreError::invalid("this search index is open to read only"))
     }
 
-    /// Commits this process's pending writes (a query reads them).
+    /// Commits this handle's pending writes (before a query, which reads them; `flush`).
     fn commit_own(&self) -> StoreResult<()> {
         let Some(writes) = &self.writes else {
             return Ok(());
@@ -1190,14 +1224,17 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    /// Words (analysed) in `title` or `body`: one word, or a phrase. Two words are one
-    /// term of the field's pairs (scored and pruned like a word); more need every pair
-    /// of theirs before the phrase's positions are read (which alone score).
+    /// Words (analysed) in `title` or `body`: one word, or a phrase. Two words with a
+    /// common one are one term of the field's pairs (scored and pruned like a word);
+    /// longer phrases need every indexed pair of theirs before the phrase's positions
+    /// are read (which alone score).
     fn words(&self, words: &[String]) -> Option<Box<dyn Query>> {
         let per_field = |field: Field, pairs: Option<Field>| -> Box<dyn Query> {
             match (words, pairs) {
                 ([word], _) => term_query(field, word),
-                ([first, second], Some(pairs)) => term_query(pairs, &pair(first, second)),
+                ([first, second], Some(pairs)) if paired(first, second) => {
+                    term_query(pairs, &pair(first, second))
+                }
                 (_, pairs) => {
                     let terms = words
                         .iter()
@@ -1209,13 +1246,16 @@ impl Builder<'_> {
                         return phrase;
                     };
                     let mut clauses = vec![(Occur::Must, phrase)];
-                    clauses.extend(words.windows(2).map(|w| {
+                    clauses.extend(words.windows(2).filter(|w| paired(&w[0], &w[1])).map(|w| {
                         (
                             Occur::Must,
                             boosted_zero(term_query(pairs, &pair(&w[0], &w[1]))),
                         )
                     }));
-                    Box::new(BooleanQuery::new(clauses))
+                    match clauses.len() {
+                        1 => clauses.remove(0).1,
+                        _ => Box::new(BooleanQuery::new(clauses)),
+                    }
                 }
             }
         };
@@ -1936,8 +1976,10 @@ impl Search for TantivySearch {
         super::local_blocking(BACKEND, "refresh", Expect::Long, move || inner.refresh()).await
     }
 
+    /// Commits what is pending (the writer is let go by the committer, or on drop).
     async fn flush(&self) -> StoreResult<()> {
-        self.refresh().await
+        let inner = Arc::clone(&self.inner);
+        super::local_blocking(BACKEND, "commit", Expect::Long, move || inner.commit_own()).await
     }
 }
 
@@ -1984,11 +2026,13 @@ mod tests {
     fn pairs_are_words_two_by_two_without_crossing_a_gap() {
         let mut pairs = TextAnalyzer::from(PairTokenizer { words: analyzer() });
         let long = "x".repeat(MAX_WORD_BYTES + 1);
-        let text = format!("The MRI scans, {long} then reports");
+        let text = format!("The MRI scans, {long} then reports radiology department");
+        // Only pairs with a common word: short, or among the commonest longer ones.
         assert_eq!(
             terms_of(&mut pairs, &text),
             ["the mri", "mri scan", "then report"]
         );
+        assert!(is_common("of") && is_common("that") && !is_common("radiolog"));
         assert!(terms_of(&mut pairs, "alone").is_empty());
     }
 
@@ -2092,6 +2136,7 @@ mod tests {
             doc("p3", "p3.txt", "letter and claim of"),
             doc("p4", "letter of claim.pdf", "nothing here"),
             doc("p5", "p5.txt", &format!("letter {long} claim")),
+            doc("p6", "p6.txt", "clinical negligence letter"),
         ];
         search.index_many(&docs).await.expect("index");
     }
@@ -2102,6 +2147,10 @@ mod tests {
         assert_eq!(ids(search, "\"claim of letter\"").await, ["p2"]);
         assert_eq!(ids(search, "\"claim of\"").await, ["p2", "p3"]);
         assert!(ids(search, "\"letter claim\"").await.is_empty());
+        // Without a common word: by positions alone.
+        assert_eq!(ids(search, "\"clinical negligence\"").await, ["p6"]);
+        assert!(ids(search, "\"negligence clinical\"").await.is_empty());
+        assert_eq!(ids(search, "\"clinical negligence letter\"").await, ["p6"]);
         assert!(ids(search, "\"of letter claim\"").await.is_empty());
         assert_eq!(
             ids(search, "claim -\"letter of\"").await,
