@@ -249,6 +249,8 @@ fn measure(
         runtime.block_on(search.index_many(&batch))?;
         i += BATCH;
     }
+    // What TantivySearch still holds is committed (as a rebuild ends).
+    runtime.block_on(search.refresh())?;
     let indexing = started.elapsed() - making;
     let size_before = engine.size_on_disk();
     let t = Instant::now();

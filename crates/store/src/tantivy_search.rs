@@ -20,7 +20,7 @@
 //!
 //! Writes are grouped: a write goes into the writer and returns; the writes pending are
 //! committed together by a background thread `COMMIT_DELAY` after the first of them (or
-//! at once past `COMMIT_DOCS` / `COMMIT_BYTES`), at the end of an `index_many` batch, by
+//! by the write that passes `COMMIT_DOCS` / `COMMIT_BYTES`: a rebuild's batches), by
 //! `refresh` and `flush`, before this process's next query (it reads its own writes),
 //! and when the last handle is dropped. Until then a crash loses them: the callers'
 //! checks (the same version writes nothing) read the committed index and what this
@@ -1018,15 +1018,15 @@ impl Inner {
         added
     }
 
-    /// Writes a batch; committed at once when `commit`, else pending (the committer's).
-    fn index_many(&self, docs: &[(SearchDoc, String)], commit: bool) -> StoreResult<Vec<Indexed>> {
+    /// Writes a batch, pending (committed at once past the limits).
+    fn index_many(&self, docs: &[(SearchDoc, String)]) -> StoreResult<Vec<Indexed>> {
         let writes = self.writes()?;
         let mut state = writes.lock()?;
         writes.writer(&mut state)?;
         let written = self.write_many(&mut state, docs);
         writes.wrote(&mut state);
         let done = written?;
-        if commit || state.full() {
+        if state.full() {
             writes.commit(&mut state)?;
         }
         Ok(done)
@@ -1910,19 +1910,20 @@ impl Search for TantivySearch {
         let inner = Arc::clone(&self.inner);
         // Tokenising a long text, or waiting for the writer: never brief.
         let mut done = super::local_blocking(BACKEND, "index", Expect::Long, move || {
-            inner.index_many(&docs, false)
+            inner.index_many(&docs)
         })
         .await?;
         Ok(done.pop().unwrap_or(Indexed::Unchanged))
     }
 
-    /// One commit for the batch (and whatever else was pending), before it returns.
+    /// Pending like a single write: a rebuild's batches are committed a few together
+    /// (fewer, larger segments to merge); its `refresh` commits the last.
     async fn index_many(&self, docs: &[SearchDoc]) -> StoreResult<Vec<Indexed>> {
         let docs = super::search::checked_batch(docs)?;
         let inner = Arc::clone(&self.inner);
         // A commit writes and syncs files: never brief.
         super::local_blocking(BACKEND, "index", Expect::Long, move || {
-            inner.index_many(&docs, true)
+            inner.index_many(&docs)
         })
         .await
     }
