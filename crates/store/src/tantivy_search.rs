@@ -34,7 +34,7 @@
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -127,6 +127,8 @@ struct Writes {
     reader: IndexReader,
     doc_id: Field,
     threads: usize,
+    /// How long a write waits for another's writer (`WRITER_WAIT`; shorter in tests).
+    writer_wait_ms: AtomicU64,
     state: Mutex<WriteState>,
     /// Wakes the committer: a write came, or the index is closing.
     wake: Condvar,
@@ -451,6 +453,7 @@ impl TantivySearch {
                 reader: reader.clone(),
                 doc_id: fields.doc_id,
                 threads,
+                writer_wait_ms: AtomicU64::new(WRITER_WAIT.as_millis() as u64),
                 state: Mutex::new(WriteState::default()),
                 wake: Condvar::new(),
                 pending: AtomicUsize::new(0),
@@ -595,15 +598,14 @@ impl Writes {
     fn writer<'a>(&self, state: &'a mut WriteState) -> StoreResult<&'a mut IndexWriter> {
         if state.writer.is_none() {
             let started = Instant::now();
+            let wait = Duration::from_millis(self.writer_wait_ms.load(Ordering::Relaxed));
             let writer = loop {
                 match self
                     .index
                     .writer_with_num_threads(self.threads, WRITER_MEMORY)
                 {
                     Ok(writer) => break writer,
-                    Err(tantivy::TantivyError::LockFailure(..))
-                        if started.elapsed() < WRITER_WAIT =>
-                    {
+                    Err(tantivy::TantivyError::LockFailure(..)) if started.elapsed() < wait => {
                         std::thread::sleep(WRITER_RETRY);
                     }
                     Err(e @ tantivy::TantivyError::LockFailure(..)) => {
@@ -611,7 +613,7 @@ impl Writes {
                             BACKEND,
                             format!(
                                 "write (another process has held the index's writer for over {} s: try again)",
-                                WRITER_WAIT.as_secs()
+                                wait.as_secs_f32()
                             ),
                             true,
                             e,
@@ -1499,7 +1501,9 @@ impl Inner {
         request.filters.validate()?;
         let position = request.position()?;
         let limit = request.page_size() as usize;
-        self.commit_own()?;
+        // This handle's own writes first; if their commit fails, the query reads what
+        // was committed (the failure is the writes' and `flush`'s to report).
+        let _ = self.commit_own();
         self.catch_up()?;
         let searcher = self.reader.searcher();
         let mut builder = Builder {
@@ -2105,6 +2109,31 @@ mod tests {
         a.refresh().await.expect("a refreshes");
         assert_eq!(ids(&a, "ward notes").await, ["d1", "d2", "d3"]);
         assert_eq!(ids(&b, "ward notes").await, ["d1", "d2", "d3"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_held_too_long_elsewhere_is_a_retryable_refusal() {
+        use postroom_core::ErrorCode as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let search = TantivySearch::open(dir.path()).expect("open");
+        search
+            .inner
+            .writes()
+            .expect("writes")
+            .writer_wait_ms
+            .store(300, Ordering::Relaxed);
+        // Another process's writer, held.
+        let other = Index::open_in_dir(dir.path()).expect("open elsewhere");
+        let held: IndexWriter = other.writer(15_000_000).expect("the other writer");
+        let d1 = doc("d1", "1.txt", "the coroner's letter");
+        let refused = search.index(&d1).await.expect_err("the writer is held");
+        assert!(refused.is_retryable(), "{refused}");
+        assert_eq!(refused.code(), postroom_core::Code::StoreUnavailable);
+        assert!(refused.to_string().contains("another process"), "{refused}");
+        drop(held);
+        assert_eq!(search.index(&d1).await.expect("now"), Indexed::Written);
+        search.refresh().await.expect("refresh");
+        assert_eq!(ids(&search, "coroner").await, ["d1"]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
