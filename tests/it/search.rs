@@ -1,8 +1,10 @@
 //! Search end to end: the labelled set (tests/data/search, made by its generate.py)
 //! ingested through the real ingest and measured (recall@10 by kind of query: names and
 //! references at least 0.95); the index fed by ingest, filing by hand and quarantine,
-//! and rebuilt by `reindex`; the query time limit; and `postroom search` on the command
-//! line (JSON lines, filters, a syntax error's exit status, `--reindex`).
+//! and rebuilt by `reindex` (on `TantivySearch`, the embedded default's index); the query
+//! time limit (on both embedded adapters); and `postroom search` on the command line
+//! (JSON lines, filters, a syntax error's exit status, `--reindex`, and a home without an
+//! index built by its first command).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
