@@ -22,7 +22,7 @@ use crate::sessions::Sessions;
 #[cfg(feature = "aws")]
 use crate::store::{AwsSettings, DynamoTable, S3Blobs, SqsQueue};
 #[cfg(feature = "embedded")]
-use crate::store::{DirBlobs, SqliteSearch, SqliteTable};
+use crate::store::{DirBlobs, SqliteTable, TantivySearch};
 use crate::store::{Search, StoreError, Stores, Unconfigured};
 use crate::uploads::Uploads;
 
@@ -67,18 +67,22 @@ pub fn local_stores(_: &Config) -> Result<Stores, StoreError> {
     })
 }
 
-/// The search index of the configured backend: FTS5 in `search.sqlite3` beside the
-/// local SQLite file; on AWS the search function (`LambdaSearch`: changes by its FIFO
-/// queue, long ones through the bucket, queries by Invoke) when its queue and function
-/// are configured, else none (a query says search is not configured).
+/// The search index of the configured backend: tantivy in `search.tantivy/` beside the
+/// SQLite file on the embedded default (built from the stored text on its first open,
+/// see `build_new_index`); on AWS the search function's index (`LambdaSearch`: writes
+/// through the search queue, long ones through the bucket, queries by Invoke) when its
+/// queue and function are configured, else none (a query says search is not configured).
 #[cfg_attr(not(feature = "aws"), allow(unused_variables))]
 pub async fn open_search(config: &Config, stores: &Stores) -> Result<Arc<dyn Search>, StoreError> {
     use crate::config::BackendKind;
     match config.backend {
         #[cfg(feature = "embedded")]
-        BackendKind::Local => Ok(Arc::new(SqliteSearch::open(
-            config.sqlite_path().with_file_name("search.sqlite3"),
-        )?)),
+        BackendKind::Local => {
+            let dir = config.sqlite_path().with_file_name(SEARCH_DIR);
+            let search = Arc::new(TantivySearch::open(&dir)?);
+            build_new_index(stores, search.as_ref(), &dir).await?;
+            Ok(search)
+        }
         #[cfg(feature = "aws")]
         BackendKind::Aws => match (&config.search_queue, &config.search_function) {
             (Some(queue), Some(function)) => Ok(Arc::new(crate::store::LambdaSearch::new(
@@ -92,6 +96,52 @@ pub async fn open_search(config: &Config, stores: &Stores) -> Result<Arc<dyn Sea
         #[allow(unreachable_patterns, reason = "reached in builds without a backend")]
         _ => Ok(Arc::new(Unconfigured)),
     }
+}
+
+/// The embedded search index's folder, beside the SQLite file.
+#[cfg(feature = "embedded")]
+pub const SEARCH_DIR: &str = "search.tantivy";
+/// Written into the index's folder once it holds every stored document (tantivy leaves
+/// files it does not manage alone).
+#[cfg(feature = "embedded")]
+const SEARCH_BUILT: &str = "postroom-built";
+
+/// A search index not yet built from this home's documents (a new home, a home from
+/// before the index moved to tantivy, a folder deleted to rebuild it, a build a crash
+/// cut short) is built from the stored text as `postroom search --reindex` does, said on
+/// stderr when there are documents, then marked built. Until then nothing would be
+/// found.
+#[cfg(feature = "embedded")]
+async fn build_new_index(
+    stores: &Stores,
+    search: &dyn Search,
+    dir: &std::path::Path,
+) -> Result<(), StoreError> {
+    let marker = dir.join(SEARCH_BUILT);
+    if marker.is_file() {
+        return Ok(());
+    }
+    let any = !stores.table.scan(0, 1, None).await?.items.is_empty();
+    if any {
+        tracing::warn!(
+            "building the search index in {} from the stored documents (once; \
+             `postroom search --reindex` does the same)",
+            dir.display()
+        );
+    }
+    let done = crate::ingest::reindex(stores, search, Rules::builtin(), |_| {}).await?;
+    search.flush().await?;
+    if any {
+        tracing::warn!(documents = done.documents, "the search index is built");
+    }
+    std::fs::write(&marker, b"the search index holds every stored document\n").map_err(|e| {
+        StoreError::Backend {
+            backend: "search index",
+            op: format!("write {}", marker.display()),
+            retryable: false,
+            source: Box::new(e),
+        }
+    })
 }
 
 /// How the acknowledgements that ingest asks for reach the letters use case.

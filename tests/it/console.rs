@@ -2227,7 +2227,7 @@ async fn console_with_search() -> Console {
     let dir = tempfile::tempdir().expect("tempdir");
     let config = Config::local(dir.path());
     let stores = postroom::app::local_stores(&config).expect("local stores");
-    let search = postroom::store::SqliteSearch::open(dir.path().join("search.sqlite3"))
+    let search = postroom::store::TantivySearch::open(dir.path().join(postroom::app::SEARCH_DIR))
         .expect("the search index");
     let clock = Arc::new(StepClock(Mutex::new(
         Utc.with_ymd_and_hms(2026, 12, 7, 9, 30, 0)

@@ -1,7 +1,9 @@
 //! Crash consistency and racing filings: `postroom ingest` of 500+ mixed files killed
 //! with SIGKILL at 20+ random moments, each time run again to completion, records every
 //! file exactly once (none lost, none filed twice, no case opened twice, every
-//! acknowledgement once); and two letters of claim that open the same new case at once
+//! acknowledgement once; on a local home, the search index holds exactly the documents
+//! filed or waiting: what a kill before a grouped commit lost is indexed by the rerun);
+//! and two letters of claim that open the same new case at once
 //! open it once and are both filed under it.
 //!
 //! The post, the runner and the checks are shared with `local_stack_faults` (the same
@@ -1171,7 +1173,11 @@ pub fn check(label: &str, target: &Target, post: &Post, run: &Run) -> Tally {
     let tally = block_on(async {
         let stores = target.stores().await;
         let snap = snapshot(&stores).await;
-        verify(post, &run.lines, &snap)
+        let mut tally = verify(post, &run.lines, &snap);
+        if let Target::Local(home) = target {
+            tally.problems.extend(index_problems(home, &snap).await);
+        }
+        tally
     });
     assert!(
         tally.problems.is_empty(),
@@ -1188,6 +1194,49 @@ pub fn check(label: &str, target: &Target, post: &Post, run: &Run) -> Tally {
             .join("\n")
     );
     tally
+}
+
+/// On a local home, what is wrong with the search index: it must hold exactly the
+/// documents filed or waiting in the inbox (a kill before a grouped commit loses
+/// writes; the rerun must index them again).
+async fn index_problems(home: &Path, snap: &Snapshot) -> Vec<String> {
+    use postroom::model::keys;
+    use postroom::store::{Search as _, TantivySearch};
+    let wanted: BTreeSet<String> = snap
+        .items
+        .iter()
+        .filter(|i| {
+            s(i, "SK") == keys::META
+                && s(i, "PK").starts_with(keys::DOC_PREFIX)
+                && matches!(s(i, "status"), "filed" | "unfiled")
+        })
+        .map(|i| s(i, "doc_id").to_owned())
+        .collect();
+    let search =
+        TantivySearch::open(home.join(postroom::app::SEARCH_DIR)).expect("the search index");
+    let mut indexed = BTreeSet::new();
+    let mut after: Option<String> = None;
+    loop {
+        let ids = search
+            .doc_ids(after.as_deref(), 1000)
+            .await
+            .expect("indexed ids");
+        let Some(last) = ids.last().cloned() else {
+            break;
+        };
+        indexed.extend(ids);
+        after = Some(last);
+    }
+    let mut problems: Vec<String> = wanted
+        .difference(&indexed)
+        .map(|id| format!("{id}: filed or waiting, but not in the search index"))
+        .collect();
+    problems.extend(
+        indexed
+            .difference(&wanted)
+            .map(|id| format!("{id}: in the search index, but neither filed nor waiting")),
+    );
+    problems
 }
 
 fn say(msg: &str) {

@@ -1,8 +1,10 @@
 //! Search end to end: the labelled set (tests/data/search, made by its generate.py)
 //! ingested through the real ingest and measured (recall@10 by kind of query: names and
 //! references at least 0.95); the index fed by ingest, filing by hand and quarantine,
-//! and rebuilt by `reindex`; the query time limit; and `postroom search` on the command
-//! line (JSON lines, filters, a syntax error's exit status, `--reindex`).
+//! and rebuilt by `reindex` (on `TantivySearch`, the embedded default's index); the query
+//! time limit (on both embedded adapters); and `postroom search` on the command line
+//! (JSON lines, filters, a syntax error's exit status, `--reindex`, and a home without an
+//! index built by its first command).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -13,7 +15,9 @@ use postroom::app::{Acknowledgements, App, Front};
 use postroom::config::Config;
 use postroom::failure::ErrorCode as _;
 use postroom::model::IngestStatus;
-use postroom::store::{Filters, Search, SearchDoc, SearchError, SearchRequest, SqliteSearch};
+use postroom::store::{
+    Filters, Search, SearchDoc, SearchError, SearchRequest, SqliteSearch, TantivySearch,
+};
 use serde_json::Value;
 
 use crate::cli::postroom;
@@ -23,11 +27,13 @@ fn data() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/search")
 }
 
-/// An application on a fresh folder, feeding its own search index.
-fn open(dir: &tempfile::TempDir) -> (App, Arc<SqliteSearch>) {
+/// An application on a fresh folder, feeding its own search index (the embedded
+/// default's, `TantivySearch`).
+fn open(dir: &tempfile::TempDir) -> (App, Arc<TantivySearch>) {
     let config = Config::local(dir.path().to_path_buf());
     let stores = postroom::app::local_stores(&config).expect("local stores");
-    let search = Arc::new(SqliteSearch::open(dir.path().join("search.sqlite3")).expect("search"));
+    let search =
+        Arc::new(TantivySearch::open(dir.path().join(postroom::app::SEARCH_DIR)).expect("search"));
     let app = App::with_stores(
         config,
         stores,
@@ -210,12 +216,10 @@ async fn ingest_feeds_the_index_and_reindex_rebuilds_it() {
     let doc = search.doc_ids(None, 10).await.expect("ids");
     assert_eq!(doc.len(), 2);
 
-    // A lost index is rebuilt from the stored text; a stray entry is removed.
+    // A lost index is rebuilt from the stored text (into a new folder: the app still
+    // holds the first); a stray entry is removed.
     drop(search);
-    std::fs::remove_file(dir.path().join("search.sqlite3")).expect("remove the index");
-    let _ = std::fs::remove_file(dir.path().join("search.sqlite3-wal"));
-    let _ = std::fs::remove_file(dir.path().join("search.sqlite3-shm"));
-    let fresh = SqliteSearch::open(dir.path().join("search.sqlite3")).expect("reopen");
+    let fresh = TantivySearch::open(dir.path().join("rebuilt.tantivy")).expect("a new index");
     fresh
         .index(&SearchDoc::new(
             "stray",
@@ -260,13 +264,30 @@ async fn quarantined_documents_are_not_searchable() {
     assert!(search.doc_ids(None, 10).await.expect("ids").is_empty());
 }
 
-/// A query that runs past its time is stopped and says so (`search_too_broad`).
+/// A query that runs past its time is stopped and says so (`search_too_broad`), on both
+/// embedded adapters.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_query_past_its_time_is_stopped() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let search = SqliteSearch::open(dir.path().join("s.sqlite3"))
-        .expect("open")
-        .with_time_limit(Duration::from_micros(1));
+    let sqlite = dir.path().join("s.sqlite3");
+    let tantivy = dir.path().join("s.tantivy");
+    stopped_past_its_time(
+        SqliteSearch::open(&sqlite)
+            .expect("open")
+            .with_time_limit(Duration::from_micros(1)),
+        || SqliteSearch::open(&sqlite).expect("reopen"),
+    )
+    .await;
+    stopped_past_its_time(
+        TantivySearch::open(&tantivy)
+            .expect("open")
+            .with_time_limit(Duration::from_micros(1)),
+        || TantivySearch::open(&tantivy).expect("reopen"),
+    )
+    .await;
+}
+
+async fn stopped_past_its_time<S: Search>(search: S, reopen: impl FnOnce() -> S) {
     let docs: Vec<SearchDoc> = (0..3000)
         .map(|i| {
             SearchDoc::new(
@@ -285,7 +306,8 @@ async fn a_query_past_its_time_is_stopped() {
     assert_eq!(err.reason(), "search_too_broad");
     assert_eq!(err.code(), postroom::failure::Code::TooLarge);
     // The index still answers afterwards, within the normal limit.
-    let search = SqliteSearch::open(dir.path().join("s.sqlite3")).expect("reopen");
+    drop(search);
+    let search = reopen();
     let page = search
         .query(&SearchRequest::parse("\"document 42 common\"").expect("parses"))
         .await
@@ -375,4 +397,17 @@ fn the_command_line_searches_and_reindexes() {
         out.contains("Indexed 2 documents") && out.contains("0 written"),
         "{out}"
     );
+
+    // A home whose documents have no index yet (made before the index moved to
+    // tantivy, or its folder deleted): the first command builds it, and says so.
+    let index = home.path().join("data").join(postroom::app::SEARCH_DIR);
+    std::fs::remove_dir_all(&index).expect("remove the index");
+    let (code, out, err) = run(postroom().args(["search", "cholecystectomy", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(err.contains("building the search index"), "{err}");
+    // Once.
+    let (code, out, err) = run(postroom().args(["search", "ultrasound", "--json"]));
+    assert_eq!((code, out.lines().count()), (0, 2), "{out}{err}");
+    assert!(!err.contains("building the search index"), "{err}");
 }

@@ -8,6 +8,7 @@
 //!
 //! Writes are queued: `index` answers `Indexed::Queued`, `refile` and `remove` answer
 //! true, and `refresh` waits until the queue is empty (every change before it applied).
+//! `apply_changes` commits a batch's changes (`Search::flush`) before it reports them.
 //! A change too large for a message (a long text) is written to the bucket under
 //! `search-changes/` and the message names it (the template expires those objects).
 
@@ -496,6 +497,13 @@ pub async fn apply_changes(
         }
     }
     batch.flush(index, messages).await;
+    // Refiles and removals are grouped by the index: committed here, before the batch
+    // is reported done; if that fails, every message is delivered again (each change is
+    // idempotent).
+    if let Err(e) = index.flush().await {
+        batch.failed.extend(0..messages.len());
+        batch.errors.push(e);
+    }
     let failed = batch
         .failed
         .iter()

@@ -508,6 +508,13 @@ pub trait Search: Send + Sync + std::fmt::Debug {
     async fn refresh(&self) -> StoreResult<()> {
         Ok(())
     }
+
+    /// Makes every write so far durable: an adapter that groups its writes
+    /// (`TantivySearch`) commits them now; a no-op where each write already is, or is
+    /// queued durably. Call before a process ends.
+    async fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// `Search::index` for an adapter whose `index_many` does the work: one document as a

@@ -1,4 +1,6 @@
-//! `SqliteSearch`: the embedded `Search` adapter, SQLite's FTS5 in a file of its own
+//! `SqliteSearch`: an embedded `Search` adapter (the embedded default's was, before
+//! `TantivySearch`; kept as an alternative the contract suite and the benchmark run on,
+//! selected by no configuration), SQLite's FTS5 in a file of its own
 //! beside the table's (`search.sqlite3`), with its own connection and write lock, so
 //! that indexing never holds up filing.
 //!

@@ -1,32 +1,47 @@
-//! `TantivySearch`: an embedded `Search` adapter on a tantivy index in a folder of its
-//! own (or in memory, for tests), beside SQLite FTS5's `SqliteSearch`. Its queries
-//! rank top-k with block-max WAND where they can, skipping matches that cannot reach
-//! the page, so a common word does not cost a score for every document.
+//! `TantivySearch`: the embedded default `Search` adapter (`search.tantivy/` beside the
+//! SQLite file), and the search function's index on AWS: a tantivy index in a folder of
+//! its own (or in memory, for tests). Its queries rank top-k with block-max WAND where
+//! they can, skipping matches that cannot reach the page, so a common word does not cost
+//! a score for every document.
 //!
 //! Schema: `doc_id` (raw, stored, a fast column for ties), `version` (stored), `title`
 //! and `body` (tokenised by letters and digits, lower-cased, folded to ASCII, stemmed
-//! in English; stored, with positions for phrases), `refs` (the compact references the
-//! title and text carry, one raw term each), the filing (`case_ref`, `doc_type`,
-//! `family`, raw) and `day` (`YYYYMMDD`, a fast column for date ranges). A word matches
-//! `title` (weight 4) or `body` (weight 1), a reference `refs` (weight 2), as
-//! `SqliteSearch` weighs them; filters score nothing. Hits are ordered by (score
-//! descending, document id) so that cursors are stable: within a segment the id's
-//! fast-column ordinal keeps the order of the ids, and segments' best are merged by id.
+//! in English; stored, with positions for phrases), `title_pairs` and `body_pairs` (each
+//! two words in a row as one term, not stored: a phrase of two words is one term, pruned
+//! like a word; a longer one needs all its pairs before positions are read), `refs`
+//! (the compact references the title and text carry, one raw term each), the filing
+//! (`case_ref`, `doc_type`, `family`, raw) and `day` (`YYYYMMDD`, a fast column for date
+//! ranges). A word matches `title` (weight 4) or `body` (weight 1), a reference `refs`
+//! (weight 2), as `SqliteSearch` weighs them; filters score nothing. Hits are ordered by
+//! (score descending, document id) so that cursors are stable: within a segment the
+//! id's fast-column ordinal keeps the order of the ids, and segments' best are merged by
+//! id. An index made before the pair fields existed is still read (its phrases by
+//! positions alone).
 //!
-//! Writes: one `IndexWriter` behind a mutex (a single writer per process; tantivy's
-//! lock file refuses a second process), one commit a call (a batch is one commit), the
-//! reader reloaded after it. A refile rewrites the stored document with its new filing.
+//! Writes are grouped: a write goes into the writer and returns; the writes pending are
+//! committed together by a background thread `COMMIT_DELAY` after the first of them (or
+//! by the write that passes `COMMIT_DOCS` / `COMMIT_BYTES`: a rebuild's batches), by
+//! `refresh` and `flush`, before this process's next query (it reads its own writes),
+//! and when the last handle is dropped. Until then a crash loses them: the callers'
+//! checks (the same version writes nothing) read the committed index and what this
+//! process has pending, so a rerun after a crash indexes them again. The writer (and
+//! tantivy's lock file) is held only while writes are pending or recent: it is let go
+//! `WRITER_IDLE` after the last write, so another process (the console beside a
+//! `postroom ingest`) can take it; a write waits up to `WRITER_WAIT` for it, then fails
+//! with a retryable error. Queries reload the reader when `meta.json` changed (another
+//! process committed). A refile rewrites the stored document with its new filing.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use tantivy::query::{
-    BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, Occur, PhraseQuery, Query, RangeQuery,
-    TermQuery,
+    BooleanQuery, BoostQuery, EmptyQuery, EnableScoring, Explanation, Occur, PhraseQuery, Query,
+    RangeQuery, Scorer, TermQuery, Weight,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
@@ -34,11 +49,11 @@ use tantivy::schema::{
 };
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    TextAnalyzer,
+    TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, Searcher, SegmentReader,
-    TantivyDocument, Term,
+    DocAddress, DocId, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, Score, Searcher,
+    SegmentReader, TantivyDocument, Term,
 };
 
 use super::Expect;
@@ -51,6 +66,8 @@ use super::search::{
 const BACKEND: &str = "tantivy search";
 /// The tokenizer of `title` and `body`: what `words_of` splits, folded and stemmed.
 const ANALYZER: &str = "postroom";
+/// The tokenizer of `title_pairs` and `body_pairs`: `ANALYZER`'s terms two by two.
+const PAIRS: &str = "postroom_pairs";
 /// Words longer than this (bytes) are not indexed (nor found): no word is so long.
 const MAX_WORD_BYTES: usize = 100;
 /// Weights as `SqliteSearch` gives them (`bm25(fts, 4.0, 1.0, 2.0)`).
@@ -70,6 +87,18 @@ const WRITER_MEMORY: usize = 96 << 20;
 const OPTIMIZE_TRIES: u32 = 50;
 /// Matches between two looks at the clock while a query runs.
 const CLOCK_EVERY: u32 = 4096;
+/// How long pending writes wait for their commit at most (from the first of them).
+const COMMIT_DELAY: Duration = Duration::from_millis(500);
+/// Pending documents, or bytes of their title and text, past which the write that
+/// adds them commits at once.
+const COMMIT_DOCS: usize = 1_000;
+const COMMIT_BYTES: usize = 32 << 20;
+/// How long after its last write (and commit) the writer is kept before it is let go.
+const WRITER_IDLE: Duration = Duration::from_millis(200);
+/// How long a write waits for another process to let the index's writer go.
+const WRITER_WAIT: Duration = Duration::from_secs(20);
+/// Between two tries of a writer another process holds.
+const WRITER_RETRY: Duration = Duration::from_millis(25);
 
 /// The tantivy search index in a folder (or in memory).
 #[derive(Clone)]
@@ -83,9 +112,49 @@ struct Inner {
     reader: IndexReader,
     /// None when opened to read only (`open_reader`): writes are refused, and each query
     /// first reloads what the writer committed since.
-    writer: Option<Mutex<IndexWriter>>,
+    writes: Option<Arc<Writes>>,
+    /// The thread that commits pending writes and lets the writer go (with `writes`).
+    committer: Option<std::thread::JoinHandle<()>>,
+    /// `meta.json` as last seen (its time and size): a change is another commit to load.
+    seen_meta: Mutex<Option<(SystemTime, u64)>>,
     fields: Fields,
     time_limit: Duration,
+}
+
+/// The write side, shared with the committer thread.
+struct Writes {
+    index: Index,
+    reader: IndexReader,
+    doc_id: Field,
+    threads: usize,
+    /// How long a write waits for another's writer (`WRITER_WAIT`; shorter in tests).
+    writer_wait_ms: AtomicU64,
+    state: Mutex<WriteState>,
+    /// Wakes the committer: a write came, or the index is closing.
+    wake: Condvar,
+    /// `state.pending.len()`, read by queries without taking the lock.
+    pending: AtomicUsize,
+}
+
+#[derive(Default)]
+struct WriteState {
+    /// Open while writes are pending or recent (it holds tantivy's lock file).
+    writer: Option<IndexWriter>,
+    /// Every document written since the last commit: its entry, or `None` (removed).
+    pending: HashMap<String, Option<Current>>,
+    /// Bytes of the pending entries' title and text.
+    pending_bytes: usize,
+    /// When the first pending write came (the commit is due `COMMIT_DELAY` after).
+    first_pending: Option<Instant>,
+    last_write: Option<Instant>,
+    /// The last handle is gone: commit, let the writer go, stop.
+    closing: bool,
+}
+
+impl WriteState {
+    fn full(&self) -> bool {
+        self.pending.len() >= COMMIT_DOCS || self.pending_bytes >= COMMIT_BYTES
+    }
 }
 
 impl std::fmt::Debug for TantivySearch {
@@ -102,6 +171,9 @@ struct Fields {
     version: Field,
     title: Field,
     body: Field,
+    /// Absent from an index made before they existed.
+    title_pairs: Option<Field>,
+    body_pairs: Option<Field>,
     refs: Field,
     case_ref: Field,
     doc_type: Field,
@@ -110,31 +182,36 @@ struct Fields {
     document_date: Field,
 }
 
-fn schema() -> (Schema, Fields) {
+fn schema() -> Schema {
     let mut b = Schema::builder();
     let text = TextOptions::default().set_stored().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(ANALYZER)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let pairs = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(PAIRS)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let refs = TextOptions::default().set_stored().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
             .set_index_option(IndexRecordOption::WithFreqs),
     );
-    let fields = Fields {
-        doc_id: b.add_text_field("doc_id", STRING | STORED | FAST),
-        version: b.add_text_field("version", STORED),
-        title: b.add_text_field("title", text.clone()),
-        body: b.add_text_field("body", text),
-        refs: b.add_text_field("refs", refs),
-        case_ref: b.add_text_field("case_ref", STRING | STORED),
-        doc_type: b.add_text_field("doc_type", STRING | STORED),
-        family: b.add_text_field("family", STRING | STORED),
-        day: b.add_u64_field("day", INDEXED | STORED | FAST),
-        document_date: b.add_text_field("document_date", STORED),
-    };
-    (b.build(), fields)
+    b.add_text_field("doc_id", STRING | STORED | FAST);
+    b.add_text_field("version", STORED);
+    b.add_text_field("title", text.clone());
+    b.add_text_field("body", text);
+    b.add_text_field("title_pairs", pairs.clone());
+    b.add_text_field("body_pairs", pairs);
+    b.add_text_field("refs", refs);
+    b.add_text_field("case_ref", STRING | STORED);
+    b.add_text_field("doc_type", STRING | STORED);
+    b.add_text_field("family", STRING | STORED);
+    b.add_u64_field("day", INDEXED | STORED | FAST);
+    b.add_text_field("document_date", STORED);
+    b.build()
 }
 
 /// Words as `words_of` splits them, lower-cased, folded to ASCII and stemmed.
@@ -154,6 +231,115 @@ fn folder() -> TextAnalyzer {
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
         .build()
+}
+
+/// Two analysed words in a row as one term (a space never occurs in a word).
+fn pair(first: &str, second: &str) -> String {
+    format!("{first} {second}")
+}
+
+/// Words (analysed) of at most this many characters are common: frequent words are
+/// short (the, of, and, to, a, in, for, on, by, was...).
+const SHORT_WORD_CHARS: usize = 3;
+/// The commonest longer English words, analysed as the index analyses them.
+const COMMON_LONGER: [&str; 36] = [
+    "that", "with", "from", "have", "they", "which", "were", "will", "been", "their", "there",
+    "would", "what", "when", "shall", "into", "such", "upon", "other", "under", "about", "after",
+    "should", "these", "those", "also", "only", "must", "than", "then", "them", "your", "where",
+    "being", "could", "does",
+];
+
+/// Whether an analysed word is common: only pairs with a common word are indexed (all
+/// pairs would make a term of nearly every two words, and the index's dictionary many
+/// times larger; a phrase of uncommon words is quick by positions anyway).
+fn is_common(term: &str) -> bool {
+    static LONGER: std::sync::OnceLock<std::collections::HashSet<String>> =
+        std::sync::OnceLock::new();
+    term.chars().count() <= SHORT_WORD_CHARS
+        || LONGER
+            .get_or_init(|| {
+                terms_of(&mut analyzer(), &COMMON_LONGER.join(" "))
+                    .into_iter()
+                    .collect()
+            })
+            .contains(term)
+}
+
+/// Whether the pair of two analysed words is indexed.
+fn paired(first: &str, second: &str) -> bool {
+    is_common(first) || is_common(second)
+}
+
+/// `analyzer`'s terms two by two: each word with the next when either is common (not
+/// across a word too long to be indexed, which leaves a gap in the positions, as a
+/// phrase query sees it).
+#[derive(Clone)]
+struct PairTokenizer {
+    words: TextAnalyzer,
+}
+
+struct PairStream {
+    tokens: Vec<Token>,
+    /// Tokens advanced over (the current one is `tokens[at - 1]`).
+    at: usize,
+    /// What `token` answers before the first or after the last.
+    none: Token,
+}
+
+impl Tokenizer for PairTokenizer {
+    type TokenStream<'a> = PairStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PairStream {
+        let mut tokens = Vec::new();
+        let mut previous: Option<Token> = None;
+        let mut stream = self.words.token_stream(text);
+        stream.process(&mut |t| {
+            if let Some(p) = &previous
+                && t.position == p.position + 1
+                && paired(&p.text, &t.text)
+            {
+                let position = tokens.len();
+                tokens.push(Token {
+                    offset_from: p.offset_from,
+                    offset_to: t.offset_to,
+                    position,
+                    text: pair(&p.text, &t.text),
+                    position_length: 1,
+                });
+            }
+            previous = Some(t.clone());
+        });
+        PairStream {
+            tokens,
+            at: 0,
+            none: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for PairStream {
+    fn advance(&mut self) -> bool {
+        if self.at < self.tokens.len() {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &Token {
+        match self.at.checked_sub(1) {
+            Some(i) => self.tokens.get(i).unwrap_or(&self.none),
+            None => &self.none,
+        }
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        match self.at.checked_sub(1) {
+            Some(i) if i < self.tokens.len() => &mut self.tokens[i],
+            _ => &mut self.none,
+        }
+    }
 }
 
 /// The tokens of `text` by `analyzer`, with their byte offsets.
@@ -178,9 +364,16 @@ fn day_number(day: &str) -> Option<u64> {
     (digits.len() == 8).then(|| digits.parse().ok()).flatten()
 }
 
+/// `meta.json`'s time and size: they change with every commit.
+fn meta_stamp(dir: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(dir.join("meta.json")).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
 impl TantivySearch {
     /// Opens (creating if needed) the index in the folder `dir` (readable by its owner
-    /// only). A second process cannot write it while this one has it open.
+    /// only). Several handles, in this process or others, may write it in turn: each
+    /// takes the index's writer while it has writes pending.
     pub fn open(dir: impl AsRef<Path>) -> StoreResult<Self> {
         let dir = dir.as_ref().to_path_buf();
         super::create_private_dir_all(&dir).map_err(|e| {
@@ -188,16 +381,20 @@ impl TantivySearch {
         })?;
         let directory =
             tantivy::directory::MmapDirectory::open(&dir).map_err(|e| engine_error("open", e))?;
-        let (schema, _) = schema();
-        let index =
-            Index::open_or_create(directory, schema).map_err(|e| engine_error("open", e))?;
-        Self::with_index(index, Some(dir))
+        // An index made with an earlier schema (without the pairs) is opened as it is.
+        let exists = Index::exists(&directory).map_err(|e| engine_error("open", e))?;
+        let index = if exists {
+            Index::open(directory)
+        } else {
+            Index::create(directory, schema(), tantivy::IndexSettings::default())
+        }
+        .map_err(|e| engine_error("open", e))?;
+        Self::with_parts(index, Some(dir), true)
     }
 
     /// A new index in memory (tests).
     pub fn in_memory() -> StoreResult<Self> {
-        let (schema, _) = schema();
-        Self::with_index(Index::create_in_ram(schema), None)
+        Self::with_parts(Index::create_in_ram(schema()), None, true)
     }
 
     /// Opens the index another process writes (the search function's readers, beside its
@@ -216,10 +413,6 @@ impl TantivySearch {
         Self::with_parts(index, Some(dir), false)
     }
 
-    fn with_index(index: Index, dir: Option<PathBuf>) -> StoreResult<Self> {
-        Self::with_parts(index, dir, true)
-    }
-
     fn with_parts(index: Index, dir: Option<PathBuf>, write: bool) -> StoreResult<Self> {
         let schema = index.schema();
         let field = |name: &str| {
@@ -232,6 +425,8 @@ impl TantivySearch {
             version: field("version")?,
             title: field("title")?,
             body: field("body")?,
+            title_pairs: schema.get_field("title_pairs").ok(),
+            body_pairs: schema.get_field("body_pairs").ok(),
             refs: field("refs")?,
             case_ref: field("case_ref")?,
             doc_type: field("doc_type")?,
@@ -240,33 +435,47 @@ impl TantivySearch {
             document_date: field("document_date")?,
         };
         index.tokenizers().register(ANALYZER, analyzer());
-        let threads = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-            .clamp(1, 2);
-        let writer = if write {
-            Some(Mutex::new(
-                index
-                    .writer_with_num_threads(threads, WRITER_MEMORY)
-                    .map_err(|e| {
-                        let busy = matches!(e, tantivy::TantivyError::LockFailure(..));
-                        StoreError::backend(BACKEND, "open the writer", busy, e)
-                    })?,
-            ))
-        } else {
-            None
-        };
+        index
+            .tokenizers()
+            .register(PAIRS, PairTokenizer { words: analyzer() });
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(|e| engine_error("open a reader", e))?;
+        let (writes, committer) = if write {
+            let threads = std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+                .clamp(1, 2);
+            let writes = Arc::new(Writes {
+                index: index.clone(),
+                reader: reader.clone(),
+                doc_id: fields.doc_id,
+                threads,
+                writer_wait_ms: AtomicU64::new(WRITER_WAIT.as_millis() as u64),
+                state: Mutex::new(WriteState::default()),
+                wake: Condvar::new(),
+                pending: AtomicUsize::new(0),
+            });
+            let shared = Arc::clone(&writes);
+            let committer = std::thread::Builder::new()
+                .name("search-commit".into())
+                .spawn(move || shared.commit_in_background())
+                .map_err(|e| engine_error("start the committer", e))?;
+            (Some(writes), Some(committer))
+        } else {
+            (None, None)
+        };
+        let seen_meta = Mutex::new(dir.as_deref().and_then(meta_stamp));
         Ok(TantivySearch {
             inner: Arc::new(Inner {
                 dir,
                 index,
                 reader,
-                writer,
+                writes,
+                committer,
+                seen_meta,
                 fields,
                 time_limit: QUERY_TIME_LIMIT,
             }),
@@ -312,7 +521,10 @@ impl TantivySearch {
     pub async fn optimize(&self) -> StoreResult<()> {
         let inner = Arc::clone(&self.inner);
         super::local_blocking(BACKEND, "optimize", Expect::Long, move || {
-            let mut writer = inner.lock_writer()?;
+            let writes = inner.writes()?;
+            let mut state = writes.lock()?;
+            writes.commit(&mut state)?;
+            let writer = writes.writer(&mut state)?;
             // A merge running in the background may take segments from under this one:
             // list them again and retry.
             let mut tries = 0;
@@ -337,6 +549,7 @@ impl TantivySearch {
                 .garbage_collect_files()
                 .wait()
                 .map_err(|e| engine_error("optimize", e))?;
+            writes.wrote(&mut state);
             inner
                 .reader
                 .reload()
@@ -345,9 +558,234 @@ impl TantivySearch {
         })
         .await
     }
+
+    /// Forgets the writes not yet committed, as a crash would (tests of the recovery).
+    #[cfg(test)]
+    fn lose_pending(&self) -> StoreResult<()> {
+        let writes = self.inner.writes()?;
+        let mut state = writes.lock()?;
+        if let Some(writer) = state.writer.as_mut() {
+            writer
+                .rollback()
+                .map_err(|e| engine_error("roll back", e))?;
+        }
+        state.pending.clear();
+        state.pending_bytes = 0;
+        state.first_pending = None;
+        writes.pending.store(0, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// A writer let go: its merges end first, then its lock file is freed.
+fn release(writer: Option<IndexWriter>) {
+    if let Some(writer) = writer {
+        // A merge that fails leaves its segments as they were: nothing is lost.
+        let _ = writer.wait_merging_threads();
+    }
+}
+
+impl Writes {
+    fn lock(&self) -> StoreResult<MutexGuard<'_, WriteState>> {
+        self.state
+            .lock()
+            .map_err(|_| engine_error("write", "the writer's lock is poisoned"))
+    }
+
+    /// The writer, taken if this handle has none: another's is waited for up to
+    /// `WRITER_WAIT`; then the reader loads what was committed before (the checks of
+    /// the writes read it).
+    fn writer<'a>(&self, state: &'a mut WriteState) -> StoreResult<&'a mut IndexWriter> {
+        if state.writer.is_none() {
+            let started = Instant::now();
+            let wait = Duration::from_millis(self.writer_wait_ms.load(Ordering::Relaxed));
+            let writer = loop {
+                match self
+                    .index
+                    .writer_with_num_threads(self.threads, WRITER_MEMORY)
+                {
+                    Ok(writer) => break writer,
+                    Err(tantivy::TantivyError::LockFailure(..)) if started.elapsed() < wait => {
+                        std::thread::sleep(WRITER_RETRY);
+                    }
+                    Err(e @ tantivy::TantivyError::LockFailure(..)) => {
+                        return Err(StoreError::backend(
+                            BACKEND,
+                            format!(
+                                "write (another process has held the index's writer for over {} s: try again)",
+                                wait.as_secs_f32()
+                            ),
+                            true,
+                            e,
+                        ));
+                    }
+                    Err(e) => return Err(engine_error("open the writer", e)),
+                }
+            };
+            self.reader
+                .reload()
+                .map_err(|e| engine_error("reload", e))?;
+            state.writer = Some(writer);
+        }
+        state
+            .writer
+            .as_mut()
+            .ok_or_else(|| engine_error("write", "the writer is not open"))
+    }
+
+    /// Notes a write (or a look that wrote nothing): the committer schedules the commit
+    /// and the writer's release from it.
+    fn wrote(&self, state: &mut WriteState) {
+        let now = Instant::now();
+        state.last_write = Some(now);
+        if !state.pending.is_empty() && state.first_pending.is_none() {
+            state.first_pending = Some(now);
+        }
+        self.pending.store(state.pending.len(), Ordering::Relaxed);
+        self.wake.notify_all();
+    }
+
+    /// Commits what is pending. If the commit fails, the writer is rolled back and the
+    /// pending entries written again, for the next commit to try.
+    fn commit(&self, state: &mut WriteState) -> StoreResult<()> {
+        if state.pending.is_empty() {
+            return Ok(());
+        }
+        let Some(writer) = state.writer.as_mut() else {
+            return Err(engine_error(
+                "commit",
+                "writes are pending without a writer",
+            ));
+        };
+        match writer.commit() {
+            Ok(_) => {
+                state.pending.clear();
+                state.pending_bytes = 0;
+                state.first_pending = None;
+                state.last_write = Some(Instant::now());
+                self.pending.store(0, Ordering::Relaxed);
+                self.reader.reload().map_err(|e| engine_error("reload", e))
+            }
+            Err(e) => {
+                let failed = engine_error("commit", e);
+                if let Err(again) = self.write_again(writer, &state.pending) {
+                    // The writer is in no known state: drop it and what was pending, as
+                    // a crash would (a rerun or `--reindex` indexes them again).
+                    drop(state.writer.take());
+                    state.pending.clear();
+                    state.pending_bytes = 0;
+                    state.first_pending = None;
+                    self.pending.store(0, Ordering::Relaxed);
+                    return Err(again);
+                }
+                Err(failed)
+            }
+        }
+    }
+
+    fn write_again(
+        &self,
+        writer: &mut IndexWriter,
+        pending: &HashMap<String, Option<Current>>,
+    ) -> StoreResult<()> {
+        writer
+            .rollback()
+            .map_err(|e| engine_error("roll back", e))?;
+        for (doc_id, entry) in pending {
+            writer.delete_term(Term::from_field_text(self.doc_id, doc_id));
+            if let Some(current) = entry {
+                writer
+                    .add_document(current.stored.clone())
+                    .map_err(|e| engine_error("roll back", e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits what is pending and lets the writer go (its lock file freed).
+    fn commit_and_release(&self) -> StoreResult<()> {
+        let mut state = self.lock()?;
+        self.commit(&mut state)?;
+        let writer = state.writer.take();
+        drop(state);
+        release(writer);
+        Ok(())
+    }
+
+    /// The committer's loop: pending writes committed `COMMIT_DELAY` after the first,
+    /// the writer let go `WRITER_IDLE` after the last write; on closing, both at once.
+    fn commit_in_background(&self) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        loop {
+            let now = Instant::now();
+            if state.closing {
+                // A failure here loses the pending writes, as a crash would: the last
+                // handle is gone and nobody is left to tell (`flush` reports it).
+                let _ = self.commit(&mut state);
+                let writer = state.writer.take();
+                drop(state);
+                release(writer);
+                return;
+            }
+            let wait = if let Some(first) = state.first_pending {
+                let due = first + COMMIT_DELAY;
+                if now >= due {
+                    if self.commit(&mut state).is_err() {
+                        // Tried again later; a write past the limits commits itself and
+                        // reports the failure.
+                        state.first_pending = Some(now);
+                    }
+                    continue;
+                }
+                Some(due - now)
+            } else if state.writer.is_some() {
+                let idle = state.last_write.unwrap_or(now) + WRITER_IDLE;
+                if now >= idle {
+                    let writer = state.writer.take();
+                    drop(state);
+                    release(writer);
+                    state = match self.state.lock() {
+                        Ok(state) => state,
+                        Err(_) => return,
+                    };
+                    continue;
+                }
+                Some(idle - now)
+            } else {
+                None
+            };
+            state = match wait {
+                Some(wait) => match self.wake.wait_timeout(state, wait) {
+                    Ok((state, _)) => state,
+                    Err(_) => return,
+                },
+                None => match self.wake.wait(state) {
+                    Ok(state) => state,
+                    Err(_) => return,
+                },
+            };
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(writes) = &self.writes {
+            if let Ok(mut state) = writes.state.lock() {
+                state.closing = true;
+            }
+            writes.wake.notify_all();
+        }
+        if let Some(committer) = self.committer.take() {
+            let _ = committer.join();
+        }
+    }
 }
 
 /// What the index holds for a document.
+#[derive(Clone)]
 struct Current {
     version: String,
     filing: Filing,
@@ -355,28 +793,61 @@ struct Current {
 }
 
 impl Inner {
-    fn lock_writer(&self) -> StoreResult<MutexGuard<'_, IndexWriter>> {
-        self.writer
-            .as_ref()
-            .ok_or_else(|| StoreError::invalid("this search index is open to read only"))?
-            .lock()
-            .map_err(|_| engine_error("write", "the writer's lock is poisoned"))
+    fn writes(&self) -> StoreResult<&Writes> {
+        self.writes
+            .as_deref()
+            .ok_or_else(|| StoreError::invalid("this search index is open to read only"))
     }
 
-    /// A reader's view brought up to the writer's last commit (a no-op for the writer,
-    /// whose reader is reloaded as it commits).
+    /// Commits this handle's pending writes (before a query, which reads them; `flush`).
+    fn commit_own(&self) -> StoreResult<()> {
+        let Some(writes) = &self.writes else {
+            return Ok(());
+        };
+        if writes.pending.load(Ordering::Relaxed) == 0 {
+            return Ok(());
+        }
+        let mut state = writes.lock()?;
+        writes.commit(&mut state)
+    }
+
+    /// The reader brought up to the last commit of any process: reloaded on every query
+    /// when open to read only (the search function's readers), else when `meta.json`
+    /// changed (in memory, only this handle writes).
     fn catch_up(&self) -> StoreResult<()> {
-        if self.writer.is_none() {
-            self.reader
-                .reload()
-                .map_err(|e| engine_error("reload", e))?;
+        let reload = || self.reader.reload().map_err(|e| engine_error("reload", e));
+        match (&self.writes, &self.dir) {
+            (None, _) => reload(),
+            (Some(_), None) => Ok(()),
+            (Some(_), Some(dir)) => {
+                let stamp = meta_stamp(dir);
+                let mut seen = self
+                    .seen_meta
+                    .lock()
+                    .map_err(|_| engine_error("reload", "a lock is poisoned"))?;
+                if *seen != stamp {
+                    reload()?;
+                    *seen = stamp;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Commits what is pending, lets the writer go and loads every process's commits.
+    fn refresh(&self) -> StoreResult<()> {
+        if let Some(writes) = &self.writes {
+            writes.commit_and_release()?;
+        }
+        self.reader
+            .reload()
+            .map_err(|e| engine_error("reload", e))?;
+        if let Some(dir) = &self.dir
+            && let Ok(mut seen) = self.seen_meta.lock()
+        {
+            *seen = meta_stamp(dir);
         }
         Ok(())
-    }
-
-    fn commit(&self, writer: &mut IndexWriter) -> StoreResult<()> {
-        writer.commit().map_err(|e| engine_error("commit", e))?;
-        self.reader.reload().map_err(|e| engine_error("reload", e))
     }
 
     /// The live entry of `doc_id`, if any.
@@ -392,7 +863,6 @@ impl Inner {
             else {
                 continue;
             };
-            use tantivy::DocSet as _;
             let mut doc = postings.doc();
             while doc != tantivy::TERMINATED {
                 if segment.alive_bitset().is_none_or(|a| a.is_alive(doc)) {
@@ -414,6 +884,19 @@ impl Inner {
             filing: self.filing(&stored),
             stored,
         }))
+    }
+
+    /// What `doc_id` is now: as written and not yet committed, else as committed.
+    fn current_in(
+        &self,
+        state: &WriteState,
+        searcher: &Searcher,
+        doc_id: &str,
+    ) -> StoreResult<Option<Current>> {
+        match state.pending.get(doc_id) {
+            Some(pending) => Ok(pending.clone()),
+            None => self.current(searcher, doc_id),
+        }
     }
 
     fn text(&self, doc: &TantivyDocument, field: Field) -> Option<String> {
@@ -441,6 +924,16 @@ impl Inner {
         }
     }
 
+    /// The word pairs of a title and text (not stored: made again from them).
+    fn add_pairs(&self, entry: &mut TantivyDocument, title: &str, body: &str) {
+        if let Some(field) = self.fields.title_pairs {
+            entry.add_text(field, title);
+        }
+        if let Some(field) = self.fields.body_pairs {
+            entry.add_text(field, body);
+        }
+    }
+
     /// The entry of a new version.
     fn entry(&self, doc: &SearchDoc, version: &str) -> TantivyDocument {
         let f = &self.fields;
@@ -457,6 +950,7 @@ impl Inner {
         entry.add_text(f.version, version);
         entry.add_text(f.title, title);
         entry.add_text(f.body, body);
+        self.add_pairs(&mut entry, title, body);
         for key in refs {
             entry.add_text(f.refs, key);
         }
@@ -475,67 +969,82 @@ impl Inner {
         let f = &self.fields;
         let mut entry = TantivyDocument::new();
         for (field, value) in stored.field_values() {
-            if field != f.case_ref && field != f.doc_type && field != f.family {
+            if field != f.case_ref
+                && field != f.doc_type
+                && field != f.family
+                && Some(field) != f.title_pairs
+                && Some(field) != f.body_pairs
+            {
                 entry.add_field_value(field, value);
             }
         }
+        let title = self.text(stored, f.title).unwrap_or_default();
+        let body = self.text(stored, f.body).unwrap_or_default();
+        self.add_pairs(&mut entry, &title, &body);
         self.add_filing(&mut entry, filing);
         entry
     }
 
+    /// Bytes of an entry's title and text.
+    fn size(&self, entry: &TantivyDocument) -> usize {
+        [self.fields.title, self.fields.body]
+            .into_iter()
+            .filter_map(|f| entry.get_first(f).and_then(|v| v.as_str().map(str::len)))
+            .sum()
+    }
+
+    /// Replaces what `doc_id` holds by `entry` (`None`: removes it), pending until the
+    /// next commit.
     fn replace(
         &self,
-        writer: &IndexWriter,
+        state: &mut WriteState,
         doc_id: &str,
-        entry: TantivyDocument,
+        entry: Option<Current>,
     ) -> StoreResult<()> {
+        let Some(writer) = state.writer.as_ref() else {
+            return Err(engine_error("write", "the writer is not open"));
+        };
         writer.delete_term(Term::from_field_text(self.fields.doc_id, doc_id));
-        writer
-            .add_document(entry)
-            .map_err(|e| engine_error("index", e))?;
-        Ok(())
+        let added = match &entry {
+            Some(current) => writer
+                .add_document(current.stored.clone())
+                .map(drop)
+                .map_err(|e| engine_error("index", e)),
+            None => Ok(()),
+        };
+        state.pending_bytes += entry.as_ref().map_or(0, |c| self.size(&c.stored));
+        // Deleted whatever happens: a failed add leaves the document removed.
+        state
+            .pending
+            .insert(doc_id.to_owned(), if added.is_ok() { entry } else { None });
+        added
     }
 
+    /// Writes a batch, pending (committed at once past the limits).
     fn index_many(&self, docs: &[(SearchDoc, String)]) -> StoreResult<Vec<Indexed>> {
-        let mut writer = self.lock_writer()?;
-        let outcome = self.write_many(&writer, docs);
-        match outcome {
-            Ok(done) if done.iter().all(|d| *d == Indexed::Unchanged) => Ok(done),
-            Ok(done) => match self.commit(&mut writer) {
-                Ok(()) => Ok(done),
-                Err(e) => Err(self.rolled_back(&mut writer, e)),
-            },
-            Err(e) => Err(self.rolled_back(&mut writer, e)),
+        let writes = self.writes()?;
+        let mut state = writes.lock()?;
+        writes.writer(&mut state)?;
+        let written = self.write_many(&mut state, docs);
+        writes.wrote(&mut state);
+        let done = written?;
+        if state.full() {
+            writes.commit(&mut state)?;
         }
-    }
-
-    /// Drops what a failed call added, so that the next commit does not write half of
-    /// it.
-    fn rolled_back(&self, writer: &mut IndexWriter, e: StoreError) -> StoreError {
-        match writer.rollback() {
-            Ok(_) => e,
-            Err(rollback) => engine_error("roll back", rollback),
-        }
+        Ok(done)
     }
 
     fn write_many(
         &self,
-        writer: &IndexWriter,
+        state: &mut WriteState,
         docs: &[(SearchDoc, String)],
     ) -> StoreResult<Vec<Indexed>> {
         let searcher = self.reader.searcher();
-        // What this batch wrote, for a document that comes twice.
-        let mut pending: HashMap<&str, Current> = HashMap::new();
         let mut done = Vec::with_capacity(docs.len());
         for (doc, version) in docs {
-            let existing = match pending.remove(doc.doc_id.as_str()) {
-                Some(current) => Some(current),
-                None => self.current(&searcher, &doc.doc_id)?,
-            };
-            let (outcome, entry) = match existing {
+            let (outcome, entry) = match self.current_in(state, &searcher, &doc.doc_id)? {
                 Some(current) if current.version == *version => {
                     if current.filing == doc.filing {
-                        pending.insert(&doc.doc_id, current);
                         done.push(Indexed::Unchanged);
                         continue;
                     }
@@ -543,50 +1052,66 @@ impl Inner {
                 }
                 _ => (Indexed::Written, self.entry(doc, version)),
             };
-            self.replace(writer, &doc.doc_id, entry.clone())?;
-            pending.insert(
-                &doc.doc_id,
-                Current {
-                    version: version.clone(),
-                    filing: doc.filing.clone(),
-                    stored: entry,
-                },
-            );
+            let current = Current {
+                version: version.clone(),
+                filing: doc.filing.clone(),
+                stored: entry,
+            };
+            self.replace(state, &doc.doc_id, Some(current))?;
             done.push(outcome);
         }
         Ok(done)
     }
 
     fn refile(&self, doc_id: &str, filing: &Filing) -> StoreResult<bool> {
-        let mut writer = self.lock_writer()?;
-        let Some(current) = self.current(&self.reader.searcher(), doc_id)? else {
-            return Ok(false);
-        };
-        if current.filing != *filing {
-            let written = self
-                .replace(&writer, doc_id, self.refiled(&current.stored, filing))
-                .and_then(|()| self.commit(&mut writer));
-            if let Err(e) = written {
-                return Err(self.rolled_back(&mut writer, e));
+        let writes = self.writes()?;
+        let mut state = writes.lock()?;
+        writes.writer(&mut state)?;
+        let found = self.current_in(&state, &self.reader.searcher(), doc_id);
+        let outcome = match found {
+            Ok(Some(current)) if current.filing != *filing => {
+                let entry = Current {
+                    stored: self.refiled(&current.stored, filing),
+                    filing: filing.clone(),
+                    version: current.version,
+                };
+                self.replace(&mut state, doc_id, Some(entry)).map(|()| true)
             }
+            Ok(current) => Ok(current.is_some()),
+            Err(e) => Err(e),
+        };
+        writes.wrote(&mut state);
+        let found = outcome?;
+        if state.full() {
+            writes.commit(&mut state)?;
         }
-        Ok(true)
+        Ok(found)
     }
 
     fn remove(&self, doc_id: &str) -> StoreResult<bool> {
-        let mut writer = self.lock_writer()?;
-        if self.address_of(&self.reader.searcher(), doc_id)?.is_none() {
-            return Ok(false);
+        let writes = self.writes()?;
+        let mut state = writes.lock()?;
+        writes.writer(&mut state)?;
+        let indexed = match state.pending.get(doc_id) {
+            Some(pending) => Ok(pending.is_some()),
+            None => self
+                .address_of(&self.reader.searcher(), doc_id)
+                .map(|a| a.is_some()),
+        };
+        let outcome = match indexed {
+            Ok(true) => self.replace(&mut state, doc_id, None).map(|()| true),
+            other => other,
+        };
+        writes.wrote(&mut state);
+        let found = outcome?;
+        if state.full() {
+            writes.commit(&mut state)?;
         }
-        writer.delete_term(Term::from_field_text(self.fields.doc_id, doc_id));
-        if let Err(e) = self.commit(&mut writer) {
-            return Err(self.rolled_back(&mut writer, e));
-        }
-        Ok(true)
+        Ok(found)
     }
 
     fn doc_ids(&self, after: &str, limit: usize) -> StoreResult<Vec<String>> {
-        use tantivy::DocSet as _;
+        self.commit_own()?;
         self.catch_up()?;
         let searcher = self.reader.searcher();
         let mut ids = std::collections::BTreeSet::new();
@@ -701,24 +1226,46 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    /// Words (analysed) in `title` or `body`: one word, or a phrase.
+    /// Words (analysed) in `title` or `body`: one word, or a phrase. Two words with a
+    /// common one are one term of the field's pairs (scored and pruned like a word);
+    /// longer phrases need every indexed pair of theirs before the phrase's positions
+    /// are read (which alone score).
     fn words(&self, words: &[String]) -> Option<Box<dyn Query>> {
-        let per_field = |field: Field| -> Box<dyn Query> {
-            if let [word] = words {
-                term_query(field, word)
-            } else {
-                let terms = words
-                    .iter()
-                    .enumerate()
-                    .map(|(i, w)| (i, Term::from_field_text(field, w)))
-                    .collect();
-                Box::new(PhraseQuery::new_with_offset(terms))
+        let per_field = |field: Field, pairs: Option<Field>| -> Box<dyn Query> {
+            match (words, pairs) {
+                ([word], _) => term_query(field, word),
+                ([first, second], Some(pairs)) if paired(first, second) => {
+                    term_query(pairs, &pair(first, second))
+                }
+                (_, pairs) => {
+                    let terms = words
+                        .iter()
+                        .enumerate()
+                        .map(|(i, w)| (i, Term::from_field_text(field, w)))
+                        .collect();
+                    let phrase: Box<dyn Query> = Box::new(PhraseQuery::new_with_offset(terms));
+                    let Some(pairs) = pairs else {
+                        return phrase;
+                    };
+                    let mut clauses = vec![(Occur::Must, phrase)];
+                    clauses.extend(words.windows(2).filter(|w| paired(&w[0], &w[1])).map(|w| {
+                        (
+                            Occur::Must,
+                            boosted_zero(term_query(pairs, &pair(&w[0], &w[1]))),
+                        )
+                    }));
+                    match clauses.len() {
+                        1 => clauses.remove(0).1,
+                        _ => Box::new(BooleanQuery::new(clauses)),
+                    }
+                }
             }
         };
+        let f = self.fields;
         (!words.is_empty()).then(|| {
             any_of(vec![
-                boosted(per_field(self.fields.title), TITLE_WEIGHT),
-                per_field(self.fields.body),
+                boosted(per_field(f.title, f.title_pairs), TITLE_WEIGHT),
+                per_field(f.body, f.body_pairs),
             ])
         })
     }
@@ -790,10 +1337,10 @@ impl Builder<'_> {
                 None => return Ok(Box::new(EmptyQuery)),
             }
         }
-        let mut excluded = Vec::new();
+        let mut excluded: Vec<Box<dyn Query>> = Vec::new();
         for term in request.query.excluded() {
             if let Some(q) = self.term(term)? {
-                excluded.push(q);
+                excluded.push(Box::new(SafeSeeks(q)));
             }
         }
         // Filters select and score nothing.
@@ -835,6 +1382,67 @@ impl Builder<'_> {
                 .map(|q| (Occur::Must, boosted_zero(q))),
         );
         Ok(Box::new(BooleanQuery::new(clauses)))
+    }
+}
+
+/// A query whose scorer seeks as `DocSet`'s default does. An excluded phrase needs it:
+/// an exclusion looks at documents that may come before the excluded scorer's own, and
+/// tantivy 0.27's phrase scorer takes such a look for a match (and asserts in debug
+/// builds).
+#[derive(Debug)]
+struct SafeSeeks(Box<dyn Query>);
+
+impl Clone for SafeSeeks {
+    fn clone(&self) -> Self {
+        SafeSeeks(self.0.box_clone())
+    }
+}
+
+impl Query for SafeSeeks {
+    fn weight(&self, scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        Ok(Box::new(SafeSeeksWeight(self.0.weight(scoring)?)))
+    }
+
+    fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
+        self.0.query_terms(visitor);
+    }
+}
+
+struct SafeSeeksWeight(Box<dyn Weight>);
+
+impl Weight for SafeSeeksWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        Ok(Box::new(SafeSeeksScorer(self.0.scorer(reader, boost)?)))
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.0.explain(reader, doc)
+    }
+}
+
+struct SafeSeeksScorer(Box<dyn Scorer>);
+
+impl DocSet for SafeSeeksScorer {
+    fn advance(&mut self) -> DocId {
+        self.0.advance()
+    }
+
+    fn seek(&mut self, target: DocId) -> DocId {
+        self.0.seek(target)
+    }
+
+    fn doc(&self) -> DocId {
+        self.0.doc()
+    }
+
+    fn size_hint(&self) -> u32 {
+        self.0.size_hint()
+    }
+}
+
+impl Scorer for SafeSeeksScorer {
+    fn score(&mut self) -> Score {
+        self.0.score()
     }
 }
 
@@ -893,6 +1501,9 @@ impl Inner {
         request.filters.validate()?;
         let position = request.position()?;
         let limit = request.page_size() as usize;
+        // This handle's own writes first; if their commit fails, the query reads what
+        // was committed (the failure is the writes' and `flush`'s to report).
+        let _ = self.commit_own();
         self.catch_up()?;
         let searcher = self.reader.searcher();
         let mut builder = Builder {
@@ -986,7 +1597,7 @@ impl Inner {
     fn segment_best(
         &self,
         segment: &SegmentReader,
-        weight: &dyn tantivy::query::Weight,
+        weight: &dyn Weight,
         wanted: usize,
         after: Option<&(f32, String)>,
         started: Instant,
@@ -1297,10 +1908,20 @@ impl Search for TantivySearch {
         }
     }
 
+    /// Pending until the next commit (see the module's notes).
     async fn index(&self, doc: &SearchDoc) -> StoreResult<Indexed> {
-        super::search::index_one(self, doc).await
+        let docs = super::search::checked_batch(std::slice::from_ref(doc))?;
+        let inner = Arc::clone(&self.inner);
+        // Tokenising a long text, or waiting for the writer: never brief.
+        let mut done = super::local_blocking(BACKEND, "index", Expect::Long, move || {
+            inner.index_many(&docs)
+        })
+        .await?;
+        Ok(done.pop().unwrap_or(Indexed::Unchanged))
     }
 
+    /// Pending like a single write: a rebuild's batches are committed a few together
+    /// (fewer, larger segments to merge); its `refresh` commits the last.
     async fn index_many(&self, docs: &[SearchDoc]) -> StoreResult<Vec<Indexed>> {
         let docs = super::search::checked_batch(docs)?;
         let inner = Arc::clone(&self.inner);
@@ -1352,6 +1973,19 @@ impl Search for TantivySearch {
         })
         .await
     }
+
+    /// Commits what is pending, lets the writer go (another process may take it) and
+    /// loads what every process committed.
+    async fn refresh(&self) -> StoreResult<()> {
+        let inner = Arc::clone(&self.inner);
+        super::local_blocking(BACKEND, "refresh", Expect::Long, move || inner.refresh()).await
+    }
+
+    /// Commits what is pending (the writer is let go by the committer, or on drop).
+    async fn flush(&self) -> StoreResult<()> {
+        let inner = Arc::clone(&self.inner);
+        super::local_blocking(BACKEND, "commit", Expect::Long, move || inner.commit_own()).await
+    }
 }
 
 #[cfg(test)]
@@ -1391,6 +2025,204 @@ mod tests {
         let marked = snippet("tear", &long);
         assert!(marked.starts_with('…') && marked.ends_with('…'), "{marked}");
         assert!(marked.contains("[tear]"), "{marked}");
+    }
+
+    #[test]
+    fn pairs_are_words_two_by_two_without_crossing_a_gap() {
+        let mut pairs = TextAnalyzer::from(PairTokenizer { words: analyzer() });
+        let long = "x".repeat(MAX_WORD_BYTES + 1);
+        let text = format!("The MRI scans, {long} then reports radiology department");
+        // Only pairs with a common word: short, or among the commonest longer ones.
+        assert_eq!(
+            terms_of(&mut pairs, &text),
+            ["the mri", "mri scan", "then report"]
+        );
+        assert!(is_common("of") && is_common("that") && !is_common("radiolog"));
+        assert!(terms_of(&mut pairs, "alone").is_empty());
+    }
+
+    fn doc(id: &str, title: &str, text: &str) -> SearchDoc {
+        SearchDoc::new(id, title, text)
+    }
+
+    async fn ids(search: &TantivySearch, query: &str) -> Vec<String> {
+        let request = SearchRequest::parse(query).expect("parses").limit(50);
+        let page = search.query(&request).await.expect("query");
+        let mut ids: Vec<String> = page.hits.into_iter().map(|h| h.doc_id).collect();
+        ids.sort();
+        ids
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn grouped_writes_are_committed_by_refresh_and_in_the_background() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let writer = TantivySearch::open(dir.path()).expect("open");
+        let reader = TantivySearch::open_reader(dir.path()).expect("open to read");
+        let indexed = writer
+            .index(&doc("d1", "a.txt", "the infirmary wrote"))
+            .await
+            .expect("index");
+        assert_eq!(indexed, Indexed::Written);
+        writer.refresh().await.expect("refresh");
+        assert_eq!(ids(&reader, "infirmary").await, ["d1"]);
+        // Without a refresh, the committer commits it by itself.
+        writer
+            .index(&doc("d2", "b.txt", "the infirmary again"))
+            .await
+            .expect("index");
+        let started = Instant::now();
+        while ids(&reader, "infirmary").await.len() < 2 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "committed within its delay"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        // The writing handle reads its own writes at once.
+        writer
+            .remove("d1")
+            .await
+            .expect("remove")
+            .then_some(())
+            .expect("d1 was indexed");
+        assert_eq!(ids(&writer, "infirmary").await, ["d2"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_handles_on_one_folder_write_in_turn() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Two processes, as the console and `postroom ingest` are: each has its own
+        // handle, and tantivy's lock file lets one writer at a time.
+        let a = TantivySearch::open(dir.path()).expect("open a");
+        let b = TantivySearch::open(dir.path()).expect("open b");
+        let d1 = doc("d1", "1.txt", "ward round notes");
+        assert_eq!(a.index(&d1).await.expect("a writes"), Indexed::Written);
+        // b waits for a to commit and let its writer go.
+        let d2 = doc("d2", "2.txt", "ward transfer notes");
+        assert_eq!(b.index(&d2).await.expect("b writes"), Indexed::Written);
+        // a's write is committed: b sees the same version and writes nothing.
+        assert_eq!(b.index(&d1).await.expect("b again"), Indexed::Unchanged);
+        b.refresh().await.expect("b refreshes");
+        let d3 = doc("d3", "3.txt", "ward discharge notes");
+        assert_eq!(a.index(&d3).await.expect("a again"), Indexed::Written);
+        assert!(a.refile("d2", &Filing::default()).await.expect("refile"));
+        a.refresh().await.expect("a refreshes");
+        assert_eq!(ids(&a, "ward notes").await, ["d1", "d2", "d3"]);
+        assert_eq!(ids(&b, "ward notes").await, ["d1", "d2", "d3"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_writer_held_too_long_elsewhere_is_a_retryable_refusal() {
+        use postroom_core::ErrorCode as _;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let search = TantivySearch::open(dir.path()).expect("open");
+        search
+            .inner
+            .writes()
+            .expect("writes")
+            .writer_wait_ms
+            .store(300, Ordering::Relaxed);
+        // Another process's writer, held.
+        let other = Index::open_in_dir(dir.path()).expect("open elsewhere");
+        let held: IndexWriter = other.writer(15_000_000).expect("the other writer");
+        let d1 = doc("d1", "1.txt", "the coroner's letter");
+        let refused = search.index(&d1).await.expect_err("the writer is held");
+        assert!(refused.is_retryable(), "{refused}");
+        assert_eq!(refused.code(), postroom_core::Code::StoreUnavailable);
+        assert!(refused.to_string().contains("another process"), "{refused}");
+        drop(held);
+        assert_eq!(search.index(&d1).await.expect("now"), Indexed::Written);
+        search.refresh().await.expect("refresh");
+        assert_eq!(ids(&search, "coroner").await, ["d1"]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_lost_before_its_commit_is_written_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d1 = doc("d1", "1.txt", "the radiology report");
+        let first = TantivySearch::open(dir.path()).expect("open");
+        assert_eq!(first.index(&d1).await.expect("index"), Indexed::Written);
+        // The process dies before the commit.
+        first.lose_pending().expect("lose");
+        drop(first);
+        let rerun = TantivySearch::open(dir.path()).expect("reopen");
+        assert!(ids(&rerun, "radiology").await.is_empty());
+        // The rerun's write is not taken for the same version already there.
+        assert_eq!(rerun.index(&d1).await.expect("again"), Indexed::Written);
+        assert_eq!(rerun.index(&d1).await.expect("thrice"), Indexed::Unchanged);
+        // A handle dropped commits what it holds.
+        let d2 = doc("d2", "2.txt", "the radiology request");
+        assert_eq!(rerun.index(&d2).await.expect("d2"), Indexed::Written);
+        drop(rerun);
+        let later = TantivySearch::open(dir.path()).expect("reopen");
+        assert_eq!(ids(&later, "radiology").await, ["d1", "d2"]);
+    }
+
+    async fn phrase_corpus(search: &TantivySearch) {
+        let long = "x".repeat(MAX_WORD_BYTES + 1);
+        let docs = [
+            doc("p1", "p1.txt", "a letter of claim was sent"),
+            doc("p2", "p2.txt", "the claim of letter"),
+            doc("p3", "p3.txt", "letter and claim of"),
+            doc("p4", "letter of claim.pdf", "nothing here"),
+            doc("p5", "p5.txt", &format!("letter {long} claim")),
+            doc("p6", "p6.txt", "clinical negligence letter"),
+        ];
+        search.index_many(&docs).await.expect("index");
+    }
+
+    async fn phrases_are_exact(search: &TantivySearch) {
+        assert_eq!(ids(search, "\"letter of\"").await, ["p1", "p4"]);
+        assert_eq!(ids(search, "\"letter of claim\"").await, ["p1", "p4"]);
+        assert_eq!(ids(search, "\"claim of letter\"").await, ["p2"]);
+        assert_eq!(ids(search, "\"claim of\"").await, ["p2", "p3"]);
+        assert!(ids(search, "\"letter claim\"").await.is_empty());
+        // Without a common word: by positions alone.
+        assert_eq!(ids(search, "\"clinical negligence\"").await, ["p6"]);
+        assert!(ids(search, "\"negligence clinical\"").await.is_empty());
+        assert_eq!(ids(search, "\"clinical negligence letter\"").await, ["p6"]);
+        assert!(ids(search, "\"of letter claim\"").await.is_empty());
+        assert_eq!(
+            ids(search, "claim -\"letter of\"").await,
+            ["p2", "p3", "p5"]
+        );
+        assert_eq!(
+            ids(search, "claim -\"letter of claim\"").await,
+            ["p2", "p3", "p5"]
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn phrases_match_words_in_a_row_only() {
+        let search = TantivySearch::in_memory().expect("index");
+        phrase_corpus(&search).await;
+        phrases_are_exact(&search).await;
+        // A refile writes the pairs again from the stored text.
+        let filing = Filing {
+            case_ref: Some("CNST/24/000001".into()),
+            ..Filing::default()
+        };
+        assert!(search.refile("p1", &filing).await.expect("refile"));
+        assert!(search.refile("p4", &filing).await.expect("refile"));
+        search.refresh().await.expect("refresh");
+        phrases_are_exact(&search).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_index_made_before_the_pairs_still_finds_phrases() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut b = Schema::builder();
+        for (_, entry) in schema().fields() {
+            if !entry.name().ends_with("_pairs") {
+                b.add_field(entry.clone());
+            }
+        }
+        let directory = tantivy::directory::MmapDirectory::open(dir.path()).expect("folder");
+        Index::create(directory, b.build(), tantivy::IndexSettings::default()).expect("create");
+        let search = TantivySearch::open(dir.path()).expect("open");
+        assert!(search.inner.fields.body_pairs.is_none());
+        phrase_corpus(&search).await;
+        phrases_are_exact(&search).await;
     }
 
     #[test]

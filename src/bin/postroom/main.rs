@@ -86,8 +86,21 @@ fn with_app(
         let result = command(&app).await;
         // Ingest and the demo wait for theirs and report them; this is for any other.
         cmd::ingest::report_unmade_letters(&app).await;
+        save_search(&app).await;
         result
     })
+}
+
+/// Commits the search index's grouped writes before the process ends (dropping it would
+/// too, but could not say it failed). Lost writes are repaired by a rerun of the same
+/// command or `postroom search --reindex`, as after a crash.
+pub(crate) async fn save_search(app: &App) {
+    if let Err(e) = app.search.flush().await {
+        eprintln!(
+            "postroom: the search index's last changes were not saved ({}: {e}); `postroom search --reindex` rebuilds it",
+            e.code()
+        );
+    }
 }
 
 /// The failure code of the first library error in the chain: its exit status is the

@@ -81,6 +81,7 @@ pub fn run(config: Config, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
             })
             .await
             .context("the console stopped")?;
+        crate::save_search(&app).await;
         let unmade = app.finish().await;
         if !unmade.is_empty() {
             eprintln!(
