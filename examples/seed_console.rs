@@ -1,11 +1,12 @@
 //! Seeds a console home for `scripts/bench-console`: N unfiled documents (small
-//! letters with no reference of ours, each different, so all wait in the inbox) and M
-//! FOI requests, through the application's use cases (ingest and FOI), as the console
-//! would see them in a busy post room: of every eight requests, three are still as
-//! received, two in progress, two responded and one closed, so the register's views
-//! each read several statuses.
+//! letters with no reference of ours, each different, so all wait in the inbox), M
+//! FOI requests and C claims, through the application's use cases (ingest, FOI and the
+//! cases import), as the console would see them in a busy post room: of every eight
+//! requests, three are still as received, two in progress, two responded and one
+//! closed, so the register's views each read several statuses; of every ten claims,
+//! seven are open, two closed and one settled.
 //!
-//! `cargo run --profile fast --example seed_console -- HOME [DOCS] [REQUESTS]`
+//! `cargo run --profile fast --example seed_console -- HOME [DOCS] [REQUESTS] [CLAIMS]`
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -20,9 +21,10 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     let home = args
         .get(1)
-        .expect("usage: seed_console HOME [DOCS] [REQUESTS]");
+        .expect("usage: seed_console HOME [DOCS] [REQUESTS] [CLAIMS]");
     let docs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10_000);
     let requests: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2_000);
+    let claims: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(15_000);
     let app = Arc::new(
         App::open(
             Config::local(home),
@@ -98,9 +100,36 @@ async fn main() {
                 .expect("a move");
         }
     }
+    let opened = started.elapsed();
+    let started = Instant::now();
+    // Claims by the cases import, at most its rows a file at a time.
+    let statuses = [
+        "open", "open", "open", "open", "open", "open", "open", "closed", "closed", "settled",
+    ];
+    let rows: Vec<String> = (0..claims)
+        .map(|i| {
+            format!(
+                "CNST/{}/{:06},claim,Claimant {i},20{}-03-04,{}\n",
+                20 + i % 6,
+                i + 1,
+                20 + i % 6,
+                statuses[i % 10]
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(postroom::cases::import::MAX_ROWS) {
+        let csv = format!("reference,kind,claimant,opened,status\n{}", chunk.concat());
+        let report = app
+            .cases
+            .import(csv.as_bytes(), "seed", &app.config.calendar)
+            .await
+            .expect("the claims");
+        assert_eq!(report.created(), chunk.len(), "every claim created");
+    }
     println!(
-        "seeded {docs} documents in {:.1} s and {requests} FOI requests in {:.1} s into {home}",
+        "seeded {docs} documents in {:.1} s, {requests} FOI requests in {:.1} s and {claims} claims in {:.1} s into {home}",
         filed.as_secs_f64(),
+        opened.as_secs_f64(),
         started.elapsed().as_secs_f64()
     );
 }
