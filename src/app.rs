@@ -129,7 +129,8 @@ async fn build_new_index(
             dir.display()
         );
     }
-    let done = crate::ingest::reindex(stores, search, Rules::builtin(), |_| {}).await?;
+    // Nothing removed: another process may be indexing beside this first build.
+    let done = crate::ingest::build(stores, search, Rules::builtin(), |_| {}).await?;
     search.flush().await?;
     if any {
         tracing::warn!(documents = done.documents, "the search index is built");

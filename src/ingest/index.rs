@@ -141,7 +141,28 @@ pub async fn reindex(
     stores: &Stores,
     search: &dyn Search,
     rules: &Rules,
+    progress: impl FnMut(usize),
+) -> Result<Reindexed, StoreError> {
+    rebuild(stores, search, rules, progress, true).await
+}
+
+/// `reindex` into a new index: every stored document written, none removed (a new
+/// index holds nothing stale, and what another process indexed meanwhile stays).
+pub async fn build(
+    stores: &Stores,
+    search: &dyn Search,
+    rules: &Rules,
+    progress: impl FnMut(usize),
+) -> Result<Reindexed, StoreError> {
+    rebuild(stores, search, rules, progress, false).await
+}
+
+async fn rebuild(
+    stores: &Stores,
+    search: &dyn Search,
+    rules: &Rules,
     mut progress: impl FnMut(usize),
+    remove_stale: bool,
 ) -> Result<Reindexed, StoreError> {
     let mut done = Reindexed::default();
     let mut seen: HashSet<String> = HashSet::new();
@@ -184,19 +205,21 @@ pub async fn reindex(
     }
     flush(search, &mut batch, &mut done).await?;
     progress(done.documents);
-    // Entries of documents gone or no longer indexable.
-    let mut after: Option<String> = None;
-    loop {
-        let ids = search.doc_ids(after.as_deref(), 1000).await?;
-        let Some(last) = ids.last().cloned() else {
-            break;
-        };
-        for id in ids.iter().filter(|id| !seen.contains(*id)) {
-            if search.remove(id).await? {
-                done.removed += 1;
+    if remove_stale {
+        // Entries of documents gone or no longer indexable.
+        let mut after: Option<String> = None;
+        loop {
+            let ids = search.doc_ids(after.as_deref(), 1000).await?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            for id in ids.iter().filter(|id| !seen.contains(*id)) {
+                if search.remove(id).await? {
+                    done.removed += 1;
+                }
             }
+            after = Some(last);
         }
-        after = Some(last);
     }
     search.refresh().await?;
     Ok(done)

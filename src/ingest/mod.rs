@@ -33,7 +33,7 @@ use crate::metadata::{Acknowledgement, DocTypeRule, DocumentMetadata, Family, Ru
 use crate::model::{CaseKind, IngestStatus, document_id, keys};
 use crate::store::Stores;
 use crate::store::{Condition, Item, Key, Pin, PutOptions, StoreError, TxOp};
-pub use index::{Reindexed, refile, reindex};
+pub use index::{Reindexed, build, refile, reindex};
 pub use scans::{SCAN_BUDGET, ScanQueue, ScanRequest};
 
 /// Where an uploaded object is.

@@ -28,8 +28,11 @@
 //! tantivy's lock file) is held only while writes are pending or recent: it is let go
 //! `WRITER_IDLE` after the last write, so another process (the console beside a
 //! `postroom ingest`) can take it; a write waits up to `WRITER_WAIT` for it, then fails
-//! with a retryable error. Queries reload the reader when `meta.json` changed (another
-//! process committed). A refile rewrites the stored document with its new filing.
+//! with a retryable error. Each writer is opened on a fresh handle of the folder, so it
+//! knows (and its merges remove) the files other processes' writers made. Writes that
+//! a failed commit could not keep are said lost by the next `flush` or `refresh`.
+//! Queries reload the reader when `meta.json` changed (another process committed). A
+//! refile rewrites the stored document with its new filing.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Bound;
@@ -124,6 +127,10 @@ struct Inner {
 /// The write side, shared with the committer thread.
 struct Writes {
     index: Index,
+    /// The index's folder: each writer is opened on a fresh `Index` of it, which reads
+    /// the files other processes' writers made (`.managed.json`), so that this one's
+    /// garbage collection removes theirs too once merged away. `None` in memory.
+    dir: Option<PathBuf>,
     reader: IndexReader,
     doc_id: Field,
     threads: usize,
@@ -134,6 +141,11 @@ struct Writes {
     wake: Condvar,
     /// `state.pending.len()`, read by queries without taking the lock.
     pending: AtomicUsize,
+    /// `state.lost.is_some()`, read by `flush` without taking the lock.
+    lost: std::sync::atomic::AtomicBool,
+    /// Failures made on purpose (tests): 1 a commit fails, 2 writing again fails.
+    #[cfg(test)]
+    faults: std::sync::atomic::AtomicU8,
 }
 
 #[derive(Default)]
@@ -149,6 +161,13 @@ struct WriteState {
     last_write: Option<Instant>,
     /// The last handle is gone: commit, let the writer go, stop.
     closing: bool,
+    /// The committer is letting this handle's writer go (its merges ending): a write
+    /// waits for that, not for another process.
+    releasing: bool,
+    /// Writes that returned but were dropped uncommitted (a commit failed and the writer
+    /// could not be rolled back to try again): said once, by the next `flush` or
+    /// `refresh`, so that what wrote them writes them again.
+    lost: Option<usize>,
 }
 
 impl WriteState {
@@ -364,6 +383,14 @@ fn day_number(day: &str) -> Option<u64> {
     (digits.len() == 8).then(|| digits.parse().ok()).flatten()
 }
 
+/// The index's own tokenizers, registered on a handle of it.
+fn register_tokenizers(index: &Index) {
+    index.tokenizers().register(ANALYZER, analyzer());
+    index
+        .tokenizers()
+        .register(PAIRS, PairTokenizer { words: analyzer() });
+}
+
 /// `meta.json`'s time and size: they change with every commit.
 fn meta_stamp(dir: &Path) -> Option<(SystemTime, u64)> {
     let meta = std::fs::metadata(dir.join("meta.json")).ok()?;
@@ -434,10 +461,7 @@ impl TantivySearch {
             day: field("day")?,
             document_date: field("document_date")?,
         };
-        index.tokenizers().register(ANALYZER, analyzer());
-        index
-            .tokenizers()
-            .register(PAIRS, PairTokenizer { words: analyzer() });
+        register_tokenizers(&index);
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -450,6 +474,7 @@ impl TantivySearch {
                 .clamp(1, 2);
             let writes = Arc::new(Writes {
                 index: index.clone(),
+                dir: dir.clone(),
                 reader: reader.clone(),
                 doc_id: fields.doc_id,
                 threads,
@@ -457,6 +482,9 @@ impl TantivySearch {
                 state: Mutex::new(WriteState::default()),
                 wake: Condvar::new(),
                 pending: AtomicUsize::new(0),
+                lost: std::sync::atomic::AtomicBool::new(false),
+                #[cfg(test)]
+                faults: std::sync::atomic::AtomicU8::new(0),
             });
             let shared = Arc::clone(&writes);
             let committer = std::thread::Builder::new()
@@ -524,32 +552,11 @@ impl TantivySearch {
             let writes = inner.writes()?;
             let mut state = writes.lock()?;
             writes.commit(&mut state)?;
-            let writer = writes.writer(&mut state)?;
-            // A merge running in the background may take segments from under this one:
-            // list them again and retry.
-            let mut tries = 0;
-            loop {
-                let ids = inner
-                    .index
-                    .searchable_segment_ids()
-                    .map_err(|e| engine_error("optimize", e))?;
-                if ids.len() <= 1 {
-                    break;
-                }
-                match writer.merge(&ids).wait() {
-                    Ok(_) => break,
-                    Err(_) if tries < OPTIMIZE_TRIES => {
-                        tries += 1;
-                        std::thread::sleep(Duration::from_millis(100));
-                    }
-                    Err(e) => return Err(engine_error("optimize", e)),
-                }
-            }
-            writer
-                .garbage_collect_files()
-                .wait()
-                .map_err(|e| engine_error("optimize", e))?;
+            let mut state = writes.with_writer(state)?;
+            let merged = merge_all(&inner, &mut state);
+            // Noted whatever happened: the committer lets the writer go.
             writes.wrote(&mut state);
+            merged?;
             inner
                 .reader
                 .reload()
@@ -577,6 +584,39 @@ impl TantivySearch {
     }
 }
 
+/// Merges every segment into one and removes the files no longer used (`optimize`).
+fn merge_all(inner: &Inner, state: &mut WriteState) -> StoreResult<()> {
+    let writer = state
+        .writer
+        .as_mut()
+        .ok_or_else(|| engine_error("optimize", "the writer is not open"))?;
+    // A merge running in the background may take segments from under this one: list
+    // them again and retry.
+    let mut tries = 0;
+    loop {
+        let ids = inner
+            .index
+            .searchable_segment_ids()
+            .map_err(|e| engine_error("optimize", e))?;
+        if ids.len() <= 1 {
+            break;
+        }
+        match writer.merge(&ids).wait() {
+            Ok(_) => break,
+            Err(_) if tries < OPTIMIZE_TRIES => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(engine_error("optimize", e)),
+        }
+    }
+    writer
+        .garbage_collect_files()
+        .wait()
+        .map_err(|e| engine_error("optimize", e))?;
+    Ok(())
+}
+
 /// A writer let go: its merges end first, then its lock file is freed.
 fn release(writer: Option<IndexWriter>) {
     if let Some(writer) = writer {
@@ -592,45 +632,112 @@ impl Writes {
             .map_err(|_| engine_error("write", "the writer's lock is poisoned"))
     }
 
-    /// The writer, taken if this handle has none: another's is waited for up to
-    /// `WRITER_WAIT`; then the reader loads what was committed before (the checks of
-    /// the writes read it).
-    fn writer<'a>(&self, state: &'a mut WriteState) -> StoreResult<&'a mut IndexWriter> {
-        if state.writer.is_none() {
-            let started = Instant::now();
-            let wait = Duration::from_millis(self.writer_wait_ms.load(Ordering::Relaxed));
-            let writer = loop {
-                match self
-                    .index
-                    .writer_with_num_threads(self.threads, WRITER_MEMORY)
-                {
-                    Ok(writer) => break writer,
-                    Err(tantivy::TantivyError::LockFailure(..)) if started.elapsed() < wait => {
-                        std::thread::sleep(WRITER_RETRY);
-                    }
-                    Err(e @ tantivy::TantivyError::LockFailure(..)) => {
-                        return Err(StoreError::backend(
-                            BACKEND,
-                            format!(
-                                "write (another process has held the index's writer for over {} s: try again)",
-                                wait.as_secs_f32()
-                            ),
-                            true,
-                            e,
-                        ));
-                    }
-                    Err(e) => return Err(engine_error("open the writer", e)),
+    /// The state with its writer, taken if this handle has none: another process's is
+    /// waited for up to `WRITER_WAIT` (without holding the state), this handle's own
+    /// being let go for as long as its merges take; then the reader loads what was
+    /// committed before (the checks of the writes read it).
+    fn with_writer<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, WriteState>,
+    ) -> StoreResult<MutexGuard<'a, WriteState>> {
+        let wait = Duration::from_millis(self.writer_wait_ms.load(Ordering::Relaxed));
+        let mut busy_since: Option<Instant> = None;
+        while state.writer.is_none() {
+            if state.releasing {
+                state = self
+                    .wake
+                    .wait_timeout(state, WRITER_RETRY)
+                    .map_err(|_| engine_error("write", "the writer's lock is poisoned"))?
+                    .0;
+                continue;
+            }
+            match self.open_writer() {
+                Ok(writer) => {
+                    self.reader
+                        .reload()
+                        .map_err(|e| engine_error("reload", e))?;
+                    state.writer = Some(writer);
                 }
-            };
-            self.reader
-                .reload()
-                .map_err(|e| engine_error("reload", e))?;
-            state.writer = Some(writer);
+                Err(tantivy::TantivyError::LockFailure(
+                    tantivy::directory::error::LockError::LockBusy,
+                    _,
+                )) if busy_since.get_or_insert_with(Instant::now).elapsed() < wait => {
+                    drop(state);
+                    std::thread::sleep(WRITER_RETRY);
+                    state = self.lock()?;
+                }
+                Err(
+                    e @ tantivy::TantivyError::LockFailure(
+                        tantivy::directory::error::LockError::LockBusy,
+                        _,
+                    ),
+                ) => {
+                    return Err(StoreError::backend(
+                        BACKEND,
+                        format!(
+                            "write (another process has held the index's writer for over {} s: try again)",
+                            wait.as_secs_f32()
+                        ),
+                        true,
+                        e,
+                    ));
+                }
+                Err(e) => return Err(engine_error("open the writer", e)),
+            }
         }
-        state
-            .writer
-            .as_mut()
-            .ok_or_else(|| engine_error("write", "the writer is not open"))
+        Ok(state)
+    }
+
+    /// A writer on a fresh handle of the folder's index (in memory, the same index).
+    fn open_writer(&self) -> tantivy::Result<IndexWriter> {
+        let index = match &self.dir {
+            Some(dir) => {
+                let directory = tantivy::directory::MmapDirectory::open(dir)?;
+                let index = Index::open(directory)?;
+                register_tokenizers(&index);
+                index
+            }
+            None => self.index.clone(),
+        };
+        index.writer_with_num_threads(self.threads, WRITER_MEMORY)
+    }
+
+    /// Lets this handle's writer go (its lock file freed once its merges end) without
+    /// holding the state meanwhile; a write in the meantime waits for it.
+    fn let_go<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, WriteState>,
+    ) -> Option<MutexGuard<'a, WriteState>> {
+        let Some(writer) = state.writer.take() else {
+            return Some(state);
+        };
+        state.releasing = true;
+        drop(state);
+        release(Some(writer));
+        let mut state = self.state.lock().ok()?;
+        state.releasing = false;
+        self.wake.notify_all();
+        Some(state)
+    }
+
+    /// Says once that writes were lost (see `WriteState::lost`).
+    fn take_lost(&self) -> StoreResult<()> {
+        if !self.lost.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let mut state = self.lock()?;
+        self.lost.store(false, Ordering::Relaxed);
+        match state.lost.take() {
+            Some(n) => Err(StoreError::backend(
+                BACKEND,
+                format!(
+                    "commit ({n} writes were dropped after a commit failed; they are written again when what wrote them runs again, or by `postroom search --reindex`)"
+                ),
+                true,
+                "writes lost",
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Notes a write (or a look that wrote nothing): the committer schedules the commit
@@ -649,6 +756,7 @@ impl Writes {
     /// pending entries written again, for the next commit to try.
     fn commit(&self, state: &mut WriteState) -> StoreResult<()> {
         if state.pending.is_empty() {
+            state.first_pending = None;
             return Ok(());
         }
         let Some(writer) = state.writer.as_mut() else {
@@ -657,7 +765,17 @@ impl Writes {
                 "writes are pending without a writer",
             ));
         };
-        match writer.commit() {
+        #[cfg(test)]
+        let committed = if self.faults.load(Ordering::Relaxed) & 1 != 0 {
+            Err(tantivy::TantivyError::InternalError(
+                "a commit failed (test)".into(),
+            ))
+        } else {
+            writer.commit()
+        };
+        #[cfg(not(test))]
+        let committed = writer.commit();
+        match committed {
             Ok(_) => {
                 state.pending.clear();
                 state.pending_bytes = 0;
@@ -672,6 +790,8 @@ impl Writes {
                     // The writer is in no known state: drop it and what was pending, as
                     // a crash would (a rerun or `--reindex` indexes them again).
                     drop(state.writer.take());
+                    state.lost = Some(state.lost.unwrap_or(0) + state.pending.len());
+                    self.lost.store(true, Ordering::Relaxed);
                     state.pending.clear();
                     state.pending_bytes = 0;
                     state.first_pending = None;
@@ -688,6 +808,10 @@ impl Writes {
         writer: &mut IndexWriter,
         pending: &HashMap<String, Option<Current>>,
     ) -> StoreResult<()> {
+        #[cfg(test)]
+        if self.faults.load(Ordering::Relaxed) & 2 != 0 {
+            return Err(engine_error("roll back", "writing again failed (test)"));
+        }
         writer
             .rollback()
             .map_err(|e| engine_error("roll back", e))?;
@@ -706,10 +830,8 @@ impl Writes {
     fn commit_and_release(&self) -> StoreResult<()> {
         let mut state = self.lock()?;
         self.commit(&mut state)?;
-        let writer = state.writer.take();
-        drop(state);
-        release(writer);
-        Ok(())
+        drop(self.let_go(state));
+        self.take_lost()
     }
 
     /// The committer's loop: pending writes committed `COMMIT_DELAY` after the first,
@@ -732,7 +854,7 @@ impl Writes {
             let wait = if let Some(first) = state.first_pending {
                 let due = first + COMMIT_DELAY;
                 if now >= due {
-                    if self.commit(&mut state).is_err() {
+                    if self.commit(&mut state).is_err() && !state.pending.is_empty() {
                         // Tried again later; a write past the limits commits itself and
                         // reports the failure.
                         state.first_pending = Some(now);
@@ -743,12 +865,9 @@ impl Writes {
             } else if state.writer.is_some() {
                 let idle = state.last_write.unwrap_or(now) + WRITER_IDLE;
                 if now >= idle {
-                    let writer = state.writer.take();
-                    drop(state);
-                    release(writer);
-                    state = match self.state.lock() {
-                        Ok(state) => state,
-                        Err(_) => return,
+                    state = match self.let_go(state) {
+                        Some(state) => state,
+                        None => return,
                     };
                     continue;
                 }
@@ -1023,8 +1142,7 @@ impl Inner {
     /// Writes a batch, pending (committed at once past the limits).
     fn index_many(&self, docs: &[(SearchDoc, String)]) -> StoreResult<Vec<Indexed>> {
         let writes = self.writes()?;
-        let mut state = writes.lock()?;
-        writes.writer(&mut state)?;
+        let mut state = writes.with_writer(writes.lock()?)?;
         let written = self.write_many(&mut state, docs);
         writes.wrote(&mut state);
         let done = written?;
@@ -1065,8 +1183,7 @@ impl Inner {
 
     fn refile(&self, doc_id: &str, filing: &Filing) -> StoreResult<bool> {
         let writes = self.writes()?;
-        let mut state = writes.lock()?;
-        writes.writer(&mut state)?;
+        let mut state = writes.with_writer(writes.lock()?)?;
         let found = self.current_in(&state, &self.reader.searcher(), doc_id);
         let outcome = match found {
             Ok(Some(current)) if current.filing != *filing => {
@@ -1090,8 +1207,7 @@ impl Inner {
 
     fn remove(&self, doc_id: &str) -> StoreResult<bool> {
         let writes = self.writes()?;
-        let mut state = writes.lock()?;
-        writes.writer(&mut state)?;
+        let mut state = writes.with_writer(writes.lock()?)?;
         let indexed = match state.pending.get(doc_id) {
             Some(pending) => Ok(pending.is_some()),
             None => self
@@ -1984,7 +2100,14 @@ impl Search for TantivySearch {
     /// Commits what is pending (the writer is let go by the committer, or on drop).
     async fn flush(&self) -> StoreResult<()> {
         let inner = Arc::clone(&self.inner);
-        super::local_blocking(BACKEND, "commit", Expect::Long, move || inner.commit_own()).await
+        super::local_blocking(BACKEND, "commit", Expect::Long, move || {
+            inner.commit_own()?;
+            match &inner.writes {
+                Some(writes) => writes.take_lost(),
+                None => Ok(()),
+            }
+        })
+        .await
     }
 }
 
@@ -2156,6 +2279,98 @@ mod tests {
         drop(rerun);
         let later = TantivySearch::open(dir.path()).expect("reopen");
         assert_eq!(ids(&later, "radiology").await, ["d1", "d2"]);
+    }
+
+    /// Writes that returned but could not be committed nor written again are said lost
+    /// by the next `flush`, once; the committer goes on (it does not spin holding the
+    /// state), and writing them again indexes them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_dropped_after_a_failed_commit_are_reported_and_written_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let search = TantivySearch::open(dir.path()).expect("open");
+        let writes = Arc::clone(search.inner.writes.as_ref().expect("writes"));
+        let d1 = doc("d1", "1.txt", "the radiology report");
+        search.index(&d1).await.expect("index");
+        writes.faults.store(3, Ordering::Relaxed);
+        // The committer tries, fails, cannot write again: the write is dropped.
+        let started = Instant::now();
+        while !writes.lost.load(Ordering::Relaxed) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the committer tried"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        writes.faults.store(0, Ordering::Relaxed);
+        let lost = search.flush().await.expect_err("the loss is said");
+        assert!(lost.to_string().contains("1 writes were dropped"), "{lost}");
+        assert!(lost.is_retryable());
+        search.flush().await.expect("said once");
+        // The committer is not stuck: the state can be had, later writes commit.
+        std::thread::sleep(COMMIT_DELAY * 2);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = Arc::clone(&writes);
+        std::thread::spawn(move || {
+            let _state = shared.state.lock();
+            let _ = tx.send(());
+        });
+        rx.recv_timeout(Duration::from_secs(5))
+            .expect("the state is free");
+        assert!(ids(&search, "radiology").await.is_empty(), "d1 was lost");
+        assert_eq!(search.index(&d1).await.expect("again"), Indexed::Written);
+        search.flush().await.expect("flush");
+        assert_eq!(ids(&search, "radiology").await, ["d1"]);
+    }
+
+    /// The segment files on disk that the index no longer lists.
+    fn unlisted_segments(dir: &Path) -> usize {
+        let meta = std::fs::read_to_string(dir.join("meta.json"))
+            .expect("meta")
+            .replace('-', "");
+        let mut segments = std::collections::BTreeSet::new();
+        for entry in std::fs::read_dir(dir).expect("folder") {
+            let name = entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned();
+            if let Some((id, _)) = name.split_once('.')
+                && id.len() == 32
+            {
+                segments.insert(id.to_owned());
+            }
+        }
+        segments
+            .iter()
+            .filter(|id| !meta.contains(String::as_str(id)))
+            .count()
+    }
+
+    /// Segments another process wrote (a CLI run beside the console) are removed by this
+    /// one's merges once merged away: each writer reads the files other writers made.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn segments_other_processes_wrote_are_removed_once_merged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let console = TantivySearch::open(dir.path()).expect("console");
+        for run in 0..4 {
+            let words = "console words ".repeat(500);
+            console
+                .index(&doc(&format!("c{run}"), "c.txt", &words))
+                .await
+                .expect("console");
+            console.refresh().await.expect("refresh");
+            let cli = TantivySearch::open(dir.path()).expect("a CLI run");
+            let words = "ingest words ".repeat(500);
+            cli.index(&doc(&format!("i{run}"), "i.txt", &words))
+                .await
+                .expect("cli");
+            drop(cli);
+        }
+        console.refresh().await.expect("refresh");
+        console.optimize().await.expect("optimize");
+        console.refresh().await.expect("refresh");
+        assert_eq!(unlisted_segments(dir.path()), 0);
+        assert_eq!(ids(&console, "words").await.len(), 8);
     }
 
     async fn phrase_corpus(search: &TantivySearch) {

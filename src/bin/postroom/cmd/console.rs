@@ -75,14 +75,16 @@ pub fn run(config: Config, args: &ConsoleArgs) -> anyhow::Result<ExitCode> {
             "(serving {} on this computer only; Ctrl-C stops it)",
             app.config.home.display()
         );
-        axum::serve(listener, router)
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
-            .await
-            .context("the console stopped")?;
-        crate::save_search(&app).await;
+            .await;
+        // However it stopped: the letters still in hand finished, then the search
+        // index's writes (theirs too) committed.
         let unmade = app.finish().await;
+        crate::save_search(&app).await;
+        served.context("the console stopped")?;
         if !unmade.is_empty() {
             eprintln!(
                 "postroom: {} letter(s) not made; the next run finishes them",
