@@ -224,6 +224,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Runs `requests` one after the other and prints their p50, p95 and max under `label`:
+/// their times, sorted.
+fn timed(
+    runtime: &tokio::runtime::Runtime,
+    search: &dyn Search,
+    requests: &[SearchRequest],
+    label: &str,
+    note: &str,
+) -> Result<Vec<Duration>, Box<dyn std::error::Error>> {
+    let mut times = Vec::with_capacity(requests.len());
+    let mut found = 0usize;
+    for request in requests {
+        let t = Instant::now();
+        let page = runtime.block_on(search.query(request))?;
+        times.push(t.elapsed());
+        found += page.hits.len();
+    }
+    times.sort();
+    println!(
+        "  {label:<34} p50 {:>7.2}  p95 {:>7.2}  max {:>7.2}  ({:.1} hits a query{note})",
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.95)),
+        ms(*times.last().unwrap_or(&Duration::ZERO)),
+        found as f64 / requests.len().max(1) as f64
+    );
+    Ok(times)
+}
+
 fn measure(
     engine: &Engine,
     total: usize,
@@ -379,49 +407,31 @@ fn measure(
     let mut all = Vec::new();
     println!("queries (top 20 with snippets; milliseconds):");
     for (kind, queries, filters) in &kinds {
-        let mut times = Vec::new();
-        let mut found = 0usize;
-        for r in 0..RUNS {
-            let query = &queries[r % queries.len()];
-            let request = SearchRequest::parse(query)?
-                .filters(filters.clone())
-                .limit(20);
-            let t = Instant::now();
-            let page = runtime.block_on(search.query(&request))?;
-            times.push(t.elapsed());
-            found += page.hits.len();
-        }
-        times.sort();
-        println!(
-            "  {kind:<34} p50 {:>7.2}  p95 {:>7.2}  max {:>7.2}  ({:.1} hits a query)",
-            ms(percentile(&times, 0.5)),
-            ms(percentile(&times, 0.95)),
-            ms(*times.last().unwrap_or(&Duration::ZERO)),
-            found as f64 / RUNS as f64
-        );
+        let requests = (0..RUNS)
+            .map(|r| {
+                Ok(SearchRequest::parse(&queries[r % queries.len()])?
+                    .filters(filters.clone())
+                    .limit(20))
+            })
+            .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+        let times = timed(runtime, search, &requests, kind, "")?;
         all.extend(times);
     }
     all.sort();
     // Not in the overall figures (the same mix as before it was added).
-    let mut times = Vec::new();
-    let mut found = 0usize;
-    for k in 0..RUNS {
-        let query = format!("\"{} {} {}\"", words[k % 5], words[5 + k % 7], words[k % 3]);
-        let request = SearchRequest::parse(&query)?.limit(20);
-        let t = Instant::now();
-        let page = runtime.block_on(search.query(&request))?;
-        times.push(t.elapsed());
-        found += page.hits.len();
-    }
-    times.sort();
-    println!(
-        "  {:<34} p50 {:>7.2}  p95 {:>7.2}  max {:>7.2}  ({:.1} hits a query; not in the figures below)",
+    let requests = (0..RUNS)
+        .map(|k| {
+            let query = format!("\"{} {} {}\"", words[k % 5], words[5 + k % 7], words[k % 3]);
+            Ok(SearchRequest::parse(&query)?.limit(20))
+        })
+        .collect::<Result<Vec<_>, Box<dyn std::error::Error>>>()?;
+    timed(
+        runtime,
+        search,
+        &requests,
         "phrase of three words",
-        ms(percentile(&times, 0.5)),
-        ms(percentile(&times, 0.95)),
-        ms(*times.last().unwrap_or(&Duration::ZERO)),
-        found as f64 / RUNS as f64
-    );
+        "; not in the figures below",
+    )?;
     println!(
         "all queries: p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms over {}",
         ms(percentile(&all, 0.5)),
