@@ -46,21 +46,7 @@ async fn import(app: &App, csv: &[u8]) -> ImportReport {
 
 /// Every item in the table, sorted by key.
 async fn everything(app: &App) -> Vec<Item> {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = app
-            .stores
-            .table
-            .scan(0, 1, cursor.as_ref())
-            .await
-            .expect("scan");
-        items.extend(page.items);
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let mut items = crate::support::every_item(app.stores.table.as_ref()).await;
     items.sort_by_key(|i| Key::of(i).expect("keyed"));
     items
 }
@@ -100,10 +86,7 @@ async fn case(app: &App, reference: &str) -> Item {
 
 /// The demo's letter of claim, ingested: the reference of the claim it opened.
 async fn letter_of_claim(app: &App) -> String {
-    let (_, letter) = postroom::demo::SAMPLES
-        .iter()
-        .find(|(n, _)| *n == "01-letter-of-claim.pdf")
-        .expect("sample");
+    let letter = crate::support::sample("01-letter-of-claim.pdf");
     let obj = app
         .ingest()
         .stage(

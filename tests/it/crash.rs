@@ -750,20 +750,10 @@ pub struct Snapshot {
 }
 
 pub async fn snapshot(stores: &Stores) -> Snapshot {
-    let mut snap = Snapshot::default();
-    let mut cursor = None;
-    loop {
-        let page = stores
-            .table
-            .scan(0, 1, cursor.as_ref())
-            .await
-            .expect("scan");
-        snap.items.extend(page.items);
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let mut snap = Snapshot {
+        items: crate::support::every_item(stores.table.as_ref()).await,
+        ..Snapshot::default()
+    };
     let mut cursor = None;
     loop {
         let page = stores

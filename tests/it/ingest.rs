@@ -39,20 +39,9 @@ fn setup(settings: IngestSettings) -> (tempfile::TempDir, Stores, Ingest) {
 }
 
 async fn count_items(stores: &Stores) -> usize {
-    let mut n = 0;
-    let mut cursor = None;
-    loop {
-        let page = stores
-            .table
-            .scan(0, 1, cursor.as_ref())
-            .await
-            .expect("scan");
-        n += page.items.len();
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => return n,
-        }
-    }
+    crate::support::every_item(stores.table.as_ref())
+        .await
+        .len()
 }
 
 async fn ingest_sample(ingest: &Ingest, name: &str) -> postroom::ingest::Outcome {

@@ -23,14 +23,7 @@ use serde_json::Value;
 use crate::cli::postroom;
 use crate::contract::harness::{aws_settings, unique};
 use crate::ingest::FixedClock;
-
-fn sample(name: &str) -> &'static [u8] {
-    postroom::demo::SAMPLES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, b)| *b)
-        .expect("sample")
-}
+use crate::support::sample;
 
 fn local(dir: &tempfile::TempDir) -> Stores {
     let config = Config::local(dir.path().to_path_buf());

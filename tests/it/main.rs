@@ -38,3 +38,4 @@ mod ocr_queue;
 mod pdf_text;
 mod scanned;
 mod search;
+mod support;

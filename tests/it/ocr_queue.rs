@@ -19,6 +19,7 @@ use postroom::store::{Filters, Item, Key, Query, Search, SqliteSearch, StoreErro
 use serde_json::{Value, json};
 
 use crate::ingest::FixedClock;
+use crate::support::{every_item, sample};
 
 const CLAIM: &str = "CNST/25/008879";
 
@@ -77,14 +78,6 @@ fn setup() -> Setup {
     }
 }
 
-fn sample(name: &str) -> &'static [u8] {
-    postroom::demo::SAMPLES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, b)| *b)
-        .expect("sample")
-}
-
 async fn ingest(ingest: &Ingest, key: &str, bytes: Vec<u8>) -> Outcome {
     let obj = ingest
         .stage(key, Bytes::from(bytes), "local")
@@ -107,32 +100,12 @@ fn field<'a>(item: &'a Item, name: &str) -> &'a str {
 }
 
 fn warnings(record: &Item) -> Vec<String> {
-    record["metadata"]["warnings"]
-        .as_array()
-        .map(|w| {
-            w.iter()
-                .filter_map(|c| c.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::support::warning_codes(&record["metadata"])
 }
 
 /// Every item of the table, in key order, and the document's stored text.
 async fn state(stores: &Stores, doc_id: &str) -> (Vec<Item>, Vec<u8>) {
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = stores
-            .table
-            .scan(0, 1, cursor.as_ref())
-            .await
-            .expect("scan");
-        items.extend(page.items);
-        match page.next {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let mut items = every_item(stores.table.as_ref()).await;
     items.sort_by_key(|i| format!("{}\u{0}{}", field(i, "PK"), field(i, "SK")));
     let text = stores
         .blobs

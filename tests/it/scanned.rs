@@ -160,14 +160,7 @@ fn read(bytes: &[u8], scanner: &Scanner) -> (postroom::extract::Extracted, Value
 }
 
 fn codes(meta: &Value) -> Vec<String> {
-    meta["warnings"]
-        .as_array()
-        .map(|w| {
-            w.iter()
-                .filter_map(|c| c.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::support::warning_codes(meta)
 }
 
 /// Fails unless the metadata carries every one of `wanted` among its warnings.
