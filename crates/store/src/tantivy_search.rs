@@ -28,7 +28,10 @@
 //! tantivy's lock file) is held only while writes are pending or recent: it is let go
 //! `WRITER_IDLE` after the last write, so another process (the console beside a
 //! `postroom ingest`) can take it; a write waits up to `WRITER_WAIT` for it, then fails
-//! with a retryable error. Each writer is opened on a fresh handle of the folder, so it
+//! with a retryable error. Processes take turns: a write waiting for another process's
+//! writer says so in the folder's `TURN_MARK` file, and a holder that sees it lets its
+//! writer go after its next commit (at most `COMMIT_DELAY` away) and keeps off it for
+//! `TURN_GAP`, so one that writes without a pause does not starve the others. Each writer is opened on a fresh handle of the folder, so it
 //! knows (and its merges remove) the files other processes' writers made. Writes that
 //! a failed commit could not keep are said lost by the next `flush` or `refresh`.
 //! Queries reload the reader when `meta.json` changed (another process committed). A
@@ -102,6 +105,19 @@ const WRITER_IDLE: Duration = Duration::from_millis(200);
 const WRITER_WAIT: Duration = Duration::from_secs(20);
 /// Between two tries of a writer another process holds.
 const WRITER_RETRY: Duration = Duration::from_millis(25);
+/// The file in the index's folder by which a write waiting for another process's writer
+/// asks for a turn: it holds the waiting handle's name, and its time says when it last
+/// asked.
+const TURN_MARK: &str = "postroom-turn";
+/// How often a waiting write says again that it waits.
+const TURN_ASK: Duration = Duration::from_millis(200);
+/// A mark this recent is a write still waiting (wide for file systems with coarse times).
+const TURN_FRESH: Duration = Duration::from_secs(2);
+/// How long a handle that gave its turn keeps off the writer: the waiting process tries
+/// every `WRITER_RETRY`.
+const TURN_GAP: Duration = Duration::from_millis(150);
+/// Numbers the handles of this process, for their name in `TURN_MARK`.
+static HANDLES: AtomicU64 = AtomicU64::new(0);
 
 /// The tantivy search index in a folder (or in memory).
 #[derive(Clone)]
@@ -136,6 +152,8 @@ struct Writes {
     threads: usize,
     /// How long a write waits for another's writer (`WRITER_WAIT`; shorter in tests).
     writer_wait_ms: AtomicU64,
+    /// This handle's name in `TURN_MARK` (process id and handle number).
+    name: String,
     state: Mutex<WriteState>,
     /// Wakes the committer: a write came, or the index is closing.
     wake: Condvar,
@@ -164,6 +182,9 @@ struct WriteState {
     /// The committer is letting this handle's writer go (its merges ending): a write
     /// waits for that, not for another process.
     releasing: bool,
+    /// When this handle last gave its turn to a waiting process: it keeps off the
+    /// writer until `TURN_GAP` after.
+    gave_turn: Option<Instant>,
     /// Writes that returned but were dropped uncommitted (a commit failed and the writer
     /// could not be rolled back to try again): said once, by the next `flush` or
     /// `refresh`, so that what wrote them writes them again.
@@ -479,6 +500,11 @@ impl TantivySearch {
                 doc_id: fields.doc_id,
                 threads,
                 writer_wait_ms: AtomicU64::new(WRITER_WAIT.as_millis() as u64),
+                name: format!(
+                    "{}-{}",
+                    std::process::id(),
+                    HANDLES.fetch_add(1, Ordering::Relaxed)
+                ),
                 state: Mutex::new(WriteState::default()),
                 wake: Condvar::new(),
                 pending: AtomicUsize::new(0),
@@ -642,6 +668,7 @@ impl Writes {
     ) -> StoreResult<MutexGuard<'a, WriteState>> {
         let wait = Duration::from_millis(self.writer_wait_ms.load(Ordering::Relaxed));
         let mut busy_since: Option<Instant> = None;
+        let mut asked: Option<Instant> = None;
         while state.writer.is_none() {
             if state.releasing {
                 state = self
@@ -651,18 +678,35 @@ impl Writes {
                     .0;
                 continue;
             }
+            if let Some(gap) = state
+                .gave_turn
+                .and_then(|gave| (gave + TURN_GAP).checked_duration_since(Instant::now()))
+            {
+                // The turn given is the waiting process's to take first.
+                drop(state);
+                std::thread::sleep(gap);
+                state = self.lock()?;
+                continue;
+            }
             match self.open_writer() {
                 Ok(writer) => {
                     self.reader
                         .reload()
                         .map_err(|e| engine_error("reload", e))?;
                     state.writer = Some(writer);
+                    if asked.is_some() {
+                        self.turn_taken();
+                    }
                 }
                 Err(tantivy::TantivyError::LockFailure(
                     tantivy::directory::error::LockError::LockBusy,
                     _,
                 )) if busy_since.get_or_insert_with(Instant::now).elapsed() < wait => {
                     drop(state);
+                    if asked.is_none_or(|at| at.elapsed() >= TURN_ASK) {
+                        self.ask_for_turn();
+                        asked = Some(Instant::now());
+                    }
                     std::thread::sleep(WRITER_RETRY);
                     state = self.lock()?;
                 }
@@ -686,6 +730,56 @@ impl Writes {
             }
         }
         Ok(state)
+    }
+
+    /// Says in the folder that this handle waits for the writer (best effort: a mark
+    /// that cannot be written leaves the write waiting as it would have).
+    fn ask_for_turn(&self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::write(dir.join(TURN_MARK), &self.name);
+        }
+    }
+
+    /// Takes back this handle's ask, now answered (another's, written since, stays: a
+    /// race that only costs that one an ask again).
+    fn turn_taken(&self) {
+        if let Some(dir) = &self.dir {
+            let mark = dir.join(TURN_MARK);
+            if std::fs::read_to_string(&mark).is_ok_and(|name| name == self.name) {
+                let _ = std::fs::remove_file(mark);
+            }
+        }
+    }
+
+    /// Whether another handle (of another process, as a rule) asked for the writer
+    /// within `TURN_FRESH`.
+    fn turn_asked(&self) -> bool {
+        let Some(dir) = &self.dir else {
+            return false;
+        };
+        let mark = dir.join(TURN_MARK);
+        let fresh = std::fs::metadata(&mark)
+            .and_then(|m| m.modified())
+            .is_ok_and(|at| {
+                SystemTime::now()
+                    .duration_since(at)
+                    .map_or(true, |age| age < TURN_FRESH)
+            });
+        fresh && std::fs::read_to_string(&mark).is_ok_and(|name| name != self.name)
+    }
+
+    /// After a commit: if another process waits for the writer, lets it go (nothing is
+    /// pending) and keeps off it for `TURN_GAP`.
+    fn give_turn<'a>(
+        &'a self,
+        state: MutexGuard<'a, WriteState>,
+    ) -> Option<MutexGuard<'a, WriteState>> {
+        if state.writer.is_none() || !state.pending.is_empty() || !self.turn_asked() {
+            return Some(state);
+        }
+        let mut state = self.let_go(state)?;
+        state.gave_turn = Some(Instant::now());
+        Some(state)
     }
 
     /// A writer on a fresh handle of the folder's index (in memory, the same index).
@@ -859,6 +953,10 @@ impl Writes {
                         // reports the failure.
                         state.first_pending = Some(now);
                     }
+                    state = match self.give_turn(state) {
+                        Some(state) => state,
+                        None => return,
+                    };
                     continue;
                 }
                 Some(due - now)
@@ -1148,6 +1246,7 @@ impl Inner {
         let done = written?;
         if state.full() {
             writes.commit(&mut state)?;
+            drop(writes.give_turn(state));
         }
         Ok(done)
     }
@@ -1201,6 +1300,7 @@ impl Inner {
         let found = outcome?;
         if state.full() {
             writes.commit(&mut state)?;
+            drop(writes.give_turn(state));
         }
         Ok(found)
     }
@@ -1222,6 +1322,7 @@ impl Inner {
         let found = outcome?;
         if state.full() {
             writes.commit(&mut state)?;
+            drop(writes.give_turn(state));
         }
         Ok(found)
     }
@@ -2232,6 +2333,84 @@ mod tests {
         a.refresh().await.expect("a refreshes");
         assert_eq!(ids(&a, "ward notes").await, ["d1", "d2", "d3"]);
         assert_eq!(ids(&b, "ward notes").await, ["d1", "d2", "d3"]);
+    }
+
+    /// A handle that writes without a pause (a `postroom ingest` of many small files)
+    /// gives its writer to another process's waiting write after its next commit,
+    /// instead of keeping it until it stops; then takes it back and goes on.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handle_writing_without_a_pause_gives_a_waiting_one_its_turn() {
+        use std::sync::atomic::AtomicBool;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let busy = TantivySearch::open(dir.path()).expect("open busy");
+        let other = TantivySearch::open(dir.path()).expect("open other");
+        // The waiting write would give up long before the busy handle stops.
+        other
+            .inner
+            .writes()
+            .expect("writes")
+            .writer_wait_ms
+            .store(5_000, Ordering::Relaxed);
+        let stop = Arc::new(AtomicBool::new(false));
+        let writing = {
+            let (busy, stop) = (busy.clone(), Arc::clone(&stop));
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let mut written = 0;
+                while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(60) {
+                    let id = format!("b{written:05}");
+                    let d = doc(&id, "b.txt", "ward round notes");
+                    assert_eq!(busy.index(&d).await.expect("busy writes"), Indexed::Written);
+                    written += 1;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                written
+            })
+        };
+        // The busy handle holds the writer, and keeps it while it writes.
+        let held = Instant::now();
+        while busy
+            .inner
+            .writes()
+            .expect("writes")
+            .lock()
+            .expect("state")
+            .writer
+            .is_none()
+        {
+            assert!(
+                held.elapsed() < Duration::from_secs(10),
+                "busy took the writer"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let d = doc("o1", "o.txt", "the coroner's letter");
+        let outcome = other
+            .index(&d)
+            .await
+            .expect("the waiting write gets its turn");
+        assert_eq!(outcome, Indexed::Written);
+        other.refresh().await.expect("other commits");
+        // The busy handle goes on writing after the turn it gave.
+        let after = busy.doc_ids(None, 100_000).await.expect("ids").len();
+        let resumed = Instant::now();
+        while busy.doc_ids(None, 100_000).await.expect("ids").len() < after + 20 {
+            assert!(
+                resumed.elapsed() < Duration::from_secs(20),
+                "busy writes again"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.store(true, Ordering::Relaxed);
+        let written = writing.await.expect("the busy writer");
+        busy.refresh().await.expect("busy commits");
+        assert_eq!(ids(&busy, "coroner").await, ["o1"]);
+        let all = other.doc_ids(None, 100_000).await.expect("ids");
+        assert_eq!(
+            all.len(),
+            written + 1,
+            "every write of both is in the index"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
