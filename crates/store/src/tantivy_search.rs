@@ -31,9 +31,10 @@
 //! with a retryable error. Processes take turns: a write waiting for another process's
 //! writer says so in the folder's `TURN_MARK` file, and a holder that sees it lets its
 //! writer go after its next commit (at most `COMMIT_DELAY` away) and keeps off it for
-//! `TURN_GAP`, so one that writes without a pause does not starve the others. Each writer is opened on a fresh handle of the folder, so it
-//! knows (and its merges remove) the files other processes' writers made. Writes that
-//! a failed commit could not keep are said lost by the next `flush` or `refresh`.
+//! `TURN_GAP`, so one that writes without a pause does not starve the others. Each
+//! writer is opened on a fresh handle of the folder, so it knows (and its merges
+//! remove) the files other processes' writers made. Writes that a failed commit could
+//! not keep are said lost by the next `flush` or `refresh`.
 //! Queries reload the reader when `meta.json` changed (another process committed). A
 //! refile rewrites the stored document with its new filing.
 
@@ -2340,6 +2341,18 @@ mod tests {
     /// instead of keeping it until it stops; then takes it back and goes on.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_handle_writing_without_a_pause_gives_a_waiting_one_its_turn() {
+        a_waiting_write_gets_its_turn(1).await;
+    }
+
+    /// So does a rebuild, whose batches commit as they fill (`COMMIT_DOCS`).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rebuild_gives_a_waiting_write_its_turn() {
+        a_waiting_write_gets_its_turn(COMMIT_DOCS).await;
+    }
+
+    /// One handle writes `batch` documents at a time without a pause until another
+    /// handle's write, which may wait 5 s, has its turn and the first writes again.
+    async fn a_waiting_write_gets_its_turn(batch: usize) {
         use std::sync::atomic::AtomicBool;
         let dir = tempfile::tempdir().expect("tempdir");
         let busy = TantivySearch::open(dir.path()).expect("open busy");
@@ -2358,10 +2371,12 @@ mod tests {
                 let started = Instant::now();
                 let mut written = 0;
                 while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(60) {
-                    let id = format!("b{written:05}");
-                    let d = doc(&id, "b.txt", "ward round notes");
-                    assert_eq!(busy.index(&d).await.expect("busy writes"), Indexed::Written);
-                    written += 1;
+                    let docs: Vec<SearchDoc> = (written..written + batch)
+                        .map(|n| doc(&format!("b{n:07}"), "b.txt", "ward round notes"))
+                        .collect();
+                    let done = busy.index_many(&docs).await.expect("busy writes");
+                    assert!(done.iter().all(|d| *d == Indexed::Written));
+                    written += batch;
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 written
@@ -2392,9 +2407,9 @@ mod tests {
         assert_eq!(outcome, Indexed::Written);
         other.refresh().await.expect("other commits");
         // The busy handle goes on writing after the turn it gave.
-        let after = busy.doc_ids(None, 100_000).await.expect("ids").len();
+        let after = busy.doc_ids(None, u32::MAX).await.expect("ids").len();
         let resumed = Instant::now();
-        while busy.doc_ids(None, 100_000).await.expect("ids").len() < after + 20 {
+        while busy.doc_ids(None, u32::MAX).await.expect("ids").len() < after + 2 * batch {
             assert!(
                 resumed.elapsed() < Duration::from_secs(20),
                 "busy writes again"
@@ -2405,7 +2420,7 @@ mod tests {
         let written = writing.await.expect("the busy writer");
         busy.refresh().await.expect("busy commits");
         assert_eq!(ids(&busy, "coroner").await, ["o1"]);
-        let all = other.doc_ids(None, 100_000).await.expect("ids");
+        let all = other.doc_ids(None, u32::MAX).await.expect("ids");
         assert_eq!(
             all.len(),
             written + 1,
