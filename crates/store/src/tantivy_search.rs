@@ -34,9 +34,9 @@
 //! `TURN_GAP`, so one that writes without a pause does not starve the others. Each
 //! writer is opened on a fresh handle of the folder, so it knows (and its merges
 //! remove) the files other processes' writers made. Writes that a failed commit could
-//! not keep are said lost by the next `flush` or `refresh`.
-//! Queries reload the reader when `meta.json` changed (another process committed). A
-//! refile rewrites the stored document with its new filing.
+//! not keep are said lost by the next `flush` or `refresh`. Queries reload the reader
+//! when `meta.json`'s text changed (another process committed). A refile rewrites the
+//! stored document with its new filing.
 
 use std::collections::{BinaryHeap, HashMap};
 use std::ops::Bound;
@@ -135,8 +135,9 @@ struct Inner {
     writes: Option<Arc<Writes>>,
     /// The thread that commits pending writes and lets the writer go (with `writes`).
     committer: Option<std::thread::JoinHandle<()>>,
-    /// `meta.json` as last seen (its time and size): a change is another commit to load.
-    seen_meta: Mutex<Option<(SystemTime, u64)>>,
+    /// `meta.json` as last seen (a hash of its text, which names each commit's opstamp):
+    /// a change is another commit to load.
+    seen_meta: Mutex<Option<u64>>,
     fields: Fields,
     time_limit: Duration,
 }
@@ -413,10 +414,15 @@ fn register_tokenizers(index: &Index) {
         .register(PAIRS, PairTokenizer { words: analyzer() });
 }
 
-/// `meta.json`'s time and size: they change with every commit.
-fn meta_stamp(dir: &Path) -> Option<(SystemTime, u64)> {
-    let meta = std::fs::metadata(dir.join("meta.json")).ok()?;
-    Some((meta.modified().ok()?, meta.len()))
+/// What `meta.json` says, hashed: each commit writes it anew with a higher opstamp (a
+/// file's time or size could stay the same over a commit on a file system with coarse
+/// times, and its inode number could be reused).
+fn meta_stamp(dir: &Path) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let text = std::fs::read(dir.join("meta.json")).ok()?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    Some(hasher.finish())
 }
 
 impl TantivySearch {
@@ -1057,13 +1063,15 @@ impl Inner {
         if let Some(writes) = &self.writes {
             writes.commit_and_release()?;
         }
+        // Read before the reload: a commit landing in between is loaded by the next look.
+        let stamp = self.dir.as_deref().map(meta_stamp);
         self.reader
             .reload()
             .map_err(|e| engine_error("reload", e))?;
-        if let Some(dir) = &self.dir
+        if let Some(stamp) = stamp
             && let Ok(mut seen) = self.seen_meta.lock()
         {
-            *seen = meta_stamp(dir);
+            *seen = stamp;
         }
         Ok(())
     }
@@ -2334,6 +2342,36 @@ mod tests {
         a.refresh().await.expect("a refreshes");
         assert_eq!(ids(&a, "ward notes").await, ["d1", "d2", "d3"]);
         assert_eq!(ids(&b, "ward notes").await, ["d1", "d2", "d3"]);
+    }
+
+    /// Another process's commit is loaded by the next query even when `meta.json`'s time
+    /// says nothing changed (a file system with coarse times).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn another_handles_commit_is_seen_whatever_the_file_times_say() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let writer = TantivySearch::open(dir.path()).expect("open writer");
+        let reader = TantivySearch::open(dir.path()).expect("open reader");
+        writer
+            .index(&doc("d1", "1.txt", "ward round notes"))
+            .await
+            .expect("d1");
+        writer.refresh().await.expect("commit d1");
+        assert_eq!(ids(&reader, "ward").await, ["d1"]);
+        let meta = dir.path().join("meta.json");
+        let seen = std::fs::metadata(&meta)
+            .and_then(|m| m.modified())
+            .expect("meta.json's time");
+        writer
+            .index(&doc("d2", "2.txt", "ward round again"))
+            .await
+            .expect("d2");
+        writer.refresh().await.expect("commit d2");
+        std::fs::File::options()
+            .write(true)
+            .open(&meta)
+            .and_then(|f| f.set_modified(seen))
+            .expect("set meta.json's time back");
+        assert_eq!(ids(&reader, "ward").await, ["d1", "d2"]);
     }
 
     /// A handle that writes without a pause (a `postroom ingest` of many small files)
