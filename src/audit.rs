@@ -312,8 +312,8 @@ impl Audit {
         Ok(TrailPage { events, next })
     }
 
-    /// A source's events below `below` (from its newest when `None`), newest first, at
-    /// most `limit` + 1: each with its identity, and whether there may be more.
+    /// A source's events below `below` (from its newest when `None`): the newest `limit`
+    /// in the trail's order, each with its identity, and whether there may be more.
     async fn source_events(
         &self,
         source: Source<'_>,
@@ -342,7 +342,16 @@ impl Audit {
             }
         };
         query = query.descending().limit(limit + 1);
-        let mut items = Vec::new();
+        let mut items: Vec<(Identity, crate::store::Item)> = Vec::new();
+        // Past the limit, the rest of the last kept event's (time, object) group is read
+        // too: a person's index orders events by time and object only (the order of
+        // events equal in both is the store's), the trail by their key as well.
+        let mut straddling: Option<(String, String)> = None;
+        let top = |mut items: Vec<(Identity, crate::store::Item)>| {
+            items.sort_by(|a, b| b.0.cmp(&a.0));
+            items.truncate(limit as usize);
+            (items, true)
+        };
         loop {
             let page = if index {
                 self.table.query_gsi1(&query).await?
@@ -353,7 +362,10 @@ impl Audit {
                 let sk = item.get("SK").and_then(Value::as_str).unwrap_or("");
                 if !sk.starts_with(keys::EVENT_PREFIX) {
                     // Past an object's events (its other records sort before them).
-                    return Ok((items, false));
+                    return Ok(match straddling {
+                        Some(_) => top(items),
+                        None => (items, false),
+                    });
                 }
                 let Some(id) = Identity::of(&item) else {
                     continue;
@@ -361,14 +373,24 @@ impl Audit {
                 if below.is_some_and(|b| id >= *b) {
                     continue; // shown already
                 }
+                if let Some((at, pk)) = &straddling
+                    && (id.0 != *at || id.1 != *pk)
+                {
+                    return Ok(top(items));
+                }
                 items.push((id, item));
-                if items.len() > limit as usize {
-                    items.truncate(limit as usize);
-                    return Ok((items, true));
+                if straddling.is_none() && items.len() > limit as usize {
+                    let kept = &items[items.len() - 2].0;
+                    let next = &items[items.len() - 1].0;
+                    if (&kept.0, &kept.1) != (&next.0, &next.1) {
+                        return Ok(top(items));
+                    }
+                    straddling = Some((kept.0.clone(), kept.1.clone()));
                 }
             }
             match page.next {
                 Some(next) => query.cursor = Some(next),
+                None if straddling.is_some() => return Ok(top(items)),
                 None => return Ok((items, false)),
             }
         }
@@ -466,6 +488,103 @@ mod tests {
                 None => return (out, pages),
             }
             assert!(pages < 100, "the pages end");
+        }
+    }
+
+    /// The SQLite table, except that its person index gives events of the same time and
+    /// object in the reverse of their key's order (DynamoDB does not say which order it
+    /// gives them in).
+    #[derive(Debug)]
+    struct TiesReversed(SqliteTable);
+
+    #[async_trait::async_trait]
+    impl Table for TiesReversed {
+        fn describe(&self) -> String {
+            self.0.describe()
+        }
+        async fn health(&self) -> Result<(), StoreError> {
+            self.0.health().await
+        }
+        async fn get(&self, key: &crate::store::Key) -> Result<Option<Item>, StoreError> {
+            self.0.get(key).await
+        }
+        async fn put(
+            &self,
+            item: Item,
+            condition: crate::store::Condition,
+        ) -> Result<(), StoreError> {
+            self.0.put(item, condition).await
+        }
+        async fn update(&self, update: crate::store::Update) -> Result<Item, StoreError> {
+            self.0.update(update).await
+        }
+        async fn delete(
+            &self,
+            key: &crate::store::Key,
+            condition: crate::store::Condition,
+        ) -> Result<(), StoreError> {
+            self.0.delete(key, condition).await
+        }
+        async fn query(&self, query: &Query) -> Result<crate::store::Page, StoreError> {
+            self.0.query(query).await
+        }
+        async fn query_gsi1(&self, query: &Query) -> Result<crate::store::Page, StoreError> {
+            let mut page = self.0.query_gsi1(query).await?;
+            let tie = |item: &Item| item.get(GSI1_SK).and_then(Value::as_str).map(str::to_owned);
+            let mut reordered = Vec::with_capacity(page.items.len());
+            for group in page.items.chunk_by(|a, b| tie(a) == tie(b)) {
+                reordered.extend(group.iter().rev().cloned());
+            }
+            page.items = reordered;
+            Ok(page)
+        }
+        async fn scan(
+            &self,
+            segment: u32,
+            total_segments: u32,
+            cursor: Option<&crate::store::Cursor>,
+        ) -> Result<crate::store::Page, StoreError> {
+            self.0.scan(segment, total_segments, cursor).await
+        }
+        async fn transact(&self, ops: Vec<TxOp>) -> Result<(), StoreError> {
+            self.0.transact(ops).await
+        }
+    }
+
+    /// A person's events on one object in one millisecond (two requests at once) are
+    /// each shown once however the store orders them and wherever a page ends.
+    #[tokio::test]
+    async fn a_persons_events_of_one_millisecond_are_each_shown_once() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let table: Arc<dyn Table> = Arc::new(TiesReversed(
+            SqliteTable::open(dir.path().join("t.sqlite3")).expect("table"),
+        ));
+        let ann = Actor {
+            who: "console:ann".into(),
+            name: "Ann".into(),
+            roles: vec!["admin".into()],
+            channel: "console",
+        };
+        // 12 events, 4 a millisecond, on one document.
+        for i in 0..12u32 {
+            let at = chrono::DateTime::from_timestamp_millis(1_780_000_000_000 + i64::from(i / 4))
+                .expect("a time");
+            Audit::new(table.clone(), Arc::new(FixedClock(at)))
+                .record(
+                    &ann,
+                    Object::Document("d-1"),
+                    &format!("doc_{i:02}"),
+                    json!({}),
+                )
+                .await
+                .expect("recorded");
+        }
+        let audit = Audit::new(table, Arc::new(crate::clock::SystemClock));
+        for limit in [1, 2, 3, 5] {
+            let (events, _) = whole_trail(&audit, &[Source::Person("console:ann")], limit).await;
+            let names: std::collections::BTreeSet<_> = events.iter().map(|e| &e.0).collect();
+            assert_eq!((events.len(), names.len()), (12, 12), "page size {limit}");
+            assert!(events.windows(2).all(|w| w[0].1 >= w[1].1), "newest first");
         }
     }
 

@@ -133,12 +133,33 @@ async fn aws(config: &Config) -> Vec<Check> {
         Err(e) => Check::fail("bucket", hint(&e)),
     });
     let table = DynamoTable::new(&settings, &names.table);
-    checks.push(match table.health().await {
+    let reachable = table.health().await;
+    checks.push(match &reachable {
         Ok(()) => Check::pass(
             "table",
             format!("{} has the keys PK/SK and the index GSI1", names.table),
         ),
-        Err(e) => Check::fail("table", hint(&e)),
+        Err(e) => Check::fail("table", hint(e)),
     });
+    if reachable.is_ok() {
+        checks.push(cases_list(&table).await);
+    }
     checks
+}
+
+/// Whether every case is in the cases list (`postroom cases relist` has run on this
+/// stack): without it the console's list and the claims statistics miss older cases.
+#[cfg(feature = "aws")]
+async fn cases_list(table: &dyn Table) -> Check {
+    match crate::cases::listing::is_complete(table).await {
+        Ok(true) => Check::pass(
+            "cases list",
+            "every case is listed (`cases relist` has run)",
+        ),
+        Ok(false) => Check::fail(
+            "cases list",
+            "cases recorded before the cases list was read from its index are not in it, and the claims statistics refuse to count: run `postroom --backend aws cases relist` once (a new stack too)",
+        ),
+        Err(e) => Check::fail("cases list", e.to_string()),
+    }
 }

@@ -178,13 +178,18 @@ pub async fn all_cases(table: &dyn Table) -> Result<Vec<Item>, StoreError> {
     Ok(cases)
 }
 
-/// `relist`, unless it is recorded as done (the embedded default runs this on opening).
-pub async fn relist_once(table: &dyn Table) -> Result<usize, StoreError> {
-    if table
+/// Whether every case is in the list: `relist` has run (the embedded default runs it on
+/// opening; on AWS an administrator runs `postroom cases relist` once).
+pub async fn is_complete(table: &dyn Table) -> Result<bool, StoreError> {
+    Ok(table
         .get(&Key::new(RELISTED.0, RELISTED.1))
         .await?
-        .is_some()
-    {
+        .is_some())
+}
+
+/// `relist`, unless it is recorded as done (the embedded default runs this on opening).
+pub async fn relist_once(table: &dyn Table) -> Result<usize, StoreError> {
+    if is_complete(table).await? {
         return Ok(0);
     }
     relist(table).await
@@ -223,20 +228,26 @@ pub async fn relist(table: &dyn Table) -> Result<usize, StoreError> {
 }
 
 /// Gives one case record its listing keys if it lacks them; `true` if it changed it.
+///
+/// A record without a `version` can only be written on condition that it exists, which
+/// does not see a change made since it was read (an import filling in its status, and
+/// moving it in the list, in the meantime): so after each write the record is read
+/// again, and its keys written again until they are its own.
 async fn relist_one(table: &dyn Table, item: &Item) -> Result<bool, StoreError> {
     let key = Key::new(
         item["PK"].as_str().unwrap_or_default(),
         item["SK"].as_str().unwrap_or_default(),
     );
     let mut current = item.clone();
+    let mut changed = false;
     for _ in 0..4 {
         let Some((pk, sk)) = listing_keys(&current) else {
-            return Ok(false);
+            return Ok(changed);
         };
         if current.get(GSI1_PK).and_then(Value::as_str) == Some(pk.as_str())
             && current.get(GSI1_SK).and_then(Value::as_str) == Some(sk.as_str())
         {
-            return Ok(false);
+            return Ok(changed);
         }
         let condition = match current.get("version").and_then(Value::as_u64) {
             Some(version) => Condition::VersionEquals(version),
@@ -247,12 +258,13 @@ async fn relist_one(table: &dyn Table, item: &Item) -> Result<bool, StoreError> 
             .set(GSI1_SK, sk)
             .when(condition);
         match table.update(update).await {
-            Ok(_) => return Ok(true),
-            Err(StoreError::ConditionFailed { .. }) => match table.get(&key).await? {
-                Some(again) => current = again,
-                None => return Ok(false),
-            },
+            Ok(_) => changed = true,
+            Err(StoreError::ConditionFailed { .. }) => {}
             Err(e) => return Err(e),
+        }
+        match table.get(&key).await? {
+            Some(again) => current = again,
+            None => return Ok(changed),
         }
     }
     Err(StoreError::Backend {

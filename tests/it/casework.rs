@@ -819,6 +819,141 @@ async fn the_cases_list_pages_its_index_by_kind_and_status() {
     }
 }
 
+/// A table whose first update of one record is preceded by another writer's: an import
+/// filling in the record's status (and moving it in the list) just after `relist` read
+/// it.
+#[derive(Debug)]
+struct ImportInBetween {
+    inner: Arc<dyn postroom::store::Table>,
+    key: Key,
+    done: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl postroom::store::Table for ImportInBetween {
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+    async fn health(&self) -> Result<(), postroom::store::StoreError> {
+        self.inner.health().await
+    }
+    async fn get(&self, key: &Key) -> Result<Option<Item>, postroom::store::StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        item: Item,
+        condition: postroom::store::Condition,
+    ) -> Result<(), postroom::store::StoreError> {
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        update: postroom::store::Update,
+    ) -> Result<Item, postroom::store::StoreError> {
+        if update.key == self.key && !self.done.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let import = postroom::store::Update::new(self.key.clone())
+                .set("status", "closed")
+                .set(postroom::store::GSI1_PK, "CASES")
+                .set(postroom::store::GSI1_SK, "claim#closed#CNST/20/000002")
+                .set("version", 1);
+            self.inner.update(import).await?;
+        }
+        self.inner.update(update).await
+    }
+    async fn delete(
+        &self,
+        key: &Key,
+        condition: postroom::store::Condition,
+    ) -> Result<(), postroom::store::StoreError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(
+        &self,
+        query: &Query,
+    ) -> Result<postroom::store::Page, postroom::store::StoreError> {
+        self.inner.query(query).await
+    }
+    async fn query_gsi1(
+        &self,
+        query: &Query,
+    ) -> Result<postroom::store::Page, postroom::store::StoreError> {
+        self.inner.query_gsi1(query).await
+    }
+    async fn scan(
+        &self,
+        segment: u32,
+        total_segments: u32,
+        cursor: Option<&postroom::store::Cursor>,
+    ) -> Result<postroom::store::Page, postroom::store::StoreError> {
+        self.inner.scan(segment, total_segments, cursor).await
+    }
+    async fn transact(
+        &self,
+        ops: Vec<postroom::store::TxOp>,
+    ) -> Result<(), postroom::store::StoreError> {
+        self.inner.transact(ops).await
+    }
+}
+
+/// `relist` beside an import: a record without a version, whose status the import fills
+/// in between `relist`'s read and its write, keeps the import's place in the list (the
+/// write's condition, that the record exists, cannot see the change; the record read
+/// again after the write does).
+#[tokio::test]
+async fn relisting_beside_an_import_keeps_the_status_the_import_wrote() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let app = open(&dir);
+    let key = Key::new(keys::case("CNST/20/000002"), keys::META);
+    let mut bare = Item::new();
+    bare.insert("PK".into(), key.pk.clone().into());
+    bare.insert("SK".into(), key.sk.clone().into());
+    bare.insert("case_ref".into(), "CNST/20/000002".into());
+    bare.insert("kind".into(), "claim".into());
+    app.stores
+        .table
+        .put(bare, postroom::store::Condition::None)
+        .await
+        .expect("put");
+    let racing = ImportInBetween {
+        inner: Arc::clone(&app.stores.table),
+        key: key.clone(),
+        done: std::sync::atomic::AtomicBool::new(false),
+    };
+    assert_eq!(
+        postroom::cases::listing::relist(&racing)
+            .await
+            .expect("relist"),
+        1
+    );
+    assert!(
+        racing.done.load(std::sync::atomic::Ordering::SeqCst),
+        "the import ran"
+    );
+    let record = app
+        .stores
+        .table
+        .get(&key)
+        .await
+        .expect("get")
+        .expect("the case");
+    assert_eq!(record["status"], "closed");
+    assert_eq!(
+        record[postroom::store::GSI1_SK],
+        "claim#closed#CNST/20/000002"
+    );
+    assert_eq!(
+        listed(&app, Some("claim"), Some("closed"), 10).await.0,
+        ["CNST/20/000002"]
+    );
+    assert!(
+        listed(&app, Some("claim"), Some("open"), 10)
+            .await
+            .0
+            .is_empty()
+    );
+}
+
 /// Case records written before cases were listed from the index are listed once
 /// `relist` has run (the embedded default runs it when it opens); a status filled in by
 /// an import moves the case in the list.

@@ -117,6 +117,47 @@ fn doctor_against_a_stopped_endpoint_says_so() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// On a reachable stack, doctor says whether `cases relist` has run: until it has, the
+/// cases list and the claims statistics miss older cases (a new stack needs it once too).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn doctor_on_a_stack_says_when_the_cases_list_needs_relisting() {
+    use crate::contract::harness::{aws_settings, unique};
+    let test = "cli::doctor_on_a_stack_says_when_the_cases_list_needs_relisting";
+    let Some(settings) = aws_settings(test).await else {
+        return;
+    };
+    let (table, bucket) = (unique("doctor"), unique("doctor"));
+    postroom::store::S3Blobs::new(&settings, &bucket)
+        .create_bucket()
+        .await
+        .expect("bucket");
+    postroom::store::DynamoTable::new(&settings, &table)
+        .create_table()
+        .await
+        .expect("table");
+    let on_the_stack = |args: &[&str]| {
+        let mut cmd = postroom();
+        cmd.args(["--backend", "aws"])
+            .args(args)
+            .env("POSTROOM_TABLE", &table)
+            .env("POSTROOM_BUCKET", &bucket);
+        run(&mut cmd)
+    };
+    let (code, stdout, stderr) = on_the_stack(&["doctor"]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stdout.contains("ok   table"), "{stdout}");
+    assert!(
+        stdout.contains("FAIL cases list") && stdout.contains("cases relist"),
+        "{stdout}"
+    );
+    let (code, stdout, stderr) = on_the_stack(&["cases", "relist"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) = on_the_stack(&["doctor"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(!stdout.contains("FAIL"), "{stdout}");
+    assert!(stdout.contains("ok   cases list"), "{stdout}");
+}
+
 #[test]
 fn missing_aws_settings_are_reported_together() {
     let (code, _, stderr) = run(postroom().args(["--backend", "aws", "doctor"]));

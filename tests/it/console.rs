@@ -66,6 +66,10 @@ async fn console() -> Console {
         clock.clone(),
         Front::named("console", Acknowledgements::Off),
     ));
+    // As `App::open` opens a home: every case in the cases list.
+    postroom::cases::listing::relist_once(app.stores.table.as_ref())
+        .await
+        .expect("listed");
     postroom::demo::run(&app).await.expect("the demo post");
     let mut tokens: Vec<LocalToken> = Role::ALL
         .iter()
@@ -2364,8 +2368,8 @@ async fn a_document_viewed_often_shows_its_latest_events_and_links_the_rest() {
         assert!(pages < 20, "the pages end");
     }
     assert!(pages >= 2, "more than a page of events");
-    // The admin's own views of the document page add to the trail meanwhile.
-    assert!(rows >= events.len(), "{rows} rows, {} events", events.len());
+    // Each event once: reading the audit page adds nothing to the document's trail.
+    assert_eq!(rows, events.len(), "{pages} pages");
     let (status, _) = c.page("/audit?doc=x&after=nonsense", &admin).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }

@@ -29,6 +29,10 @@ async fn app() -> (tempfile::TempDir, Arc<App>) {
         Arc::new(postroom::clock::SystemClock),
         Front::named("jobs-test", Acknowledgements::Off),
     ));
+    // As `App::open` opens a home: every case in the cases list.
+    postroom::cases::listing::relist_once(app.stores.table.as_ref())
+        .await
+        .expect("listed");
     postroom::demo::run(&app).await.expect("the demo post");
     (dir, app)
 }
@@ -227,6 +231,54 @@ async fn a_batch_row_that_cannot_be_made_is_counted_and_the_rest_still_run() {
         .expect("read")
         .expect("hers");
     assert_eq!((p.done, p.failed, p.state.as_str()), (2, 1, "finished"));
+}
+
+/// Until every case is in the cases list (a stack where `cases relist` has not run),
+/// the claims statistics are refused with what to do, rather than counted without the
+/// older cases; once listed, the same job counts them.
+#[tokio::test]
+async fn statistics_refuse_until_every_case_is_listed() {
+    let (_dir, app) = app().await;
+    app.stores
+        .table
+        .delete(
+            &postroom::store::Key::new("SCHEMA", "CASES_LISTED"),
+            postroom::store::Condition::Exists,
+        )
+        .await
+        .expect("the marker of a stack not yet relisted");
+    let spec = JobSpec::ClaimsStatistics {
+        by: vec!["scheme".into()],
+        from: 2019,
+        to: 2026,
+        threshold: 5,
+    };
+    app.jobs
+        .create("early", "fiona", &spec)
+        .await
+        .expect("recorded");
+    assert!(app.start_job("early", "fiona").await.expect("start"));
+    let p = wait(&app, "early", "fiona").await;
+    assert_eq!(
+        (p.state.as_str(), p.error.as_deref()),
+        ("failed", Some("not_ready")),
+        "{p:?}"
+    );
+    assert!(
+        p.summary
+            .as_deref()
+            .is_some_and(|why| why.contains("postroom cases relist")),
+        "{p:?}"
+    );
+    assert!(p.files.is_empty());
+    app.cases.relist().await.expect("relist");
+    app.jobs
+        .create("later", "fiona", &spec)
+        .await
+        .expect("recorded");
+    assert!(app.start_job("later", "fiona").await.expect("start"));
+    let p = wait(&app, "later", "fiona").await;
+    assert_eq!(p.state, "finished", "{p:?}");
 }
 
 #[tokio::test]
