@@ -120,6 +120,12 @@ pub fn check(
                 field: CASE_COLUMN.into(),
                 problem: "is empty: each letter needs its case".into(),
             });
+        } else if let Err(e) = crate::letter_service::fits(template, &case_ref) {
+            errors.push(RowError {
+                row,
+                field: CASE_COLUMN.into(),
+                problem: e.to_string(),
+            });
         }
         match registry.validate(template, &data) {
             Ok(_) => {}

@@ -86,6 +86,10 @@ pub enum SendError {
     /// No case has this reference: a letter is recorded only under a case that exists.
     #[error("no case {0}: a letter is recorded only under a case that exists")]
     CaseNotFound(String),
+    /// The template is for another kind of case: `foi-*` letters go only to FOI requests,
+    /// and no other letter does.
+    #[error("{0}")]
+    WrongKindOfCase(String),
     /// The request's data is too large for the letter's record to hold.
     #[error(
         "the letter data is {bytes} bytes as JSON; a letter's record holds at most {MAX_DATA_BYTES}"
@@ -124,6 +128,7 @@ impl crate::failure::ErrorCode for SendError {
         match self {
             SendError::BadRequest(_) => Code::InvalidRequest,
             SendError::CaseNotFound(_) => Code::CaseNotFound,
+            SendError::WrongKindOfCase(_) => Code::NotApplicable,
             SendError::DataTooLarge { .. } => Code::DataTooLarge,
             SendError::TemplateVersionChanged { .. } => Code::TemplateVersionChanged,
             SendError::NotReproducible { .. } => Code::LetterNotReproducible,
@@ -191,7 +196,24 @@ fn check_request(r: &LetterRequest) -> Result<(), SendError> {
     {
         return bad("case_ref must be a case reference such as CNST/24/004512 or FOI_7001");
     }
-    Ok(())
+    fits(&r.template, c)
+}
+
+/// Whether a template's letters may be made for a case: the FOI templates (`foi-*`)
+/// for FOI requests only, every other template for any case but an FOI request. Who
+/// may make FOI letters is the front's to check (the console: FOI officers).
+pub fn fits(template: &str, case_ref: &str) -> Result<(), SendError> {
+    let foi_template = template.starts_with("foi-");
+    let foi_case = crate::model::CaseKind::of_reference(case_ref) == crate::model::CaseKind::Foi;
+    match (foi_template, foi_case) {
+        (true, false) => Err(SendError::WrongKindOfCase(format!(
+            "{template} letters are for FOI requests (such as FOI_7001), and {case_ref} is not one"
+        ))),
+        (false, true) => Err(SendError::WrongKindOfCase(format!(
+            "{template} letters are not for FOI requests: {case_ref} is one"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Where letter requests go: rendered at once (`Letters`), or queued for the letters

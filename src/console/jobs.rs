@@ -122,6 +122,11 @@ pub async fn batch_check(
     mut multipart: axum::extract::Multipart,
 ) -> Result<Response, PageError> {
     session.require(Permission::SendLetters)?;
+    // FOI letters are the FOI officers' to make (each row is also checked to be an FOI
+    // request, and other letters not to be).
+    if name.starts_with("foi-") {
+        session.require(Permission::MoveFoi)?;
+    }
     let t = template_of(&state, &name)?;
     let unreadable = |_| PageError::invalid("The file could not be read. Try again.");
     super::forms::check_first_part(&mut multipart, &session).await?;

@@ -42,6 +42,8 @@ pub struct Chrome {
     /// The assets' version, for cache-busting links.
     pub v: &'static str,
     pub person: Option<Person>,
+    /// Whether the person's roles let them see any document (the search box).
+    pub search: bool,
     pub nav: Vec<NavItem>,
     pub banner: Option<String>,
 }
@@ -81,6 +83,13 @@ impl Chrome {
                     .join(", "),
                 csrf: session.csrf.clone(),
             }),
+            search: [
+                Permission::ViewCases,
+                Permission::ViewFoi,
+                Permission::Triage,
+            ]
+            .into_iter()
+            .any(|p| session.can(p)),
             nav,
             banner: None,
         }
@@ -91,6 +100,7 @@ impl Chrome {
         Chrome {
             v: web::assets::version(),
             person: None,
+            search: false,
             nav: Vec::new(),
             banner: None,
         }

@@ -1204,6 +1204,15 @@ async fn foi_request_page(
         .foi_request(&app.foi, reference)
         .await?
         .ok_or_else(|| PageError::not_found("FOI request"))?;
+    // The requester's name and words are on the page: the view is recorded, as a case's.
+    app.audit
+        .record(
+            &session.actor(),
+            Object::Case(reference),
+            "viewed_case",
+            json!({}),
+        )
+        .await?;
     let case_view = app.cases.view(reference).await?;
     let r = &request.case.request;
     let mut summary = vec![
@@ -1935,6 +1944,16 @@ pub async fn upload_done(
     {
         return Err(PageError::not_found("upload"));
     }
+    // Who sent it (its documents' own events name the front that read them; the
+    // upload's record names their ids).
+    app.audit
+        .record(
+            &session.actor(),
+            Object::Person(&session.who),
+            "uploaded",
+            json!({"upload": id, "files": 1, "direct": true}),
+        )
+        .await?;
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
@@ -1987,9 +2006,20 @@ pub async fn upload(
     }
     let id = super::settings::random_token()[..16].to_owned();
     let app = state.app.clone();
+    let count = files.len();
     let staged = app
         .uploads
         .stage(app.ingest(), &id, &session.who, app.bucket(), files)
+        .await?;
+    // Who sent them (their documents' own events name the front that read them; the
+    // upload's record names their ids).
+    app.audit
+        .record(
+            &session.actor(),
+            Object::Person(&session.who),
+            "uploaded",
+            json!({"upload": id, "files": count}),
+        )
         .await?;
     // On the embedded default nothing else reads the inbox: read the files here, after
     // the answer. On AWS the bucket's event starts the ingest function.
@@ -2330,13 +2360,22 @@ pub async fn letter_make(
     }
     let making = form.get("action").map(String::as_str) == Some("make");
     if making {
-        if !is_reference(&case_ref) {
-            errors.insert(0, ("case_ref".into(), "Enter the case reference".into()));
-        } else if state.app.cases.view(&case_ref).await?.is_none() {
-            errors.insert(
-                0,
-                ("case_ref".into(), format!("There is no case {case_ref}")),
-            );
+        let problem = if !is_reference(&case_ref) {
+            Some("Enter the case reference".to_owned())
+        } else if let Err(e) = crate::letter_service::fits(&name, &case_ref) {
+            Some(e.to_string())
+        } else {
+            if crate::model::CaseKind::of_reference(&case_ref) == crate::model::CaseKind::Foi {
+                // FOI letters are the FOI officers' to make (from the request's page too).
+                session.require(Permission::MoveFoi)?;
+            }
+            let found = state.app.cases.view(&case_ref).await?;
+            found
+                .is_none()
+                .then(|| format!("There is no case {case_ref}"))
+        };
+        if let Some(problem) = problem {
+            errors.insert(0, ("case_ref".into(), problem));
         }
     }
     if !errors.is_empty() || !making {

@@ -17,7 +17,7 @@ use super::error::PageError;
 use super::pages::{self, Chrome};
 use super::session::Session;
 use crate::audit::Object;
-use crate::store::{Filters, SearchCursor, SearchError, SearchRequest};
+use crate::store::{Filters, Scope, SearchCursor, SearchError, SearchRequest};
 
 type St = Extract<Arc<State>>;
 
@@ -57,8 +57,6 @@ pub struct SearchPage {
     pub searched: bool,
     pub error: Option<String>,
     pub rows: Vec<ResultRow>,
-    /// Hits on this page the person's roles do not let them see.
-    pub hidden: usize,
     pub next: Option<String>,
 }
 
@@ -109,9 +107,24 @@ pub async fn search(
         case: case.clone(),
         error: None,
         rows: Vec::new(),
-        hidden: 0,
         next: None,
     };
+    // The documents the person's roles let them see, asked of the engine: a page's hits
+    // and its next page say nothing of the others (not even that there are some).
+    let scope = Scope {
+        foi_requests: session.can(authz::Permission::ViewFoi),
+        other_cases: session.can(authz::Permission::ViewCases),
+        unfiled: session.can(authz::Permission::Triage),
+    };
+    if scope == Scope::default() {
+        return Err(PageError::forbidden());
+    }
+    if !case.is_empty() && !session.can(authz::to_see_case(&case)) {
+        page.error = Some(format!(
+            "Your roles do not let you see the documents of {case}: search without the case"
+        ));
+        return Ok((StatusCode::FORBIDDEN, pages::render(&page)).into_response());
+    }
     if q.is_empty() {
         return Ok(pages::render(&page).into_response());
     }
@@ -122,9 +135,15 @@ pub async fn search(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::render(&page)).into_response());
         }
     };
+    let every = Scope {
+        foi_requests: true,
+        other_cases: true,
+        unfiled: true,
+    };
     let filters = Filters {
         case_ref: (!case.is_empty()).then(|| case.clone()),
         doc_type: (!doc_type.is_empty()).then(|| doc_type.clone()),
+        scope: (scope != every).then_some(scope),
         ..Filters::default()
     };
     let request = request
@@ -148,17 +167,21 @@ pub async fn search(
         }
         Err(e) => return Err(e.into()),
     };
-    // Only what the person's roles may see: a filed document by its case's kind, an
-    // unfiled one for triage.
+    let mut shown = Vec::new();
     for hit in found.hits {
+        // The scope kept the others out; checked again, as every page checks each object.
         let need = match &hit.filing.case_ref {
             Some(r) => authz::to_see_case(r),
             None => authz::Permission::Triage,
         };
         if !session.can(need) {
-            page.hidden += 1;
+            tracing::warn!(
+                code = "search_scope_leak",
+                "a hit outside the scope was left out"
+            );
             continue;
         }
+        shown.push(hit.doc_id.clone());
         page.rows.push(ResultRow {
             href: format!("/documents/{}", pages::segment(&hit.doc_id)),
             title: if hit.title.is_empty() {
@@ -191,7 +214,8 @@ pub async fn search(
             encode(&c.0)
         )
     });
-    // Who searched, and how much they saw; never the words searched for.
+    // Who searched and which documents' passages they were shown; never the words
+    // searched for.
     state
         .app
         .audit
@@ -199,7 +223,7 @@ pub async fn search(
             &session.actor(),
             Object::Person(&session.who),
             "searched",
-            json!({"shown": page.rows.len(), "hidden": page.hidden, "in_case": !case.is_empty()}),
+            json!({"shown": shown, "in_case": !case.is_empty()}),
         )
         .await?;
     Ok(pages::render(&page).into_response())

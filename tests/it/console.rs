@@ -185,7 +185,7 @@ const PAGES: &[(&str, Option<&str>)] = &[
     ("/cases/SHA%2F22961", Some("cases")),
     ("/claims/deadlines", Some("cases")),
     ("/cases/import", Some("import")),
-    ("/search", None),
+    ("/search", Some("search")),
     ("/foi", Some("foi")),
     ("/foi?view=due", Some("foi")),
     ("/foi?view=overdue", Some("foi")),
@@ -216,6 +216,12 @@ fn may(role: Role, need: Option<&str>) -> bool {
         Some("send_letters") => SendLetters,
         Some("audit") => Audit,
         Some("import") => ImportCases,
+        // Search is for whoever may see some document.
+        Some("search") => {
+            return [ViewCases, ViewFoi, Triage]
+                .iter()
+                .any(|p| role.permissions().contains(p));
+        }
         // Jobs are letter batches, statistics and the disclosure log.
         Some("jobs") => {
             return role.permissions().contains(&SendLetters)
@@ -243,6 +249,27 @@ async fn every_page_answers_each_role_or_refuses_it() {
             }
         }
     }
+}
+
+/// An FOI request's page shows the requester's name and words: each view is recorded
+/// with the person, as a case's is.
+#[tokio::test]
+async fn a_view_of_an_foi_request_is_audited_with_the_person() {
+    let c = console().await;
+    let officer = c.sign_in(Some(Role::FoiOfficer)).await;
+    let (status, _) = c.page("/foi/FOI_7001", &officer).await;
+    assert_eq!(status, StatusCode::OK);
+    let events = c
+        .app
+        .audit
+        .events(Object::Case("FOI_7001"))
+        .await
+        .expect("audit");
+    assert!(
+        events.iter().any(|e| e.what.as_deref() == Some("viewed_case")
+            && e.who.as_deref() == Some("console:foi-officer-user")),
+        "{events:?}"
+    );
 }
 
 #[tokio::test]
@@ -862,6 +889,18 @@ async fn uploaded_files_are_read_in_the_background_and_their_page_shows_where_ea
         html.contains("Quarantined"),
         "the executable, whatever its name"
     );
+    // The upload is in its sender's audit trail.
+    let events = c
+        .app
+        .audit
+        .events(Object::Person("console:case-handler-user"))
+        .await
+        .expect("audit");
+    assert!(
+        events.iter().any(|e| e.what.as_deref() == Some("uploaded")
+            && e.who.as_deref() == Some("console:case-handler-user")),
+        "{events:?}"
+    );
     // Another person does not see this upload.
     let other = c.sign_in(Some(Role::Admin)).await;
     assert_eq!(c.page(&page, &other).await.0, StatusCode::NOT_FOUND);
@@ -875,8 +914,13 @@ async fn uploaded_files_are_read_in_the_background_and_their_page_shows_where_ea
 
 /// The claim acknowledgement's example as form fields (address lines one a line).
 fn example_fields(sep: &str) -> Vec<(String, String)> {
+    example_fields_of("claim-acknowledgement", sep)
+}
+
+/// A template's example data as form fields (lists joined by `sep`).
+fn example_fields_of(template: &str, sep: &str) -> Vec<(String, String)> {
     let t = postroom::letters::Registry::embedded()
-        .get("claim-acknowledgement")
+        .get(template)
         .expect("the template");
     t.example
         .as_object()
@@ -910,6 +954,108 @@ fn urlencode(pairs: &[(String, String)]) -> String {
         })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// Letters go only to the kind of case their template is for, and an FOI request's
+/// letters only from someone who may move FOI requests: the letters role can neither make
+/// an FOI request's acknowledgement (made once, it is final) nor batch FOI letters.
+#[tokio::test]
+async fn letters_go_only_to_their_kind_of_case_and_foi_letters_only_from_foi_officers() {
+    let c = console().await;
+    let letters_of = |reference: &'static str| {
+        let app = c.app.clone();
+        async move {
+            app.cases
+                .view(reference)
+                .await
+                .expect("view")
+                .expect("the case")
+                .letters()
+                .count()
+        }
+    };
+    let make = |template: &str, case: &str, csrf: &str| {
+        let mut form = vec![
+            ("csrf_token".to_owned(), csrf.to_owned()),
+            ("action".to_owned(), "make".to_owned()),
+            ("case_ref".to_owned(), case.to_owned()),
+        ];
+        form.extend(example_fields_of(template, "\n"));
+        urlencode(&form)
+    };
+    let foi_letters = letters_of("FOI_7001").await;
+    let clerk = c.sign_in(Some(Role::Letters)).await;
+    let csrf = c.csrf(&clerk).await;
+    let answer = c
+        .send(post(
+            "/letters/foi-acknowledgement/new",
+            &clerk,
+            &make("foi-acknowledgement", "FOI_7001", &csrf),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    // A claim's letter for an FOI request, by anyone: the wrong kind of case.
+    let answer = c
+        .send(post(
+            "/letters/claim-acknowledgement/new",
+            &clerk,
+            &make("claim-acknowledgement", "FOI_7001", &csrf),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(answer).await.contains("not for FOI requests"));
+    let admin = c.sign_in(None).await;
+    let admin_csrf = c.csrf(&admin).await;
+    let answer = c
+        .send(post(
+            "/letters/foi-acknowledgement/new",
+            &admin,
+            &make("foi-acknowledgement", "CNST/25/008879", &admin_csrf),
+        ))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body(answer).await.contains("are for FOI requests"));
+    assert_eq!(letters_of("FOI_7001").await, foi_letters, "nothing made");
+    // Batches: FOI letters are refused to the letters role whole, and a claim letter's
+    // row naming an FOI request is a problem of its row.
+    let batch = |template: &str, csv: &str, cookie: &str, csrf: &str| {
+        let boundary = "b-7d3f";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"csv\"; filename=\"batch.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+        );
+        Request::post(format!("/letters/{template}/batch"))
+            .header(header::COOKIE, cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let answer = c
+        .send(batch("foi-response", "case_ref\nFOI_7001\n", &clerk, &csrf))
+        .await;
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+    let example = example_fields("|");
+    let header: Vec<&str> = std::iter::once("case_ref")
+        .chain(example.iter().map(|(k, _)| k.as_str()))
+        .collect();
+    let row = |case: &str| {
+        std::iter::once(case.to_owned())
+            .chain(example.iter().map(|(_, v)| v.clone()))
+            .map(|cell| format!("\"{}\"", cell.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let csv = [header.join(","), row("CNST/25/008879"), row("FOI_7001")].join("\n");
+    let answer = c
+        .send(batch("claim-acknowledgement", &csv, &clerk, &csrf))
+        .await;
+    assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = body(answer).await;
+    assert!(html.contains("1 problem in 2 rows"), "{html}");
+    assert!(html.contains("not for FOI requests"), "{html}");
 }
 
 #[tokio::test]
@@ -2288,11 +2434,28 @@ async fn search_finds_what_the_person_may_see_marks_the_matches_and_audits_no_wo
         .page("/search?q=claim&case=CNST%2F25%2F008879", &handler)
         .await;
     assert_eq!(status, StatusCode::OK);
-    // An FOI officer is not shown claim documents.
+    // An FOI officer is not shown claim documents, nor told that some match; nor may
+    // they search within a claim.
     let officer = c.sign_in(Some(Role::FoiOfficer)).await;
-    let (_, html) = c.page("/search?q=CNST%2F25%2F008879", &officer).await;
+    let (status, html) = c.page("/search?q=CNST%2F25%2F008879", &officer).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(!html.contains("case CNST/25/008879"), "{html}");
-    assert!(html.contains("your roles do not let you see"), "{html}");
+    assert!(!html.contains("your roles do not let you see"), "{html}");
+    assert!(!html.contains("/search?q=CNST"), "no next page: {html}");
+    let (status, html) = c
+        .page("/search?q=claim&case=CNST%2F25%2F008879", &officer)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        html.contains("do not let you see the documents of CNST/25/008879"),
+        "{html}"
+    );
+    // Someone whose roles see no document has no search.
+    let letters = c.sign_in(Some(Role::Letters)).await;
+    let (_, home) = c.page("/", &letters).await;
+    assert!(!home.contains("id=\"site-search\""), "{home}");
+    let (status, _) = c.page("/search?q=claim", &letters).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
     // A syntax error is the person's to fix, in words.
     let (status, html) = c.page("/search?q=%22unclosed", &handler).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

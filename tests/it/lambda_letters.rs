@@ -508,11 +508,15 @@ fn ack(request_id: &str, date: &str) -> LetterRequest {
 
 impl Rig {
     async fn record(&self, request_id: &str) -> Option<Item> {
+        self.record_on(CASE, request_id).await
+    }
+
+    async fn record_on(&self, case_ref: &str, request_id: &str) -> Option<Item> {
         self.outbox
             .stores
             .table
             .get(&Key::new(
-                keys::case(CASE),
+                keys::case(case_ref),
                 format!("LETTER#{}", letter_id(request_id)),
             ))
             .await
@@ -808,7 +812,9 @@ async fn a_letter_recorded_with_a_template_version_since_replaced_stays_renderin
 async fn letter_data_too_large_for_its_record_is_refused_and_data_under_it_fits() {
     use postroom::letter_service::MAX_DATA_BYTES;
     let rig = rig(true).await;
-    // An FOI response whose exemptions are many long reasons: valid, and large.
+    // An FOI response (to an FOI request) whose exemptions are many long reasons:
+    // valid, and large.
+    open_case(&rig.outbox.stores, "FOI_7001").await;
     let template = Registry::embedded().get("foi-response").expect("template");
     let sized = |request_id: &str, target: usize| {
         let mut data = template.example.clone();
@@ -823,7 +829,7 @@ async fn letter_data_too_large_for_its_record_is_refused_and_data_under_it_fits(
         LetterRequest {
             request_id: request_id.into(),
             template: "foi-response".into(),
-            case_ref: CASE.into(),
+            case_ref: "FOI_7001".into(),
             data,
         }
     };
@@ -833,7 +839,7 @@ async fn letter_data_too_large_for_its_record_is_refused_and_data_under_it_fits(
     let err = rig.outbox.send(&over).await.expect_err("too large");
     assert_eq!(err.code(), "data_too_large", "{err}");
     assert!(!err.is_retryable());
-    assert!(rig.record("foi-over").await.is_none());
+    assert!(rig.record_on("FOI_7001", "foi-over").await.is_none());
     assert!(rig.objects().await.is_empty());
 
     let under = sized("foi-under", MAX_DATA_BYTES - 2_000);
@@ -844,7 +850,10 @@ async fn letter_data_too_large_for_its_record_is_refused_and_data_under_it_fits(
     );
     let sent = rig.outbox.send(&under).await.expect("stored");
     assert_eq!(sent.status, LetterStatus::Stored, "{:?}", sent.errors);
-    let record = rig.record("foi-under").await.expect("recorded");
+    let record = rig
+        .record_on("FOI_7001", "foi-under")
+        .await
+        .expect("recorded");
     assert_eq!(record["status"], "stored");
 }
 

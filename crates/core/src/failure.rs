@@ -101,7 +101,7 @@ codes! {
     ConfigInvalid = "config_invalid", retry: false, http: 500, exit: EXIT_USAGE;
     /// A step of setting up or upgrading a stack has not been run, and what was asked
     /// would be wrong without it (the cases list not yet built: `postroom cases relist`).
-    NotReady = "not_ready", retry: false, http: 409, exit: EXIT_USAGE;
+    NotReady = "not_ready", retry: false, http: 409, exit: EXIT_REFUSED;
     /// A task stopped unexpectedly (a caught panic, a cancelled task). Retried: a crash
     /// may come from the moment (memory), and redrive limits bound the tries.
     Internal = "internal_error", retry: true, http: 500, exit: EXIT_INTERNAL;

@@ -48,8 +48,8 @@ pub use lambda_search::LambdaSearch;
 #[cfg(feature = "aws")]
 pub use s3_blobs::S3Blobs;
 pub use search::{
-    Filing, Filters, Hit, Indexed, Search, SearchCursor, SearchDoc, SearchError, SearchPage,
-    SearchQuery, SearchRequest, Snippet, Unconfigured,
+    FOI_REFERENCE_PREFIX, Filing, Filters, Hit, Indexed, Scope, Search, SearchCursor, SearchDoc,
+    SearchError, SearchPage, SearchQuery, SearchRequest, Snippet, Unconfigured,
 };
 #[cfg(feature = "embedded")]
 pub use sqlite_search::SqliteSearch;

@@ -185,6 +185,34 @@ pub struct Filters {
     pub from: Option<String>,
     /// `YYYY-MM-DD`, included.
     pub to: Option<String>,
+    /// Only the documents a person's roles let them see (`None`: every document).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+}
+
+/// Which documents a query may find by their filing: those filed on FOI requests
+/// (references starting `FOI_REFERENCE_PREFIX`), those filed on any other case, those
+/// not filed. The engine applies it, so that neither a page's hits nor its next page
+/// says anything of documents outside it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Scope {
+    pub foi_requests: bool,
+    pub other_cases: bool,
+    pub unfiled: bool,
+}
+
+/// How an FOI request's reference starts (`FOI_7001`).
+pub const FOI_REFERENCE_PREFIX: &str = "FOI_";
+
+impl Scope {
+    /// Whether a document filed on `case_ref` (or not filed) is inside.
+    pub fn admits(&self, case_ref: Option<&str>) -> bool {
+        match case_ref {
+            None => self.unfiled,
+            Some(r) if r.starts_with(FOI_REFERENCE_PREFIX) => self.foi_requests,
+            Some(_) => self.other_cases,
+        }
+    }
 }
 
 impl Filters {

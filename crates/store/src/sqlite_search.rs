@@ -459,6 +459,26 @@ fn run_query(conn: &Connection, request: &SearchRequest) -> Result<SearchPage, S
             args.push(V::Text(value.clone()));
         }
     }
+    if let Some(scope) = &filters.scope {
+        // FOI requests' references sort from `FOI_` to before `FOI` and the character
+        // after `_`.
+        let foi = "(case_ref >= 'FOI_' AND case_ref < 'FOI`')";
+        let mut admitted = Vec::new();
+        if scope.foi_requests {
+            admitted.push(foi.to_owned());
+        }
+        if scope.other_cases {
+            admitted.push(format!("(case_ref IS NOT NULL AND NOT {foi})"));
+        }
+        if scope.unfiled {
+            admitted.push("case_ref IS NULL".to_owned());
+        }
+        conditions.push(if admitted.is_empty() {
+            "0".to_owned()
+        } else {
+            format!("({})", admitted.join(" OR "))
+        });
+    }
     if !conditions.is_empty() {
         sql.push_str(&format!(
             " AND +rowid IN (SELECT id FROM docs WHERE {})",

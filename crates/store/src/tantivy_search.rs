@@ -66,8 +66,9 @@ use tantivy::{
 use super::Expect;
 use super::error::{StoreError, StoreResult};
 use super::search::{
-    Filing, Fragment, Hit, Indexed, QUERY_TIME_LIMIT, Search, SearchDoc, SearchError, SearchPage,
-    SearchRequest, Snippet, Term as QueryTerm, compact_reference, reference_keys, validate_doc_id,
+    FOI_REFERENCE_PREFIX, Filing, Fragment, Hit, Indexed, QUERY_TIME_LIMIT, Scope, Search,
+    SearchDoc, SearchError, SearchPage, SearchRequest, Snippet, Term as QueryTerm,
+    compact_reference, reference_keys, validate_doc_id,
 };
 
 const BACKEND: &str = "tantivy search";
@@ -615,6 +616,48 @@ impl TantivySearch {
         writes.pending.store(0, Ordering::Relaxed);
         Ok(())
     }
+}
+
+/// The documents a scope admits, by their `case_ref` term (none when not filed): FOI
+/// requests' references are one range of terms, every case's another.
+fn scope_query(case_ref: Field, scope: &Scope) -> Box<dyn Query> {
+    let term = |text: &str| Term::from_field_text(case_ref, text);
+    // `FOI_` up to `FOI` followed by the character after `_`.
+    let foi = || -> Box<dyn Query> {
+        Box::new(RangeQuery::new(
+            Bound::Included(term(FOI_REFERENCE_PREFIX)),
+            Bound::Excluded(term("FOI`")),
+        ))
+    };
+    let any_case = || -> Box<dyn Query> {
+        Box::new(RangeQuery::new(Bound::Included(term("")), Bound::Unbounded))
+    };
+    let mut admitted: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if scope.foi_requests {
+        admitted.push((Occur::Should, foi()));
+    }
+    if scope.other_cases {
+        admitted.push((
+            Occur::Should,
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, any_case()),
+                (Occur::MustNot, foi()),
+            ])),
+        ));
+    }
+    if scope.unfiled {
+        admitted.push((
+            Occur::Should,
+            Box::new(BooleanQuery::new(vec![
+                (Occur::Must, Box::new(tantivy::query::AllQuery)),
+                (Occur::MustNot, any_case()),
+            ])),
+        ));
+    }
+    if admitted.is_empty() {
+        return Box::new(EmptyQuery);
+    }
+    Box::new(BooleanQuery::new(admitted))
 }
 
 /// Merges every segment into one and removes the files no longer used (`optimize`).
@@ -1593,6 +1636,9 @@ impl Builder<'_> {
                 bound(&filters.from),
                 bound(&filters.to),
             )));
+        }
+        if let Some(scope) = &filters.scope {
+            filtering.push(scope_query(f.case_ref, scope));
         }
         // One term alone is the whole query: a word's (title, body) union is then
         // pruned by block-max WAND.

@@ -15,7 +15,7 @@ use futures::FutureExt as _;
 use postroom::failure::{Code, ErrorCode as _};
 use postroom::store::search::MAX_INDEXED_TEXT_BYTES;
 use postroom::store::{
-    Filing, Filters, Indexed, Search, SearchCursor, SearchDoc, SearchError, SearchRequest,
+    Filing, Filters, Indexed, Scope, Search, SearchCursor, SearchDoc, SearchError, SearchRequest,
     SqliteSearch, TantivySearch, Unconfigured,
 };
 
@@ -102,7 +102,8 @@ macro_rules! search_contract {
             search_contract!(@each $make;
                 distinctive_terms_rank_first, every_word_must_match, phrases_keep_their_order,
                 exclusions_remove_hits, prefixes_match_word_starts, references_match_as_written,
-                filters_narrow_hits, the_same_version_writes_nothing, refiling_moves_a_document,
+                filters_narrow_hits, scopes_admit_only_their_documents,
+                the_same_version_writes_nothing, refiling_moves_a_document,
                 a_new_version_replaces_the_old, removed_documents_vanish, pages_are_stable_and_complete,
                 foreign_cursors_are_refused, snippets_highlight_the_match, text_is_indexed_up_to_the_limit,
                 hostile_queries_are_plain_words, invalid_documents_are_refused);
@@ -379,6 +380,114 @@ pub async fn filters_narrow_hits(search: Arc<dyn Search>) {
 /// What a write answered: `want` from an adapter that writes at once, `Queued` from
 /// one that queues its writes (`Search::writes_queued`), whose effect the test then
 /// checks by querying after `refresh`.
+/// A scope (the documents a person's roles let them see) admits documents filed on FOI
+/// requests, on other cases, or not filed, in any combination: on every page, with the
+/// other filters, and with cursors that belong to it alone.
+pub async fn scopes_admit_only_their_documents(search: Arc<dyn Search>) {
+    let on = |id: &str, case: &str| {
+        filed(
+            id,
+            "ward round record",
+            case,
+            "correspondence",
+            "general",
+            "2024-05-01",
+        )
+    };
+    index_all(
+        search.as_ref(),
+        &[
+            on("foi1", "FOI_7001"),
+            on("foi2", "FOI_0002"),
+            on("claim", "CNST/24/004512"),
+            on("appeal", "SHA/22961"),
+            // Starts as an FOI reference does, but is not one.
+            on("foix", "FOIX/24/1"),
+            doc("loose", "ward round record, not filed"),
+        ],
+    )
+    .await;
+    let foi = ["foi1", "foi2"];
+    let other = ["appeal", "claim", "foix"];
+    let loose = ["loose"];
+    for bits in 0..8u8 {
+        let scope = Scope {
+            foi_requests: bits & 1 != 0,
+            other_cases: bits & 2 != 0,
+            unfiled: bits & 4 != 0,
+        };
+        let mut want: BTreeSet<&str> = BTreeSet::new();
+        for (admitted, ids) in [
+            (scope.foi_requests, &foi[..]),
+            (scope.other_cases, &other[..]),
+            (scope.unfiled, &loose[..]),
+        ] {
+            if admitted {
+                want.extend(ids);
+            }
+        }
+        let filters = Filters {
+            scope: Some(scope),
+            ..Filters::default()
+        };
+        // One hit a page: every page inside the scope, and nothing missed.
+        let mut got = Vec::new();
+        let mut request = SearchRequest::parse("ward round")
+            .expect("parses")
+            .filters(filters.clone())
+            .limit(1);
+        for _ in 0..10 {
+            let page = search.query(&request).await.expect("a page");
+            got.extend(page.hits.iter().map(|h| h.doc_id.clone()));
+            match page.next {
+                Some(next) => request = request.after(Some(next)),
+                None => break,
+            }
+        }
+        assert_eq!(set(&got), want, "{scope:?}");
+        assert_eq!(got.len(), want.len(), "{scope:?}: each once");
+        // With another filter too.
+        let in_case = Filters {
+            case_ref: Some("FOI_7001".into()),
+            ..filters.clone()
+        };
+        let want_in_case: Vec<&str> = if scope.foi_requests {
+            vec!["foi1"]
+        } else {
+            vec![]
+        };
+        assert_eq!(
+            ids_with(search.as_ref(), "ward", in_case).await,
+            want_in_case,
+            "{scope:?}"
+        );
+    }
+    // A cursor belongs to its scope: another scope's is refused.
+    let wide = SearchRequest::parse("ward").expect("parses").limit(1);
+    let next = search
+        .query(&wide)
+        .await
+        .expect("a page")
+        .next
+        .expect("more");
+    let narrow = SearchRequest::parse("ward")
+        .expect("parses")
+        .filters(Filters {
+            scope: Some(Scope {
+                foi_requests: true,
+                ..Scope::default()
+            }),
+            ..Filters::default()
+        })
+        .limit(1)
+        .after(Some(next));
+    let err = search
+        .query(&narrow)
+        .await
+        .expect_err("a cursor of another scope");
+    assert!(matches!(err, SearchError::BadCursor), "{err}");
+}
+
 fn says(search: &dyn Search, got: Indexed, want: Indexed) {
     if search.writes_queued() {
         assert_eq!(got, Indexed::Queued, "a queued write");

@@ -45,6 +45,8 @@ async fn search(app: &App, args: &SearchArgs) -> Result<ExitCode, SearchError> {
         family: args.family.clone(),
         from: args.from.map(|d| d.to_string()),
         to: args.to.map(|d| d.to_string()),
+        // The CLI runs as whoever may read the home or the stack: every document.
+        scope: None,
     };
     let wanted = args.limit as usize;
     let mut request = SearchRequest::parse(&text)?
