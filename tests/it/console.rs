@@ -266,8 +266,10 @@ async fn a_view_of_an_foi_request_is_audited_with_the_person() {
         .await
         .expect("audit");
     assert!(
-        events.iter().any(|e| e.what.as_deref() == Some("viewed_case")
-            && e.who.as_deref() == Some("console:foi-officer-user")),
+        events
+            .iter()
+            .any(|e| e.what.as_deref() == Some("viewed_case")
+                && e.who.as_deref() == Some("console:foi-officer-user")),
         "{events:?}"
     );
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 #[cfg(feature = "tantivy")]
 use postroom_store::TantivySearch;
-use postroom_store::search::{Filters, SearchDoc, SearchRequest};
+use postroom_store::search::{Filters, Scope, SearchDoc, SearchRequest};
 use postroom_store::{Search, SqliteSearch};
 
 /// Words a document, on average (about 2.7 KB of text).
@@ -402,6 +402,32 @@ fn measure(
             "rare word -common",
             vec![format!("{rare} -{common}")],
             Filters::default(),
+        ),
+        // The console's scopes: a case handler's (every case but FOI requests, and the
+        // unfiled) reads the range of every case's reference; an FOI officer's the FOI
+        // requests' range (none here).
+        (
+            "common word, a case handler's scope",
+            vec![common.clone()],
+            Filters {
+                scope: Some(Scope {
+                    foi_requests: false,
+                    other_cases: true,
+                    unfiled: true,
+                }),
+                ..Filters::default()
+            },
+        ),
+        (
+            "common word, an FOI officer's scope",
+            vec![common.clone()],
+            Filters {
+                scope: Some(Scope {
+                    foi_requests: true,
+                    ..Scope::default()
+                }),
+                ..Filters::default()
+            },
         ),
     ];
     let mut all = Vec::new();
