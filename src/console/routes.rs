@@ -2365,7 +2365,8 @@ pub async fn letter_make(
         } else if let Err(e) = crate::letter_service::fits(&name, &case_ref) {
             Some(e.to_string())
         } else {
-            if crate::model::CaseKind::of_reference(&case_ref) == crate::model::CaseKind::Foi {
+            let foi_request = authz::to_see_case(&case_ref) == Permission::ViewFoi;
+            if foi_request {
                 // FOI letters are the FOI officers' to make (from the request's page too).
                 session.require(Permission::MoveFoi)?;
             }
