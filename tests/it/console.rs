@@ -137,6 +137,14 @@ impl Console {
         token.to_owned()
     }
 
+    /// Whether `object`'s trail holds an event `what` by `who`.
+    async fn audited(&self, object: Object<'_>, what: &str, who: &str) -> bool {
+        let events = self.app.audit.events(object).await.expect("audit");
+        events
+            .iter()
+            .any(|e| e.what.as_deref() == Some(what) && e.who.as_deref() == Some(who))
+    }
+
     async fn unfiled(&self) -> Vec<String> {
         self.app
             .cases
@@ -259,18 +267,13 @@ async fn a_view_of_an_foi_request_is_audited_with_the_person() {
     let officer = c.sign_in(Some(Role::FoiOfficer)).await;
     let (status, _) = c.page("/foi/FOI_7001", &officer).await;
     assert_eq!(status, StatusCode::OK);
-    let events = c
-        .app
-        .audit
-        .events(Object::Case("FOI_7001"))
-        .await
-        .expect("audit");
     assert!(
-        events
-            .iter()
-            .any(|e| e.what.as_deref() == Some("viewed_case")
-                && e.who.as_deref() == Some("console:foi-officer-user")),
-        "{events:?}"
+        c.audited(
+            Object::Case("FOI_7001"),
+            "viewed_case",
+            "console:foi-officer-user"
+        )
+        .await
     );
 }
 
@@ -892,17 +895,8 @@ async fn uploaded_files_are_read_in_the_background_and_their_page_shows_where_ea
         "the executable, whatever its name"
     );
     // The upload is in its sender's audit trail.
-    let events = c
-        .app
-        .audit
-        .events(Object::Person("console:case-handler-user"))
-        .await
-        .expect("audit");
-    assert!(
-        events.iter().any(|e| e.what.as_deref() == Some("uploaded")
-            && e.who.as_deref() == Some("console:case-handler-user")),
-        "{events:?}"
-    );
+    let sender = "console:case-handler-user";
+    assert!(c.audited(Object::Person(sender), "uploaded", sender).await);
     // Another person does not see this upload.
     let other = c.sign_in(Some(Role::Admin)).await;
     assert_eq!(c.page(&page, &other).await.0, StatusCode::NOT_FOUND);

@@ -106,7 +106,12 @@ fn document(i: usize, rng: &mut Rng, zipf: &Zipf, words: &[String]) -> SearchDoc
         nhs_number(i)
     ));
     let mut doc = SearchDoc::new(format!("doc-{i:07}"), format!("scan-{i}.pdf"), text);
-    doc.filing.case_ref = Some(format!("CNST/{}/{:06}", 20 + i % 7, i / 4));
+    // One document in 30 is an FOI request's (a scope's range to read or skip).
+    doc.filing.case_ref = Some(if i % 30 == 29 {
+        format!("FOI_{:05}", i / 30)
+    } else {
+        format!("CNST/{}/{:06}", 20 + i % 7, i / 4)
+    });
     doc.filing.doc_type = Some(
         [
             "letter_of_claim",
@@ -404,8 +409,8 @@ fn measure(
             Filters::default(),
         ),
         // The console's scopes: a case handler's (every case but FOI requests, and the
-        // unfiled) reads the range of every case's reference; an FOI officer's the FOI
-        // requests' range (none here).
+        // unfiled: the FOI requests' documents skipped as matches are collected); an FOI
+        // officer's (the FOI requests' range: 3,333 documents here).
         (
             "common word, a case handler's scope",
             vec![common.clone()],
