@@ -501,8 +501,14 @@ pub struct UploadRow {
 pub struct Upload {
     pub chrome: Chrome,
     pub processing: bool,
+    /// Where the page sends itself in 2 seconds while files are read: itself, counted,
+    /// until `UPLOAD_REFRESHES` (a browser left on it would never be idle otherwise).
+    pub refresh: Option<String>,
     pub files: Vec<UploadRow>,
 }
+
+/// How many times an upload's page refreshes itself (10 minutes at one each 2 s).
+pub const UPLOAD_REFRESHES: u32 = 300;
 
 /// A template in the list.
 #[derive(Debug, Clone)]

@@ -2032,12 +2032,20 @@ pub async fn upload(
     Ok(Redirect::to(&format!("/uploads/{id}")).into_response())
 }
 
+/// How many times a page has refreshed itself (`?n=`).
+#[derive(Deserialize)]
+pub struct Refreshes {
+    n: Option<u32>,
+}
+
 /// `GET /uploads/{id}`: each file's progress to filed, unfiled or quarantined (only the
-/// person who uploaded them sees it); refreshes itself while any is being read.
+/// person who uploaded them sees it); refreshes itself while any is being read, for 10
+/// minutes at most.
 pub async fn upload_progress(
     Extract(state): St,
     session: Session,
     Path(id): Path<String>,
+    Query(q): Query<Refreshes>,
 ) -> Result<Response, PageError> {
     use crate::uploads::FileState;
     session.require(Permission::Upload)?;
@@ -2091,9 +2099,12 @@ pub async fn upload_progress(
             }
         })
         .collect();
+    let refreshes = q.n.unwrap_or(0);
     let page = Upload {
         chrome: Chrome::of(&session, "/uploads/new"),
         processing,
+        refresh: (processing && refreshes < pages::UPLOAD_REFRESHES)
+            .then(|| format!("/uploads/{}?n={}", pages::segment(&id), refreshes + 1)),
         files: rows,
     };
     Ok(pages::render(&page).into_response())

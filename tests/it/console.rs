@@ -908,6 +908,43 @@ async fn uploaded_files_are_read_in_the_background_and_their_page_shows_where_ea
     );
 }
 
+/// An upload's page refreshes itself while its files are read, counting, and stops after
+/// 10 minutes with words on what to do (a browser left on it is then idle, and signed out
+/// in time).
+#[tokio::test]
+async fn an_uploads_page_stops_refreshing_itself_after_ten_minutes() {
+    let c = console().await;
+    let cookie = c.sign_in(Some(Role::CaseHandler)).await;
+    // Staged and never read: its file stays "Reading".
+    let files = vec![(
+        "slow.txt".to_owned(),
+        bytes::Bytes::from_static(b"A letter still being read.\n"),
+    )];
+    c.app
+        .uploads
+        .stage(
+            c.app.ingest(),
+            "0123456789abcdef",
+            "console:case-handler-user",
+            c.app.bucket(),
+            files,
+        )
+        .await
+        .expect("staged");
+    let (status, html) = c.page("/uploads/0123456789abcdef", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("content=\"2;url=/uploads/0123456789abcdef?n=1\""),
+        "{html}"
+    );
+    let (_, html) = c.page("/uploads/0123456789abcdef?n=299", &cookie).await;
+    assert!(html.contains("?n=300\""), "{html}");
+    let (status, html) = c.page("/uploads/0123456789abcdef?n=300", &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!html.contains("http-equiv=\"refresh\""), "{html}");
+    assert!(html.contains("still being read after 10 minutes"), "{html}");
+}
+
 /// The claim acknowledgement's example as form fields (address lines one a line).
 fn example_fields(sep: &str) -> Vec<(String, String)> {
     example_fields_of("claim-acknowledgement", sep)
