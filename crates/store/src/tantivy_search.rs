@@ -1003,6 +1003,16 @@ impl Writes {
         Ok(())
     }
 
+    /// After a write: commits at once if the writes pending are past the limits (a
+    /// rebuild's batches), then gives a waiting process its turn.
+    fn commit_if_full(&self, mut state: MutexGuard<'_, WriteState>) -> StoreResult<()> {
+        if state.full() {
+            self.commit(&mut state)?;
+            drop(self.give_turn(state));
+        }
+        Ok(())
+    }
+
     /// Commits what is pending and lets the writer go (its lock file freed).
     fn commit_and_release(&self) -> StoreResult<()> {
         let mut state = self.lock()?;
@@ -1329,10 +1339,7 @@ impl Inner {
         let written = self.write_many(&mut state, docs);
         writes.wrote(&mut state);
         let done = written?;
-        if state.full() {
-            writes.commit(&mut state)?;
-            drop(writes.give_turn(state));
-        }
+        writes.commit_if_full(state)?;
         Ok(done)
     }
 
@@ -1383,10 +1390,7 @@ impl Inner {
         };
         writes.wrote(&mut state);
         let found = outcome?;
-        if state.full() {
-            writes.commit(&mut state)?;
-            drop(writes.give_turn(state));
-        }
+        writes.commit_if_full(state)?;
         Ok(found)
     }
 
@@ -1405,10 +1409,7 @@ impl Inner {
         };
         writes.wrote(&mut state);
         let found = outcome?;
-        if state.full() {
-            writes.commit(&mut state)?;
-            drop(writes.give_turn(state));
-        }
+        writes.commit_if_full(state)?;
         Ok(found)
     }
 
